@@ -1,0 +1,36 @@
+# Suara: two commands. `make run` and `make test` create .venv and install on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint migrate sandbox demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m bot run
+
+test: $(STAMP)
+	$(BIN)/ruff check bot tests
+	$(BIN)/ruff format --check bot tests
+	$(BIN)/python -m pytest -q
+
+migrate: $(STAMP)
+	$(BIN)/python -m bot migrate
+
+sandbox: $(STAMP)
+	$(BIN)/python -m bot sandbox
+
+demo: $(STAMP)
+	$(BIN)/python -m bot demo
+
+bench: $(STAMP)
+	$(BIN)/python bench/sentiment.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

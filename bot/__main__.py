@@ -1,0 +1,108 @@
+"""Command line: python -m bot {run,migrate,sandbox,demo} (also installed as `suara`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.config import load_settings
+from bot.logging_setup import setup_logging
+
+SANDBOX_DATABASE = "sqlite+aiosqlite:///./data/sandbox.db"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="suara",
+        description="Suara: Telegram bot for ASN training feedback and citizen complaints.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        help="run the bot (polling); without TELEGRAM_BOT_TOKEN, start the sandbox",
+        description="Runs the bot with long polling. Settings come from the environment "
+        "and .env (see README). Without a token the sandbox starts instead (the scripted "
+        "demo when there is no terminal).",
+    )
+    commands.add_parser(
+        "migrate",
+        help="create or upgrade the database schema",
+        description="Applies the Alembic migrations to DATABASE_URL (also done on start).",
+    )
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="chat with the bot in this terminal through the local Bot API emulator",
+        description="Starts the local Bot API emulator and the real bot; you play a "
+        "citizen, an ASN or an organizer (type !bantuan inside for the controls).",
+    )
+    sandbox.add_argument("--database", default=SANDBOX_DATABASE, help="database URL to use")
+    demo = commands.add_parser(
+        "demo",
+        help="print a scripted conversation (no input needed)",
+        description="Runs a scripted walk-through on the emulator and prints it.",
+    )
+    demo.add_argument(
+        "--database",
+        default="sqlite+aiosqlite:///:memory:",
+        help="database URL to use (default: a fresh in-memory one)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
+    setup_logging(settings.log_level if args.command in ("run", "migrate") else "WARNING", token)
+
+    if args.command == "migrate":
+        from bot.storage.db import Database
+
+        async def _migrate() -> None:
+            db = Database(settings.database_url)
+            await db.migrate()
+            await db.dispose()
+
+        asyncio.run(_migrate())
+        print(f"Database is up to date: {_safe_url(settings.database_url)}")
+        return 0
+
+    if args.command == "run" and token is None:
+        interactive = sys.stdin.isatty()
+        mode = "sandbox" if interactive else "scripted demo"
+        print(
+            f"TELEGRAM_BOT_TOKEN is not set: starting the {mode} on the local Bot API "
+            "emulator (see README to run the real bot).",
+            flush=True,
+        )
+        setup_logging("WARNING", None)
+        args.command = "sandbox" if interactive else "demo"
+        args.database = SANDBOX_DATABASE if interactive else "sqlite+aiosqlite:///:memory:"
+
+    if args.command == "sandbox":
+        from bot.sandbox.console import run_console
+
+        asyncio.run(run_console(load_settings(DATABASE_URL=args.database).database_url))
+        return 0
+    if args.command == "demo":
+        from bot.sandbox.demo import run_demo
+
+        asyncio.run(run_demo(load_settings(DATABASE_URL=args.database).database_url))
+        return 0
+
+    from bot.runner import BotRunner
+
+    asyncio.run(BotRunner(settings).run_until_signal())
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""build_application(settings): the one place that wires everything, for every entry point."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeDefault
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot.config import Settings
+from bot.context import AppState, SuaraContext
+from bot.handlers import register_all
+from bot.handlers.guards import FloodGuard
+from bot.i18n import Texts
+from bot.jobs.outbox import OutboxSender, outbox_job
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+SuaraApplication = Application[Any, SuaraContext, Any, Any, AppState, Any]
+
+# (command, text key) in menu order; the same commands in both languages.
+COMMANDS = (
+    ("start", "command.start"),
+    ("lapor", "command.lapor"),
+    ("status", "command.status"),
+    ("bantuan", "command.bantuan"),
+    ("bahasa", "command.bahasa"),
+    ("batal", "command.batal"),
+)
+
+
+def build_application(settings: Settings, *, token: str | None = None) -> SuaraApplication:
+    """Builds the Application with storage, texts and handlers; nothing runs yet."""
+    secret = token or (
+        settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
+    )
+    if not secret:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    application = (
+        ApplicationBuilder()
+        .token(secret)
+        .base_url(f"{settings.telegram_api_base_url}/bot")
+        .base_file_url(f"{settings.telegram_api_base_url}/file/bot")
+        .context_types(ContextTypes(context=SuaraContext, bot_data=AppState))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .connection_pool_size(64)
+        .updater(None)
+        .build()
+    )
+    state: AppState = application.bot_data
+    state.settings = settings
+    state.texts = Texts(settings.bot_default_language, settings.tz)
+    state.db = Database(settings.database_url)
+    state.outbox = OutboxSender(state, application.bot)
+    state.flood = FloodGuard(settings.flood_messages_per_minute)
+    register_all(application)
+    return application  # type: ignore[return-value]
+
+
+async def prepare(application: SuaraApplication) -> None:
+    """Migrates, connects to Telegram, registers the command menu, starts the jobs."""
+    state = application.bot_data
+    await state.db.migrate()
+    await application.initialize()
+    await register_commands(application)
+    await application.start()
+    job_queue = application.job_queue
+    if job_queue is not None:
+        # Runs at once too: catches up on what waited in the outbox while the bot was down.
+        job_queue.run_repeating(outbox_job, interval=dt.timedelta(seconds=5), first=0)
+
+
+async def shutdown(application: SuaraApplication) -> None:
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+    await application.bot_data.db.dispose()
+
+
+async def register_commands(application: SuaraApplication) -> None:
+    texts = application.bot_data.texts
+    for language in ("id", "en"):
+        t = texts.for_language(language)
+        commands = [BotCommand(name, t(key)) for name, key in COMMANDS]
+        code = None if language == texts.default_language else language
+        await application.bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=code
+        )

@@ -1,0 +1,128 @@
+"""Settings read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_TELEGRAM_API = "https://api.telegram.org"
+DEFAULT_CATEGORIES = (
+    "Administrasi Kependudukan",
+    "Kesehatan",
+    "Pendidikan",
+    "Perizinan",
+    "Infrastruktur dan Lingkungan",
+    "Kepegawaian (ASN)",
+    "Lainnya",
+)
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can set; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(default=DEFAULT_TELEGRAM_API, alias="TELEGRAM_API_BASE_URL")
+    database_url: str = Field(default="sqlite+aiosqlite:///./data/suara.db", alias="DATABASE_URL")
+    bot_admin_ids: Annotated[list[int], NoDecode] = Field(default=[], alias="BOT_ADMIN_IDS")
+    bot_timezone: str = Field(default="Asia/Jakarta", alias="BOT_TIMEZONE")
+    bot_default_language: Literal["id", "en"] = Field(default="id", alias="BOT_DEFAULT_LANGUAGE")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", alias="LOG_LEVEL"
+    )
+    complaint_categories: Annotated[list[str], NoDecode] = Field(
+        default=list(DEFAULT_CATEGORIES), alias="COMPLAINT_CATEGORIES"
+    )
+    complaints_per_day: int = Field(default=5, ge=1, le=1000, alias="COMPLAINTS_PER_DAY")
+    local_holidays: Annotated[list[dt.date], NoDecode] = Field(default=[], alias="LOCAL_HOLIDAYS")
+    flood_messages_per_minute: int = Field(
+        default=20, ge=1, le=10_000, alias="FLOOD_MESSAGES_PER_MINUTE"
+    )
+
+    @field_validator("bot_admin_ids", "complaint_categories", "local_holidays", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _real_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        token = value.get_secret_value().strip()
+        if token.lower() in {"changeme", "your-token-here", "xxx"} or ":" not in token:
+            raise ValueError("does not look like a token from BotFather (digits:letters)")
+        return SecretStr(token)
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # Admins write the URLs they know; the bot needs the async drivers.
+        for plain, async_form in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite:///", "sqlite+aiosqlite:///"),
+        ):
+            if value.startswith(plain):
+                return async_form + value[len(plain) :]
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("use a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("bot_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.bot_timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Reads the settings; an invalid value stops the program with one line and status 2."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        name = _env_name(field)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        print(f"Configuration error: {name}: {message}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    if info is not None and info.alias:
+        return info.alias
+    return field.upper()

@@ -1,0 +1,205 @@
+"""The typed context handlers receive, and the unit of work of one update.
+
+The gate (bot/updates.py) opens an `UpdateScope` for each update: one database session, the
+user, their translator, and the replies to send once the update's effects are committed.
+Handlers reach it through `context.db`, `context.t`, `context.reply(...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.i18n import Translator
+from bot.storage import outbox
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from bot.config import Settings
+    from bot.handlers.guards import FloodGuard
+    from bot.i18n import Texts
+    from bot.jobs.outbox import OutboxSender
+    from bot.storage.db import Database
+    from bot.storage.models import User
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One Bot API call in JSON form: what the reply buffer and the outbox both hold."""
+
+    method: str
+    params: dict[str, Any]
+
+
+_OBJECT_FIELDS = {
+    "reply_markup": InlineKeyboardMarkup,
+    "link_preview_options": LinkPreviewOptions,
+}
+
+
+async def perform(bot: Bot, call: ApiCall) -> Any:
+    """Makes the call with PTB's typed method (camelCase alias), objects rebuilt from JSON."""
+    params = dict(call.params)
+    for name, kind in _OBJECT_FIELDS.items():
+        value = params.get(name)
+        if isinstance(value, dict):
+            params[name] = kind.de_json(value, bot)
+    return await getattr(bot, call.method)(**params)
+
+
+def message_call(
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> ApiCall:
+    params: dict[str, Any] = {
+        "chat_id": chat_id,
+        "text": text,
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+    }
+    if markup is not None:
+        params["reply_markup"] = markup.to_dict()
+    return ApiCall("sendMessage", params)
+
+
+@dataclass
+class UpdateScope:
+    session: AsyncSession
+    update_id: int
+    t: Translator
+    user: User | None = None
+    replies: list[ApiCall] = field(default_factory=list)
+    failed: bool = False
+    durable_added: bool = False
+
+
+_current: ContextVar[UpdateScope | None] = ContextVar("suara_update_scope", default=None)
+
+
+def current_scope() -> UpdateScope:
+    scope = _current.get()
+    if scope is None:
+        raise RuntimeError("no update is being processed in this task")
+    return scope
+
+
+class AppState:
+    """What the whole application shares; PTB creates it as bot_data."""
+
+    settings: Settings
+    texts: Texts
+    db: Database
+    outbox: OutboxSender
+    flood: FloodGuard
+    # Deep-link payload prefix -> handler(update, context, payload), filled by feature modules.
+    deep_links: dict[str, Callable[[Update, SuaraContext, str], Awaitable[None]]]
+
+    def __init__(self) -> None:
+        self.deep_links = {}
+
+
+class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppState]):
+    """CallbackContext with the update's session, translator and reply buffer."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+
+    @property
+    def scope(self) -> UpdateScope:
+        return current_scope()
+
+    @property
+    def db(self) -> AsyncSession:
+        return current_scope().session
+
+    @property
+    def t(self) -> Translator:
+        return current_scope().t
+
+    @property
+    def settings(self) -> Settings:
+        return self.bot_data.settings
+
+    @property
+    def texts(self) -> Texts:
+        return self.bot_data.texts
+
+    @property
+    def user(self) -> User | None:
+        return current_scope().user
+
+    def send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """Sends after this update's commit; lost if the process dies in between."""
+        current_scope().replies.append(message_call(chat_id, text, markup))
+
+    def call(self, method: str, **params: Any) -> None:
+        current_scope().replies.append(ApiCall(method, params))
+
+    def reply(self, update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """Answers in the update's chat, after commit."""
+        self.send(reply_chat_id(update), text, markup)
+
+    def answer(self, update: Update, text: str | None = None, *, alert: bool = False) -> None:
+        """Answers a button press (stops the spinner), after commit."""
+        query = update.callback_query
+        if query is None:
+            return
+        params: dict[str, Any] = {"callback_query_id": query.id}
+        if text:
+            params.update(text=text, show_alert=alert)
+        self.call("answerCallbackQuery", **params)
+
+    def edit(self, update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """Replaces the text (and buttons) of the message whose button was pressed."""
+        query = update.callback_query
+        message = query.message if query else None
+        if message is None:
+            self.reply(update, text, markup)
+            return
+        params: dict[str, Any] = {
+            "chat_id": message.chat.id,
+            "message_id": message.message_id,
+            "text": text,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
+        if markup is not None:
+            params["reply_markup"] = markup.to_dict()
+        self.call("editMessageText", **params)
+
+    async def send_durable(
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        dedupe_key: str | None = None,
+    ) -> None:
+        """Sends through the outbox, committed with this update: delivered even after a crash."""
+        call = message_call(chat_id, text, markup)
+        await outbox.enqueue(
+            current_scope().session,
+            chat_id=chat_id,
+            method=call.method,
+            payload=call.params,
+            dedupe_key=dedupe_key,
+        )
+        current_scope().durable_added = True
+
+
+def reply_chat_id(update: object) -> int:
+    if isinstance(update, Update) and update.effective_chat is not None:
+        return update.effective_chat.id
+    raise ValueError("update has no chat to reply to")

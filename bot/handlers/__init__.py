@@ -1,0 +1,18 @@
+"""Telegram in and out only: parse the update, call a service, render a reply.
+
+The order of registration is the order of matching; it is kept in one place, here.
+"""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from bot.handlers import common, errors, guards, start
+
+
+def register_all(application: Application) -> None:  # type: ignore[type-arg]
+    guards.register(application)
+    start.register(application)
+    common.register(application)
+    common.register_fallbacks(application)
+    errors.register(application)

@@ -1,0 +1,133 @@
+"""Commands every user has: /bantuan, /bahasa, /batal; stale buttons; users who blocked the bot."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import SuaraContext
+from bot.handlers.keyboards import keyboard
+from bot.handlers.start import show_menu
+from bot.i18n import LANGUAGES
+from bot.services import access
+from bot.storage import flows
+from bot.storage.users import get_or_create_user, set_reachable
+
+log = logging.getLogger(__name__)
+
+
+async def help_command(update: Update, context: SuaraContext) -> None:
+    """Explains what the bot does and lists the commands for this user's roles."""
+    t = context.t
+    roles = await access.roles_of(context.db, context.settings, context.user)
+    parts = [t("help.intro"), t("help.commands")]
+    if roles & {access.ORGANIZER, access.ADMIN}:
+        parts.append(t("help.organizer"))
+    if access.ADMIN in roles:
+        parts.append(t("help.admin"))
+    context.answer(update)
+    context.reply(update, "\n\n".join(parts))
+
+
+async def language_command(update: Update, context: SuaraContext) -> None:
+    """Offers the two languages."""
+    t = context.t
+    context.answer(update)
+    context.reply(
+        update,
+        t("language.choose"),
+        keyboard([[(t(f"language.name_{code}"), f"lang:{code}") for code in LANGUAGES]]),
+    )
+
+
+async def language_button(update: Update, context: SuaraContext) -> None:
+    """Stores the chosen language; it holds across restarts and devices."""
+    query = update.callback_query
+    tg_user = update.effective_user
+    if query is None or tg_user is None:
+        return
+    code = (query.data or "").removeprefix("lang:")
+    if code not in LANGUAGES:
+        context.answer(update, context.t("button.stale"), alert=True)
+        return
+    user = await get_or_create_user(context.db, tg_user.id)
+    user.language = code
+    context.db.add(user)
+    context.scope.user = user
+    context.scope.t = context.texts.for_language(code)
+    context.answer(update)
+    context.edit(update, context.t("language.set"))
+
+
+async def cancel_command(update: Update, context: SuaraContext) -> None:
+    """Leaves the current flow, dropping its draft."""
+    tg_user = update.effective_user
+    if tg_user is None:
+        return
+    had_flow = await flows.clear_flow(context.db, tg_user.id)
+    context.answer(update)
+    context.reply(update, context.t("cancel.done" if had_flow else "cancel.nothing"))
+    if context.user is not None and context.user.consent_at is not None:
+        await show_menu(update, context)
+
+
+async def stale_button(update: Update, context: SuaraContext) -> None:
+    """Any button no handler recognised: old, or forged."""
+    context.answer(update, context.t("button.stale"), alert=True)
+
+
+async def unknown_command(update: Update, context: SuaraContext) -> None:
+    context.reply(update, context.t("command.unknown"))
+
+
+async def unsupported_message(update: Update, context: SuaraContext) -> None:
+    """Stickers, voice notes and the like outside any flow."""
+    context.reply(update, context.t("message.unsupported"))
+
+
+async def fallback_text(update: Update, context: SuaraContext) -> None:
+    """Text outside any flow, from a user no feature claimed it for."""
+    if context.user is None or context.user.consent_at is None:
+        context.reply(update, context.t("start.please_start"))
+        return
+    context.reply(update, context.t("message.use_menu"))
+    await show_menu(update, context)
+
+
+async def chat_member_changed(update: Update, context: SuaraContext) -> None:
+    """A user who blocks the bot is marked unreachable and not written to again."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    status = change.new_chat_member.status
+    reachable = status not in (ChatMember.BANNED, ChatMember.LEFT)
+    await set_reachable(context.db, user_id=change.chat.id, reachable=reachable)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler(["bantuan", "help"], help_command))
+    application.add_handler(CommandHandler(["bahasa", "language"], language_command))
+    application.add_handler(CommandHandler(["batal", "cancel"], cancel_command))
+    application.add_handler(CallbackQueryHandler(help_command, pattern=r"^m:bantuan$"))
+    application.add_handler(CallbackQueryHandler(language_command, pattern=r"^m:bahasa$"))
+    application.add_handler(CallbackQueryHandler(language_button, pattern=r"^lang:"))
+    application.add_handler(
+        ChatMemberHandler(chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+
+
+def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+    """Last in line: whatever no feature claimed."""
+    application.add_handler(CallbackQueryHandler(stale_button))
+    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(filters.TEXT, fallback_text))
+    application.add_handler(MessageHandler(filters.ALL, unsupported_message))

@@ -1,0 +1,67 @@
+"""Runs before every handler: blocked users and message floods stop here."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from telegram import Update
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+
+from bot.context import SuaraContext
+
+WINDOW_SECONDS = 60.0
+
+
+class FloodGuard:
+    """Counts a user's updates in a sliding minute; past the limit they get one polite word.
+
+    Kept in memory: each process guards what it receives, which is what a flood costs it.
+    """
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._seen: dict[int, deque[float]] = {}
+        self._warned: set[int] = set()
+
+    def check(self, user_id: int, now: float | None = None) -> str:
+        """Returns "ok", "warn" (first update over the limit) or "drop"."""
+        now = time.monotonic() if now is None else now
+        seen = self._seen.setdefault(user_id, deque())
+        while seen and now - seen[0] > WINDOW_SECONDS:
+            seen.popleft()
+        if len(seen) < self.per_minute:
+            seen.append(now)
+            self._warned.discard(user_id)
+            return "ok"
+        if user_id in self._warned:
+            return "drop"
+        self._warned.add(user_id)
+        return "warn"
+
+
+async def guard(update: Update, context: SuaraContext) -> None:
+    """Stops updates from banned users and floods before any feature sees them."""
+    tg_user = update.effective_user
+    if tg_user is None:
+        return
+    user = context.user
+    if user is not None and user.banned:
+        if update.callback_query is not None:
+            context.answer(update)
+        context.reply(update, context.t("guard.banned"))
+        raise ApplicationHandlerStop
+    if update.my_chat_member is not None:
+        return
+    verdict = context.bot_data.flood.check(tg_user.id)
+    if verdict == "ok":
+        return
+    if verdict == "warn":
+        context.reply(update, context.t("guard.flood"))
+    if update.callback_query is not None:
+        context.answer(update)
+    raise ApplicationHandlerStop
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(TypeHandler(Update, guard), group=-1)

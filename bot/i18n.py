@@ -1,0 +1,106 @@
+"""Texts in locales/ (gettext catalogs read with Babel), language choice, and formatting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import string
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "suara"
+LANGUAGES = ("id", "en")
+_BABEL_LOCALES = {"id": "id_ID", "en": "en_GB"}
+
+
+class Safe(str):
+    """Text that is already HTML (a rendered fragment): placed as it is, not escaped again."""
+
+    __slots__ = ()
+
+
+def load_catalog(language: str, directory: Path = LOCALES_DIR) -> dict[str, str]:
+    path = directory / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class Translator:
+    """Renders texts of one language; every placeholder value is HTML-escaped unless Safe."""
+
+    def __init__(self, language: str, messages: dict[str, str], tz: ZoneInfo) -> None:
+        self.language = language
+        self.locale = Locale.parse(_BABEL_LOCALES[language])
+        self.tz = tz
+        self._messages = messages
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._messages.get(key)
+        if text is None:
+            raise KeyError(f"no text {key!r} for language {self.language!r}")
+        if not values:
+            return text
+        return text.format(**{name: _escape(value) for name, value in values.items()})
+
+    def has(self, key: str) -> bool:
+        return key in self._messages
+
+    def number(self, value: float | int | Decimal, *, digits: int = 2) -> str:
+        return format_decimal(value, format=f"#,##0.{'#' * digits}", locale=self.locale)
+
+    def date(self, value: dt.date | dt.datetime) -> str:
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(self.tz).date()
+        return format_date(value, format="d MMM yyyy", locale=self.locale)
+
+    def datetime(self, value: dt.datetime) -> str:
+        return format_datetime(value.astimezone(self.tz), "d MMM yyyy HH.mm", locale=self.locale)
+
+
+def _escape(value: object) -> str:
+    if isinstance(value, Safe):
+        return value
+    return html.escape(str(value), quote=False)
+
+
+class Texts:
+    """All catalogs, loaded once per application."""
+
+    def __init__(self, default_language: str, tz: ZoneInfo, directory: Path = LOCALES_DIR):
+        self.default_language = default_language
+        self._translators = {
+            language: Translator(language, load_catalog(language, directory), tz)
+            for language in LANGUAGES
+        }
+
+    def for_language(self, language: str | None) -> Translator:
+        return self._translators[language if language in LANGUAGES else self.default_language]
+
+    def choose(self, stored: str | None, telegram_code: str | None) -> str:
+        """The user's stored choice, else Telegram's language_code, else the default."""
+        if stored in LANGUAGES:
+            return stored
+        if telegram_code:
+            base = telegram_code.split("-")[0].lower()
+            if base in LANGUAGES:
+                return base
+            # Malay speakers read Indonesian far better than English.
+            if base == "ms":
+                return "id"
+        return self.default_language
+
+    def all(self) -> Iterable[Translator]:
+        return self._translators.values()

@@ -1,0 +1,1 @@
+"""JobQueue work: each job decides from the database and claims its work there."""

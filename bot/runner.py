@@ -1,0 +1,56 @@
+"""Runs the bot in polling mode: the application, the gate and the poller together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from bot.app import SuaraApplication, build_application, prepare, shutdown
+from bot.config import Settings
+from bot.updates import Poller, UpdateGate
+
+log = logging.getLogger(__name__)
+
+
+class BotRunner:
+    """Start, stop, and start again on the same database: what a deployment and tests do."""
+
+    def __init__(self, settings: Settings, application: SuaraApplication | None = None) -> None:
+        self.settings = settings
+        self.application = application or build_application(settings)
+        state = self.application.bot_data
+        self.gate = UpdateGate(self.application, on_durable=state.outbox.nudge_async)
+        self.poller = Poller(self.application, self.gate)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await prepare(self.application)
+        self._task = asyncio.create_task(self.poller.run(), name="suara-poller")
+        log.info("Suara is polling for updates")
+
+    async def stop(self, *, acknowledge: bool = True) -> None:
+        """Stops polling; without acknowledge it stops as a crash would, leaving the last
+        batch for Telegram to send again."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if acknowledge:
+            await self.poller.acknowledge()
+        await shutdown(self.application)
+
+    async def run_until_signal(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping")
+            await self.stop()

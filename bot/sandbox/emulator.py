@@ -1,0 +1,695 @@
+"""A local Bot API server: the bot talks HTTP to it as to Telegram; code plays the users.
+
+It speaks the subset of the Bot API that Suara uses, checks requests the way Telegram does
+(text length, HTML entities, button data size, blocked users) and records everything the bot
+sends. Tests, the interactive sandbox, the scripted demo and the benchmarks all use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64
+_JSON_FIELDS = {
+    "reply_markup",
+    "link_preview_options",
+    "commands",
+    "scope",
+    "allowed_updates",
+    "entities",
+    "caption_entities",
+    "reply_parameters",
+    "media",
+}
+_ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+    "tg-spoiler", "span", "blockquote", "tg-emoji",
+}  # fmt: skip
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+
+@dataclass
+class Persona:
+    """A Telegram user played by code (or by a person in the sandbox)."""
+
+    id: int
+    first_name: str
+    language_code: str | None = "id"
+    username: str | None = None
+    blocked_bot: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            data["language_code"] = self.language_code
+        if self.username:
+            data["username"] = self.username
+        return data
+
+    def chat(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "private", "first_name": self.first_name}
+
+
+@dataclass
+class BotMessage:
+    """A message the bot sent, as it stands now (edits change it in place)."""
+
+    chat_id: int
+    message_id: int
+    text: str = ""
+    parse_mode: str | None = None
+    reply_markup: dict[str, Any] | None = None
+    kind: str = "text"
+    file_id: str | None = None
+    file_name: str | None = None
+    file_bytes: bytes | None = None
+    edits: int = 0
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, callback data) of every inline button, row by row."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+    @property
+    def plain(self) -> str:
+        """The text as the user reads it: tags removed, entities decoded."""
+        return _strip_html(self.text) if self.parse_mode == "HTML" else self.text
+
+    def as_dict(self, bot: dict[str, Any], chat: dict[str, Any]) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": self.message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": bot,
+        }
+        if self.kind == "text":
+            data["text"] = self.plain
+        elif self.kind == "photo":
+            data["photo"] = [_photo_size(self.file_id or "")]
+            data["caption"] = self.plain
+        elif self.kind == "document":
+            data["document"] = {
+                "file_id": self.file_id,
+                "file_unique_id": f"u{self.file_id}",
+                "file_name": self.file_name,
+            }
+        if self.reply_markup:
+            data["reply_markup"] = self.reply_markup
+        return data
+
+
+@dataclass
+class Event:
+    """Something the bot did in a chat, in order: a new message or an edit."""
+
+    kind: str  # "send" | "edit"
+    message: BotMessage
+    text: str
+
+
+@dataclass
+class CallbackAnswer:
+    callback_query_id: str
+    text: str | None
+    show_alert: bool
+
+
+@dataclass
+class _Chat:
+    persona: Persona
+    messages: dict[int, BotMessage] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    next_message_id: int = 1
+
+
+class BotApiEmulator:
+    """The server and the remote control for the users."""
+
+    def __init__(self, token: str = "123456:SANDBOX-token", bot_username: str = "suara_bot"):
+        self.token = token
+        self.bot_user = {
+            "id": int(token.split(":")[0]),
+            "is_bot": True,
+            "first_name": "Suara",
+            "username": bot_username,
+        }
+        self._chats: dict[int, _Chat] = {}
+        self._pending: list[dict[str, Any]] = []
+        self._sent_updates: dict[int, dict[str, Any]] = {}
+        self._update_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self.acknowledged = 0
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.callback_answers: list[CallbackAnswer] = []
+        self.commands: dict[str | None, list[dict[str, Any]]] = {}
+        self.listeners: list[Callable[[Event], None]] = []
+        self._runner: web.AppRunner | None = None
+        self._poll_generation = 0
+        self._in_flight = 0
+        # Seconds each call but getUpdates takes, as a slow network would; and the most calls
+        # that were ever in progress at once (getUpdates included).
+        self.latency = 0.0
+        self.max_in_flight = 0
+        self._closing = False
+        self.port = 0
+
+    # -- server -------------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self.base_url
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def close(self) -> None:
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+                status=404,
+            )
+        self.calls.append((method, params))
+        self._in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            if self.latency and method != "getUpdates":
+                await asyncio.sleep(self.latency)
+            result = await handler(params)
+        except ApiError as exc:
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.code,
+                "description": exc.description,
+            }
+            if exc.retry_after is not None:
+                body["parameters"] = {"retry_after": exc.retry_after}
+            return web.json_response(body, status=exc.code)
+        finally:
+            self._in_flight -= 1
+        return web.json_response({"ok": True, "result": result})
+
+    # -- Bot API methods ----------------------------------------------------------------------
+
+    async def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**self.bot_user, "can_join_groups": False, "supports_inline_queries": False}
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_close(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands") or []
+        for command in commands:
+            if not 1 <= len(command.get("command", "")) <= 32:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands[params.get("language_code") or None] = commands
+        return True
+
+    async def _api_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.commands.get(params.get("language_code") or None, [])
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)
+        async with self._changed:
+            # A newer getUpdates ends an older one, as on Telegram (one consumer per token).
+            self._poll_generation += 1
+            generation = self._poll_generation
+            if offset > 0:
+                self.acknowledged = max(self.acknowledged, offset - 1)
+                self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            self._changed.notify_all()
+            deadline = time.monotonic() + timeout
+            while not self._pending:
+                if self._closing or generation != self._poll_generation:
+                    return []
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except TimeoutError:
+                    break
+            return self._pending[:limit]
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat_for_send(params)
+        text = str(params.get("text") or "")
+        parse_mode = params.get("parse_mode")
+        _check_text(text, parse_mode, MAX_TEXT)
+        markup = _check_markup(params.get("reply_markup"))
+        return await self._record_send(
+            chat, BotMessage(chat.persona.id, 0, text, parse_mode, markup)
+        )
+
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_file(params, "photo")
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_file(params, "document")
+
+    async def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+        chat = self._chat_for_send(params)
+        caption = str(params.get("caption") or "")
+        parse_mode = params.get("parse_mode")
+        _check_text(caption, parse_mode, MAX_CAPTION, allow_empty=True)
+        upload = params.get(kind)
+        message = BotMessage(
+            chat.persona.id,
+            0,
+            caption,
+            parse_mode,
+            _check_markup(params.get("reply_markup")),
+            kind=kind,
+        )
+        if isinstance(upload, _Upload):
+            message.file_id = f"F{next(self._file_ids)}"
+            message.file_name = upload.filename
+            message.file_bytes = upload.data
+        elif isinstance(upload, str) and upload:
+            message.file_id = upload
+        else:
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+        return await self._record_send(chat, message)
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat_for_send(params)
+        message = chat.messages.get(int(params.get("message_id") or 0))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        text = str(params.get("text") or "")
+        parse_mode = params.get("parse_mode")
+        _check_text(text, parse_mode, MAX_TEXT)
+        markup = _check_markup(params.get("reply_markup"))
+        if text == message.text and markup == message.reply_markup:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and "
+                "reply markup are exactly the same as a current content and reply markup "
+                "of the message",
+            )
+        message.text, message.parse_mode, message.reply_markup = text, parse_mode, markup
+        message.edits += 1
+        await self._record_event(chat, Event("edit", message, message.plain))
+        return message.as_dict(self.bot_user, chat.persona.chat())
+
+    async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat_for_send(params)
+        message = chat.messages.get(int(params.get("message_id") or 0))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        message.reply_markup = _check_markup(params.get("reply_markup"))
+        message.edits += 1
+        await self._record_event(chat, Event("edit", message, message.plain))
+        return message.as_dict(self.bot_user, chat.persona.chat())
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        text = params.get("text")
+        if text is not None and len(str(text)) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self.callback_answers.append(
+            CallbackAnswer(
+                str(params.get("callback_query_id")),
+                str(text) if text is not None else None,
+                str(params.get("show_alert")).lower() == "true",
+            )
+        )
+        async with self._changed:
+            self._changed.notify_all()
+        return True
+
+    async def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
+        self._chat_for_send(params)
+        return True
+
+    async def _api_deleteMessage(self, params: dict[str, Any]) -> bool:
+        chat = self._chat_for_send(params)
+        return chat.messages.pop(int(params.get("message_id") or 0), None) is not None
+
+    def _chat_for_send(self, params: dict[str, Any]) -> _Chat:
+        try:
+            chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ApiError(400, "Bad Request: chat_id is empty") from None
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        if chat.persona.blocked_bot:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat
+
+    async def _record_send(self, chat: _Chat, message: BotMessage) -> dict[str, Any]:
+        message.message_id = chat.next_message_id
+        chat.next_message_id += 1
+        chat.messages[message.message_id] = message
+        await self._record_event(chat, Event("send", message, message.plain))
+        return message.as_dict(self.bot_user, chat.persona.chat())
+
+    async def _record_event(self, chat: _Chat, event: Event) -> None:
+        chat.events.append(event)
+        for listener in self.listeners:
+            listener(event)
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- playing users ------------------------------------------------------------------------
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str = "Warga",
+        language_code: str | None = "id",
+        username: str | None = None,
+    ) -> Persona:
+        chat = self._chats.get(user_id)
+        if chat is None:
+            chat = _Chat(Persona(user_id, first_name, language_code, username))
+            self._chats[user_id] = chat
+        return chat.persona
+
+    def _message_base(self, persona: Persona) -> dict[str, Any]:
+        chat = self._chats[persona.id]
+        message_id = chat.next_message_id
+        chat.next_message_id += 1
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": persona.chat(),
+            "from": persona.as_dict(),
+        }
+
+    def _push(self, payload: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        update = {"update_id": update_id, **payload}
+        self._sent_updates[update_id] = update
+        self._pending.append(update)
+        self._notify_soon()
+        return update_id
+
+    def _notify_soon(self) -> None:
+        async def _notify() -> None:
+            async with self._changed:
+                self._changed.notify_all()
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        loop.create_task(_notify())  # noqa: RUF006
+
+    def send_text(self, persona: Persona, text: str) -> int:
+        """The user writes a message; a leading /command gets its entity as Telegram adds it."""
+        message = self._message_base(persona)
+        message["text"] = text
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self._push({"message": message})
+
+    def send_photo(self, persona: Persona, caption: str | None = None) -> int:
+        message = self._message_base(persona)
+        file_id = f"P{next(self._file_ids)}"
+        message["photo"] = [_photo_size(file_id)]
+        if caption:
+            message["caption"] = caption
+        return self._push({"message": message})
+
+    def send_document(
+        self, persona: Persona, file_name: str = "berkas.pdf", mime_type: str = "application/pdf"
+    ) -> int:
+        message = self._message_base(persona)
+        file_id = f"D{next(self._file_ids)}"
+        message["document"] = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": 2048,
+        }
+        return self._push({"message": message})
+
+    def send_location(self, persona: Persona, latitude: float, longitude: float) -> int:
+        message = self._message_base(persona)
+        message["location"] = {"latitude": latitude, "longitude": longitude}
+        return self._push({"message": message})
+
+    def send_sticker(self, persona: Persona) -> int:
+        message = self._message_base(persona)
+        file_id = f"S{next(self._file_ids)}"
+        message["sticker"] = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        return self._push({"message": message})
+
+    def press(self, persona: Persona, message: BotMessage, button: str) -> int:
+        """The user taps a button, named by its label or its callback data."""
+        data = next((d for label, d in message.buttons if button in (label, d)), None)
+        if data is None:
+            raise LookupError(f"no button {button!r} in {message.buttons}")
+        return self.press_data(persona, message, data)
+
+    def press_data(self, persona: Persona, message: BotMessage, data: str) -> int:
+        """Sends a callback with any data at all, as a forged client could."""
+        return self._push(
+            {
+                "callback_query": {
+                    "id": str(next(self._callback_ids)),
+                    "from": persona.as_dict(),
+                    "chat_instance": str(persona.id),
+                    "data": data,
+                    "message": message.as_dict(self.bot_user, persona.chat()),
+                }
+            }
+        )
+
+    def block_bot(self, persona: Persona) -> int:
+        """The user blocks the bot: sends fail with 403 and the bot gets my_chat_member."""
+        persona.blocked_bot = True
+        return self._push(
+            {
+                "my_chat_member": {
+                    "chat": persona.chat(),
+                    "from": persona.as_dict(),
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": "member", "user": self.bot_user},
+                    "new_chat_member": {
+                        "status": "kicked",
+                        "user": self.bot_user,
+                        "until_date": 0,
+                    },
+                }
+            }
+        )
+
+    def redeliver(self, update_id: int) -> None:
+        """Telegram sends an update again (as after a lost acknowledgement)."""
+        self._pending.append(self._sent_updates[update_id])
+        self._pending.sort(key=lambda u: u["update_id"])
+        self._notify_soon()
+
+    # -- observing ----------------------------------------------------------------------------
+
+    def events(self, persona: Persona | int) -> list[Event]:
+        chat_id = persona if isinstance(persona, int) else persona.id
+        chat = self._chats.get(chat_id)
+        return list(chat.events) if chat else []
+
+    def messages(self, persona: Persona | int) -> list[BotMessage]:
+        chat_id = persona if isinstance(persona, int) else persona.id
+        chat = self._chats.get(chat_id)
+        return list(chat.messages.values()) if chat else []
+
+    def last_message(self, persona: Persona | int) -> BotMessage:
+        messages = self.messages(persona)
+        if not messages:
+            raise LookupError("the bot sent nothing to this chat")
+        return messages[-1]
+
+    def last_with_buttons(self, persona: Persona | int) -> BotMessage:
+        for message in reversed(self.messages(persona)):
+            if message.buttons:
+                return message
+        raise LookupError("no message with buttons in this chat")
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("the bot did not do what was expected in time")
+                try:
+                    await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
+                except TimeoutError:
+                    continue
+
+    async def wait_events(
+        self, persona: Persona | int, count: int, *, after: int, timeout: float = 10.0
+    ) -> list[Event]:
+        """Waits until the chat has `count` events after index `after`; returns them."""
+        await self.wait_until(lambda: len(self.events(persona)) >= after + count, timeout)
+        return self.events(persona)[after:]
+
+    async def wait_acknowledged(self, update_id: int, timeout: float = 10.0) -> None:
+        """Waits until the bot confirmed the update (asked for updates after it)."""
+        await self.wait_until(lambda: self.acknowledged >= update_id, timeout)
+
+    def texts(self, persona: Persona | int, after: int = 0) -> list[str]:
+        return [event.text for event in self.events(persona)[after:]]
+
+    def personas(self) -> Iterable[Persona]:
+        return (chat.persona for chat in self._chats.values())
+
+
+@dataclass
+class _Upload:
+    filename: str
+    data: bytes
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json() if request.can_read_body else {}
+        params.update(body or {})
+        return params
+    if request.can_read_body:
+        form = await request.post()
+        for key, value in form.items():
+            if hasattr(value, "file"):
+                params[key] = _Upload(value.filename, value.file.read())
+            elif key in _JSON_FIELDS and isinstance(value, str):
+                try:
+                    params[key] = json.loads(value)
+                except ValueError:
+                    raise web.HTTPBadRequest(text=f"field {key} is not JSON") from None
+            else:
+                params[key] = value
+    return params
+
+
+def _photo_size(file_id: str) -> dict[str, Any]:
+    return {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800, "height": 600}
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)(\s[^<>]*)?>")
+_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+def _parse_html(text: str) -> tuple[str, str | None]:
+    """Telegram's HTML mode: known tags, properly nested, every other < > & escaped.
+
+    Returns the visible text and an error (as Telegram words it) or None.
+    """
+    stack: list[str] = []
+    pieces: list[str] = []
+    position = 0
+    for match in _TAG.finditer(text):
+        pieces.append(text[position : match.start()])
+        position = match.end()
+        closing, tag = match.group(1), match.group(2).lower()
+        if tag not in _ALLOWED_TAGS:
+            return "", f'unsupported start tag "{tag}"'
+        if closing:
+            if not stack or stack[-1] != tag:
+                return "", f'unexpected end tag "{tag}"'
+            stack.pop()
+        else:
+            stack.append(tag)
+    pieces.append(text[position:])
+    raw = "".join(pieces)
+    if stack:
+        return "", f'can\'t find end tag corresponding to start tag "{stack[-1]}"'
+    if "<" in raw or ">" in raw:
+        return "", "unsupported start tag"
+    if "&" in _ENTITY.sub("", raw):
+        return "", "unsupported HTML entity"
+    return html.unescape(raw), None
+
+
+def _strip_html(text: str) -> str:
+    return _parse_html(text)[0]
+
+
+def _check_text(text: str, parse_mode: Any, limit: int, *, allow_empty: bool = False) -> None:
+    visible = text
+    if parse_mode == "HTML":
+        visible, error = _parse_html(text)
+        if error:
+            raise ApiError(400, f"Bad Request: can't parse entities: {error}")
+    if not visible.strip() and not allow_empty:
+        raise ApiError(400, "Bad Request: message text is empty")
+    if len(visible) > limit:
+        raise ApiError(400, "Bad Request: message is too long")
+
+
+def _check_markup(markup: Any) -> dict[str, Any] | None:
+    if markup is None:
+        return None
+    if not isinstance(markup, dict):
+        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if not str(button.get("text", "")).strip():
+                raise ApiError(400, "Bad Request: BUTTON_TEXT_EMPTY")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+    return markup

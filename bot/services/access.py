@@ -1,0 +1,24 @@
+"""Who may do what: self-declared roles, organizers of units, and admins from settings."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.storage.models import User
+
+ADMIN = "admin"
+ORGANIZER = "organizer"
+
+
+def is_admin(settings: Settings, user_id: int) -> bool:
+    return user_id in settings.bot_admin_ids
+
+
+async def roles_of(session: AsyncSession, settings: Settings, user: User | None) -> set[str]:
+    if user is None:
+        return set()
+    roles = {user.role} if user.role else set()
+    if is_admin(settings, user.id):
+        roles.add(ADMIN)
+    return roles

@@ -1,0 +1,76 @@
+"""The tables of the foundation: users, processed updates, flow state and the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, String
+from sqlmodel import Field, SQLModel
+
+from bot.storage.types import UTCDateTime, utcnow
+
+ROLE_CITIZEN = "citizen"
+ROLE_ASN = "asn"
+
+
+class User(SQLModel, table=True):
+    """A Telegram user. Before consent only the id and language are kept."""
+
+    __tablename__ = "users"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    language: str | None = Field(default=None, max_length=8)
+    role: str | None = Field(default=None, max_length=16)
+    consent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_seen: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    reachable: bool = Field(default=True)
+    banned: bool = Field(default=False)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """An update whose effects are committed; a redelivered one is skipped."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    processed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FlowState(SQLModel, table=True):
+    """Where a user is in a multi-step flow, with the answers so far."""
+
+    __tablename__ = "flow_states"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    flow: str = Field(max_length=32)
+    step: str = Field(max_length=32)
+    draft: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+OUTBOX_PENDING = "pending"
+OUTBOX_SENT = "sent"
+OUTBOX_FAILED = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A Bot API call that must reach its chat once: written with the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    method: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    dedupe_key: str | None = Field(
+        default=None, sa_column=Column(String(128), unique=True, nullable=True)
+    )
+    status: str = Field(default=OUTBOX_PENDING, max_length=16)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+    not_before: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,126 @@
+"""The outbox: Bot API calls stored with the change that caused them, sent by a job.
+
+Any number of processes may drain it: a row is claimed by setting a lease with a conditional
+UPDATE, so two senders never send the same row at the same time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
+from bot.storage.types import utcnow
+
+LEASE = dt.timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    dedupe_key: str | None = None,
+    not_before: dt.datetime | None = None,
+) -> OutboxMessage | None:
+    """Adds a call; with a dedupe_key already present it adds nothing and returns None."""
+    if dedupe_key is not None:
+        existing = await session.exec(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)  # type: ignore[arg-type]
+        )
+        if existing.first() is not None:
+            return None
+    message = OutboxMessage(
+        chat_id=chat_id,
+        method=method,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        not_before=not_before or utcnow(),
+    )
+    session.add(message)
+    return message
+
+
+def _due(now: dt.datetime) -> Any:
+    return and_(
+        OutboxMessage.status == OUTBOX_PENDING,
+        OutboxMessage.not_before <= now,
+        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),  # type: ignore[union-attr]
+    )
+
+
+async def claim_due(session: AsyncSession, *, limit: int = 50) -> list[OutboxMessage]:
+    """Leases up to `limit` due rows to this caller; commit to make the lease visible."""
+    now = utcnow()
+    ids = (
+        await session.exec(
+            select(OutboxMessage.id)  # type: ignore[arg-type]
+            .where(_due(now))
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            # PostgreSQL: senders skip each other's rows instead of queueing; SQLite ignores it.
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    claimed: list[int] = []
+    for row_id in ids:
+        result = await session.exec(
+            update(OutboxMessage)  # type: ignore[call-overload]
+            .where(and_(OutboxMessage.id == row_id, _due(now)))
+            .values(lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        )
+        if result.rowcount:
+            claimed.append(row_id)
+    if not claimed:
+        return []
+    rows = await session.exec(
+        select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)  # type: ignore[union-attr]
+    )
+    return list(rows.all())
+
+
+async def mark_sent(session: AsyncSession, message_id: int) -> None:
+    await session.exec(
+        update(OutboxMessage)  # type: ignore[call-overload]
+        .where(OutboxMessage.id == message_id)
+        .values(status=OUTBOX_SENT, sent_at=utcnow(), lease_until=None)
+    )
+
+
+async def mark_retry(
+    session: AsyncSession, *, message_id: int, attempts: int, error: str, delay: dt.timedelta
+) -> None:
+    final = attempts >= MAX_ATTEMPTS
+    await session.exec(
+        update(OutboxMessage)  # type: ignore[call-overload]
+        .where(OutboxMessage.id == message_id)
+        .values(
+            status=OUTBOX_FAILED if final else OUTBOX_PENDING,
+            last_error=error[:500],
+            lease_until=None,
+            not_before=utcnow() + delay,
+        )
+    )
+
+
+async def mark_failed(session: AsyncSession, *, message_id: int, error: str) -> None:
+    await session.exec(
+        update(OutboxMessage)  # type: ignore[call-overload]
+        .where(OutboxMessage.id == message_id)
+        .values(status=OUTBOX_FAILED, last_error=error[:500], lease_until=None)
+    )
+
+
+async def fail_pending_for_chat(session: AsyncSession, *, chat_id: int, error: str) -> None:
+    """A chat that blocked the bot gets nothing more: its pending rows are failed, not retried."""
+    await session.exec(
+        update(OutboxMessage)  # type: ignore[call-overload]
+        .where(and_(OutboxMessage.chat_id == chat_id, OutboxMessage.status == OUTBOX_PENDING))
+        .values(status=OUTBOX_FAILED, last_error=error[:500], lease_until=None)
+    )

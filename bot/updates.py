@@ -1,0 +1,203 @@
+"""The gate every update passes: applied once, in order per chat, acknowledged after commit.
+
+PTB's own polling acknowledges an update (the next getUpdates offset) as soon as it is queued,
+and a crash then loses it. Here the polling loop hands a whole batch to `UpdateGate`, which
+commits each update's effects together with its `update_id`, and only then is the offset moved
+on. A redelivered update finds its id recorded and is skipped. The webhook endpoint (later) uses
+the same `UpdateGate.process_batch` and answers 200 after it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from telegram import Update
+from telegram.error import Conflict, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Application
+
+from bot.context import ApiCall, AppState, UpdateScope, _current, message_call, perform
+from bot.storage import outbox
+from bot.storage.updates import mark_processed, was_processed
+from bot.storage.users import get_user, set_reachable
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_CHATS = 32
+
+
+def chat_key(update: Update) -> int | None:
+    """Updates with the same key are applied in order; different keys run concurrently."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return None
+
+
+class UpdateGate:
+    """Applies updates through the Application inside one committed unit of work each."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        *,
+        on_durable: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.application = application
+        self.state: AppState = application.bot_data
+        self._on_durable = on_durable
+        self._limit = asyncio.Semaphore(MAX_CONCURRENT_CHATS)
+
+    async def process_batch(self, updates: Sequence[Update]) -> None:
+        """Returns once every update is committed; raises if any could not be committed."""
+        groups: OrderedDict[int | None, list[Update]] = OrderedDict()
+        for update in sorted(updates, key=lambda u: u.update_id):
+            groups.setdefault(chat_key(update), []).append(update)
+        results = await asyncio.gather(
+            *(self._process_group(group) for group in groups.values()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _process_group(self, updates: list[Update]) -> None:
+        async with self._limit:
+            for update in updates:
+                await self.process_one(update)
+
+    async def process_one(self, update: Update) -> None:
+        state = self.state
+        async with state.db.session() as session:
+            if await was_processed(session, update.update_id):
+                log.info("update %s already applied; skipped", update.update_id)
+                return
+            user = None
+            tg_user = update.effective_user
+            if tg_user is not None:
+                user = await get_user(session, tg_user.id)
+            language = state.texts.choose(
+                user.language if user else None, tg_user.language_code if tg_user else None
+            )
+            scope = UpdateScope(
+                session=session,
+                update_id=update.update_id,
+                t=state.texts.for_language(language),
+                user=user,
+            )
+            token = _current.set(scope)
+            try:
+                await self.application.process_update(update)
+            finally:
+                _current.reset(token)
+            if scope.failed:
+                # The handler's half-done changes go; the apology and the update id stay.
+                await session.rollback()
+            mark_processed(session, update.update_id)
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                if await was_processed(session, update.update_id):
+                    # Another worker applied this update first; its replies went out there.
+                    log.info("update %s applied by another worker; skipped", update.update_id)
+                    return
+                # A constraint the handler broke: nothing of it is kept, the user is told.
+                log.exception("update %s broke a constraint; rolled back", update.update_id)
+                mark_processed(session, update.update_id)
+                await session.commit()
+                scope.replies = _apology(update, scope)
+                scope.durable_added = False
+        await self._send_replies(scope.replies)
+        if scope.durable_added and self._on_durable is not None:
+            await self._on_durable()
+
+    async def _send_replies(self, replies: list[ApiCall]) -> None:
+        for call in replies:
+            try:
+                await perform(self.application.bot, call)
+            except Forbidden:
+                await mark_unreachable(self.state, call.params.get("chat_id"))
+            except TelegramError as exc:
+                # The effects are committed; a reply that cannot be delivered is logged, and
+                # the user sees the current state the next time they write.
+                log.warning("reply %s failed: %s", call.method, exc)
+
+
+def _apology(update: Update, scope: UpdateScope) -> list[ApiCall]:
+    if update.effective_chat is None:
+        return []
+    return [message_call(update.effective_chat.id, scope.t("error.apology"))]
+
+
+async def mark_unreachable(state: AppState, chat_id: object) -> None:
+    if not isinstance(chat_id, int):
+        return
+    async with state.db.session() as session:
+        await set_reachable(session, user_id=chat_id, reachable=False)
+        await outbox.fail_pending_for_chat(session, chat_id=chat_id, error="blocked by user")
+        await session.commit()
+
+
+class Poller:
+    """getUpdates in a loop; the offset moves past a batch only after the gate committed it."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], gate: UpdateGate):
+        self.application = application
+        self.gate = gate
+        self.offset: int | None = None
+        self.poll_timeout = 20
+
+    async def run(self) -> None:
+        bot = self.application.bot
+        delay = 1.0
+        while True:
+            try:
+                updates = await bot.get_updates(
+                    offset=self.offset,
+                    timeout=self.poll_timeout,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
+            except Conflict:
+                log.error("another process is polling with this token; retrying in 10 s")
+                await asyncio.sleep(10)
+                continue
+            except (TimedOut, NetworkError) as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+                continue
+            delay = 1.0
+            if not updates:
+                continue
+            try:
+                await self.gate.process_batch(updates)
+            except Exception:
+                # Nothing is acknowledged: the batch comes again and what was committed is
+                # skipped by its update id.
+                log.exception("batch of %d updates not committed; will retry", len(updates))
+                await asyncio.sleep(2)
+                continue
+            self.offset = updates[-1].update_id + 1
+
+    async def acknowledge(self) -> None:
+        """Tells Telegram the last committed batch is done (on a clean stop)."""
+        if self.offset is None:
+            return
+        try:
+            await self.application.bot.get_updates(offset=self.offset, timeout=0, limit=1)
+        except TelegramError as exc:
+            log.warning("final acknowledge failed: %s", exc)
+
+
+def _seconds(value: object) -> float:
+    if hasattr(value, "total_seconds"):
+        return float(value.total_seconds())
+    return float(value)  # type: ignore[arg-type]

@@ -1,0 +1,56 @@
+"""Fixtures: a clean database per test (SQLite file, or PostgreSQL via TEST_DATABASE_URL), and
+the real bot running against the local Bot API emulator."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.sandbox.harness import Harness
+from bot.storage.db import Database
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ADMIN_ID = 9001
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A database of this test's own: a fresh SQLite file, or a new PostgreSQL database."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'suara.db'}"
+        return
+    base = make_url(TEST_DATABASE_URL).set(drivername="postgresql+asyncpg")
+    name = f"suara_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.dispose()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await database.migrate()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def harness(database_url: str) -> AsyncIterator[Harness]:
+    running = Harness(database_url, BOT_ADMIN_IDS=str(ADMIN_ID))
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.close()

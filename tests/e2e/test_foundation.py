@@ -1,0 +1,204 @@
+"""The foundation as a user meets it: start, language, help, cancel, restarts, repeats, errors."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from telegram.ext import CommandHandler
+
+from bot.sandbox.harness import Harness
+from bot.storage.models import FlowState, ProcessedUpdate, User
+from tests.e2e.helpers import onboard, say, tap, text_of
+
+
+async def test_start_speaks_indonesian_to_an_indonesian_user(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(101, "Siti", "id")
+    events = await say(emu, siti, "/start")
+    text = text_of(events)
+    assert "Selamat datang" in text
+    assert "Pemberitahuan pelindungan data pribadi" in text
+    assert [label for label, _ in events[-1].message.buttons] == ["Saya setuju", "Tidak setuju"]
+
+
+async def test_start_speaks_english_to_an_english_user(harness: Harness) -> None:
+    emu = harness.emulator
+    alex = emu.user(102, "Alex", "en-GB")
+    text = text_of(await say(emu, alex, "/start"))
+    assert "Welcome to Suara" in text
+    assert "Personal data notice" in text
+
+
+async def test_unknown_language_gets_the_default(harness: Harness) -> None:
+    emu = harness.emulator
+    text = text_of(await say(emu, emu.user(103, "Jean", "fr"), "/start"))
+    assert "Selamat datang" in text
+
+
+async def test_nothing_beyond_id_and_language_is_kept_before_consent(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(104, "Siti", "id")
+    await say(emu, siti, "/start")
+    async with harness.runner.application.bot_data.db.session() as session:  # type: ignore[union-attr]
+        user = await session.get(User, 104)
+    assert user is not None and user.role is None and user.consent_at is None
+    events = await tap(emu, siti, "on:privacy:no")
+    assert "tidak ada data Anda yang kami simpan" in text_of(events)
+    async with harness.runner.application.bot_data.db.session() as session:  # type: ignore[union-attr]
+        assert await session.get(User, 104) is None
+        assert await session.get(FlowState, 104) is None
+
+
+async def test_onboarding_ends_with_a_menu_for_the_role(harness: Harness) -> None:
+    emu = harness.emulator
+    budi = emu.user(105, "Budi", "id")
+    await say(emu, budi, "/start")
+    await tap(emu, budi, "on:privacy:yes")
+    events = await tap(emu, budi, "on:role:asn")
+    assert "Anda terdaftar sebagai ASN" in text_of(events)
+    menu = events[-1].message
+    assert ("🎓 Pelatihan saya", "m:pelatihan") in menu.buttons
+    # A returning user goes straight to the menu.
+    again = await say(emu, budi, "/start")
+    assert len(again) == 1 and again[0].message.buttons == menu.buttons
+
+
+async def test_commands_are_registered_in_both_languages(harness: Harness) -> None:
+    commands = harness.emulator.commands
+    default = {c["command"]: c["description"] for c in commands[None]}
+    english = {c["command"]: c["description"] for c in commands["en"]}
+    assert set(default) == set(english) >= {"start", "bantuan", "bahasa", "batal", "lapor"}
+    assert default["bahasa"] == "Ganti bahasa" and english["bahasa"] == "Change language"
+
+
+async def test_language_choice_survives_a_restart(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(106, "Siti", "id")
+    await onboard(emu, siti)
+    await say(emu, siti, "/bahasa")
+    events = await tap(emu, siti, "lang:en")
+    assert "Language changed to English" in text_of(events)
+    await harness.restart()
+    assert "Main menu" not in text_of(await say(emu, siti, "/bantuan"))
+    assert "file a new complaint" in text_of(await say(emu, siti, "/bantuan"))
+
+
+async def test_an_update_delivered_twice_is_applied_once(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(107, "Siti", "id")
+    await onboard(emu, siti)
+    before = len(emu.events(siti))
+    first = emu.send_text(siti, "/bahasa")
+    await emu.wait_acknowledged(first)
+    emu.redeliver(first)
+    # A later update shows the bot has moved past the repeat.
+    marker = emu.send_text(siti, "/bantuan")
+    await emu.wait_acknowledged(marker)
+    texts = emu.texts(siti, after=before)
+    assert sum("Pilih bahasa" in t for t in texts) == 1
+    async with harness.runner.application.bot_data.db.session() as session:  # type: ignore[union-attr]
+        count = await session.scalar(select(func.count()).select_from(ProcessedUpdate))
+    assert count >= 2
+
+
+async def test_a_crash_before_acknowledging_does_not_apply_twice(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(108, "Siti", "id")
+    await say(emu, siti, "/start")
+    await harness.restart(crash=True)  # the last batch was never acknowledged
+    before = len(emu.events(siti))
+    # Telegram sends the unacknowledged /start again: it must not be answered twice.
+    update_id = emu.send_text(siti, "/bantuan")
+    await emu.wait_acknowledged(update_id)
+    assert not any("Selamat datang" in t for t in emu.texts(siti, after=before))
+
+
+async def test_a_flow_continues_after_restart_at_the_same_step(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(109, "Siti", "id")
+    await say(emu, siti, "/start")
+    await tap(emu, siti, "on:privacy:yes")
+    await harness.restart(crash=True)
+    events = await tap(emu, siti, "on:role:citizen")
+    assert "Anda terdaftar sebagai warga" in text_of(events)
+
+
+async def test_an_old_button_gets_a_clear_message(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(110, "Siti", "id")
+    await say(emu, siti, "/start")
+    notice = emu.last_with_buttons(siti)
+    assert ("Saya setuju", "on:privacy:yes") in notice.buttons
+    await tap(emu, siti, "on:privacy:yes")
+    await tap(emu, siti, "on:role:citizen")
+    update_id = emu.press_data(siti, notice, "on:privacy:yes")
+    await emu.wait_acknowledged(update_id)
+    assert (
+        emu.callback_answers[-1].text
+        == "Tombol ini sudah tidak berlaku. Silakan gunakan pesan terbaru."
+    )
+
+
+async def test_forged_button_data_is_refused_politely(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(111, "Siti", "id")
+    await onboard(emu, siti)
+    menu = emu.last_with_buttons(siti)
+    for data in ("lang:xx", "on:role:admin", "zz:1:2", "m:../../etc", "x" * 64):
+        update_id = emu.press_data(siti, menu, data)
+        await emu.wait_acknowledged(update_id)
+        assert emu.callback_answers[-1].text and "tidak berlaku" in emu.callback_answers[-1].text
+    # And the bot still works.
+    assert "/lapor" in text_of(await say(emu, siti, "/bantuan"))
+
+
+async def test_cancel_leaves_the_flow(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(112, "Siti", "id")
+    await say(emu, siti, "/start")
+    assert "Langkah dibatalkan" in text_of(await say(emu, siti, "/batal"))
+    assert "Tidak ada langkah" in text_of(await say(emu, siti, "/batal"))
+
+
+async def test_a_handler_error_gets_an_apology_and_the_bot_goes_on(harness: Harness) -> None:
+    async def broken(update: object, context: object) -> None:
+        raise RuntimeError("boom")
+
+    assert harness.runner is not None
+    harness.runner.application.add_handler(CommandHandler("rusak", broken), group=-2)
+    emu = harness.emulator
+    siti = emu.user(113, "Siti", "id")
+    assert "Mohon maaf, terjadi kesalahan" in text_of(await say(emu, siti, "/rusak"))
+    assert "Selamat datang" in text_of(await say(emu, siti, "/start"))
+
+
+async def test_unsupported_messages_and_unknown_commands(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(114, "Siti", "id")
+    await onboard(emu, siti)
+    assert "Perintah tidak dikenal" in text_of(await say(emu, siti, "/entahlah"))
+    before = len(emu.events(siti))
+    update_id = emu.send_sticker(siti)
+    await emu.wait_acknowledged(update_id)
+    assert "belum dapat kami proses" in text_of(emu.events(siti)[before:])
+
+
+async def test_a_flood_gets_one_polite_word(database_url: str) -> None:
+    async with Harness(database_url, FLOOD_MESSAGES_PER_MINUTE="5") as harness:
+        emu = harness.emulator
+        siti = emu.user(115, "Siti", "id")
+        ids = [emu.send_text(siti, "/bantuan") for _ in range(12)]
+        await emu.wait_acknowledged(ids[-1])
+        texts = emu.texts(siti)
+        assert sum("terlalu banyak" in t for t in texts) == 1
+        assert sum("/lapor" in t for t in texts) == 5
+
+
+async def test_a_user_who_blocks_the_bot_is_marked_unreachable(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(116, "Siti", "id")
+    await onboard(emu, siti)
+    update_id = emu.block_bot(siti)
+    await emu.wait_acknowledged(update_id)
+    async with harness.runner.application.bot_data.db.session() as session:  # type: ignore[union-attr]
+        user = await session.get(User, 116)
+    assert user is not None and user.reachable is False
