@@ -14,8 +14,10 @@ from bot.context import AppState, SuaraContext
 from bot.handlers import register_all
 from bot.handlers.guards import FloodGuard
 from bot.i18n import Texts
+from bot.jobs.deadlines import deadlines_job
 from bot.jobs.outbox import OutboxSender, outbox_job
 from bot.storage.db import Database
+from bot.storage.places import seed_places
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,9 @@ async def prepare(application: SuaraApplication) -> None:
     """Migrates, connects to Telegram, registers the command menu, starts the jobs."""
     state = application.bot_data
     await state.db.migrate()
+    async with state.db.session() as session:
+        await seed_places(session)
+        await session.commit()
     await application.initialize()
     await register_commands(application)
     await application.start()
@@ -71,6 +76,11 @@ async def prepare(application: SuaraApplication) -> None:
     if job_queue is not None:
         # Runs at once too: catches up on what waited in the outbox while the bot was down.
         job_queue.run_repeating(outbox_job, interval=dt.timedelta(seconds=5), first=0)
+        # Reminders at the start of the working day, and once now to catch up after downtime.
+        job_queue.run_daily(
+            deadlines_job, time=dt.time(8, 0, tzinfo=state.settings.tz), name="deadlines"
+        )
+        job_queue.run_once(deadlines_job, when=1, name="deadlines-catch-up")
 
 
 async def shutdown(application: SuaraApplication) -> None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from bot.i18n import Texts
     from bot.jobs.outbox import OutboxSender
     from bot.storage.db import Database
-    from bot.storage.models import User
+    from bot.storage.models import FlowState, User
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,19 @@ class AppState:
     # Deep-link payload prefix -> handler(update, context, payload), filled by feature modules.
     deep_links: dict[str, Callable[[Update, SuaraContext, str], Awaitable[None]]]
 
+    # Flow name -> handler(update, context, state) for messages while a user is in that flow.
+    flow_inputs: dict[str, Callable[[Update, SuaraContext, FlowState], Awaitable[None]]]
+
+    # Text -> (label, polarity), computed when a complaint or comment is stored.
+    sentiment: Callable[[str], tuple[str, float]] | None
+    # What a consented user's free text outside any flow becomes (the complaint offer).
+    free_text: Callable[[Update, SuaraContext], Awaitable[None]] | None
+
     def __init__(self) -> None:
+        self.free_text = None
+        self.sentiment = None
         self.deep_links = {}
+        self.flow_inputs = {}
 
 
 class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppState]):

@@ -7,12 +7,25 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.handlers import common, errors, guards, start
+from bot.handlers import (
+    admin,
+    common,
+    complaint_flow,
+    complaint_status,
+    errors,
+    guards,
+    organizer,
+    start,
+)
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]
     guards.register(application)
     start.register(application)
+    admin.register(application)
+    complaint_flow.register(application)
+    complaint_status.register(application)
+    organizer.register(application)
     common.register(application)
     common.register_fallbacks(application)
     errors.register(application)

@@ -80,6 +80,12 @@ async def cancel_command(update: Update, context: SuaraContext) -> None:
         await show_menu(update, context)
 
 
+async def trainings_button(update: Update, context: SuaraContext) -> None:
+    """The ASN's trainings (programs arrive with the questionnaire feature)."""
+    context.answer(update)
+    context.reply(update, context.t("trainings.none"))
+
+
 async def stale_button(update: Update, context: SuaraContext) -> None:
     """Any button no handler recognised: old, or forged."""
     context.answer(update, context.t("button.stale"), alert=True)
@@ -89,18 +95,31 @@ async def unknown_command(update: Update, context: SuaraContext) -> None:
     context.reply(update, context.t("command.unknown"))
 
 
-async def unsupported_message(update: Update, context: SuaraContext) -> None:
-    """Stickers, voice notes and the like outside any flow."""
-    context.reply(update, context.t("message.unsupported"))
-
-
-async def fallback_text(update: Update, context: SuaraContext) -> None:
-    """Text outside any flow, from a user no feature claimed it for."""
+async def route_message(update: Update, context: SuaraContext) -> None:
+    """A message that is not a command: the user's current flow takes it, if they are in one."""
+    tg_user = update.effective_user
+    if tg_user is None or update.message is None:
+        return
+    state = await flows.get_flow(context.db, tg_user.id)
+    if state is not None:
+        handler = context.bot_data.flow_inputs.get(state.flow)
+        if handler is not None:
+            await handler(update, context, state)
+            return
+        if state.flow == "onboarding":
+            context.reply(update, context.t("start.use_buttons"))
+            return
     if context.user is None or context.user.consent_at is None:
         context.reply(update, context.t("start.please_start"))
         return
-    context.reply(update, context.t("message.use_menu"))
-    await show_menu(update, context)
+    if update.message.text and context.bot_data.free_text is not None:
+        await context.bot_data.free_text(update, context)
+        return
+    if update.message.text:
+        context.reply(update, context.t("message.use_menu"))
+        await show_menu(update, context)
+        return
+    context.reply(update, context.t("message.unsupported"))
 
 
 async def chat_member_changed(update: Update, context: SuaraContext) -> None:
@@ -120,6 +139,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(help_command, pattern=r"^m:bantuan$"))
     application.add_handler(CallbackQueryHandler(language_command, pattern=r"^m:bahasa$"))
     application.add_handler(CallbackQueryHandler(language_button, pattern=r"^lang:"))
+    application.add_handler(CallbackQueryHandler(trainings_button, pattern=r"^m:pelatihan$"))
     application.add_handler(
         ChatMemberHandler(chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER)
     )
@@ -129,5 +149,4 @@ def register_fallbacks(application: Application) -> None:  # type: ignore[type-a
     """Last in line: whatever no feature claimed."""
     application.add_handler(CallbackQueryHandler(stale_button))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
-    application.add_handler(MessageHandler(filters.TEXT, fallback_text))
-    application.add_handler(MessageHandler(filters.ALL, unsupported_message))
+    application.add_handler(MessageHandler(~filters.COMMAND, route_message))

@@ -8,6 +8,7 @@ Create Date: ${create_date}
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
 ${imports if imports else ""}
 

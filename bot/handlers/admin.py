@@ -1,0 +1,133 @@
+"""Admins (BOT_ADMIN_IDS): make users organizers of units, remove them, block and unblock."""
+
+from __future__ import annotations
+
+from telegram import MessageOriginUser, Update
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from bot.context import SuaraContext
+from bot.services import access
+from bot.storage.places import (
+    LEVEL_UNIT,
+    all_units,
+    assign_organizer,
+    place_by_code,
+    remove_organizer,
+)
+from bot.storage.users import get_or_create_user, get_user
+
+
+def _admin(update: Update, context: SuaraContext) -> bool:
+    tg_user = update.effective_user
+    if tg_user is not None and access.is_admin(context.settings, tg_user.id):
+        return True
+    context.reply(update, context.t("admin.only"))
+    return False
+
+
+def _user_and_unit_args(context: SuaraContext) -> tuple[int, str] | None:
+    args = context.args or []
+    if len(args) != 2 or not args[0].isdigit() or len(args[1]) > 32:
+        return None
+    return int(args[0]), args[1]
+
+
+async def assign_command(update: Update, context: SuaraContext) -> None:
+    """/penyelenggara USER_ID UNIT_CODE"""
+    if not _admin(update, context):
+        return
+    t = context.t
+    parsed = _user_and_unit_args(context)
+    if parsed is None:
+        context.reply(update, t("admin.assign_usage"))
+        return
+    user_id, code = parsed
+    unit = await place_by_code(context.db, code)
+    if unit is None or unit.level != LEVEL_UNIT or unit.id is None:
+        context.reply(update, t("admin.unknown_unit", code=code))
+        return
+    organizer = await get_or_create_user(context.db, user_id)
+    assert update.effective_user is not None
+    added = await assign_organizer(
+        context.db, user_id=user_id, unit_id=unit.id, added_by=update.effective_user.id
+    )
+    context.reply(
+        update,
+        t("admin.assigned" if added else "admin.already_assigned", user=user_id, unit=unit.name),
+    )
+    if added:
+        their_t = context.texts.for_language(organizer.language)
+        await context.send_durable(user_id, their_t("organizer.you_were_assigned", unit=unit.name))
+
+
+async def remove_command(update: Update, context: SuaraContext) -> None:
+    """/hapuspenyelenggara USER_ID UNIT_CODE"""
+    if not _admin(update, context):
+        return
+    t = context.t
+    parsed = _user_and_unit_args(context)
+    if parsed is None:
+        context.reply(update, t("admin.remove_usage"))
+        return
+    user_id, code = parsed
+    unit = await place_by_code(context.db, code)
+    if unit is None or unit.id is None:
+        context.reply(update, t("admin.unknown_unit", code=code))
+        return
+    removed = await remove_organizer(context.db, user_id=user_id, unit_id=unit.id)
+    context.reply(
+        update,
+        t("admin.removed" if removed else "admin.not_assigned", user=user_id, unit=unit.name),
+    )
+
+
+async def units_command(update: Update, context: SuaraContext) -> None:
+    """/unit: the unit codes, for assigning and forwarding."""
+    if not _admin(update, context):
+        return
+    lines = [context.t("admin.units_title")]
+    lines += [f"<code>{u.code}</code> {u.name}" for u in await all_units(context.db)]
+    context.reply(update, "\n".join(lines)[:4000])
+
+
+async def block_command(update: Update, context: SuaraContext) -> None:
+    """/blokir USER_ID and /bukablokir USER_ID"""
+    if not _admin(update, context) or update.message is None or update.message.text is None:
+        return
+    t = context.t
+    args = context.args or []
+    if len(args) != 1 or not args[0].isdigit():
+        context.reply(update, t("admin.block_usage"))
+        return
+    banned = update.message.text.lstrip("/").lower().startswith("blokir")
+    user = await get_user(context.db, int(args[0]))
+    if user is None:
+        context.reply(update, t("admin.unknown_user", user=args[0]))
+        return
+    user.banned = banned
+    context.db.add(user)
+    context.reply(update, t("admin.blocked" if banned else "admin.unblocked", user=user.id))
+
+
+async def forwarded(update: Update, context: SuaraContext) -> None:
+    """An admin forwards a user's message: the bot tells the user id to assign."""
+    message = update.message
+    if message is None:
+        return
+    origin = message.forward_origin
+    if isinstance(origin, MessageOriginUser):
+        context.reply(update, context.t("admin.forwarded_user", user=origin.sender_user.id))
+    else:
+        context.reply(update, context.t("admin.forwarded_hidden"))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("penyelenggara", assign_command))
+    application.add_handler(CommandHandler("hapuspenyelenggara", remove_command))
+    application.add_handler(CommandHandler("unit", units_command))
+    application.add_handler(CommandHandler(["blokir", "bukablokir"], block_command))
+    admins = application.bot_data.settings.bot_admin_ids
+    if admins:
+        application.add_handler(
+            MessageHandler(filters.FORWARDED & filters.User(user_id=admins), forwarded)
+        )

@@ -1,0 +1,396 @@
+"""Organizers at work: the complaints inbox, one complaint and its actions, the export file.
+
+Every button names a complaint by id; access is checked on every press against the presser's
+units, so a forged or forwarded button shows nothing of a complaint they do not handle.
+"""
+
+from __future__ import annotations
+
+from telegram import InputFile, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import SuaraContext
+from bot.handlers.keyboards import Button, columns, keyboard
+from bot.notify import deliver
+from bot.reports.export import complaint_rows, to_xlsx
+from bot.services import access
+from bot.services import complaints as service
+from bot.services.complaints import ACTIONS, Clock, ComplaintError
+from bot.services.notices import Key
+from bot.storage import complaints as store
+from bot.storage import flows
+from bot.storage.complaints import (
+    BARU,
+    DITINDAKLANJUTI,
+    DITOLAK,
+    DIVERIFIKASI,
+    MENUNGGU,
+    OPEN_STATES,
+    SELESAI,
+    Complaint,
+)
+from bot.storage.models import FlowState
+from bot.storage.places import LEVEL_UNIT, all_units, place_by_code
+from bot.storage.users import get_user
+
+FLOW = "organizer"
+PAGE_SIZE = 5
+FILTERS: dict[str, tuple[str, ...]] = {
+    "open": OPEN_STATES,
+    BARU: (BARU,),
+    DIVERIFIKASI: (DIVERIFIKASI,),
+    DITINDAKLANJUTI: (DITINDAKLANJUTI,),
+    MENUNGGU: (MENUNGGU,),
+    "closed": (SELESAI, DITOLAK),
+}
+
+
+async def _scope(update: Update, context: SuaraContext) -> list[int] | bool | None:
+    """The units this user handles (None: all); False when they are no organizer at all."""
+    tg_user = update.effective_user
+    if tg_user is None:
+        return False
+    scope = await access.scope_of(context.db, context.settings, tg_user.id)
+    if scope is not None and not scope:
+        return False
+    return scope
+
+
+async def inbox_command(update: Update, context: SuaraContext) -> None:
+    """/aduan: open complaints of the organizer's units, overdue first."""
+    await _inbox(update, context, "open", 0, edit=False)
+
+
+async def inbox_button(update: Update, context: SuaraContext) -> None:
+    data = (update.callback_query.data if update.callback_query else "") or ""
+    if data == "m:aduan":
+        await _inbox(update, context, "open", 0, edit=False)
+        return
+    parts = data.split(":")
+    if len(parts) != 4 or parts[2] not in FILTERS or not parts[3].isdigit():
+        context.answer(update, context.t("button.stale"), alert=True)
+        return
+    await _inbox(update, context, parts[2], int(parts[3]), edit=True)
+
+
+async def _inbox(
+    update: Update, context: SuaraContext, name: str, page: int, *, edit: bool
+) -> None:
+    t = context.t
+    scope = await _scope(update, context)
+    if scope is False:
+        context.answer(update, t("organizer.not_organizer"), alert=True)
+        if update.callback_query is None:
+            context.reply(update, t("organizer.not_organizer"))
+        return
+    context.answer(update)
+    today = Clock.for_settings(context.settings).today
+    items, total = await store.list_for_units(
+        context.db,
+        unit_ids=scope if isinstance(scope, list) else None,
+        states=FILTERS[name],
+        offset=page * PAGE_SIZE,
+        limit=PAGE_SIZE,
+        today=today,
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    lines = [
+        t(
+            "organizer.inbox_title",
+            filter=t(f"organizer.filter_{name}"),
+            total=total,
+            page=page + 1,
+            pages=pages,
+        )
+    ]
+    rows: list[list[Button]] = []
+    for complaint in items:
+        overdue = service.is_overdue(complaint, today)
+        due = service.due_date(complaint)
+        lines.append(
+            t(
+                "organizer.inbox_item",
+                flag="⚠️ " if overdue else "",
+                ticket=complaint.ticket,
+                state=t(f"state.{complaint.state}"),
+                category=complaint.category,
+                due=t.date(due) if due else "-",
+            )
+        )
+        rows.append([(f"{'⚠️ ' if overdue else ''}{complaint.ticket}", f"a:o:{complaint.id}")])
+    if not items:
+        lines.append(t("organizer.inbox_empty"))
+    nav: list[Button] = []
+    if page > 0:
+        nav.append((t("common.previous"), f"a:l:{name}:{page - 1}"))
+    if page < pages - 1:
+        nav.append((t("common.next"), f"a:l:{name}:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    filters_row = [
+        (t(f"organizer.filter_{key}"), f"a:l:{key}:0") for key in FILTERS if key != name
+    ]
+    rows.extend(columns(filters_row, 3))
+    text = "\n".join(lines)
+    if edit:
+        context.edit(update, text, keyboard(rows))
+    else:
+        context.reply(update, text, keyboard(rows))
+
+
+async def _handled_complaint(
+    update: Update, context: SuaraContext, raw_id: str
+) -> Complaint | None:
+    """The complaint, if this user may handle it; the same refusal for 'missing' and 'not
+    yours', so ids cannot be probed."""
+    tg_user = update.effective_user
+    complaint = None
+    if raw_id.isdigit() and tg_user is not None:
+        complaint = await store.get_complaint(context.db, int(raw_id))
+    if (
+        complaint is None
+        or tg_user is None
+        or not await service.may_handle(context.db, context.settings, tg_user.id, complaint)
+    ):
+        context.answer(update, context.t("organizer.no_access"), alert=True)
+        return None
+    return complaint
+
+
+async def open_button(update: Update, context: SuaraContext) -> None:
+    """Shows one complaint with the actions its state allows."""
+    data = (update.callback_query.data if update.callback_query else "") or ""
+    complaint = await _handled_complaint(update, context, data.removeprefix("a:o:"))
+    if complaint is None:
+        return
+    context.answer(update)
+    await _show(update, context, complaint)
+
+
+async def _show(update: Update, context: SuaraContext, complaint: Complaint) -> None:
+    t = context.t
+    assert complaint.id is not None
+    today = Clock.for_settings(context.settings).today
+    due = service.due_date(complaint)
+    location = "-"
+    if complaint.latitude is not None:
+        location = t("complaint.location_pin", lat=complaint.latitude, lon=complaint.longitude)
+    elif complaint.address:
+        location = complaint.address
+    reporter = await service.reporter_label(context.db, complaint)
+    files = await store.attachments_of(context.db, complaint.id)
+    text = t(
+        "organizer.detail",
+        ticket=complaint.ticket,
+        state=t(f"state.{complaint.state}"),
+        overdue=t("organizer.overdue") if service.is_overdue(complaint, today) else "",
+        category=complaint.category,
+        place=await service.unit_label(context.db, complaint.unit_id),
+        reporter=t(reporter.key) if isinstance(reporter, Key) else reporter,
+        created=t.datetime(complaint.created_at),
+        due=t.date(due) if due else "-",
+        location=location,
+        date=t.date(complaint.incident_date) if complaint.incident_date else "-",
+        files=len(files),
+        description=complaint.description[:3000],
+    )
+    for event in (await store.events_of(context.db, complaint.id))[-5:]:
+        if event.note and event.action != "filed":
+            text += "\n" + t(
+                "organizer.event_line",
+                when=t.datetime(event.at),
+                action=t(f"history.{event.action}", when="").strip(" :"),
+                note=event.note[:300],
+            )
+    rows: list[list[Button]] = []
+    actions = [a for a, states in ACTIONS.items() if complaint.state in states]
+    rows.extend(
+        columns([(t(f"organizer.action_{a}"), f"a:x:{complaint.id}:{a}") for a in actions], 2)
+    )
+    extra: list[Button] = []
+    if files:
+        extra.append((t("organizer.show_files"), f"a:f:{complaint.id}"))
+    extra.append((t("organizer.block_reporter"), f"a:b:{complaint.id}"))
+    rows.append(extra)
+    rows.append([(t("organizer.back_to_inbox"), "a:l:open:0")])
+    context.reply(update, text[:4090], keyboard(rows))
+
+
+async def action_button(update: Update, context: SuaraContext) -> None:
+    """An action on a complaint: done at once (verify) or after the organizer writes a note."""
+    tg_user = update.effective_user
+    data = (update.callback_query.data if update.callback_query else "") or ""
+    parts = data.split(":")
+    t = context.t
+    if tg_user is None or len(parts) != 4 or parts[3] not in ACTIONS:
+        context.answer(update, t("button.stale"), alert=True)
+        return
+    complaint = await _handled_complaint(update, context, parts[2])
+    if complaint is None:
+        return
+    action = parts[3]
+    if complaint.state not in ACTIONS[action]:
+        context.answer(update, t("organizer.not_in_this_state"), alert=True)
+        return
+    context.answer(update)
+    if action == "verify":
+        await _do(update, context, complaint, action, note=None, target=None)
+        return
+    if action == "forward":
+        units = [u for u in await all_units(context.db) if u.id != complaint.unit_id]
+        await flows.set_flow(
+            context.db,
+            user_id=tg_user.id,
+            flow=FLOW,
+            step="forward",
+            draft={"id": complaint.id, "action": action},
+        )
+        context.reply(
+            update,
+            t(
+                "organizer.ask_forward_code",
+                ticket=complaint.ticket,
+                codes=", ".join(u.code for u in units[:60]),
+            ),
+        )
+        return
+    await flows.set_flow(
+        context.db,
+        user_id=tg_user.id,
+        flow=FLOW,
+        step="note",
+        draft={"id": complaint.id, "action": action},
+    )
+    context.reply(update, t(f"organizer.ask_note_{action}", ticket=complaint.ticket))
+
+
+async def note_message(update: Update, context: SuaraContext, state: FlowState) -> None:
+    """The organizer's text for the pending action (a reply, a question, a reason, ...)."""
+    msg = update.message
+    tg_user = update.effective_user
+    if msg is None or tg_user is None:
+        return
+    t = context.t
+    if msg.text is None:
+        context.reply(update, t("organizer.note_wrong_type"))
+        return
+    complaint = await store.get_complaint(context.db, int(state.draft.get("id", 0)))
+    if complaint is None or not await service.may_handle(
+        context.db, context.settings, tg_user.id, complaint
+    ):
+        await flows.clear_flow(context.db, tg_user.id)
+        context.reply(update, t("organizer.no_access"))
+        return
+    action = str(state.draft.get("action"))
+    if state.step == "forward":
+        code, _, reason = msg.text.strip().partition(" ")
+        target = await place_by_code(context.db, code)
+        if target is None or target.level != LEVEL_UNIT:
+            context.reply(update, t("organizer.forward_unknown_unit"))
+            return
+        await _do(update, context, complaint, action, note=reason, target=target.id)
+        return
+    await _do(update, context, complaint, action, note=msg.text, target=None)
+
+
+async def _do(
+    update: Update,
+    context: SuaraContext,
+    complaint: Complaint,
+    action: str,
+    *,
+    note: str | None,
+    target: int | None,
+) -> None:
+    tg_user = update.effective_user
+    assert tg_user is not None
+    t = context.t
+    role = "admin" if access.is_admin(context.settings, tg_user.id) else "organizer"
+    try:
+        notices = await service.act(
+            context.db,
+            complaint=complaint,
+            actor_id=tg_user.id,
+            actor_role=role,
+            action=action,
+            clock=Clock.for_settings(context.settings),
+            note=note,
+            target_unit_id=target,
+        )
+    except ComplaintError as exc:
+        context.reply(update, t(exc.key, maximum=service.NOTE_MAX))
+        if exc.key not in ("organizer.note_empty", "organizer.note_long"):
+            await flows.clear_flow(context.db, tg_user.id)
+        return
+    await flows.clear_flow(context.db, tg_user.id)
+    await deliver(context.db, context.texts, notices)
+    context.reply(
+        update,
+        t("organizer.action_done", ticket=complaint.ticket, state=t(f"state.{complaint.state}")),
+        keyboard([[(t("organizer.back_to_inbox"), "a:l:open:0")]]),
+    )
+
+
+async def files_button(update: Update, context: SuaraContext) -> None:
+    """Sends the complaint's photos and documents to the organizer."""
+    data = (update.callback_query.data if update.callback_query else "") or ""
+    complaint = await _handled_complaint(update, context, data.removeprefix("a:f:"))
+    if complaint is None or complaint.id is None or update.effective_chat is None:
+        return
+    context.answer(update)
+    chat_id = update.effective_chat.id
+    for attachment in await store.attachments_of(context.db, complaint.id):
+        method = "sendPhoto" if attachment.kind == "photo" else "sendDocument"
+        field = "photo" if attachment.kind == "photo" else "document"
+        context.call(
+            method, chat_id=chat_id, caption=complaint.ticket, **{field: attachment.file_id}
+        )
+
+
+async def block_button(update: Update, context: SuaraContext) -> None:
+    """Blocks the reporter of a complaint, without the organizer learning who it is."""
+    data = (update.callback_query.data if update.callback_query else "") or ""
+    complaint = await _handled_complaint(update, context, data.removeprefix("a:b:"))
+    if complaint is None or update.effective_user is None:
+        return
+    user = await get_user(context.db, complaint.reporter_id)
+    if user is not None:
+        user.banned = True
+        context.db.add(user)
+    context.answer(
+        update, context.t("organizer.reporter_blocked", ticket=complaint.ticket), alert=True
+    )
+
+
+async def export_command(update: Update, context: SuaraContext) -> None:
+    """/ekspor: the complaints of the organizer's units as an XLSX file."""
+    scope = await _scope(update, context)
+    t = context.t
+    if scope is False:
+        context.reply(update, t("organizer.not_organizer"))
+        return
+    rows = await complaint_rows(
+        context.db,
+        since=None,
+        unit_ids=scope if isinstance(scope, list) else None,
+        tz=context.settings.tz,
+    )
+    data = to_xlsx(rows)
+    today = Clock.for_settings(context.settings).today
+    context.call(
+        "sendDocument",
+        chat_id=update.effective_chat.id if update.effective_chat else 0,
+        document=InputFile(data, filename=f"aduan-{today.isoformat()}.xlsx"),
+        caption=t("organizer.export_caption", count=len(rows)),
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler(["aduan", "inbox"], inbox_command))
+    application.add_handler(CommandHandler(["ekspor", "export"], export_command))
+    application.add_handler(CallbackQueryHandler(inbox_button, pattern=r"^(m:aduan|a:l:)"))
+    application.add_handler(CallbackQueryHandler(open_button, pattern=r"^a:o:"))
+    application.add_handler(CallbackQueryHandler(action_button, pattern=r"^a:x:"))
+    application.add_handler(CallbackQueryHandler(files_button, pattern=r"^a:f:"))
+    application.add_handler(CallbackQueryHandler(block_button, pattern=r"^a:b:"))
+    application.bot_data.flow_inputs[FLOW] = note_message

@@ -1,0 +1,37 @@
+"""Daily deadlines: auto-close complaints left waiting, remind units of overdue ones, escalate."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.context import AppState
+from bot.notify import deliver
+from bot.services.complaints import Clock, run_deadlines
+
+log = logging.getLogger(__name__)
+
+
+async def check_deadlines(state: AppState) -> int:
+    """One pass; returns how many notices were queued. Safe to run in several processes:
+    reminders carry dedupe keys, so a second pass the same day adds nothing."""
+    async with state.db.session() as session:
+        notices = await run_deadlines(
+            session, clock=Clock.for_settings(state.settings), admins=state.settings.bot_admin_ids
+        )
+        written = await deliver(session, state.texts, notices)
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            log.info("deadline pass raced another process; it did the work")
+            return 0
+    if written:
+        state.outbox.nudge()
+    return written
+
+
+async def deadlines_job(context: Any) -> None:
+    await check_deadlines(context.application.bot_data)

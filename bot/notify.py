@@ -1,0 +1,55 @@
+"""Delivers domain notices: rendered in each recipient's language, written to the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.context import message_call
+from bot.handlers.keyboards import keyboard
+from bot.i18n import Texts, Translator
+from bot.services.notices import Key, Notice
+from bot.storage import outbox
+from bot.storage.users import get_user
+
+
+def render(t: Translator, notice: Notice) -> str:
+    return t(notice.key, **{name: _value(t, v) for name, v in notice.values.items()})
+
+
+def _value(t: Translator, value: object) -> object:
+    if isinstance(value, Key):
+        return t(value.key)
+    if isinstance(value, dt.datetime):
+        return t.datetime(value)
+    if isinstance(value, dt.date):
+        return t.date(value)
+    if value is None:
+        return "-"
+    return value
+
+
+async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) -> int:
+    """Writes the notices to the outbox; users who blocked the bot are skipped."""
+    written = 0
+    for notice in notices:
+        user = await get_user(session, notice.user_id)
+        if user is not None and not user.reachable:
+            continue
+        t = texts.for_language(user.language if user else None)
+        markup = (
+            keyboard([[(t(label), data) for label, data in row] for row in notice.buttons])
+            if notice.buttons
+            else None
+        )
+        call = message_call(notice.user_id, render(t, notice), markup)
+        added = await outbox.enqueue(
+            session,
+            chat_id=notice.user_id,
+            method=call.method,
+            payload=call.params,
+            dedupe_key=notice.dedupe_key,
+        )
+        written += added is not None
+    return written

@@ -1,0 +1,1 @@
+"""Files for people: complaint exports (and, later, digest text, chart and workbook)."""

@@ -1,0 +1,130 @@
+"""Complaint exports: one row per complaint, as CSV or XLSX. Anonymous means no identity."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.complaints import due_date, is_overdue, unit_label
+from bot.storage.complaints import PRIVACY_ANONYMOUS, complaints_since
+
+COLUMNS = (
+    "ticket",
+    "created",
+    "category",
+    "place",
+    "state",
+    "privacy",
+    "reporter_id",
+    "reporter_name",
+    "verify_due",
+    "followup_due",
+    "overdue",
+    "first_response",
+    "closed",
+    "rating",
+    "sentiment",
+    "sentiment_polarity",
+    "description",
+)
+
+Row = dict[str, object]
+
+
+async def complaint_rows(
+    session: AsyncSession,
+    *,
+    since: dt.date | None,
+    unit_ids: Sequence[int] | None,
+    tz: ZoneInfo,
+) -> list[Row]:
+    start = dt.datetime.combine(since, dt.time(), tz) if since else None
+    today = dt.datetime.now(tz).date()
+    labels: dict[int, str] = {}
+    rows: list[Row] = []
+    for c in await complaints_since(session, since=start, unit_ids=unit_ids):
+        if c.unit_id not in labels:
+            labels[c.unit_id] = await unit_label(session, c.unit_id)
+        anonymous = c.privacy == PRIVACY_ANONYMOUS
+        rows.append(
+            {
+                "ticket": c.ticket,
+                "created": _local(c.created_at, tz),
+                "category": c.category,
+                "place": labels[c.unit_id],
+                "state": c.state,
+                "privacy": c.privacy,
+                "reporter_id": None if anonymous else c.reporter_id,
+                "reporter_name": None if anonymous else c.reporter_name,
+                "verify_due": c.verify_due,
+                "followup_due": c.followup_due,
+                "overdue": is_overdue(c, today) if due_date(c) else False,
+                "first_response": _local(c.first_response_at, tz),
+                "closed": _local(c.closed_at, tz),
+                "rating": c.rating,
+                "sentiment": c.sentiment_label,
+                "sentiment_polarity": c.sentiment_polarity,
+                "description": c.description,
+            }
+        )
+    return rows
+
+
+def _local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
+    # Spreadsheets have no time zones: local wall-clock time, as organizers read it.
+    return moment.astimezone(tz).replace(tzinfo=None, microsecond=0) if moment else None
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ya" if value else "tidak"
+    text = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else str(value)
+    # A cell starting with = + - @ is a formula to a spreadsheet: never let user text run.
+    if text[:1] in ("=", "+", "-", "@") and not isinstance(value, (int, float)):
+        text = "'" + text
+    return text
+
+
+def to_csv(rows: list[Row]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(row[column]) for column in COLUMNS])
+    # BOM: Excel then opens the UTF-8 file with the right characters.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(rows: list[Row]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Aduan"
+    sheet.append(list(COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        values: list[object] = []
+        for column in COLUMNS:
+            value = row[column]
+            if isinstance(value, str):
+                value = _cell(value)
+            values.append(value)
+        sheet.append(values)
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(COLUMNS, start=1):
+        width = 60 if column == "description" else max(12, len(column) + 2)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,545 @@
+"""Citizen complaints: filing, the LAPOR! state machine, deadlines, ratings and SKM answers.
+
+Plain async functions on a session; what other people must be told comes back as `Notice`s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.services import access
+from bot.services.deadlines import FOLLOW_UP_DAYS, VERIFY_DAYS, WAITING_CLOSE_DAYS, WorkingCalendar
+from bot.services.notices import Key, Notice
+from bot.storage import complaints as store
+from bot.storage.complaints import (
+    BARU,
+    DITINDAKLANJUTI,
+    DITOLAK,
+    DIVERIFIKASI,
+    MENUNGGU,
+    OPEN_STATES,
+    PRIVACY_ANONYMOUS,
+    SELESAI,
+    Attachment,
+    Complaint,
+    ComplaintEvent,
+    SkmResponse,
+)
+from bot.storage.places import get_place, organizers_of_unit, place_path
+from bot.storage.types import utcnow
+from bot.storage.users import get_user
+
+DESCRIPTION_MIN = 20
+DESCRIPTION_MAX = 4000
+NOTE_MAX = 2000
+MAX_ATTACHMENTS = 5
+SIMILAR_RATIO = 0.9
+SKM_ELEMENTS = 9
+
+Sentiment = Callable[[str], tuple[str, float]]
+
+# action -> states it may start from
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "verify": (BARU,),
+    "forward": (BARU, DIVERIFIKASI),
+    "ask": (BARU, DIVERIFIKASI, DITINDAKLANJUTI),
+    "reply": (BARU, DIVERIFIKASI, DITINDAKLANJUTI),
+    "close": (DIVERIFIKASI, DITINDAKLANJUTI, MENUNGGU),
+    "reject": (BARU, DIVERIFIKASI),
+}
+ACTIONS_WITH_NOTE = ("forward", "ask", "reply", "close", "reject")
+
+
+class ComplaintError(Exception):
+    """A rule said no; `key` is the text that tells the user why."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass
+class Draft:
+    """What the citizen has answered so far (kept in the flow state as JSON)."""
+
+    category: str
+    unit_id: int
+    description: str
+    privacy: str
+    attachments: list[tuple[str, str]]
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = None
+    incident_date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Today and now as the deployment sees them, and its working days."""
+
+    tz: ZoneInfo
+    calendar: WorkingCalendar
+    now: dt.datetime
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.astimezone(self.tz).date()
+
+    @classmethod
+    def for_settings(cls, settings: Settings, now: dt.datetime | None = None) -> Clock:
+        return cls(settings.tz, WorkingCalendar(settings.local_holidays), now or utcnow())
+
+
+def check_description(text: str) -> str:
+    """Returns the cleaned description or raises with the reason."""
+    cleaned = text.strip()
+    if len(cleaned) < DESCRIPTION_MIN:
+        raise ComplaintError("complaint.description_short")
+    if len(cleaned) > DESCRIPTION_MAX:
+        raise ComplaintError("complaint.description_long")
+    return cleaned
+
+
+def check_note(text: str) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        raise ComplaintError("organizer.note_empty")
+    if len(cleaned) > NOTE_MAX:
+        raise ComplaintError("organizer.note_long")
+    return cleaned
+
+
+async def filed_today(session: AsyncSession, *, reporter_id: int, clock: Clock) -> int:
+    midnight = dt.datetime.combine(clock.today, dt.time(), clock.tz)
+    return await store.count_since(session, reporter_id=reporter_id, since=midnight)
+
+
+async def similar_recent(
+    session: AsyncSession, *, reporter_id: int, description: str, clock: Clock
+) -> str | None:
+    """The ticket of a near-identical complaint from the last 24 hours, if any."""
+    since = clock.now - dt.timedelta(hours=24)
+    text = " ".join(description.lower().split())
+    for ticket, other in await store.recent_descriptions(
+        session, reporter_id=reporter_id, since=since
+    ):
+        if SequenceMatcher(None, text, " ".join(other.lower().split())).ratio() >= SIMILAR_RATIO:
+            return ticket
+    return None
+
+
+async def file_complaint(
+    session: AsyncSession,
+    *,
+    reporter_id: int,
+    reporter_name: str | None,
+    draft: Draft,
+    clock: Clock,
+    daily_limit: int,
+    sentiment: Sentiment | None = None,
+) -> tuple[Complaint, list[Notice]]:
+    if await filed_today(session, reporter_id=reporter_id, clock=clock) >= daily_limit:
+        raise ComplaintError("complaint.daily_limit")
+    unit = await get_place(session, draft.unit_id)
+    if unit is None:
+        raise ComplaintError("complaint.unit_gone")
+    anonymous = draft.privacy == PRIVACY_ANONYMOUS
+    complaint = Complaint(
+        reporter_id=reporter_id,
+        reporter_name=None if anonymous else reporter_name,
+        privacy=draft.privacy,
+        category=draft.category,
+        unit_id=draft.unit_id,
+        description=check_description(draft.description),
+        incident_date=draft.incident_date,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        address=draft.address,
+        created_at=clock.now,
+        verify_due=clock.calendar.add_working_days(clock.today, VERIFY_DAYS),
+    )
+    if sentiment is not None:
+        complaint.sentiment_label, complaint.sentiment_polarity = sentiment(complaint.description)
+    session.add(complaint)
+    await session.flush()
+    complaint.ticket = store.ticket_for(complaint)
+    assert complaint.id is not None
+    for kind, file_id in draft.attachments[:MAX_ATTACHMENTS]:
+        session.add(Attachment(complaint_id=complaint.id, kind=kind, file_id=file_id))
+    _event(session, complaint, actor_id=reporter_id, role="reporter", action="filed", to=BARU)
+    notices = [
+        Notice(
+            organizer,
+            "organizer.new_complaint",
+            {
+                "ticket": complaint.ticket,
+                "category": complaint.category,
+                "unit": unit.name,
+                "due": complaint.verify_due,
+            },
+            ((("organizer.open", f"a:o:{complaint.id}"),),),
+            dedupe_key=f"new:{complaint.id}:{organizer}",
+        )
+        for organizer in await organizers_of_unit(session, complaint.unit_id)
+    ]
+    return complaint, notices
+
+
+def _event(
+    session: AsyncSession,
+    complaint: Complaint,
+    *,
+    actor_id: int | None,
+    role: str,
+    action: str,
+    to: str | None = None,
+    previous: str | None = None,
+    note: str | None = None,
+    target_unit_id: int | None = None,
+) -> None:
+    assert complaint.id is not None
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            actor_id=actor_id,
+            actor_role=role,
+            action=action,
+            from_state=previous,
+            to_state=to,
+            note=note,
+            target_unit_id=target_unit_id,
+        )
+    )
+
+
+async def may_handle(
+    session: AsyncSession, settings: Settings, user_id: int, complaint: Complaint
+) -> bool:
+    """Admins handle every complaint; organizers only those of their units."""
+    if access.is_admin(settings, user_id):
+        return True
+    return complaint.unit_id in await access.units_of(session, user_id)
+
+
+async def act(
+    session: AsyncSession,
+    *,
+    complaint: Complaint,
+    actor_id: int,
+    actor_role: str,
+    action: str,
+    clock: Clock,
+    note: str | None = None,
+    target_unit_id: int | None = None,
+) -> list[Notice]:
+    """An organizer's action: checks it is allowed now, moves the state, records the event."""
+    allowed_from = ACTIONS.get(action)
+    if allowed_from is None:
+        raise ComplaintError("button.stale")
+    if complaint.state not in allowed_from:
+        raise ComplaintError("organizer.not_in_this_state")
+    if action in ACTIONS_WITH_NOTE:
+        note = check_note(note or "")
+    previous = complaint.state
+    ticket = complaint.ticket
+    reporter = complaint.reporter_id
+    notices: list[Notice] = []
+    if complaint.first_response_at is None:
+        complaint.first_response_at = clock.now
+    if action in ("verify", "forward") or (action == "reply" and previous == BARU):
+        complaint.followup_due = clock.calendar.add_working_days(clock.today, FOLLOW_UP_DAYS)
+    if action == "verify":
+        complaint.state = DIVERIFIKASI
+        notices.append(_status_notice(complaint, "citizen.status_verified"))
+    elif action == "forward":
+        target = await get_place(session, target_unit_id or 0)
+        if target is None or target.id == complaint.unit_id:
+            raise ComplaintError("organizer.forward_invalid")
+        complaint.unit_id = target.id  # type: ignore[assignment]
+        complaint.state = DIVERIFIKASI
+        notices.append(
+            Notice(reporter, "citizen.status_forwarded", {"ticket": ticket, "unit": target.name})
+        )
+        for organizer in await organizers_of_unit(session, target.id or 0):
+            notices.append(
+                Notice(
+                    organizer,
+                    "organizer.forwarded_to_you",
+                    {"ticket": ticket, "reason": note},
+                    ((("organizer.open", f"a:o:{complaint.id}"),),),
+                )
+            )
+    elif action == "ask":
+        complaint.state_before_waiting = previous if previous != BARU else DIVERIFIKASI
+        complaint.state = MENUNGGU
+        complaint.waiting_since = clock.today
+        notices.append(
+            Notice(
+                reporter,
+                "citizen.question",
+                {
+                    "ticket": ticket,
+                    "question": note,
+                    "days": WAITING_CLOSE_DAYS,
+                },
+                ((("citizen.answer_button", f"s:add:{complaint.id}"),),),
+            )
+        )
+    elif action == "reply":
+        complaint.state = DITINDAKLANJUTI
+        notices.append(Notice(reporter, "citizen.reply", {"ticket": ticket, "reply": note}))
+    elif action in ("close", "reject"):
+        complaint.state = SELESAI if action == "close" else DITOLAK
+        complaint.closed_at = clock.now
+        complaint.resolution = note
+        if action == "close":
+            notices.append(
+                Notice(
+                    reporter,
+                    "citizen.closed",
+                    {"ticket": ticket, "resolution": note},
+                    (tuple((f"rating.star_{n}", f"r:{complaint.id}:{n}") for n in range(1, 6)),),
+                )
+            )
+        else:
+            notices.append(
+                Notice(reporter, "citizen.rejected", {"ticket": ticket, "reason": note})
+            )
+    _event(
+        session,
+        complaint,
+        actor_id=actor_id,
+        role=actor_role,
+        action=action,
+        previous=previous,
+        to=complaint.state,
+        note=note,
+        target_unit_id=target_unit_id if action == "forward" else None,
+    )
+    session.add(complaint)
+    return notices
+
+
+def _status_notice(complaint: Complaint, key: str) -> Notice:
+    return Notice(
+        complaint.reporter_id,
+        key,
+        {"ticket": complaint.ticket, "due": complaint.followup_due},
+    )
+
+
+async def add_information(
+    session: AsyncSession,
+    *,
+    complaint: Complaint,
+    reporter_id: int,
+    text: str | None,
+    attachment: tuple[str, str] | None,
+    clock: Clock,
+) -> list[Notice]:
+    """The reporter adds to an open complaint; an awaited answer reopens it."""
+    if complaint.reporter_id != reporter_id:
+        raise ComplaintError("status.not_found")
+    if complaint.state not in OPEN_STATES:
+        raise ComplaintError("citizen.closed_no_more_info")
+    note = None
+    if text is not None:
+        note = text.strip()
+        if not note:
+            raise ComplaintError("citizen.info_empty")
+        if len(note) > DESCRIPTION_MAX:
+            raise ComplaintError("complaint.description_long")
+    assert complaint.id is not None
+    if attachment is not None:
+        count = len(await store.attachments_of(session, complaint.id))
+        if count >= MAX_ATTACHMENTS * 2:
+            raise ComplaintError("complaint.too_many_files")
+        session.add(
+            Attachment(complaint_id=complaint.id, kind=attachment[0], file_id=attachment[1])
+        )
+    previous = complaint.state
+    if previous == MENUNGGU:
+        complaint.state = complaint.state_before_waiting or DIVERIFIKASI
+        complaint.waiting_since = None
+        complaint.state_before_waiting = None
+        session.add(complaint)
+    _event(
+        session,
+        complaint,
+        actor_id=reporter_id,
+        role="reporter",
+        action="info",
+        previous=previous,
+        to=complaint.state,
+        note=note or (f"[{attachment[0]}]" if attachment else None),
+    )
+    return [
+        Notice(
+            organizer,
+            "organizer.info_added",
+            {"ticket": complaint.ticket},
+            ((("organizer.open", f"a:o:{complaint.id}"),),),
+        )
+        for organizer in await organizers_of_unit(session, complaint.unit_id)
+    ]
+
+
+async def rate(
+    session: AsyncSession, *, complaint: Complaint, reporter_id: int, rating: int
+) -> None:
+    if complaint.reporter_id != reporter_id:
+        raise ComplaintError("status.not_found")
+    if complaint.state != SELESAI:
+        raise ComplaintError("rating.not_closed")
+    if not 1 <= rating <= 5:
+        raise ComplaintError("button.stale")
+    if complaint.rating is not None:
+        raise ComplaintError("rating.already")
+    complaint.rating = rating
+    session.add(complaint)
+    _event(
+        session, complaint, actor_id=reporter_id, role="reporter", action="rated", note=str(rating)
+    )
+
+
+async def comment_rating(
+    session: AsyncSession,
+    *,
+    complaint: Complaint,
+    reporter_id: int,
+    text: str,
+    sentiment: Sentiment | None = None,
+) -> None:
+    if complaint.reporter_id != reporter_id or complaint.rating is None:
+        raise ComplaintError("status.not_found")
+    comment = text.strip()
+    if not comment:
+        raise ComplaintError("citizen.info_empty")
+    if len(comment) > NOTE_MAX:
+        raise ComplaintError("organizer.note_long")
+    complaint.rating_comment = comment
+    session.add(complaint)
+
+
+async def save_skm(
+    session: AsyncSession, *, complaint: Complaint, reporter_id: int, answers: list[int]
+) -> None:
+    if complaint.reporter_id != reporter_id:
+        raise ComplaintError("status.not_found")
+    if len(answers) != SKM_ELEMENTS or not all(1 <= a <= 4 for a in answers):
+        raise ComplaintError("button.stale")
+    if await session.get(SkmResponse, complaint.id) is not None:
+        raise ComplaintError("skm.already")
+    assert complaint.id is not None
+    session.add(
+        SkmResponse(
+            complaint_id=complaint.id,
+            unit_id=complaint.unit_id,
+            **{f"u{n}": answers[n - 1] for n in range(1, SKM_ELEMENTS + 1)},
+        )
+    )
+
+
+def due_date(complaint: Complaint) -> dt.date | None:
+    """The deadline that applies now: verification while new, follow-up after."""
+    if complaint.state == BARU:
+        return complaint.verify_due
+    if complaint.state in (DIVERIFIKASI, DITINDAKLANJUTI):
+        return complaint.followup_due
+    return None
+
+
+def is_overdue(complaint: Complaint, today: dt.date) -> bool:
+    due = due_date(complaint)
+    return due is not None and today > due
+
+
+async def unit_label(session: AsyncSession, unit_id: int) -> str:
+    """ "Kabupaten Lampung Selatan › Dinas Kesehatan" """
+    return " › ".join(place.name for place in (await place_path(session, unit_id))[1:])
+
+
+async def reporter_label(session: AsyncSession, complaint: Complaint) -> Key | str:
+    """What an organizer may see of the reporter: nothing at all when anonymous."""
+    if complaint.privacy == PRIVACY_ANONYMOUS:
+        return Key("organizer.reporter_anonymous")
+    user = await get_user(session, complaint.reporter_id)
+    name = complaint.reporter_name or "-"
+    return f"{name} (ID {user.id if user else complaint.reporter_id})"
+
+
+async def run_deadlines(session: AsyncSession, *, clock: Clock, admins: list[int]) -> list[Notice]:
+    """Daily: close complaints left waiting too long, remind units of overdue ones (once a
+    working day) and escalate each overdue complaint to the admins once."""
+    notices: list[Notice] = []
+    today = clock.today
+    if not clock.calendar.is_working_day(today):
+        return notices
+    for complaint in await store.open_complaints(session):
+        if complaint.state == MENUNGGU and complaint.waiting_since is not None:
+            waited = clock.calendar.working_days_between(complaint.waiting_since, today)
+            if waited >= WAITING_CLOSE_DAYS:
+                previous = complaint.state
+                complaint.state = SELESAI
+                complaint.closed_at = clock.now
+                complaint.resolution = None
+                _event(
+                    session,
+                    complaint,
+                    actor_id=None,
+                    role="system",
+                    action="auto_close",
+                    previous=previous,
+                    to=SELESAI,
+                )
+                session.add(complaint)
+                notices.append(
+                    Notice(
+                        complaint.reporter_id,
+                        "citizen.auto_closed",
+                        {"ticket": complaint.ticket, "days": WAITING_CLOSE_DAYS},
+                        dedupe_key=f"autoclose:{complaint.id}",
+                    )
+                )
+            continue
+        if not is_overdue(complaint, today) or complaint.last_reminded_on == today:
+            continue
+        complaint.last_reminded_on = today
+        session.add(complaint)
+        values: dict[str, object] = {
+            "ticket": complaint.ticket,
+            "state": Key(f"state.{complaint.state}"),
+            "due": due_date(complaint),
+        }
+        button = ((("organizer.open", f"a:o:{complaint.id}"),),)
+        for organizer in await organizers_of_unit(session, complaint.unit_id):
+            notices.append(
+                Notice(
+                    organizer,
+                    "organizer.overdue_reminder",
+                    values,
+                    button,
+                    dedupe_key=f"remind:{complaint.id}:{today}:{organizer}",
+                )
+            )
+        if complaint.escalated_at is None:
+            complaint.escalated_at = clock.now
+            values = {**values, "unit": await unit_label(session, complaint.unit_id)}
+            for admin in admins:
+                notices.append(
+                    Notice(
+                        admin,
+                        "admin.escalation",
+                        values,
+                        button,
+                        dedupe_key=f"escalate:{complaint.id}:{admin}",
+                    )
+                )
+    return notices

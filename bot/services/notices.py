@@ -1,0 +1,26 @@
+"""Messages the domain wants sent to other people, in words still to be chosen per recipient.
+
+A service returns `Notice`s; `bot.notify.deliver` renders each in its recipient's language and
+writes it to the outbox in the caller's transaction: it is sent when the change is committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Key:
+    """A value that is itself a text key, translated for the recipient (a state name, say)."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    user_id: int
+    key: str
+    values: dict[str, object] = field(default_factory=dict)
+    # Rows of (label text key, callback data).
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    dedupe_key: str | None = None

@@ -1,0 +1,236 @@
+"""Complaint tables and queries: the complaint, its attachments, its audit trail, SKM answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    case,
+    func,
+)
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.types import UTCDateTime, utcnow
+
+# States, as LAPOR! names them.
+BARU = "baru"
+DIVERIFIKASI = "diverifikasi"
+DITINDAKLANJUTI = "ditindaklanjuti"
+MENUNGGU = "menunggu"
+SELESAI = "selesai"
+DITOLAK = "ditolak"
+STATES = (BARU, DIVERIFIKASI, DITINDAKLANJUTI, MENUNGGU, SELESAI, DITOLAK)
+OPEN_STATES = (BARU, DIVERIFIKASI, DITINDAKLANJUTI, MENUNGGU)
+
+PRIVACY_CONFIDENTIAL = "rahasia"
+PRIVACY_ANONYMOUS = "anonim"
+
+
+class Complaint(SQLModel, table=True):
+    __tablename__ = "complaints"
+    __table_args__ = (
+        Index("ix_complaints_unit_state", "unit_id", "state"),
+        Index("ix_complaints_reporter", "reporter_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket: str | None = Field(default=None, sa_column=Column(String(24), unique=True))
+    # Kept for anonymous complaints too, so the reporter can follow and be answered; never
+    # shown to organizers, never exported when privacy is anonymous.
+    reporter_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    reporter_name: str | None = Field(default=None, max_length=200)
+    privacy: str = Field(default=PRIVACY_CONFIDENTIAL, max_length=16)
+    category: str = Field(max_length=80)
+    unit_id: int = Field(sa_column=Column(Integer, ForeignKey("places.id"), nullable=False))
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    incident_date: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = Field(default=None, max_length=500)
+    state: str = Field(default=BARU, max_length=16)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    verify_due: dt.date = Field(sa_column=Column(Date, nullable=False))
+    followup_due: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    waiting_since: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    state_before_waiting: str | None = Field(default=None, max_length=16)
+    first_response_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rating: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sentiment_label: str | None = Field(default=None, max_length=16)
+    sentiment_polarity: float | None = None
+    last_reminded_on: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    escalated_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "complaint_attachments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("complaints.id"), nullable=False, index=True)
+    )
+    kind: str = Field(max_length=16)  # photo | document
+    file_id: str = Field(max_length=200)
+    from_reporter: bool = True
+    added_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ComplaintEvent(SQLModel, table=True):
+    """The audit trail: who did what, when, and how the state moved."""
+
+    __tablename__ = "complaint_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("complaints.id"), nullable=False, index=True)
+    )
+    at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    actor_role: str = Field(max_length=16)  # reporter | organizer | admin | system
+    action: str = Field(max_length=24)
+    from_state: str | None = Field(default=None, max_length=16)
+    to_state: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    target_unit_id: int | None = None
+
+
+class SkmResponse(SQLModel, table=True):
+    """The nine SKM elements (PermenPANRB 14/2017), 1-4 each, after a complaint is closed."""
+
+    __tablename__ = "skm_responses"
+
+    complaint_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("complaints.id"), primary_key=True)
+    )
+    unit_id: int = Field(sa_column=Column(Integer, ForeignKey("places.id"), nullable=False))
+    u1: int
+    u2: int
+    u3: int
+    u4: int
+    u5: int
+    u6: int
+    u7: int
+    u8: int
+    u9: int
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def ticket_for(complaint: Complaint) -> str:
+    assert complaint.id is not None
+    return f"ADU-{complaint.created_at.year}-{complaint.id:06d}"
+
+
+async def get_complaint(session: AsyncSession, complaint_id: int) -> Complaint | None:
+    return await session.get(Complaint, complaint_id)
+
+
+async def complaint_by_ticket(session: AsyncSession, ticket: str) -> Complaint | None:
+    query = select(Complaint).where(Complaint.ticket == ticket.strip().upper())
+    return (await session.exec(query)).first()
+
+
+async def complaints_of_reporter(
+    session: AsyncSession, reporter_id: int, *, limit: int = 10
+) -> list[Complaint]:
+    query = (
+        select(Complaint)
+        .where(Complaint.reporter_id == reporter_id)
+        .order_by(col(Complaint.created_at).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def count_since(session: AsyncSession, *, reporter_id: int, since: dt.datetime) -> int:
+    query = select(func.count()).where(
+        Complaint.reporter_id == reporter_id, col(Complaint.created_at) >= since
+    )
+    return int((await session.exec(query)).one())
+
+
+async def recent_descriptions(
+    session: AsyncSession, *, reporter_id: int, since: dt.datetime
+) -> list[tuple[str, str]]:
+    query = select(Complaint.ticket, Complaint.description).where(
+        Complaint.reporter_id == reporter_id, col(Complaint.created_at) >= since
+    )
+    return [(ticket or "", text) for ticket, text in (await session.exec(query)).all()]
+
+
+def _due_date() -> object:
+    """The deadline that applies in the complaint's present state."""
+    return case(
+        (col(Complaint.state) == BARU, col(Complaint.verify_due)),
+        else_=col(Complaint.followup_due),
+    )
+
+
+async def list_for_units(
+    session: AsyncSession,
+    *,
+    unit_ids: Sequence[int] | None,
+    states: Sequence[str],
+    offset: int,
+    limit: int,
+    today: dt.date,
+) -> tuple[list[Complaint], int]:
+    """Complaints of these units (None: all) in these states, overdue first, then oldest."""
+    conditions = [col(Complaint.state).in_(states)]
+    if unit_ids is not None:
+        conditions.append(col(Complaint.unit_id).in_(unit_ids))
+    due = _due_date()
+    overdue_first = case((due < today, 0), else_=1)  # type: ignore[operator]
+    query = (
+        select(Complaint)
+        .where(*conditions)
+        .order_by(overdue_first, due, col(Complaint.created_at))  # type: ignore[arg-type]
+        .offset(offset)
+        .limit(limit)
+    )
+    total = (await session.exec(select(func.count()).where(*conditions))).one()
+    return list((await session.exec(query)).all()), int(total)
+
+
+async def open_complaints(session: AsyncSession) -> list[Complaint]:
+    query = select(Complaint).where(col(Complaint.state).in_(OPEN_STATES))
+    return list((await session.exec(query)).all())
+
+
+async def attachments_of(session: AsyncSession, complaint_id: int) -> list[Attachment]:
+    query = (
+        select(Attachment).where(Attachment.complaint_id == complaint_id).order_by(Attachment.id)  # type: ignore[arg-type]
+    )
+    return list((await session.exec(query)).all())
+
+
+async def events_of(session: AsyncSession, complaint_id: int) -> list[ComplaintEvent]:
+    query = (
+        select(ComplaintEvent)
+        .where(ComplaintEvent.complaint_id == complaint_id)
+        .order_by(ComplaintEvent.id)  # type: ignore[arg-type]
+    )
+    return list((await session.exec(query)).all())
+
+
+async def complaints_since(
+    session: AsyncSession, *, since: dt.datetime | None, unit_ids: Sequence[int] | None
+) -> list[Complaint]:
+    query = select(Complaint).order_by(Complaint.id)  # type: ignore[arg-type]
+    if since is not None:
+        query = query.where(col(Complaint.created_at) >= since)
+    if unit_ids is not None:
+        query = query.where(col(Complaint.unit_id).in_(unit_ids))
+    return list((await session.exec(query)).all())

@@ -1,0 +1,131 @@
+"""Places: province -> kabupaten/kota -> unit (dinas), and which organizers serve which unit."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, delete, func
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.types import UTCDateTime, utcnow
+
+DEFAULT_PLACES = Path(__file__).parent / "places.json"
+LEVEL_PROVINCE = "province"
+LEVEL_REGION = "region"
+LEVEL_UNIT = "unit"
+
+
+class Place(SQLModel, table=True):
+    """A node of the hierarchy; complaints are filed against units (the leaves)."""
+
+    __tablename__ = "places"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=120)
+    level: str = Field(max_length=16)
+    parent_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("places.id"), nullable=True)
+    )
+
+
+class OrganizerUnit(SQLModel, table=True):
+    """An organizer handles the complaints of this unit."""
+
+    __tablename__ = "organizer_units"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    unit_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("places.id"), primary_key=True, autoincrement=False)
+    )
+    added_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    added_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+async def seed_places(session: AsyncSession, path: Path = DEFAULT_PLACES) -> int:
+    """Loads the hierarchy from JSON when the table is empty; returns how many were added."""
+    if (await session.exec(select(func.count()).select_from(Place))).one():
+        return 0
+    tree = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+    added = 0
+
+    async def _add(nodes: list[dict[str, object]], parent: int | None, level: int) -> None:
+        nonlocal added
+        levels = (LEVEL_PROVINCE, LEVEL_REGION, LEVEL_UNIT)
+        for node in nodes:
+            place = Place(
+                code=str(node["code"]),
+                name=str(node["name"]),
+                level=levels[min(level, 2)],
+                parent_id=parent,
+            )
+            session.add(place)
+            await session.flush()
+            added += 1
+            children = node.get("children") or []
+            assert isinstance(children, list)
+            await _add(children, place.id, level + 1)
+
+    await _add(tree, None, 0)
+    return added
+
+
+async def children_of(session: AsyncSession, parent_id: int | None) -> list[Place]:
+    query = select(Place).where(Place.parent_id == parent_id).order_by(Place.name)  # type: ignore[arg-type]
+    return list((await session.exec(query)).all())
+
+
+async def get_place(session: AsyncSession, place_id: int) -> Place | None:
+    return await session.get(Place, place_id)
+
+
+async def place_by_code(session: AsyncSession, code: str) -> Place | None:
+    return (await session.exec(select(Place).where(Place.code == code.upper()))).first()
+
+
+async def place_path(session: AsyncSession, place_id: int) -> list[Place]:
+    """The place and its ancestors, top first."""
+    path: list[Place] = []
+    current = await session.get(Place, place_id)
+    while current is not None:
+        path.append(current)
+        current = await session.get(Place, current.parent_id) if current.parent_id else None
+    return list(reversed(path))
+
+
+async def all_units(session: AsyncSession) -> list[Place]:
+    query = select(Place).where(Place.level == LEVEL_UNIT).order_by(Place.code)
+    return list((await session.exec(query)).all())
+
+
+async def units_of_organizer(session: AsyncSession, user_id: int) -> list[int]:
+    query = select(OrganizerUnit.unit_id).where(OrganizerUnit.user_id == user_id)
+    return list((await session.exec(query)).all())
+
+
+async def organizers_of_unit(session: AsyncSession, unit_id: int) -> list[int]:
+    query = select(OrganizerUnit.user_id).where(OrganizerUnit.unit_id == unit_id)
+    return list((await session.exec(query)).all())
+
+
+async def assign_organizer(
+    session: AsyncSession, *, user_id: int, unit_id: int, added_by: int
+) -> bool:
+    """Returns False when the user already serves that unit."""
+    if await session.get(OrganizerUnit, (user_id, unit_id)) is not None:
+        return False
+    session.add(OrganizerUnit(user_id=user_id, unit_id=unit_id, added_by=added_by))
+    return True
+
+
+async def remove_organizer(session: AsyncSession, *, user_id: int, unit_id: int) -> bool:
+    result = await session.exec(
+        delete(OrganizerUnit).where(  # type: ignore[call-overload]
+            OrganizerUnit.user_id == user_id, OrganizerUnit.unit_id == unit_id
+        )
+    )
+    return bool(result.rowcount)
