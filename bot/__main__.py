@@ -1,13 +1,15 @@
-"""Command line: python -m bot {run,migrate,sandbox,demo} (also installed as `suara`)."""
+"""Command line: python -m bot COMMAND (also installed as `suara`); see --help."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.logging_setup import setup_logging
 
 SANDBOX_DATABASE = "sqlite+aiosqlite:///./data/sandbox.db"
@@ -48,7 +50,48 @@ def _parser() -> argparse.ArgumentParser:
         default="sqlite+aiosqlite:///:memory:",
         help="database URL to use (default: a fresh in-memory one)",
     )
+    export = commands.add_parser(
+        "export",
+        help="export complaints as CSV or XLSX",
+        description="Writes one row per complaint (identity columns empty for anonymous ones).",
+    )
+    export.add_argument("what", choices=["complaints"], help="what to export")
+    export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    export.add_argument("--since", type=_date, help="only complaints filed on or after YYYY-MM-DD")
+    export.add_argument("--output", help="file to write (default: complaints-<date>.<format>)")
     return parser
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+async def _export_rows(settings: Settings, args: argparse.Namespace) -> list[dict[str, object]]:
+    from bot.reports.export import complaint_rows
+    from bot.storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        async with db.session() as session:
+            return await complaint_rows(session, since=args.since, unit_ids=None, tz=settings.tz)
+    finally:
+        await db.dispose()
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> Path:
+    from bot.reports.export import to_csv, to_xlsx
+
+    rows = asyncio.run(_export_rows(settings, args))
+    data = to_csv(rows) if args.format == "csv" else to_xlsx(rows)
+    today = dt.datetime.now(settings.tz).date().isoformat()
+    path = Path(args.output or f"complaints-{today}.{args.format}")
+    path.write_bytes(data)
+    print(f"{len(rows)} complaints written to {path}")
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         asyncio.run(_migrate())
         print(f"Database is up to date: {_safe_url(settings.database_url)}")
+        return 0
+
+    if args.command == "export":
+        _export(settings, args)
         return 0
 
     if args.command == "run" and token is None:

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     complaints_per_day: int = Field(default=5, ge=1, le=1000, alias="COMPLAINTS_PER_DAY")
     local_holidays: Annotated[list[dt.date], NoDecode] = Field(default=[], alias="LOCAL_HOLIDAYS")
     flood_messages_per_minute: int = Field(
-        default=20, ge=1, le=10_000, alias="FLOOD_MESSAGES_PER_MINUTE"
+        default=30, ge=1, le=10_000, alias="FLOOD_MESSAGES_PER_MINUTE"
     )
 
     @field_validator("bot_admin_ids", "complaint_categories", "local_holidays", mode="before")

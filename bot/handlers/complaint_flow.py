@@ -305,7 +305,10 @@ async def _on_button(
         else:
             raise ValueError(value)
     elif step == CATEGORY:
-        category = context.settings.complaint_categories[int(value)]
+        categories = context.settings.complaint_categories
+        if not value.isdigit() or int(value) >= len(categories):
+            raise ValueError(value)
+        category = categories[int(value)]
         draft["category"] = category
         draft.pop("parent", None)
         draft["page"] = 0

@@ -10,6 +10,7 @@ from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import SuaraContext
+from bot.handlers.complaint_status import ADD_FLOW
 from bot.handlers.keyboards import Button, columns, keyboard
 from bot.notify import deliver
 from bot.reports.export import complaint_rows, to_xlsx
@@ -323,6 +324,15 @@ async def _do(
             await flows.clear_flow(context.db, tg_user.id)
         return
     await flows.clear_flow(context.db, tg_user.id)
+    if action == "ask" and await flows.get_flow(context.db, complaint.reporter_id) is None:
+        # The citizen's next message answers the question (unless they are busy filing).
+        await flows.set_flow(
+            context.db,
+            user_id=complaint.reporter_id,
+            flow=ADD_FLOW,
+            step="text",
+            draft={"id": complaint.id},
+        )
     await deliver(context.db, context.texts, notices)
     context.reply(
         update,

@@ -1,0 +1,365 @@
+"""Citizen complaints from filing to rating, as the citizen and the organizers meet them."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import sys
+from pathlib import Path
+
+import openpyxl
+from sqlmodel import select
+
+from bot.sandbox.emulator import BotApiEmulator, Persona
+from bot.sandbox.harness import Harness
+from bot.storage.complaints import Attachment, Complaint, ComplaintEvent, SkmResponse
+from bot.storage.models import OutboxMessage
+from tests.conftest import ADMIN_ID
+from tests.e2e.helpers import onboard, say, send, tap, text_of
+
+DESCRIPTION = (
+    "Pembuatan KTP elektronik saya sudah tiga bulan belum selesai, padahal petugas "
+    "di loket bilang dua minggu. Setiap datang selalu disuruh kembali minggu depan."
+)
+ORGANIZER = 7001
+OTHER_ORGANIZER = 7002
+
+
+async def _setup_organizers(emu: BotApiEmulator) -> tuple[Persona, Persona, Persona]:
+    admin = emu.user(ADMIN_ID, "Admin", "id")
+    rina = emu.user(ORGANIZER, "Rina", "id")
+    dedi = emu.user(OTHER_ORGANIZER, "Dedi", "id")
+    await onboard(emu, admin, "asn")
+    for person in (rina, dedi):
+        await onboard(emu, person, "asn")
+    assert "sekarang penyelenggara" in text_of(
+        await say(emu, admin, f"/penyelenggara {ORGANIZER} LSL-DUKCAPIL")
+    )
+    assert "sekarang penyelenggara" in text_of(
+        await say(emu, admin, f"/penyelenggara {OTHER_ORGANIZER} LSM-DINKES")
+    )
+    return admin, rina, dedi
+
+
+async def _file_until_description(emu: BotApiEmulator, citizen: Persona) -> None:
+    await say(emu, citizen, "/lapor")
+    await tap(emu, citizen, "Administrasi Kependudukan")
+    await tap(emu, citizen, "Provinsi Lampung")
+    await tap(emu, citizen, "Kabupaten Lampung Selatan")
+    await tap(emu, citizen, "Dinas Kependudukan dan Pencatatan Sipil")
+
+
+async def _file(
+    emu: BotApiEmulator, citizen: Persona, *, privacy: str = "rahasia", photos: int = 2
+) -> str:
+    """Files the standard complaint; returns the tracking number the citizen was given."""
+    await _file_until_description(emu, citizen)
+    await say(emu, citizen, DESCRIPTION)
+    for _ in range(photos):
+        await send(emu, citizen, lambda: emu.send_photo(citizen))
+    await tap(emu, citizen, "c:files:done")
+    await send(emu, citizen, lambda: emu.send_location(citizen, -5.7256, 105.5923))
+    await tap(emu, citizen, "c:date:0")
+    summary = await tap(emu, citizen, f"c:priv:{privacy}")
+    assert "Periksa laporan Anda" in text_of(summary)
+    before = len(emu.events(citizen))
+    await tap(emu, citizen, "c:sum:send")
+    await emu.wait_until(lambda: "Nomor tiket" in " ".join(emu.texts(citizen, before)))
+    text = next(t for t in emu.texts(citizen, before) if "Nomor tiket" in t)
+    return text.split("Nomor tiket: ")[1].split()[0]
+
+
+async def _wait_text(emu: BotApiEmulator, who: Persona, needle: str, after: int = 0) -> str:
+    await emu.wait_until(lambda: any(needle in t for t in emu.texts(who, after)))
+    return next(t for t in emu.texts(who, after) if needle in t)
+
+
+def _db(harness: Harness):  # type: ignore[no-untyped-def]
+    assert harness.runner is not None
+    return harness.runner.application.bot_data.db
+
+
+async def test_the_whole_story(harness: Harness) -> None:
+    emu = harness.emulator
+    _admin, rina, dedi = await _setup_organizers(emu)
+    siti = emu.user(301, "Siti Aminah", "id")
+    await onboard(emu, siti)
+
+    ticket = await _file(emu, siti)
+    assert ticket.startswith("ADU-2026-") or ticket.startswith("ADU-")
+    # The tracking number was told only after the complaint was committed.
+    async with _db(harness).session() as session:
+        complaint = (await session.exec(select(Complaint).where(Complaint.ticket == ticket))).one()
+        photos = (
+            await session.exec(select(Attachment).where(Attachment.complaint_id == complaint.id))
+        ).all()
+    assert complaint.state == "baru" and complaint.reporter_name == "Siti Aminah"
+    assert [a.kind for a in photos] == ["photo", "photo"]
+    assert complaint.latitude == -5.7256 and complaint.incident_date is not None
+
+    # The unit's organizer is told; the other unit's organizer is not.
+    await _wait_text(emu, rina, f"Pengaduan baru {ticket}")
+    assert not any(ticket in t for t in emu.texts(dedi))
+
+    # The other organizer sees nothing and cannot act through a forged button.
+    inbox = text_of(await say(emu, dedi, "/aduan"))
+    assert ticket not in inbox
+    menu = emu.last_with_buttons(dedi)
+    for data in (f"a:o:{complaint.id}", f"a:x:{complaint.id}:verify", f"a:f:{complaint.id}"):
+        await emu.wait_acknowledged(emu.press_data(dedi, menu, data))
+        assert "bukan wewenang unit Anda" in (emu.callback_answers[-1].text or "")
+
+    # Rina opens it from her inbox and verifies.
+    inbox_events = await say(emu, rina, "/aduan")
+    assert ticket in text_of(inbox_events)
+    detail = await tap(emu, rina, ticket)
+    assert "Siti Aminah" in text_of(detail) and DESCRIPTION[:40] in text_of(detail)
+    before = len(emu.events(siti))
+    await tap(emu, rina, f"a:x:{complaint.id}:verify")
+    await _wait_text(emu, siti, "sudah diverifikasi", before)
+
+    # She asks a question; Siti answers simply by writing.
+    await say(emu, rina, "/aduan")
+    await tap(emu, rina, ticket)
+    await tap(emu, rina, f"a:x:{complaint.id}:ask")
+    await say(emu, rina, "Mohon kirim foto bukti pendaftaran dan nomor antrean Anda.")
+    question = await _wait_text(emu, siti, "membutuhkan informasi tambahan", before)
+    assert "nomor antrean" in question
+    before_rina = len(emu.events(rina))
+    answer = await say(emu, siti, "Nomor antrean saya B-117, tanggal 3 Agustus.")
+    assert "sudah kami simpan" in text_of(answer)
+    await _wait_text(emu, rina, "menambahkan informasi", before_rina)
+
+    # She closes it; Siti is told, rates, comments and answers the SKM survey.
+    await say(emu, rina, "/aduan")
+    await tap(emu, rina, ticket)
+    await tap(emu, rina, f"a:x:{complaint.id}:close")
+    await say(emu, rina, "KTP sudah dicetak dan dapat diambil di loket 2.")
+    await _wait_text(emu, siti, "telah diselesaikan", before)
+    await tap(emu, siti, f"r:{complaint.id}:5")
+    await say(emu, siti, "Petugasnya ramah, terima kasih.")
+    await tap(emu, siti, f"k:{complaint.id}:go")
+    for answer_value in (4, 3, 4, 4, 3, 4, 4, 3, 4):
+        await tap(emu, siti, f"k:{complaint.id}:{answer_value}")
+    assert "survei Anda sudah tersimpan" in emu.texts(siti)[-1]
+
+    async with _db(harness).session() as session:
+        done = await session.get(Complaint, complaint.id)
+        skm = await session.get(SkmResponse, complaint.id)
+        actions = [
+            e.action
+            for e in (
+                await session.exec(
+                    select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
+                )
+            ).all()
+        ]
+    assert done is not None and done.state == "selesai" and done.rating == 5
+    assert done.rating_comment == "Petugasnya ramah, terima kasih."
+    assert skm is not None and (skm.u1, skm.u9) == (4, 4)
+    assert actions == ["filed", "verify", "ask", "info", "close", "rated"]
+
+    # /status shows the history, and nobody else's complaint.
+    status = text_of(await say(emu, siti, f"/status {ticket}"))
+    assert "Riwayat" in status and "laporan diselesaikan" in status
+    other = emu.user(302, "Budi", "id")
+    await onboard(emu, other)
+    assert "tidak ditemukan" in text_of(await say(emu, other, f"/status {ticket}"))
+    menu = emu.last_with_buttons(other)
+    await emu.wait_acknowledged(emu.press_data(other, menu, f"s:v:{complaint.id}"))
+    assert "tidak ditemukan" in (emu.callback_answers[-1].text or "")
+
+
+async def test_a_flow_stopped_midway_continues_after_restart(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(311, "Siti", "id")
+    await onboard(emu, siti)
+    await _file_until_description(emu, siti)
+    await say(emu, siti, DESCRIPTION)
+    await harness.restart(crash=True)
+    answer = await send(emu, siti, lambda: emu.send_photo(siti))
+    assert "Berkas diterima (1 dari 5)" in text_of(answer)
+
+
+async def test_an_anonymous_complaint_shows_no_identity_to_organizers(
+    harness: Harness, tmp_path: Path
+) -> None:
+    emu = harness.emulator
+    _admin, rina, _dedi = await _setup_organizers(emu)
+    siti = emu.user(321, "Siti Rahasia", "id", username="siti_r")
+    await onboard(emu, siti)
+    ticket = await _file(emu, siti, privacy="anonim", photos=0)
+    await _wait_text(emu, rina, ticket)
+    await say(emu, rina, "/aduan")
+    detail = text_of(await tap(emu, rina, ticket))
+    assert "anonim" in detail
+    async with _db(harness).session() as session:
+        complaint = (await session.exec(select(Complaint).where(Complaint.ticket == ticket))).one()
+        outbox = (await session.exec(select(OutboxMessage))).all()
+    assert complaint.reporter_name is None
+    # Nothing an organizer received or can export names the citizen.
+    organizer_texts = " ".join(emu.texts(rina)) + " ".join(
+        str(m.payload) for m in outbox if m.chat_id == ORGANIZER
+    )
+    for secret in ("Siti Rahasia", "siti_r", "321"):
+        assert secret not in organizer_texts
+    # The organizer's export file, in chat.
+    await say(emu, rina, "/ekspor")
+    document = emu.last_message(rina)
+    assert document.kind == "document" and document.file_bytes
+    sheet = openpyxl.load_workbook(io.BytesIO(document.file_bytes)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    header, row = rows[0], rows[1]
+    record = dict(zip(header, row, strict=True))
+    assert record["ticket"] == ticket and record["privacy"] == "anonim"
+    assert record["reporter_id"] is None and record["reporter_name"] is None
+
+
+async def test_export_command_writes_csv_and_xlsx(harness: Harness, tmp_path: Path) -> None:
+    emu = harness.emulator
+    siti = emu.user(331, "Siti", "id")
+    await onboard(emu, siti)
+    ticket = await _file(emu, siti, photos=0)
+    assert harness.runner is not None
+    env = {
+        **os.environ,
+        "DATABASE_URL": harness.database_url,
+        "TELEGRAM_BOT_TOKEN": "",
+    }
+    for fmt in ("csv", "xlsx"):
+        output = tmp_path / f"out.{fmt}"
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "export", "complaints", "--format", fmt,
+            "--since", "2020-01-01", "--output", str(output),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
+        assert process.returncode == 0, stderr.decode()
+        assert "1 complaints written" in stdout.decode()
+        if fmt == "csv":
+            rows = list(csv.DictReader(io.StringIO(output.read_text("utf-8-sig"))))
+        else:
+            sheet = openpyxl.load_workbook(output).active
+            assert sheet is not None
+            values = list(sheet.iter_rows(values_only=True))
+            rows = [dict(zip(values[0], v, strict=True)) for v in values[1:]]
+        assert len(rows) == 1
+        assert rows[0]["ticket"] == ticket
+        assert rows[0]["reporter_name"] == "Siti"
+        assert rows[0]["state"] == "baru"
+        assert str(rows[0]["category"]) == "Administrasi Kependudukan"
+
+
+async def test_bad_input_gets_a_clear_answer(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(341, "Siti", "id")
+    await onboard(emu, siti)
+    await say(emu, siti, "/lapor")
+    # Text where a button is expected.
+    assert "pilih kategori" in text_of(await say(emu, siti, "kesehatan"))
+    # A forged category index and a place from elsewhere.
+    menu = emu.last_with_buttons(siti)
+    for data in ("c:cat:99", "c:cat:-1", "c:cat:x", "c:place:1", "c:sum:send"):
+        await emu.wait_acknowledged(emu.press_data(siti, menu, data))
+        assert "tidak berlaku" in (emu.callback_answers[-1].text or "")
+    await tap(emu, siti, "Administrasi Kependudukan")
+    page = emu.last_with_buttons(siti)
+    await emu.wait_acknowledged(emu.press_data(siti, page, "c:place:99999"))
+    assert "tidak berlaku" in (emu.callback_answers[-1].text or "")
+    await tap(emu, siti, "Provinsi Lampung")
+    await tap(emu, siti, "Kabupaten Lampung Selatan")
+    await tap(emu, siti, "Dinas Kependudukan dan Pencatatan Sipil")
+    # Too short, too long, a sticker, markup.
+    assert "terlalu singkat" in text_of(await say(emu, siti, "KTP lama"))
+    assert "terlalu panjang" in text_of(await say(emu, siti, "x" * 4001))
+    assert "uraian berupa teks" in text_of(await send(emu, siti, lambda: emu.send_sticker(siti)))
+    injected = "<b>Tolong</b> <script>alert(1)</script> & pelayanan <i>lambat</i> sekali </b>"
+    await say(emu, siti, injected)
+    # Five files fill the report: the flow moves on to the location by itself.
+    for _ in range(5):
+        await send(emu, siti, lambda: emu.send_photo(siti))
+    events = await say(emu, siti, "Jl")
+    assert "antara 5 dan 500 karakter" in text_of(events)
+    await say(emu, siti, "Jl. Soekarno-Hatta No. 1, Kalianda")
+    assert "tidak dapat dibaca" in text_of(await say(emu, siti, "31-02-2026"))
+    assert "masa depan" in text_of(await say(emu, siti, "01-01-2099"))
+    await say(emu, siti, "17-08-2026")
+    summary = text_of(await tap(emu, siti, "c:priv:rahasia"))
+    # The injected markup is shown as the citizen typed it, not interpreted.
+    assert injected in summary
+
+
+async def test_too_many_files_and_the_daily_limit(database_url: str) -> None:
+    async with Harness(
+        database_url,
+        BOT_ADMIN_IDS=str(ADMIN_ID),
+        COMPLAINTS_PER_DAY="1",
+        FLOOD_MESSAGES_PER_MINUTE="10000",
+    ) as harness:
+        emu = harness.emulator
+        siti = emu.user(351, "Siti", "id")
+        await onboard(emu, siti)
+        await _file_until_description(emu, siti)
+        await say(emu, siti, DESCRIPTION)
+        for _ in range(4):
+            await send(emu, siti, lambda: emu.send_photo(siti))
+        fifth = await send(emu, siti, lambda: emu.send_photo(siti))
+        assert "Berkas pendukung: 5" in text_of(fifth)  # moved on to the location step
+        assert "lokasi" in text_of(fifth).lower()
+        await tap(emu, siti, "c:loc:skip")
+        await tap(emu, siti, "c:date:skip")
+        await tap(emu, siti, "c:priv:rahasia")
+        before = len(emu.events(siti))
+        await tap(emu, siti, "c:sum:send")
+        await _wait_text(emu, siti, "Nomor tiket", before)
+        refused = text_of(await say(emu, siti, "/lapor"))
+        assert "sudah mengirim 1 pengaduan hari ini" in refused
+
+
+async def test_a_near_identical_complaint_is_pointed_out(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(361, "Siti", "id")
+    await onboard(emu, siti)
+    ticket = await _file(emu, siti, photos=0)
+    await _file_until_description(emu, siti)
+    await say(emu, siti, DESCRIPTION + " Mohon dibantu.")
+    await tap(emu, siti, "c:files:done")
+    await tap(emu, siti, "c:loc:skip")
+    await tap(emu, siti, "c:date:skip")
+    summary = text_of(await tap(emu, siti, "c:priv:rahasia"))
+    assert f"hampir sama ({ticket})" in summary
+
+
+async def test_free_text_is_offered_as_a_complaint(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(371, "Siti", "id")
+    await onboard(emu, siti)
+    offer = await say(emu, siti, DESCRIPTION)
+    assert "sebagai <b>pengaduan</b>" not in text_of(offer)  # shown as text, tags removed
+    assert "pengaduan" in text_of(offer)
+    await tap(emu, siti, "c:offer:yes")
+    await tap(emu, siti, "Administrasi Kependudukan")
+    await tap(emu, siti, "Provinsi Lampung")
+    await tap(emu, siti, "Kabupaten Lampung Selatan")
+    after_place = await tap(emu, siti, "Dinas Kependudukan dan Pencatatan Sipil")
+    # The description is already there: straight to the files step.
+    assert "Langkah 4 dari 7" in text_of(after_place)
+
+
+async def test_organizer_blocks_a_reporter_without_seeing_who(harness: Harness) -> None:
+    emu = harness.emulator
+    _admin, rina, _ = await _setup_organizers(emu)
+    spammer = emu.user(381, "Spam", "id")
+    await onboard(emu, spammer)
+    ticket = await _file(emu, spammer, privacy="anonim", photos=0)
+    await _wait_text(emu, rina, ticket)
+    await say(emu, rina, "/aduan")
+    await tap(emu, rina, ticket)
+    async with _db(harness).session() as session:
+        complaint = (await session.exec(select(Complaint).where(Complaint.ticket == ticket))).one()
+    await tap(emu, rina, f"a:b:{complaint.id}")
+    assert "diblokir" in (emu.callback_answers[-1].text or "")
+    assert "dibatasi oleh admin" in text_of(await say(emu, spammer, "/lapor"))
