@@ -59,7 +59,44 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
     export.add_argument("--since", type=_date, help="only complaints filed on or after YYYY-MM-DD")
     export.add_argument("--output", help="file to write (default: complaints-<date>.<format>)")
+    sentiment = commands.add_parser(
+        "sentiment",
+        help="label texts from standard input (one per line): label<TAB>polarity",
+        description="Reads texts from standard input, one per line, and writes "
+        "'label<TAB>polarity' for each, in order. With --recompute, scores every stored "
+        "complaint description and rating comment again (after the model changed).",
+    )
+    sentiment.add_argument(
+        "--recompute", action="store_true", help="rescore what is stored in DATABASE_URL"
+    )
     return parser
+
+
+def _sentiment_stream() -> None:
+    from bot.analysis.sentiment import default_model
+
+    model = default_model()
+    out = sys.stdout
+    for line in sys.stdin:
+        result = model.analyze(line.rstrip("\r\n"))
+        out.write(f"{result.label}\t{result.polarity:.4f}\n")
+    out.flush()
+
+
+async def _recompute(settings: Settings) -> int:
+    from bot.analysis.sentiment import sentiment_of
+    from bot.services.complaints import recompute_sentiment
+    from bot.storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        async with db.session() as session:
+            changed = await recompute_sentiment(session, sentiment_of)
+            await session.commit()
+    finally:
+        await db.dispose()
+    return changed
 
 
 def _date(value: str) -> dt.date:
@@ -110,6 +147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         asyncio.run(_migrate())
         print(f"Database is up to date: {_safe_url(settings.database_url)}")
+        return 0
+
+    if args.command == "sentiment":
+        if args.recompute:
+            print(f"{asyncio.run(_recompute(settings))} complaints rescored")
+        else:
+            _sentiment_stream()
         return 0
 
     if args.command == "export":

@@ -9,12 +9,14 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot.analysis.sentiment import default_model, sentiment_of
 from bot.config import Settings
 from bot.context import AppState, SuaraContext
 from bot.handlers import register_all
 from bot.handlers.guards import FloodGuard
 from bot.i18n import Texts
 from bot.jobs.deadlines import deadlines_job
+from bot.jobs.housekeeping import housekeeping_job
 from bot.jobs.outbox import OutboxSender, outbox_job
 from bot.storage.db import Database
 from bot.storage.places import seed_places
@@ -58,6 +60,9 @@ def build_application(settings: Settings, *, token: str | None = None) -> SuaraA
     state.db = Database(settings.database_url)
     state.outbox = OutboxSender(state, application.bot)
     state.flood = FloodGuard(settings.flood_messages_per_minute)
+    # Loaded now (well under a second), not on the first complaint.
+    default_model()
+    state.sentiment = sentiment_of
     register_all(application)
     return application  # type: ignore[return-value]
 
@@ -81,6 +86,9 @@ async def prepare(application: SuaraApplication) -> None:
             deadlines_job, time=dt.time(8, 0, tzinfo=state.settings.tz), name="deadlines"
         )
         job_queue.run_once(deadlines_job, when=1, name="deadlines-catch-up")
+        job_queue.run_daily(
+            housekeeping_job, time=dt.time(3, 0, tzinfo=state.settings.tz), name="housekeeping"
+        )
 
 
 async def shutdown(application: SuaraApplication) -> None:

@@ -21,7 +21,7 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|[.,!?;:]")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
 _STRETCH = re.compile(r"([a-z])\1{2,}")
-_BOUNDARY = frozenset(".,!?;:")
+BOUNDARY = frozenset(".,!?;:")
 
 NEGATORS = frozenset({"tidak", "tak", "bukan", "belum", "kurang", "jangan", "tanpa", "enggak"})
 # Words that strengthen the next word ("sangat lama") or the one before ("lama banget").
@@ -111,7 +111,7 @@ def marked(tokens: list[str]) -> list[tuple[str, float]]:
     result: list[tuple[str, float]] = []
     negate = 0
     for index, token in enumerate(tokens):
-        if token in _BOUNDARY:
+        if token in BOUNDARY:
             negate = 0
             continue
         weight = 1.0
@@ -132,7 +132,7 @@ def marked(tokens: list[str]) -> list[tuple[str, float]]:
 
 
 def words(tokens: Iterable[str]) -> list[str]:
-    return [token for token in tokens if token not in _BOUNDARY]
+    return [token for token in tokens if token not in BOUNDARY]
 
 
 class IndonesianTokenizer(BaseTokenizer):

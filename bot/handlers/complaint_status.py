@@ -246,6 +246,7 @@ async def rating_comment(update: Update, context: SuaraContext, state: FlowState
             complaint=complaint,
             reporter_id=tg_user.id,
             text=msg.text,
+            sentiment=context.bot_data.sentiment,
         )
     except ComplaintError as exc:
         context.reply(update, t(exc.key, maximum=service.NOTE_MAX))

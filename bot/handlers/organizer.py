@@ -31,7 +31,7 @@ from bot.storage.complaints import (
     Complaint,
 )
 from bot.storage.models import FlowState
-from bot.storage.places import LEVEL_UNIT, all_units, place_by_code
+from bot.storage.places import LEVEL_UNIT, all_units, get_place, place_by_code
 from bot.storage.users import get_user
 
 FLOW = "organizer"
@@ -105,6 +105,7 @@ async def _inbox(
         )
     ]
     rows: list[list[Button]] = []
+    codes: dict[int, str] = {}
     for complaint in items:
         overdue = service.is_overdue(complaint, today)
         due = service.due_date(complaint)
@@ -114,6 +115,7 @@ async def _inbox(
                 flag="⚠️ " if overdue else "",
                 ticket=complaint.ticket,
                 state=t(f"state.{complaint.state}"),
+                unit=await _unit_code(context, complaint.unit_id, codes),
                 category=complaint.category,
                 due=t.date(due) if due else "-",
             )
@@ -137,6 +139,13 @@ async def _inbox(
         context.edit(update, text, keyboard(rows))
     else:
         context.reply(update, text, keyboard(rows))
+
+
+async def _unit_code(context: SuaraContext, unit_id: int, codes: dict[int, str]) -> str:
+    if unit_id not in codes:
+        place = await get_place(context.db, unit_id)
+        codes[unit_id] = place.code if place else "?"
+    return codes[unit_id]
 
 
 async def _handled_complaint(

@@ -425,6 +425,8 @@ async def comment_rating(
     if len(comment) > NOTE_MAX:
         raise ComplaintError("organizer.note_long")
     complaint.rating_comment = comment
+    if sentiment is not None:
+        complaint.rating_sentiment_label, complaint.rating_sentiment_polarity = sentiment(comment)
     session.add(complaint)
 
 
@@ -445,6 +447,20 @@ async def save_skm(
             **{f"u{n}": answers[n - 1] for n in range(1, SKM_ELEMENTS + 1)},
         )
     )
+
+
+async def recompute_sentiment(session: AsyncSession, sentiment: Sentiment) -> int:
+    """After the model changed: every stored description and rating comment, scored again."""
+    changed = 0
+    for complaint in await store.complaints_since(session, since=None, unit_ids=None):
+        complaint.sentiment_label, complaint.sentiment_polarity = sentiment(complaint.description)
+        if complaint.rating_comment:
+            complaint.rating_sentiment_label, complaint.rating_sentiment_polarity = sentiment(
+                complaint.rating_comment
+            )
+        session.add(complaint)
+        changed += 1
+    return changed
 
 
 def due_date(complaint: Complaint) -> dt.date | None:

@@ -71,6 +71,8 @@ class Complaint(SQLModel, table=True):
     rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     sentiment_label: str | None = Field(default=None, max_length=16)
     sentiment_polarity: float | None = None
+    rating_sentiment_label: str | None = Field(default=None, max_length=16)
+    rating_sentiment_polarity: float | None = None
     last_reminded_on: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     escalated_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -98,6 +98,9 @@ async def test_the_whole_story(harness: Harness) -> None:
     assert complaint.state == "baru" and complaint.reporter_name == "Siti Aminah"
     assert [a.kind for a in photos] == ["photo", "photo"]
     assert complaint.latitude == -5.7256 and complaint.incident_date is not None
+    # Sentiment is computed as the complaint is stored.
+    assert complaint.sentiment_label == "negative" and complaint.sentiment_polarity is not None
+    assert complaint.sentiment_polarity < 0
 
     # The unit's organizer is told; the other unit's organizer is not.
     await _wait_text(emu, rina, f"Pengaduan baru {ticket}")

@@ -1,0 +1,129 @@
+"""Sentiment benchmark: accuracy and macro-F1 on SmSA's validation split and on informal text
+the team wrote, speed on one core, model size and load time. Reports; never asserts.
+
+    python bench/sentiment.py [--data ../shared/data/smsa] [--baseline]
+
+--baseline also trains the plain word 1-4-gram logistic regression that the model must beat
+(needs the [train] extras: scikit-learn).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.analysis.sentiment import (
+    MODEL_PATH,
+    SentimentModel,
+    blobber,
+    file_header,
+)
+
+HERE = Path(__file__).resolve().parent
+
+
+def load(path: Path) -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text, _, label = line.rpartition("\t")
+        if text:
+            texts.append(text)
+            labels.append(label)
+    return texts, labels
+
+
+def scores(gold: list[str], predicted: list[str]) -> tuple[float, float, dict[str, float]]:
+    labels = sorted(set(gold))
+    per_class = {}
+    for label in labels:
+        tp = sum(g == p == label for g, p in zip(gold, predicted, strict=True))
+        fp = sum(p == label != g for g, p in zip(gold, predicted, strict=True))
+        fn = sum(g == label != p for g, p in zip(gold, predicted, strict=True))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        per_class[label] = 2 * precision * recall / (precision + recall) if tp else 0.0
+    accuracy = sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold)
+    return accuracy, statistics.mean(per_class.values()), per_class
+
+
+def baseline(train: tuple[list[str], list[str]], valid: tuple[list[str], list[str]]) -> float:
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = CountVectorizer(ngram_range=(1, 4))
+    model = LogisticRegression(max_iter=2000).fit(vectorizer.fit_transform(train[0]), train[1])
+    predicted = list(model.predict(vectorizer.transform(valid[0])))
+    return scores(valid[1], predicted)[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", type=Path, default=HERE.parent.parent / "shared" / "data" / "smsa"
+    )
+    parser.add_argument("--baseline", action="store_true")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+
+    started = time.perf_counter()
+    model = SentimentModel.load()
+    load_seconds = time.perf_counter() - started
+    header = file_header()
+    print(f"model: {MODEL_PATH.name}, {MODEL_PATH.stat().st_size / 1e6:.2f} MB on disk, "
+          f"loaded in {load_seconds * 1000:.0f} ms, 2^{header['bits']} buckets, "
+          f"C={header.get('C')}, class weights {header.get('class_weight')}, "
+          f"cross-validated macro-F1 on train {header.get('cv_macro_f1')}")  # fmt: skip
+
+    valid = load(args.data / "valid_preprocess.tsv")
+    predicted = [model.analyze(text).label for text in valid[0]]
+    accuracy, macro, per_class = scores(valid[1], predicted)
+    print(f"SmSA valid ({len(valid[0])} texts): accuracy {accuracy:.4f}, macro-F1 {macro:.4f} "
+          f"(target >= 0.86; word 1-4-gram LR about 0.84)")  # fmt: skip
+    print("  per class F1: " + ", ".join(f"{k} {v:.3f}" for k, v in per_class.items()))
+    confusion = Counter(zip(valid[1], predicted, strict=True))
+    labels = sorted(per_class)
+    print("  confusion (rows gold, columns predicted): " + " | ".join(
+        f"{g}: " + " ".join(str(confusion[(g, p)]) for p in labels) for g in labels))  # fmt: skip
+
+    informal = load(HERE / "informal_id.tsv")
+    predicted_informal = [model.analyze(text).label for text in informal[0]]
+    accuracy_i, macro_i, _ = scores(informal[1], predicted_informal)
+    print(f"informal texts written by the team ({len(informal[0])}): accuracy {accuracy_i:.3f}, "
+          f"macro-F1 {macro_i:.3f}")  # fmt: skip
+
+    texts = valid[0] * 4
+    fresh = SentimentModel.load()
+    started = time.perf_counter()
+    for text in texts[: len(valid[0])]:
+        fresh.analyze(text)
+    cold = len(valid[0]) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for text in texts:
+        model.analyze(text)
+    warm = len(texts) / (time.perf_counter() - started)
+    blob = blobber()
+    started = time.perf_counter()
+    for text in valid[0]:
+        blob(text).sentiment  # noqa: B018
+    through_textblob = len(valid[0]) / (time.perf_counter() - started)
+    mean_chars = statistics.mean(len(t) for t in valid[0])
+    print(f"speed on one core (texts of {mean_chars:.0f} characters on average): "
+          f"{cold:,.0f}/s cold, {warm:,.0f}/s warm, {through_textblob:,.0f}/s through "
+          f"TextBlob's Blobber (target >= 5,000/s)")  # fmt: skip
+
+    if args.baseline:
+        train = load(args.data / "train_preprocess.tsv")
+        print(f"baseline word 1-4-gram logistic regression, valid macro-F1: "
+              f"{baseline(train, valid):.4f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

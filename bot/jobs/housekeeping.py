@@ -1,0 +1,39 @@
+"""Daily housekeeping: forget old update ids and old sent outbox rows.
+
+Telegram keeps undelivered updates for about 24 hours, so an update id older than a few days
+can never come again; sent messages are kept a month for support questions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete
+
+from bot.context import AppState
+from bot.storage.models import OUTBOX_SENT, OutboxMessage, ProcessedUpdate
+from bot.storage.types import utcnow
+
+KEEP_UPDATE_IDS = dt.timedelta(days=3)
+KEEP_SENT = dt.timedelta(days=30)
+
+
+async def clean(state: AppState) -> tuple[int, int]:
+    now = utcnow()
+    async with state.db.session() as session:
+        updates = await session.exec(
+            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - KEEP_UPDATE_IDS)  # type: ignore[call-overload,arg-type]
+        )
+        sent = await session.exec(
+            delete(OutboxMessage).where(  # type: ignore[call-overload]
+                OutboxMessage.status == OUTBOX_SENT,
+                OutboxMessage.sent_at < now - KEEP_SENT,  # type: ignore[operator]
+            )
+        )
+        await session.commit()
+    return int(updates.rowcount or 0), int(sent.rowcount or 0)
+
+
+async def housekeeping_job(context: Any) -> None:
+    await clean(context.application.bot_data)
