@@ -94,6 +94,7 @@ async def prepare(application: SuaraApplication) -> None:
 async def shutdown(application: SuaraApplication) -> None:
     if application.running:
         await application.stop()
+    await application.bot_data.outbox.close()
     await application.shutdown()
     await application.bot_data.db.dispose()
 

@@ -12,10 +12,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.calls import ApiCall, message_call
 from bot.i18n import Translator
+from bot.notify import deliver
 from bot.storage import outbox
 
 if TYPE_CHECKING:
@@ -25,48 +27,9 @@ if TYPE_CHECKING:
     from bot.handlers.guards import FloodGuard
     from bot.i18n import Texts
     from bot.jobs.outbox import OutboxSender
+    from bot.services.notices import Notice
     from bot.storage.db import Database
     from bot.storage.models import FlowState, User
-
-
-@dataclass(frozen=True)
-class ApiCall:
-    """One Bot API call in JSON form: what the reply buffer and the outbox both hold."""
-
-    method: str
-    params: dict[str, Any]
-
-
-_OBJECT_FIELDS = {
-    "reply_markup": InlineKeyboardMarkup,
-    "link_preview_options": LinkPreviewOptions,
-}
-
-
-async def perform(bot: Bot, call: ApiCall) -> Any:
-    """Makes the call with PTB's typed method (camelCase alias), objects rebuilt from JSON."""
-    params = dict(call.params)
-    for name, kind in _OBJECT_FIELDS.items():
-        value = params.get(name)
-        if isinstance(value, dict):
-            params[name] = kind.de_json(value, bot)
-    return await getattr(bot, call.method)(**params)
-
-
-def message_call(
-    chat_id: int,
-    text: str,
-    markup: InlineKeyboardMarkup | None = None,
-) -> ApiCall:
-    params: dict[str, Any] = {
-        "chat_id": chat_id,
-        "text": text,
-        "parse_mode": "HTML",
-        "link_preview_options": {"is_disabled": True},
-    }
-    if markup is not None:
-        params["reply_markup"] = markup.to_dict()
-    return ApiCall("sendMessage", params)
 
 
 @dataclass
@@ -208,6 +171,11 @@ class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
             dedupe_key=dedupe_key,
         )
         current_scope().durable_added = True
+
+    async def notify(self, notices: list[Notice]) -> None:
+        """Tells other people (organizers, the citizen) through the outbox, with this update."""
+        if await deliver(current_scope().session, self.texts, notices):
+            current_scope().durable_added = True
 
 
 def reply_chat_id(update: object) -> int:

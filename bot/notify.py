@@ -6,9 +6,9 @@ import datetime as dt
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.context import message_call
-from bot.handlers.keyboards import keyboard
+from bot.calls import message_call
 from bot.i18n import Texts, Translator
+from bot.keyboards import keyboard
 from bot.services.notices import Key, Notice
 from bot.storage import outbox
 from bot.storage.users import get_user

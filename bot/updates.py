@@ -20,7 +20,8 @@ from telegram import Update
 from telegram.error import Conflict, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
-from bot.context import ApiCall, AppState, UpdateScope, _current, message_call, perform
+from bot.calls import ApiCall, message_call, perform
+from bot.context import AppState, UpdateScope, _current
 from bot.storage import outbox
 from bot.storage.updates import mark_processed, was_processed
 from bot.storage.users import get_user, set_reachable

@@ -47,6 +47,13 @@ STOPWORDS = frozenset(
 ) | (INTENSIFY_NEXT | INTENSIFY_PREVIOUS) - {"terlalu"}
 
 
+# Joints between clauses: a phrase never spans them ("ramah dan antrean" is no theme).
+CONJUNCTIONS = frozenset(
+    {"dan", "atau", "tapi", "tetapi", "namun", "serta", "sedangkan", "lalu", "kemudian",
+     "padahal", "karena", "sehingga", "jadi", "terus"}
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Theme:
     phrase: str
@@ -58,7 +65,7 @@ def _segments(tokens: list[str]) -> Iterable[list[str]]:
     """Runs of content words between punctuation: stopwords out, negators kept."""
     segment: list[str] = []
     for token in tokens:
-        if token in BOUNDARY:
+        if token in BOUNDARY or token in CONJUNCTIONS:
             if segment:
                 yield segment
             segment = []

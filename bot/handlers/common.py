@@ -15,9 +15,9 @@ from telegram.ext import (
 )
 
 from bot.context import SuaraContext
-from bot.handlers.keyboards import keyboard
 from bot.handlers.start import show_menu
 from bot.i18n import LANGUAGES
+from bot.keyboards import keyboard
 from bot.services import access
 from bot.storage import flows
 from bot.storage.users import get_or_create_user, set_reachable

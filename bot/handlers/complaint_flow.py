@@ -15,9 +15,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import SuaraContext
-from bot.handlers.keyboards import Button, columns, keyboard
 from bot.i18n import Safe
-from bot.notify import deliver
+from bot.keyboards import Button, columns, keyboard
 from bot.services import complaints as service
 from bot.services.complaints import Clock, ComplaintError, Draft
 from bot.storage import flows
@@ -431,7 +430,7 @@ async def _on_summary(
         sentiment=context.bot_data.sentiment,
     )
     await flows.clear_flow(context.db, tg_user.id)
-    await deliver(context.db, context.texts, notices)
+    await context.notify(notices)
     context.edit(update, t("complaint.sent_short"))
     # The tracking number goes through the outbox: it reaches the citizen even if the process
     # stops right after this commit.

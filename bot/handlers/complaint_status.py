@@ -8,8 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import SuaraContext
-from bot.handlers.keyboards import Button, keyboard
-from bot.notify import deliver
+from bot.keyboards import Button, keyboard
 from bot.services import complaints as service
 from bot.services.complaints import Clock, ComplaintError
 from bot.storage import complaints as store
@@ -188,7 +187,7 @@ async def add_message(update: Update, context: SuaraContext, state: FlowState) -
             await flows.clear_flow(context.db, tg_user.id)
         return
     await flows.clear_flow(context.db, tg_user.id)
-    await deliver(context.db, context.texts, notices)
+    await context.notify(notices)
     context.reply(update, t("citizen.info_added", ticket=complaint.ticket))
 
 

@@ -11,8 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import SuaraContext
 from bot.handlers.complaint_status import ADD_FLOW
-from bot.handlers.keyboards import Button, columns, keyboard
-from bot.notify import deliver
+from bot.keyboards import Button, columns, keyboard
 from bot.reports.export import complaint_rows, to_xlsx
 from bot.services import access
 from bot.services import complaints as service
@@ -342,7 +341,7 @@ async def _do(
             step="text",
             draft={"id": complaint.id},
         )
-    await deliver(context.db, context.texts, notices)
+    await context.notify(notices)
     context.reply(
         update,
         t("organizer.action_done", ticket=complaint.ticket, state=t(f"state.{complaint.state}")),

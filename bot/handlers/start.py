@@ -8,7 +8,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import SuaraContext
-from bot.handlers.keyboards import keyboard
+from bot.keyboards import keyboard
 from bot.services import access
 from bot.storage import flows
 from bot.storage.models import ROLE_ASN, ROLE_CITIZEN

@@ -10,7 +10,8 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.context import ApiCall, AppState, perform
+from bot.calls import ApiCall, perform
+from bot.context import AppState
 from bot.storage import outbox
 from bot.storage.users import set_reachable
 
@@ -38,6 +39,11 @@ class OutboxSender:
 
     async def nudge_async(self) -> None:
         self.nudge()
+
+    async def close(self) -> None:
+        """Lets a drain in progress finish its row (it may be mid-send), then stops."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def drain(self) -> int:
         sent = 0

@@ -54,10 +54,11 @@ def test_negation_turns_praise_into_complaint(positive: str, negated: str) -> No
 
 
 def test_negation_is_marked_for_two_words_and_stops_at_punctuation() -> None:
+    # "sama sekali" (at all): the word before "sekali" counts twice.
     assert marked(normalise("tidak ramah sama sekali, cepat")) == [
         ("tidak", 1.0),
         ("!ramah", 1.0),
-        ("!sama", 1.0),
+        ("!sama", 2.0),
         ("sekali", 1.0),
         ("cepat", 1.0),
     ]

@@ -14,7 +14,7 @@ WEEK = (
 
 
 def test_themes_rank_what_stands_out_with_counts() -> None:
-    found = themes(WEEK, top=5)
+    found = themes(WEEK, top=6)
     phrases = [theme.phrase for theme in found]
     assert phrases[0] == "antrean panjang"
     assert found[0].count == 11
