@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.analysis.corpus import read_labelled
 from bot.analysis.sentiment import (
     MODEL_PATH,
     SentimentModel,
@@ -27,16 +28,6 @@ from bot.analysis.sentiment import (
 )
 
 HERE = Path(__file__).resolve().parent
-
-
-def load(path: Path) -> tuple[list[str], list[str]]:
-    texts, labels = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        text, _, label = line.rpartition("\t")
-        if text:
-            texts.append(text)
-            labels.append(label)
-    return texts, labels
 
 
 def scores(gold: list[str], predicted: list[str]) -> tuple[float, float, dict[str, float]]:
@@ -82,7 +73,7 @@ def main() -> None:
           f"C={header.get('C')}, class weights {header.get('class_weight')}, "
           f"cross-validated macro-F1 on train {header.get('cv_macro_f1')}")  # fmt: skip
 
-    valid = load(args.data / "valid_preprocess.tsv")
+    valid = read_labelled(args.data / "valid_preprocess.tsv")
     predicted = [model.analyze(text).label for text in valid[0]]
     accuracy, macro, per_class = scores(valid[1], predicted)
     print(f"SmSA valid ({len(valid[0])} texts): accuracy {accuracy:.4f}, macro-F1 {macro:.4f} "
@@ -93,7 +84,7 @@ def main() -> None:
     print("  confusion (rows gold, columns predicted): " + " | ".join(
         f"{g}: " + " ".join(str(confusion[(g, p)]) for p in labels) for g in labels))  # fmt: skip
 
-    informal = load(HERE / "informal_id.tsv")
+    informal = read_labelled(HERE / "informal_id.tsv")
     predicted_informal = [model.analyze(text).label for text in informal[0]]
     accuracy_i, macro_i, _ = scores(informal[1], predicted_informal)
     print(f"informal texts written by the team ({len(informal[0])}): accuracy {accuracy_i:.3f}, "
@@ -120,7 +111,7 @@ def main() -> None:
           f"TextBlob's Blobber (target >= 5,000/s)")  # fmt: skip
 
     if args.baseline:
-        train = load(args.data / "train_preprocess.tsv")
+        train = read_labelled(args.data / "train_preprocess.tsv")
         print(f"baseline word 1-4-gram logistic regression, valid macro-F1: "
               f"{baseline(train, valid):.4f}")  # fmt: skip
 

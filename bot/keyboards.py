@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -26,3 +26,15 @@ def keyboard(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup:
 
 def columns(buttons: Sequence[Button], width: int = 2) -> list[list[Button]]:
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def pager(
+    page: int, pages: int, labels: tuple[str, str], data: Callable[[int], str]
+) -> list[Button]:
+    """◀️ / ▶️ buttons for a paged list; `data(n)` is the callback data of page n."""
+    row: list[Button] = []
+    if page > 0:
+        row.append((labels[0], data(page - 1)))
+    if page < pages - 1:
+        row.append((labels[1], data(page + 1)))
+    return row

@@ -23,6 +23,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.analysis.corpus import read_labelled
 from bot.analysis.features import sparse_vector
 from bot.analysis.sentiment import MODEL_PATH, SentimentModel
 
@@ -34,16 +35,6 @@ GRID: tuple[tuple[float, str | None], ...] = (
     (10.0, "balanced"),
     (30.0, "balanced"),
 )
-
-
-def load(path: Path) -> tuple[list[str], list[str]]:
-    texts, labels = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        text, _, label = line.rpartition("\t")
-        if text:
-            texts.append(text)
-            labels.append(label)
-    return texts, labels
 
 
 def matrix(texts: list[str], bits: int) -> csr_matrix:
@@ -75,7 +66,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
 
-    texts, labels = load(args.data / "train_preprocess.tsv")
+    texts, labels = read_labelled(args.data / "train_preprocess.tsv")
     started = time.perf_counter()
     features = matrix(texts, BITS)
     print(f"{len(texts)} training texts, {features.nnz} features set, "

@@ -7,8 +7,10 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.context import SuaraContext
 from bot.services import access
+from bot.services.complaints import unit_label
 from bot.storage.places import (
     LEVEL_UNIT,
+    Place,
     all_units,
     assign_organizer,
     place_by_code,
@@ -25,60 +27,54 @@ def _admin(update: Update, context: SuaraContext) -> bool:
     return False
 
 
-def _user_and_unit_args(context: SuaraContext) -> tuple[int, str] | None:
+async def _user_and_unit(
+    update: Update, context: SuaraContext, usage: str
+) -> tuple[int, Place] | None:
+    """USER_ID UNIT_CODE from the command, or the usage / unknown-unit answer."""
     args = context.args or []
     if len(args) != 2 or not args[0].isdigit() or len(args[1]) > 32:
+        context.reply(update, context.t(usage))
         return None
-    return int(args[0]), args[1]
+    unit = await place_by_code(context.db, args[1])
+    if unit is None or unit.level != LEVEL_UNIT or unit.id is None:
+        context.reply(update, context.t("admin.unknown_unit", code=args[1]))
+        return None
+    return int(args[0]), unit
 
 
 async def assign_command(update: Update, context: SuaraContext) -> None:
     """/penyelenggara USER_ID UNIT_CODE"""
     if not _admin(update, context):
         return
-    t = context.t
-    parsed = _user_and_unit_args(context)
-    if parsed is None:
-        context.reply(update, t("admin.assign_usage"))
+    parsed = await _user_and_unit(update, context, "admin.assign_usage")
+    if parsed is None or update.effective_user is None:
         return
-    user_id, code = parsed
-    unit = await place_by_code(context.db, code)
-    if unit is None or unit.level != LEVEL_UNIT or unit.id is None:
-        context.reply(update, t("admin.unknown_unit", code=code))
-        return
+    user_id, unit = parsed
+    assert unit.id is not None
     organizer = await get_or_create_user(context.db, user_id)
-    assert update.effective_user is not None
     added = await assign_organizer(
         context.db, user_id=user_id, unit_id=unit.id, added_by=update.effective_user.id
     )
-    context.reply(
-        update,
-        t("admin.assigned" if added else "admin.already_assigned", user=user_id, unit=unit.name),
-    )
+    label = await unit_label(context.db, unit.id)
+    key = "admin.assigned" if added else "admin.already_assigned"
+    context.reply(update, context.t(key, user=user_id, unit=label))
     if added:
         their_t = context.texts.for_language(organizer.language)
-        await context.send_durable(user_id, their_t("organizer.you_were_assigned", unit=unit.name))
+        await context.send_durable(user_id, their_t("organizer.you_were_assigned", unit=label))
 
 
 async def remove_command(update: Update, context: SuaraContext) -> None:
     """/hapuspenyelenggara USER_ID UNIT_CODE"""
     if not _admin(update, context):
         return
-    t = context.t
-    parsed = _user_and_unit_args(context)
+    parsed = await _user_and_unit(update, context, "admin.remove_usage")
     if parsed is None:
-        context.reply(update, t("admin.remove_usage"))
         return
-    user_id, code = parsed
-    unit = await place_by_code(context.db, code)
-    if unit is None or unit.id is None:
-        context.reply(update, t("admin.unknown_unit", code=code))
-        return
+    user_id, unit = parsed
+    assert unit.id is not None
     removed = await remove_organizer(context.db, user_id=user_id, unit_id=unit.id)
-    context.reply(
-        update,
-        t("admin.removed" if removed else "admin.not_assigned", user=user_id, unit=unit.name),
-    )
+    key = "admin.removed" if removed else "admin.not_assigned"
+    context.reply(update, context.t(key, user=user_id, unit=await unit_label(context.db, unit.id)))
 
 
 async def units_command(update: Update, context: SuaraContext) -> None:

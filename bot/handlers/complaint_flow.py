@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import SuaraContext
 from bot.i18n import Safe
-from bot.keyboards import Button, columns, keyboard
+from bot.keyboards import Button, columns, keyboard, pager
 from bot.services import complaints as service
 from bot.services.complaints import Clock, ComplaintError, Draft
 from bot.storage import flows
@@ -203,13 +203,7 @@ async def _place_question(
     page = min(page, pages - 1)
     shown = places[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     rows: list[list[Button]] = [[(p.name, f"c:place:{p.id}")] for p in shown]
-    nav: list[Button] = []
-    if page > 0:
-        nav.append((t("common.previous"), f"c:page:{page - 1}"))
-    if page < pages - 1:
-        nav.append((t("common.next"), f"c:page:{page + 1}"))
-    if nav:
-        rows.append(nav)
+    rows.append(pager(page, pages, (t("common.previous"), t("common.next")), "c:page:{}".format))
     if parent is not None:
         rows.append([(t("common.back"), "c:up:0")])
     where = ""

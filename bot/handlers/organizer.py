@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import SuaraContext
 from bot.handlers.complaint_status import ADD_FLOW
-from bot.keyboards import Button, columns, keyboard
+from bot.keyboards import Button, columns, keyboard, pager
 from bot.reports.export import complaint_rows, to_xlsx
 from bot.services import access
 from bot.services import complaints as service
@@ -122,13 +122,8 @@ async def _inbox(
         rows.append([(f"{'⚠️ ' if overdue else ''}{complaint.ticket}", f"a:o:{complaint.id}")])
     if not items:
         lines.append(t("organizer.inbox_empty"))
-    nav: list[Button] = []
-    if page > 0:
-        nav.append((t("common.previous"), f"a:l:{name}:{page - 1}"))
-    if page < pages - 1:
-        nav.append((t("common.next"), f"a:l:{name}:{page + 1}"))
-    if nav:
-        rows.append(nav)
+    labels = (t("common.previous"), t("common.next"))
+    rows.append(pager(page, pages, labels, lambda n: f"a:l:{name}:{n}"))
     filters_row = [
         (t(f"organizer.filter_{key}"), f"a:l:{key}:0") for key in FILTERS if key != name
     ]
