@@ -84,11 +84,16 @@ def main() -> None:
     print("  confusion (rows gold, columns predicted): " + " | ".join(
         f"{g}: " + " ".join(str(confusion[(g, p)]) for p in labels) for g in labels))  # fmt: skip
 
+    alone = SentimentModel.load(lexicon=None)
+    macro_alone = scores(valid[1], [alone.analyze(text).label for text in valid[0]])[1]
+    print(f"  the learned model alone, without the team's lexicon: macro-F1 {macro_alone:.4f}")
+
     informal = read_labelled(HERE / "informal_id.tsv")
     predicted_informal = [model.analyze(text).label for text in informal[0]]
     accuracy_i, macro_i, _ = scores(informal[1], predicted_informal)
+    alone_i = scores(informal[1], [alone.analyze(text).label for text in informal[0]])[1]
     print(f"informal texts written by the team ({len(informal[0])}): accuracy {accuracy_i:.3f}, "
-          f"macro-F1 {macro_i:.3f}")  # fmt: skip
+          f"macro-F1 {macro_i:.3f} (model alone {alone_i:.3f})")  # fmt: skip
 
     texts = valid[0] * 4
     fresh = SentimentModel.load()
