@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import SuaraContext
 from bot.keyboards import Button, keyboard
 from bot.services import complaints as service
+from bot.services import satisfaction
 from bot.services.complaints import Clock, ComplaintError
 from bot.storage import complaints as store
 from bot.storage import flows
@@ -19,7 +20,7 @@ from bot.storage.models import FlowState
 ADD_FLOW = "addinfo"
 RATING_FLOW = "rating"
 SKM_FLOW = "skm"
-SKM_ELEMENTS = service.SKM_ELEMENTS
+SKM_ELEMENTS = satisfaction.SKM_ELEMENTS
 # Events the reporter sees in their history; internal notes (a forward's reason) stay inside.
 VISIBLE_TO_REPORTER = {
     "filed",
@@ -204,7 +205,7 @@ async def rating_button(update: Update, context: SuaraContext) -> None:
         return
     t = context.t
     try:
-        await service.rate(
+        await satisfaction.rate(
             context.db, complaint=complaint, reporter_id=tg_user.id, rating=int(parts[2])
         )
     except ComplaintError as exc:
@@ -240,7 +241,7 @@ async def rating_comment(update: Update, context: SuaraContext, state: FlowState
         await flows.clear_flow(context.db, tg_user.id)
         return
     try:
-        await service.comment_rating(
+        await satisfaction.comment_rating(
             context.db,
             complaint=complaint,
             reporter_id=tg_user.id,
@@ -310,7 +311,7 @@ async def skm_button(update: Update, context: SuaraContext) -> None:
     context.answer(update)
     if len(answers) == SKM_ELEMENTS:
         try:
-            await service.save_skm(
+            await satisfaction.save_skm(
                 context.db, complaint=complaint, reporter_id=tg_user.id, answers=answers
             )
         except ComplaintError as exc:

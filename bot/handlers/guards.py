@@ -45,6 +45,10 @@ async def guard(update: Update, context: SuaraContext) -> None:
     tg_user = update.effective_user
     if tg_user is None:
         return
+    chat = update.effective_chat
+    if chat is not None and chat.type != "private" and update.my_chat_member is None:
+        # Complaints and questionnaires are personal: the bot works in private chats only.
+        raise ApplicationHandlerStop
     user = context.user
     if user is not None and user.banned:
         if update.callback_query is not None:

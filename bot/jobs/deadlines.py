@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.context import AppState
 from bot.notify import deliver
-from bot.services.complaints import Clock, run_deadlines
+from bot.services.complaints import Clock
+from bot.services.reminders import run_deadlines
 
 log = logging.getLogger(__name__)
 

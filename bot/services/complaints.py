@@ -30,7 +30,6 @@ from bot.storage.complaints import (
     Attachment,
     Complaint,
     ComplaintEvent,
-    SkmResponse,
 )
 from bot.storage.places import get_place, organizers_of_unit, place_path
 from bot.storage.types import utcnow
@@ -41,7 +40,6 @@ DESCRIPTION_MAX = 4000
 NOTE_MAX = 2000
 MAX_ATTACHMENTS = 5
 SIMILAR_RATIO = 0.9
-SKM_ELEMENTS = 9
 
 Sentiment = Callable[[str], tuple[str, float]]
 
@@ -173,7 +171,9 @@ async def file_complaint(
     assert complaint.id is not None
     for kind, file_id in draft.attachments[:MAX_ATTACHMENTS]:
         session.add(Attachment(complaint_id=complaint.id, kind=kind, file_id=file_id))
-    _event(session, complaint, actor_id=reporter_id, role="reporter", action="filed", to=BARU)
+    record_event(
+        session, complaint, actor_id=reporter_id, role="reporter", action="filed", to=BARU
+    )
     notices = [
         Notice(
             organizer,
@@ -192,7 +192,7 @@ async def file_complaint(
     return complaint, notices
 
 
-def _event(
+def record_event(
     session: AsyncSession,
     complaint: Complaint,
     *,
@@ -312,7 +312,7 @@ async def act(
             notices.append(
                 Notice(reporter, "citizen.rejected", {"ticket": ticket, "reason": note})
             )
-    _event(
+    record_event(
         session,
         complaint,
         actor_id=actor_id,
@@ -370,7 +370,7 @@ async def add_information(
         complaint.waiting_since = None
         complaint.state_before_waiting = None
         session.add(complaint)
-    _event(
+    record_event(
         session,
         complaint,
         actor_id=reporter_id,
@@ -389,64 +389,6 @@ async def add_information(
         )
         for organizer in await organizers_of_unit(session, complaint.unit_id)
     ]
-
-
-async def rate(
-    session: AsyncSession, *, complaint: Complaint, reporter_id: int, rating: int
-) -> None:
-    if complaint.reporter_id != reporter_id:
-        raise ComplaintError("status.not_found")
-    if complaint.state != SELESAI:
-        raise ComplaintError("rating.not_closed")
-    if not 1 <= rating <= 5:
-        raise ComplaintError("button.stale")
-    if complaint.rating is not None:
-        raise ComplaintError("rating.already")
-    complaint.rating = rating
-    session.add(complaint)
-    _event(
-        session, complaint, actor_id=reporter_id, role="reporter", action="rated", note=str(rating)
-    )
-
-
-async def comment_rating(
-    session: AsyncSession,
-    *,
-    complaint: Complaint,
-    reporter_id: int,
-    text: str,
-    sentiment: Sentiment | None = None,
-) -> None:
-    if complaint.reporter_id != reporter_id or complaint.rating is None:
-        raise ComplaintError("status.not_found")
-    comment = text.strip()
-    if not comment:
-        raise ComplaintError("citizen.info_empty")
-    if len(comment) > NOTE_MAX:
-        raise ComplaintError("organizer.note_long")
-    complaint.rating_comment = comment
-    if sentiment is not None:
-        complaint.rating_sentiment_label, complaint.rating_sentiment_polarity = sentiment(comment)
-    session.add(complaint)
-
-
-async def save_skm(
-    session: AsyncSession, *, complaint: Complaint, reporter_id: int, answers: list[int]
-) -> None:
-    if complaint.reporter_id != reporter_id:
-        raise ComplaintError("status.not_found")
-    if len(answers) != SKM_ELEMENTS or not all(1 <= a <= 4 for a in answers):
-        raise ComplaintError("button.stale")
-    if await session.get(SkmResponse, complaint.id) is not None:
-        raise ComplaintError("skm.already")
-    assert complaint.id is not None
-    session.add(
-        SkmResponse(
-            complaint_id=complaint.id,
-            unit_id=complaint.unit_id,
-            **{f"u{n}": answers[n - 1] for n in range(1, SKM_ELEMENTS + 1)},
-        )
-    )
 
 
 async def recompute_sentiment(session: AsyncSession, sentiment: Sentiment) -> int:
@@ -489,73 +431,3 @@ async def reporter_label(session: AsyncSession, complaint: Complaint) -> Key | s
     user = await get_user(session, complaint.reporter_id)
     name = complaint.reporter_name or "-"
     return f"{name} (ID {user.id if user else complaint.reporter_id})"
-
-
-async def run_deadlines(session: AsyncSession, *, clock: Clock, admins: list[int]) -> list[Notice]:
-    """Daily: close complaints left waiting too long, remind units of overdue ones (once a
-    working day) and escalate each overdue complaint to the admins once."""
-    notices: list[Notice] = []
-    today = clock.today
-    if not clock.calendar.is_working_day(today):
-        return notices
-    for complaint in await store.open_complaints(session):
-        if complaint.state == MENUNGGU and complaint.waiting_since is not None:
-            waited = clock.calendar.working_days_between(complaint.waiting_since, today)
-            if waited >= WAITING_CLOSE_DAYS:
-                previous = complaint.state
-                complaint.state = SELESAI
-                complaint.closed_at = clock.now
-                complaint.resolution = None
-                _event(
-                    session,
-                    complaint,
-                    actor_id=None,
-                    role="system",
-                    action="auto_close",
-                    previous=previous,
-                    to=SELESAI,
-                )
-                session.add(complaint)
-                notices.append(
-                    Notice(
-                        complaint.reporter_id,
-                        "citizen.auto_closed",
-                        {"ticket": complaint.ticket, "days": WAITING_CLOSE_DAYS},
-                        dedupe_key=f"autoclose:{complaint.id}",
-                    )
-                )
-            continue
-        if not is_overdue(complaint, today) or complaint.last_reminded_on == today:
-            continue
-        complaint.last_reminded_on = today
-        session.add(complaint)
-        values: dict[str, object] = {
-            "ticket": complaint.ticket,
-            "state": Key(f"state.{complaint.state}"),
-            "due": due_date(complaint),
-        }
-        button = ((("organizer.open", f"a:o:{complaint.id}"),),)
-        for organizer in await organizers_of_unit(session, complaint.unit_id):
-            notices.append(
-                Notice(
-                    organizer,
-                    "organizer.overdue_reminder",
-                    values,
-                    button,
-                    dedupe_key=f"remind:{complaint.id}:{today}:{organizer}",
-                )
-            )
-        if complaint.escalated_at is None:
-            complaint.escalated_at = clock.now
-            values = {**values, "unit": await unit_label(session, complaint.unit_id)}
-            for admin in admins:
-                notices.append(
-                    Notice(
-                        admin,
-                        "admin.escalation",
-                        values,
-                        button,
-                        dedupe_key=f"escalate:{complaint.id}:{admin}",
-                    )
-                )
-    return notices

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot.services.complaints import Clock, Draft, act, file_complaint, run_deadlines
+from bot.services.complaints import Clock, Draft, act, file_complaint
 from bot.services.deadlines import WorkingCalendar
+from bot.services.reminders import run_deadlines
 from bot.storage.complaints import Complaint
 from bot.storage.db import Database
 from bot.storage.places import assign_organizer, place_by_code, seed_places
