@@ -18,6 +18,7 @@ from bot.i18n import Texts
 from bot.jobs.deadlines import deadlines_job
 from bot.jobs.housekeeping import housekeeping_job
 from bot.jobs.outbox import OutboxSender, outbox_job
+from bot.logging_setup import quiet_libraries
 from bot.storage.db import Database
 from bot.storage.places import seed_places
 
@@ -43,6 +44,7 @@ def build_application(settings: Settings, *, token: str | None = None) -> SuaraA
     )
     if not secret:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    quiet_libraries()
     application = (
         ApplicationBuilder()
         .token(secret)

@@ -28,7 +28,23 @@ def setup_logging(level: str, token: str | None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request URL, and the URL carries the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Library debug logs carry what must not be logged: httpx puts the token in every URL,
+    PTB logs whole requests and updates, aiosqlite every SQL parameter (chat ids of
+    anonymous reporters, their words).
+    Even with LOG_LEVEL=DEBUG these stay at INFO or above; Suara's own debug logs do not."""
+    for name, level in (
+        ("httpx", logging.WARNING),
+        ("httpcore", logging.WARNING),
+        ("telegram", logging.INFO),
+        ("apscheduler", logging.WARNING),
+        ("aiosqlite", logging.INFO),
+        ("sqlalchemy", logging.WARNING),
+        ("aiohttp.access", logging.WARNING),
+    ):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET or logger.level < level:
+            logger.setLevel(level)

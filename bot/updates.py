@@ -113,6 +113,8 @@ class UpdateGate:
                 await session.commit()
                 scope.replies = _apology(update, scope)
                 scope.durable_added = False
+        # Update ids only: anything about the user or their words stays out of the logs.
+        log.debug("update %s applied, %d replies", update.update_id, len(scope.replies))
         await self._send_replies(scope.replies)
         if scope.durable_added and self._on_durable is not None:
             await self._on_durable()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
 import os
 import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 from sqlmodel import select
 
 from bot.analysis.sentiment import sentiment_of
@@ -114,6 +116,13 @@ async def test_the_whole_story(harness: Harness) -> None:
         await emu.wait_acknowledged(emu.press_data(dedi, menu, data))
         assert "bukan wewenang unit Anda" in (emu.callback_answers[-1].text or "")
 
+    # Nor is it in his export file.
+    await say(emu, dedi, "/ekspor")
+    exported = emu.last_message(dedi)
+    assert exported.kind == "document" and exported.file_bytes
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.file_bytes)).active
+    assert sheet is not None and sheet.max_row == 1  # the header only
+
     # Rina opens it from her inbox and verifies.
     inbox_events = await say(emu, rina, "/aduan")
     assert ticket in text_of(inbox_events)
@@ -187,11 +196,12 @@ async def test_a_flow_stopped_midway_continues_after_restart(harness: Harness) -
 
 
 async def test_an_anonymous_complaint_shows_no_identity_to_organizers(
-    harness: Harness, tmp_path: Path
+    harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     emu = harness.emulator
     _admin, rina, _dedi = await _setup_organizers(emu)
-    siti = emu.user(321, "Siti Rahasia", "id", username="siti_r")
+    siti = emu.user(987654321, "Siti Rahasia", "id", username="siti_r")
     await onboard(emu, siti)
     ticket = await _file(emu, siti, privacy="anonim", photos=0)
     await _wait_text(emu, rina, ticket)
@@ -206,7 +216,7 @@ async def test_an_anonymous_complaint_shows_no_identity_to_organizers(
     organizer_texts = " ".join(emu.texts(rina)) + " ".join(
         str(m.payload) for m in outbox if m.chat_id == ORGANIZER
     )
-    for secret in ("Siti Rahasia", "siti_r", "321"):
+    for secret in ("Siti Rahasia", "siti_r", "987654321"):
         assert secret not in organizer_texts
     # The organizer's export file, in chat.
     await say(emu, rina, "/ekspor")
@@ -219,6 +229,11 @@ async def test_an_anonymous_complaint_shows_no_identity_to_organizers(
     record = dict(zip(header, row, strict=True))
     assert record["ticket"] == ticket and record["privacy"] == "anonim"
     assert record["reporter_id"] is None and record["reporter_name"] is None
+    # Nor do the logs, even at DEBUG.
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert caplog.records
+    for secret in ("Siti Rahasia", "siti_r", "987654321"):
+        assert secret not in logged
 
 
 async def test_export_command_writes_csv_and_xlsx(harness: Harness, tmp_path: Path) -> None:
