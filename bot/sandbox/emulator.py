@@ -471,6 +471,16 @@ class BotApiEmulator:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._push({"message": message})
 
+    def send_group_text(self, persona: Persona, group_id: int, text: str) -> int:
+        """The user writes in a group the bot was added to."""
+        message = self._message_base(persona)
+        message["chat"] = {"id": group_id, "type": "group", "title": "Grup Dinas"}
+        message["text"] = text
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self._push({"message": message})
+
     def send_photo(self, persona: Persona, caption: str | None = None) -> int:
         message = self._message_base(persona)
         file_id = f"P{next(self._file_ids)}"

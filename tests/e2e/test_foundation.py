@@ -202,3 +202,15 @@ async def test_a_user_who_blocks_the_bot_is_marked_unreachable(harness: Harness)
     async with harness.runner.application.bot_data.db.session() as session:  # type: ignore[union-attr]
         user = await session.get(User, 116)
     assert user is not None and user.reachable is False
+
+
+async def test_messages_in_groups_are_ignored(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(117, "Siti", "id")
+    calls_before = len(emu.calls)
+    for text in ("/start", "/lapor", "KTP saya belum jadi sudah tiga bulan lamanya"):
+        await emu.wait_acknowledged(emu.send_group_text(siti, -100123, text))
+    sent = [method for method, _ in emu.calls[calls_before:] if method != "getUpdates"]
+    assert sent == []
+    # In private, the same person is answered as usual.
+    assert "Selamat datang" in text_of(await say(emu, siti, "/start"))
