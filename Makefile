@@ -18,6 +18,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check bot tests bench scripts
 	$(BIN)/ruff format --check bot tests bench scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 migrate: $(STAMP)

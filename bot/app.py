@@ -66,7 +66,7 @@ def build_application(settings: Settings, *, token: str | None = None) -> SuaraA
     default_model()
     state.sentiment = sentiment_of
     register_all(application)
-    return application  # type: ignore[return-value]
+    return application
 
 
 async def prepare(application: SuaraApplication) -> None:

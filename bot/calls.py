@@ -16,7 +16,7 @@ class ApiCall:
     params: dict[str, Any]
 
 
-_OBJECT_FIELDS = {
+_OBJECT_FIELDS: dict[str, Any] = {
     "reply_markup": InlineKeyboardMarkup,
     "link_preview_options": LinkPreviewOptions,
 }

@@ -111,7 +111,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Reads the settings; an invalid value stops the program with one line and status 2."""
     try:
-        return Settings(**overrides)
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else "?"

@@ -47,7 +47,7 @@ class SentimentModel:
         classes: tuple[str, ...],
         scales: tuple[float, ...],
         bias: tuple[float, ...],
-        weights: array,  # type: ignore[type-arg]
+        weights: array,
         lexicon: dict[str, float] | None = None,
     ) -> None:
         if sorted(classes) != sorted(LABELS):
@@ -218,7 +218,7 @@ class IndonesianAnalyzer(BaseSentimentAnalyzer):
             self._model = default_model()
         super().train()
 
-    def analyze(self, text: str) -> Sentiment:  # type: ignore[override]
+    def analyze(self, text: str) -> Sentiment:
         if not self._trained:
             self.train()
         assert self._model is not None

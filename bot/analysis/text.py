@@ -138,5 +138,5 @@ def words(tokens: Iterable[str]) -> list[str]:
 class IndonesianTokenizer(BaseTokenizer):
     """TextBlob tokenizer that needs no NLTK download: normalised Indonesian words."""
 
-    def tokenize(self, text: str) -> list[str]:  # type: ignore[override]
+    def tokenize(self, text: str) -> list[str]:
         return words(normalise(text))

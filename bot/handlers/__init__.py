@@ -19,7 +19,7 @@ from bot.handlers import (
 )
 
 
-def register_all(application: Application) -> None:  # type: ignore[type-arg]
+def register_all(application: Application) -> None:
     guards.register(application)
     start.register(application)
     admin.register(application)

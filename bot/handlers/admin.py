@@ -117,7 +117,7 @@ async def forwarded(update: Update, context: SuaraContext) -> None:
         context.reply(update, context.t("admin.forwarded_hidden"))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(CommandHandler("penyelenggara", assign_command))
     application.add_handler(CommandHandler("hapuspenyelenggara", remove_command))
     application.add_handler(CommandHandler("unit", units_command))

@@ -132,7 +132,7 @@ async def chat_member_changed(update: Update, context: SuaraContext) -> None:
     await set_reachable(context.db, user_id=change.chat.id, reachable=reachable)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(CommandHandler(["bantuan", "help"], help_command))
     application.add_handler(CommandHandler(["bahasa", "language"], language_command))
     application.add_handler(CommandHandler(["batal", "cancel"], cancel_command))
@@ -145,7 +145,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     )
 
 
-def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+def register_fallbacks(application: Application) -> None:
     """Last in line: whatever no feature claimed."""
     application.add_handler(CallbackQueryHandler(stale_button))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))

@@ -525,7 +525,7 @@ def _parse_date(text: str) -> dt.date | None:
         return None
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(CommandHandler(["lapor", "report"], report_command))
     application.add_handler(CallbackQueryHandler(report_command, pattern=r"^m:lapor$"))
     application.add_handler(CallbackQueryHandler(button, pattern=r"^c:"))

@@ -340,7 +340,7 @@ async def skm_message(update: Update, context: SuaraContext, state: FlowState) -
     context.reply(update, context.t("skm.use_buttons"))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(CommandHandler("status", status_command))
     application.add_handler(CallbackQueryHandler(status_command, pattern=r"^m:status$"))
     application.add_handler(CallbackQueryHandler(view_button, pattern=r"^s:v:"))

@@ -34,5 +34,5 @@ async def on_error(update: object, context: SuaraContext) -> None:
         context.reply(update, scope.t("error.apology"))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_error_handler(on_error)  # type: ignore[arg-type]
+def register(application: Application) -> None:
+    application.add_error_handler(on_error)

@@ -67,5 +67,5 @@ async def guard(update: Update, context: SuaraContext) -> None:
     raise ApplicationHandlerStop
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(TypeHandler(Update, guard), group=-1)

@@ -398,7 +398,7 @@ async def export_command(update: Update, context: SuaraContext) -> None:
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(CommandHandler(["aduan", "inbox"], inbox_command))
     application.add_handler(CommandHandler(["ekspor", "export"], export_command))
     application.add_handler(CallbackQueryHandler(inbox_button, pattern=r"^(m:aduan|a:l:)"))

@@ -131,6 +131,6 @@ async def follow_payload(update: Update, context: SuaraContext, payload: str) ->
     await route(update, context, payload)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CallbackQueryHandler(onboarding_button, pattern=r"^on:"))

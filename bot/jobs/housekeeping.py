@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import delete
+from sqlmodel import col
 
 from bot.context import AppState
 from bot.storage.models import OUTBOX_SENT, OutboxMessage, ProcessedUpdate
@@ -23,12 +24,14 @@ async def clean(state: AppState) -> tuple[int, int]:
     now = utcnow()
     async with state.db.session() as session:
         updates = await session.exec(
-            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - KEEP_UPDATE_IDS)  # type: ignore[call-overload,arg-type]
+            delete(ProcessedUpdate).where(
+                col(ProcessedUpdate.processed_at) < now - KEEP_UPDATE_IDS
+            )
         )
         sent = await session.exec(
-            delete(OutboxMessage).where(  # type: ignore[call-overload]
-                OutboxMessage.status == OUTBOX_SENT,
-                OutboxMessage.sent_at < now - KEEP_SENT,  # type: ignore[operator]
+            delete(OutboxMessage).where(
+                col(OutboxMessage.status) == OUTBOX_SENT,
+                col(OutboxMessage.sent_at) < now - KEEP_SENT,
             )
         )
         await session.commit()

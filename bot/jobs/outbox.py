@@ -26,7 +26,7 @@ class OutboxSender:
         self.bot = bot
         self._lock = asyncio.Lock()
         self._again = False
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[int]] = set()
 
     def nudge(self) -> None:
         """Drains soon, without holding up the caller."""

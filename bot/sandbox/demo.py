@@ -79,6 +79,7 @@ async def run_demo(database_url: str, script: tuple[Step, ...] = SCRIPT) -> None
     try:
         for who, action in script:
             persona = people[who]
+            update_id: int | None
             if isinstance(action, tuple):
                 print(f"\n[{who}] taps “{action[1]}”")
                 update_id = _tap(harness.emulator, persona, action[1])

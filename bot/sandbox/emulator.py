@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_request import FileField
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -198,9 +199,7 @@ class BotApiEmulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
         return self.base_url
 
     @property
@@ -637,7 +636,7 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
     if request.can_read_body:
         form = await request.post()
         for key, value in form.items():
-            if hasattr(value, "file"):
+            if isinstance(value, FileField):
                 params[key] = _Upload(value.filename, value.file.read())
             elif key in _JSON_FIELDS and isinstance(value, str):
                 try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import SecretStr
+
 from bot.config import Settings
 from bot.runner import BotRunner
 from bot.sandbox.emulator import BotApiEmulator
@@ -21,7 +23,7 @@ class Harness:
     @property
     def settings(self) -> Settings:
         return Settings(
-            TELEGRAM_BOT_TOKEN=self.emulator.token,
+            TELEGRAM_BOT_TOKEN=SecretStr(self.emulator.token),
             TELEGRAM_API_BASE_URL=self.emulator.base_url,
             DATABASE_URL=self.database_url,
             **self._settings,

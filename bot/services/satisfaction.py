@@ -60,10 +60,19 @@ async def save_skm(
     if await session.get(SkmResponse, complaint.id) is not None:
         raise ComplaintError("skm.already")
     assert complaint.id is not None
+    u1, u2, u3, u4, u5, u6, u7, u8, u9 = answers
     session.add(
         SkmResponse(
             complaint_id=complaint.id,
             unit_id=complaint.unit_id,
-            **{f"u{n}": answers[n - 1] for n in range(1, SKM_ELEMENTS + 1)},
+            u1=u1,
+            u2=u2,
+            u3=u3,
+            u4=u4,
+            u5=u5,
+            u6=u6,
+            u7=u7,
+            u8=u8,
+            u9=u9,
         )
     )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     case,
     func,
 )
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -140,7 +141,7 @@ async def get_complaint(session: AsyncSession, complaint_id: int) -> Complaint |
 
 
 async def complaint_by_ticket(session: AsyncSession, ticket: str) -> Complaint | None:
-    query = select(Complaint).where(Complaint.ticket == ticket.strip().upper())
+    query = select(Complaint).where(col(Complaint.ticket) == ticket.strip().upper())
     return (await session.exec(query)).first()
 
 
@@ -149,7 +150,7 @@ async def complaints_of_reporter(
 ) -> list[Complaint]:
     query = (
         select(Complaint)
-        .where(Complaint.reporter_id == reporter_id)
+        .where(col(Complaint.reporter_id) == reporter_id)
         .order_by(col(Complaint.created_at).desc())
         .limit(limit)
     )
@@ -158,7 +159,7 @@ async def complaints_of_reporter(
 
 async def count_since(session: AsyncSession, *, reporter_id: int, since: dt.datetime) -> int:
     query = select(func.count()).where(
-        Complaint.reporter_id == reporter_id, col(Complaint.created_at) >= since
+        col(Complaint.reporter_id) == reporter_id, col(Complaint.created_at) >= since
     )
     return int((await session.exec(query)).one())
 
@@ -167,12 +168,12 @@ async def recent_descriptions(
     session: AsyncSession, *, reporter_id: int, since: dt.datetime
 ) -> list[tuple[str, str]]:
     query = select(Complaint.ticket, Complaint.description).where(
-        Complaint.reporter_id == reporter_id, col(Complaint.created_at) >= since
+        col(Complaint.reporter_id) == reporter_id, col(Complaint.created_at) >= since
     )
     return [(ticket or "", text) for ticket, text in (await session.exec(query)).all()]
 
 
-def _due_date() -> object:
+def _due_date() -> ColumnElement[dt.date]:
     """The deadline that applies in the complaint's present state."""
     return case(
         (col(Complaint.state) == BARU, col(Complaint.verify_due)),
@@ -194,11 +195,11 @@ async def list_for_units(
     if unit_ids is not None:
         conditions.append(col(Complaint.unit_id).in_(unit_ids))
     due = _due_date()
-    overdue_first = case((due < today, 0), else_=1)  # type: ignore[operator]
+    overdue_first = case((due < today, 0), else_=1)
     query = (
         select(Complaint)
         .where(*conditions)
-        .order_by(overdue_first, due, col(Complaint.created_at))  # type: ignore[arg-type]
+        .order_by(overdue_first, due, col(Complaint.created_at))
         .offset(offset)
         .limit(limit)
     )
@@ -213,7 +214,9 @@ async def open_complaints(session: AsyncSession) -> list[Complaint]:
 
 async def attachments_of(session: AsyncSession, complaint_id: int) -> list[Attachment]:
     query = (
-        select(Attachment).where(Attachment.complaint_id == complaint_id).order_by(Attachment.id)  # type: ignore[arg-type]
+        select(Attachment)
+        .where(col(Attachment.complaint_id) == complaint_id)
+        .order_by(col(Attachment.id))
     )
     return list((await session.exec(query)).all())
 
@@ -221,8 +224,8 @@ async def attachments_of(session: AsyncSession, complaint_id: int) -> list[Attac
 async def events_of(session: AsyncSession, complaint_id: int) -> list[ComplaintEvent]:
     query = (
         select(ComplaintEvent)
-        .where(ComplaintEvent.complaint_id == complaint_id)
-        .order_by(ComplaintEvent.id)  # type: ignore[arg-type]
+        .where(col(ComplaintEvent.complaint_id) == complaint_id)
+        .order_by(col(ComplaintEvent.id))
     )
     return list((await session.exec(query)).all())
 
@@ -230,7 +233,7 @@ async def events_of(session: AsyncSession, complaint_id: int) -> list[ComplaintE
 async def complaints_since(
     session: AsyncSession, *, since: dt.datetime | None, unit_ids: Sequence[int] | None
 ) -> list[Complaint]:
-    query = select(Complaint).order_by(Complaint.id)  # type: ignore[arg-type]
+    query = select(Complaint).order_by(col(Complaint.id))
     if since is not None:
         query = query.where(col(Complaint.created_at) >= since)
     if unit_ids is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.models import FlowState
@@ -33,5 +34,5 @@ async def set_flow(
 
 
 async def clear_flow(session: AsyncSession, user_id: int) -> bool:
-    result = await session.exec(delete(FlowState).where(FlowState.user_id == user_id))  # type: ignore[call-overload]
+    result = await session.exec(delete(FlowState).where(col(FlowState.user_id) == user_id))
     return bool(result.rowcount)

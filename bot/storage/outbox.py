@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import and_, or_, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
@@ -32,7 +32,7 @@ async def enqueue(
     """Adds a call; with a dedupe_key already present it adds nothing and returns None."""
     if dedupe_key is not None:
         existing = await session.exec(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)  # type: ignore[arg-type]
+            select(OutboxMessage.id).where(col(OutboxMessage.dedupe_key) == dedupe_key)
         )
         if existing.first() is not None:
             return None
@@ -49,9 +49,9 @@ async def enqueue(
 
 def _due(now: dt.datetime) -> Any:
     return and_(
-        OutboxMessage.status == OUTBOX_PENDING,
-        OutboxMessage.not_before <= now,
-        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),  # type: ignore[union-attr]
+        col(OutboxMessage.status) == OUTBOX_PENDING,
+        col(OutboxMessage.not_before) <= now,
+        or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now),
     )
 
 
@@ -60,9 +60,9 @@ async def claim_due(session: AsyncSession, *, limit: int = 50) -> list[OutboxMes
     now = utcnow()
     ids = (
         await session.exec(
-            select(OutboxMessage.id)  # type: ignore[arg-type]
+            select(OutboxMessage.id)
             .where(_due(now))
-            .order_by(OutboxMessage.id)
+            .order_by(col(OutboxMessage.id))
             .limit(limit)
             # PostgreSQL: senders skip each other's rows instead of queueing; SQLite ignores it.
             .with_for_update(skip_locked=True)
@@ -71,24 +71,26 @@ async def claim_due(session: AsyncSession, *, limit: int = 50) -> list[OutboxMes
     claimed: list[int] = []
     for row_id in ids:
         result = await session.exec(
-            update(OutboxMessage)  # type: ignore[call-overload]
-            .where(and_(OutboxMessage.id == row_id, _due(now)))
-            .values(lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            update(OutboxMessage)
+            .where(and_(col(OutboxMessage.id) == row_id, _due(now)))
+            .values(lease_until=now + LEASE, attempts=col(OutboxMessage.attempts) + 1)
         )
-        if result.rowcount:
+        if result.rowcount and row_id is not None:
             claimed.append(row_id)
     if not claimed:
         return []
     rows = await session.exec(
-        select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)  # type: ignore[union-attr]
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(claimed))
+        .order_by(col(OutboxMessage.id))
     )
     return list(rows.all())
 
 
 async def mark_sent(session: AsyncSession, message_id: int) -> None:
     await session.exec(
-        update(OutboxMessage)  # type: ignore[call-overload]
-        .where(OutboxMessage.id == message_id)
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
         .values(status=OUTBOX_SENT, sent_at=utcnow(), lease_until=None)
     )
 
@@ -98,8 +100,8 @@ async def mark_retry(
 ) -> None:
     final = attempts >= MAX_ATTEMPTS
     await session.exec(
-        update(OutboxMessage)  # type: ignore[call-overload]
-        .where(OutboxMessage.id == message_id)
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
         .values(
             status=OUTBOX_FAILED if final else OUTBOX_PENDING,
             last_error=error[:500],
@@ -111,8 +113,8 @@ async def mark_retry(
 
 async def mark_failed(session: AsyncSession, *, message_id: int, error: str) -> None:
     await session.exec(
-        update(OutboxMessage)  # type: ignore[call-overload]
-        .where(OutboxMessage.id == message_id)
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
         .values(status=OUTBOX_FAILED, last_error=error[:500], lease_until=None)
     )
 
@@ -120,7 +122,11 @@ async def mark_failed(session: AsyncSession, *, message_id: int, error: str) -> 
 async def fail_pending_for_chat(session: AsyncSession, *, chat_id: int, error: str) -> None:
     """A chat that blocked the bot gets nothing more: its pending rows are failed, not retried."""
     await session.exec(
-        update(OutboxMessage)  # type: ignore[call-overload]
-        .where(and_(OutboxMessage.chat_id == chat_id, OutboxMessage.status == OUTBOX_PENDING))
+        update(OutboxMessage)
+        .where(
+            and_(
+                col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.status) == OUTBOX_PENDING
+            )
+        )
         .values(status=OUTBOX_FAILED, last_error=error[:500], lease_until=None)
     )

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer, delete, func
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.types import UTCDateTime, utcnow
@@ -75,7 +75,7 @@ async def seed_places(session: AsyncSession, path: Path = DEFAULT_PLACES) -> int
 
 
 async def children_of(session: AsyncSession, parent_id: int | None) -> list[Place]:
-    query = select(Place).where(Place.parent_id == parent_id).order_by(Place.name)  # type: ignore[arg-type]
+    query = select(Place).where(col(Place.parent_id) == parent_id).order_by(col(Place.name))
     return list((await session.exec(query)).all())
 
 
@@ -84,7 +84,7 @@ async def get_place(session: AsyncSession, place_id: int) -> Place | None:
 
 
 async def place_by_code(session: AsyncSession, code: str) -> Place | None:
-    return (await session.exec(select(Place).where(Place.code == code.upper()))).first()
+    return (await session.exec(select(Place).where(col(Place.code) == code.upper()))).first()
 
 
 async def place_path(session: AsyncSession, place_id: int) -> list[Place]:
@@ -98,17 +98,17 @@ async def place_path(session: AsyncSession, place_id: int) -> list[Place]:
 
 
 async def all_units(session: AsyncSession) -> list[Place]:
-    query = select(Place).where(Place.level == LEVEL_UNIT).order_by(Place.code)
+    query = select(Place).where(col(Place.level) == LEVEL_UNIT).order_by(col(Place.code))
     return list((await session.exec(query)).all())
 
 
 async def units_of_organizer(session: AsyncSession, user_id: int) -> list[int]:
-    query = select(OrganizerUnit.unit_id).where(OrganizerUnit.user_id == user_id)
+    query = select(OrganizerUnit.unit_id).where(col(OrganizerUnit.user_id) == user_id)
     return list((await session.exec(query)).all())
 
 
 async def organizers_of_unit(session: AsyncSession, unit_id: int) -> list[int]:
-    query = select(OrganizerUnit.user_id).where(OrganizerUnit.unit_id == unit_id)
+    query = select(OrganizerUnit.user_id).where(col(OrganizerUnit.unit_id) == unit_id)
     return list((await session.exec(query)).all())
 
 
@@ -124,8 +124,8 @@ async def assign_organizer(
 
 async def remove_organizer(session: AsyncSession, *, user_id: int, unit_id: int) -> bool:
     result = await session.exec(
-        delete(OrganizerUnit).where(  # type: ignore[call-overload]
-            OrganizerUnit.user_id == user_id, OrganizerUnit.unit_id == unit_id
+        delete(OrganizerUnit).where(
+            col(OrganizerUnit.user_id) == user_id, col(OrganizerUnit.unit_id) == unit_id
         )
     )
     return bool(result.rowcount)

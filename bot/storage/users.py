@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.models import User
@@ -30,4 +31,4 @@ async def record_consent(session: AsyncSession, *, user: User, role: str, at: dt
 
 
 async def set_reachable(session: AsyncSession, *, user_id: int, reachable: bool) -> None:
-    await session.exec(update(User).where(User.id == user_id).values(reachable=reachable))  # type: ignore[call-overload]
+    await session.exec(update(User).where(col(User.id) == user_id).values(reachable=reachable))
