@@ -102,5 +102,8 @@ class Texts:
                 return "id"
         return self.default_language
 
+    def for_user(self, stored: str | None, telegram_code: str | None) -> Translator:
+        return self.for_language(self.choose(stored, telegram_code))
+
     def all(self) -> Iterable[Translator]:
         return self._translators.values()

@@ -37,7 +37,11 @@ async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) ->
         user = await get_user(session, notice.user_id)
         if user is not None and not user.reachable:
             continue
-        t = texts.for_language(user.language if user else None)
+        t = (
+            texts.for_user(user.language, user.telegram_language)
+            if user
+            else texts.for_user(None, None)
+        )
         markup = (
             keyboard([[(t(label), data) for label, data in row] for row in notice.buttons])
             if notice.buttons

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.error import Conflict, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
@@ -98,6 +99,8 @@ class UpdateGate:
             if scope.failed:
                 # The handler's half-done changes go; the apology and the update id stay.
                 await session.rollback()
+            elif tg_user is not None:
+                await _remember_app_language(session, tg_user.id, tg_user.language_code)
             mark_processed(session, update.update_id)
             try:
                 await session.commit()
@@ -129,6 +132,15 @@ class UpdateGate:
                 # The effects are committed; a reply that cannot be delivered is logged, and
                 # the user sees the current state the next time they write.
                 log.warning("reply %s failed: %s", call.method, exc)
+
+
+async def _remember_app_language(session: AsyncSession, user_id: int, code: str | None) -> None:
+    """Keeps the Telegram app's language of a known user, so that messages sent to them
+    later (notifications, reminders) are in their language too."""
+    user = await get_user(session, user_id)
+    if user is not None and code and user.telegram_language != code[:16]:
+        user.telegram_language = code[:16]
+        session.add(user)
 
 
 def _apology(update: Update, scope: UpdateScope) -> list[ApiCall]:

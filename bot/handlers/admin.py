@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from telegram import MessageOriginUser, Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram import InlineKeyboardMarkup, MessageOriginUser, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.context import SuaraContext
+from bot.keyboards import Button, keyboard, pager
 from bot.services import access
 from bot.services.complaints import unit_label
 from bot.storage.places import (
@@ -13,10 +20,13 @@ from bot.storage.places import (
     Place,
     all_units,
     assign_organizer,
+    get_place,
     place_by_code,
     remove_organizer,
 )
 from bot.storage.users import get_or_create_user, get_user
+
+UNITS_PER_PAGE = 8
 
 
 def _admin(update: Update, context: SuaraContext) -> bool:
@@ -49,8 +59,11 @@ async def assign_command(update: Update, context: SuaraContext) -> None:
     parsed = await _user_and_unit(update, context, "admin.assign_usage")
     if parsed is None or update.effective_user is None:
         return
-    user_id, unit = parsed
-    assert unit.id is not None
+    await _assign(update, context, *parsed)
+
+
+async def _assign(update: Update, context: SuaraContext, user_id: int, unit: Place) -> None:
+    assert unit.id is not None and update.effective_user is not None
     organizer = await get_or_create_user(context.db, user_id)
     added = await assign_organizer(
         context.db, user_id=user_id, unit_id=unit.id, added_by=update.effective_user.id
@@ -59,7 +72,7 @@ async def assign_command(update: Update, context: SuaraContext) -> None:
     key = "admin.assigned" if added else "admin.already_assigned"
     context.reply(update, context.t(key, user=user_id, unit=label))
     if added:
-        their_t = context.texts.for_language(organizer.language)
+        their_t = context.texts.for_user(organizer.language, organizer.telegram_language)
         await context.send_durable(user_id, their_t("organizer.you_were_assigned", unit=label))
 
 
@@ -106,15 +119,56 @@ async def block_command(update: Update, context: SuaraContext) -> None:
 
 
 async def forwarded(update: Update, context: SuaraContext) -> None:
-    """An admin forwards a user's message: the bot tells the user id to assign."""
+    """An admin forwards a user's message: the bot offers the units to assign them to."""
     message = update.message
     if message is None:
         return
     origin = message.forward_origin
-    if isinstance(origin, MessageOriginUser):
-        context.reply(update, context.t("admin.forwarded_user", user=origin.sender_user.id))
-    else:
+    if not isinstance(origin, MessageOriginUser):
         context.reply(update, context.t("admin.forwarded_hidden"))
+        return
+    user_id = origin.sender_user.id
+    text, markup = await _unit_choice(context, user_id, 0)
+    context.reply(update, text, markup)
+
+
+async def _unit_choice(
+    context: SuaraContext, user_id: int, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    units = await all_units(context.db)
+    pages = max(1, -(-len(units) // UNITS_PER_PAGE))
+    page = max(0, min(page, pages - 1))
+    shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
+    rows: list[list[Button]] = [[(f"{u.code}: {u.name}", f"g:{user_id}:{u.id}")] for u in shown]
+    t = context.t
+    labels = (t("common.previous"), t("common.next"))
+    rows.append(pager(page, pages, labels, lambda n: f"gp:{user_id}:{n}"))
+    return t("admin.forwarded_user", user=user_id, page=page + 1, pages=pages), keyboard(rows)
+
+
+async def unit_button(update: Update, context: SuaraContext) -> None:
+    """A unit chosen for a forwarded user (g:USER:UNIT), or another page (gp:USER:PAGE)."""
+    data = (update.callback_query.data if update.callback_query else "") or ""
+    tg_user = update.effective_user
+    kind, _, rest = data.partition(":")
+    user_part, _, number = rest.partition(":")
+    if tg_user is None or not access.is_admin(context.settings, tg_user.id):
+        context.answer(update, context.t("admin.only"), alert=True)
+        return
+    if not (user_part.isdigit() and number.isdigit()):
+        context.answer(update, context.t("button.stale"), alert=True)
+        return
+    if kind == "gp":
+        context.answer(update)
+        text, markup = await _unit_choice(context, int(user_part), int(number))
+        context.edit(update, text, markup)
+        return
+    unit = await get_place(context.db, int(number))
+    if unit is None or unit.level != LEVEL_UNIT:
+        context.answer(update, context.t("button.stale"), alert=True)
+        return
+    context.answer(update)
+    await _assign(update, context, int(user_part), unit)
 
 
 def register(application: Application) -> None:
@@ -122,6 +176,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("hapuspenyelenggara", remove_command))
     application.add_handler(CommandHandler("unit", units_command))
     application.add_handler(CommandHandler(["blokir", "bukablokir"], block_command))
+    application.add_handler(CallbackQueryHandler(unit_button, pattern=r"^gp?:"))
     admins = application.bot_data.settings.bot_admin_ids
     if admins:
         application.add_handler(

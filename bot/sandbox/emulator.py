@@ -470,6 +470,21 @@ class BotApiEmulator:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._push({"message": message})
 
+    def forward_text(self, persona: Persona, origin: Persona | None, text: str) -> int:
+        """The user forwards a message written by `origin` (None: an account that hides
+        itself when forwarded)."""
+        message = self._message_base(persona)
+        message["text"] = text
+        if origin is None:
+            message["forward_origin"] = {
+                "type": "hidden_user", "sender_user_name": "Seseorang", "date": int(time.time()),
+            }  # fmt: skip
+        else:
+            message["forward_origin"] = {
+                "type": "user", "sender_user": origin.as_dict(), "date": int(time.time()),
+            }  # fmt: skip
+        return self._push({"message": message})
+
     def send_group_text(self, persona: Persona, group_id: int, text: str) -> int:
         """The user writes in a group the bot was added to."""
         message = self._message_base(persona)

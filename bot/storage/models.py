@@ -20,7 +20,9 @@ class User(SQLModel, table=True):
     __tablename__ = "users"
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    # The user's own choice (/bahasa); else the language their Telegram app reports.
     language: str | None = Field(default=None, max_length=8)
+    telegram_language: str | None = Field(default=None, max_length=16)
     role: str | None = Field(default=None, max_length=16)
     consent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_seen: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

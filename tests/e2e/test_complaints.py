@@ -381,3 +381,25 @@ async def test_organizer_blocks_a_reporter_without_seeing_who(harness: Harness) 
     await tap(emu, rina, f"a:b:{complaint.id}")
     assert "diblokir" in (emu.callback_answers[-1].text or "")
     assert "dibatasi oleh admin" in text_of(await say(emu, spammer, "/lapor"))
+
+
+async def test_admin_assigns_an_organizer_by_forwarding_their_message(harness: Harness) -> None:
+    emu = harness.emulator
+    admin = emu.user(ADMIN_ID, "Admin", "id")
+    yanti = emu.user(7003, "Yanti", "en")
+    await onboard(emu, admin, "asn")
+    await onboard(emu, yanti, "asn")
+    offer = text_of(await send(emu, admin, lambda: emu.forward_text(admin, yanti, "Halo")))
+    assert "7003" in offer and "halaman 1 dari 3" in offer
+    await tap(emu, admin, "gp:7003:1")
+    events = await tap(emu, admin, "LSL-DUKCAPIL: Dinas Kependudukan dan Pencatatan Sipil")
+    assert "sekarang penyelenggara" in text_of(events)
+    await _wait_text(emu, yanti, "You are now an organizer")
+    # A hidden account cannot be picked; a non-admin cannot press the admin's buttons.
+    hidden = await send(emu, admin, lambda: emu.forward_text(admin, None, "Halo"))
+    assert "menyembunyikan akunnya" in text_of(hidden)
+    menu = emu.last_with_buttons(yanti)
+    await emu.wait_acknowledged(emu.press_data(yanti, menu, "g:7003:1"))
+    assert "for admins only" in (emu.callback_answers[-1].text or "")
+    # Yanti now handles that unit's complaints.
+    assert "Complaints" in text_of(await say(emu, yanti, "/aduan"))
