@@ -403,3 +403,25 @@ async def test_admin_assigns_an_organizer_by_forwarding_their_message(harness: H
     assert "for admins only" in (emu.callback_answers[-1].text or "")
     # Yanti now handles that unit's complaints.
     assert "Complaints" in text_of(await say(emu, yanti, "/aduan"))
+
+
+async def test_changing_a_field_from_the_summary_returns_to_the_summary(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(391, "Siti", "id")
+    await onboard(emu, siti)
+    await _file_until_description(emu, siti)
+    await say(emu, siti, DESCRIPTION)
+    await tap(emu, siti, "c:files:done")
+    await tap(emu, siti, "c:loc:skip")
+    await tap(emu, siti, "c:date:skip")
+    await tap(emu, siti, "c:priv:rahasia")
+    await tap(emu, siti, "c:sum:edit")
+    asked = await tap(emu, siti, "c:edit:desc")
+    assert "Langkah 3 dari 7" in text_of(asked)
+    changed = "Antrean e-KTP di loket 3 sudah dua minggu tidak bergerak sama sekali."
+    summary = text_of(await say(emu, siti, changed))
+    assert "Periksa laporan Anda" in summary and changed in summary
+    await tap(emu, siti, "c:sum:edit")
+    await tap(emu, siti, "c:edit:priv")
+    summary = text_of(await tap(emu, siti, "c:priv:anonim"))
+    assert "Identitas: 🕶 Anonim" in summary and changed in summary
