@@ -152,6 +152,14 @@ async def add_button(update: Update, context: SuaraContext) -> None:
     context.reply(update, context.t("citizen.ask_info", ticket=complaint.ticket))
 
 
+async def flow_complaint(context: SuaraContext, state: FlowState) -> Complaint | None:
+    """The complaint a flow is about; if it is gone, the flow ends with it."""
+    complaint = await store.get_complaint(context.db, int(state.draft.get("id", 0)))
+    if complaint is None:
+        await flows.clear_flow(context.db, state.user_id)
+    return complaint
+
+
 async def add_message(update: Update, context: SuaraContext, state: FlowState) -> None:
     """The citizen's added information: text, a photo or a document."""
     msg = update.message
@@ -159,9 +167,8 @@ async def add_message(update: Update, context: SuaraContext, state: FlowState) -
     if msg is None or tg_user is None:
         return
     t = context.t
-    complaint = await store.get_complaint(context.db, int(state.draft.get("id", 0)))
+    complaint = await flow_complaint(context, state)
     if complaint is None:
-        await flows.clear_flow(context.db, tg_user.id)
         context.reply(update, t("status.not_found"))
         return
     attachment = None
@@ -236,9 +243,9 @@ async def rating_comment(update: Update, context: SuaraContext, state: FlowState
     if msg.text is None:
         context.reply(update, t("rating.comment_wrong_type"))
         return
-    complaint = await store.get_complaint(context.db, int(state.draft.get("id", 0)))
+    complaint = await flow_complaint(context, state)
     if complaint is None:
-        await flows.clear_flow(context.db, tg_user.id)
+        context.reply(update, t("status.not_found"))
         return
     try:
         await satisfaction.comment_rating(

@@ -10,7 +10,7 @@ from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import SuaraContext
-from bot.handlers.complaint_status import ADD_FLOW
+from bot.handlers.complaint_status import ADD_FLOW, flow_complaint
 from bot.keyboards import Button, columns, keyboard, pager
 from bot.reports.export import complaint_rows, to_xlsx
 from bot.services import access
@@ -240,32 +240,22 @@ async def action_button(update: Update, context: SuaraContext) -> None:
     if action == "verify":
         await _do(update, context, complaint, action, note=None, target=None)
         return
-    if action == "forward":
-        units = [u for u in await all_units(context.db) if u.id != complaint.unit_id]
-        await flows.set_flow(
-            context.db,
-            user_id=tg_user.id,
-            flow=FLOW,
-            step="forward",
-            draft={"id": complaint.id, "action": action},
-        )
-        context.reply(
-            update,
-            t(
-                "organizer.ask_forward_code",
-                ticket=complaint.ticket,
-                codes=", ".join(u.code for u in units[:60]),
-            ),
-        )
-        return
+    # The organizer's next message completes the action: a unit code and reason, or a note.
     await flows.set_flow(
         context.db,
         user_id=tg_user.id,
         flow=FLOW,
-        step="note",
+        step="forward" if action == "forward" else "note",
         draft={"id": complaint.id, "action": action},
     )
-    context.reply(update, t(f"organizer.ask_note_{action}", ticket=complaint.ticket))
+    if action == "forward":
+        units = [u for u in await all_units(context.db) if u.id != complaint.unit_id]
+        codes = ", ".join(u.code for u in units[:60])
+        context.reply(
+            update, t("organizer.ask_forward_code", ticket=complaint.ticket, codes=codes)
+        )
+    else:
+        context.reply(update, t(f"organizer.ask_note_{action}", ticket=complaint.ticket))
 
 
 async def note_message(update: Update, context: SuaraContext, state: FlowState) -> None:
@@ -278,7 +268,7 @@ async def note_message(update: Update, context: SuaraContext, state: FlowState) 
     if msg.text is None:
         context.reply(update, t("organizer.note_wrong_type"))
         return
-    complaint = await store.get_complaint(context.db, int(state.draft.get("id", 0)))
+    complaint = await flow_complaint(context, state)
     if complaint is None or not await service.may_handle(
         context.db, context.settings, tg_user.id, complaint
     ):
