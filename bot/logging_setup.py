@@ -46,5 +46,7 @@ def quiet_libraries() -> None:
         ("aiohttp.access", logging.WARNING),
     ):
         logger = logging.getLogger(name)
-        if logger.level == logging.NOTSET or logger.level < level:
-            logger.setLevel(level)
+        # Never louder than the root logger asks for, never below the library's floor.
+        floor = max(level, logging.getLogger().getEffectiveLevel())
+        if logger.level == logging.NOTSET or logger.level < floor:
+            logger.setLevel(floor)
