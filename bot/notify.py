@@ -7,9 +7,9 @@ import datetime as dt
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.calls import message_call
-from bot.i18n import Texts, Translator
+from bot.i18n import Safe, Texts, Translator
 from bot.keyboards import keyboard
-from bot.services.notices import Key, Notice
+from bot.services.notices import Key, Lines, Notice
 from bot.storage import outbox
 from bot.storage.users import get_user
 
@@ -21,6 +21,14 @@ def render(t: Translator, notice: Notice) -> str:
 def _value(t: Translator, value: object) -> object:
     if isinstance(value, Key):
         return t(value.key)
+    if isinstance(value, Lines):
+        # Each line is rendered (and its values escaped) by the translator already.
+        return Safe(
+            "\n".join(
+                t(key, **{name: _value(t, v) for name, v in values.items()})
+                for key, values in value.items
+            )
+        )
     if isinstance(value, dt.datetime):
         return t.datetime(value)
     if isinstance(value, dt.date):

@@ -17,6 +17,13 @@ class Key:
 
 
 @dataclass(frozen=True)
+class Lines:
+    """A list inside a notice: each (text key, values) rendered for the recipient, one a line."""
+
+    items: tuple[tuple[str, dict[str, object]], ...]
+
+
+@dataclass(frozen=True)
 class Notice:
     user_id: int
     key: str

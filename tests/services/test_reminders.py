@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from bot.i18n import Texts
+from bot.notify import render
 from bot.services.complaints import Clock, Draft, act, file_complaint
 from bot.services.deadlines import WorkingCalendar
 from bot.services.reminders import run_deadlines
@@ -53,10 +55,10 @@ async def test_overdue_reminders_and_one_escalation(db: Database) -> None:
     complaint_id = await _complaint(db, dt.date(2026, 11, 26))
     assert await _run(db, dt.date(2026, 12, 1)) == []  # due today: not late yet
     late = await _run(db, dt.date(2026, 12, 2))
-    assert late == [(ORGANIZER, "organizer.overdue_reminder"), (ADMIN, "admin.escalation")]
+    assert late == [(ORGANIZER, "organizer.overdue_digest"), (ADMIN, "admin.escalation_digest")]
     assert await _run(db, dt.date(2026, 12, 2)) == []  # once a working day
     assert await _run(db, dt.date(2026, 12, 5)) == []  # Saturday: no reminders
-    assert await _run(db, dt.date(2026, 12, 7)) == [(ORGANIZER, "organizer.overdue_reminder")]
+    assert await _run(db, dt.date(2026, 12, 7)) == [(ORGANIZER, "organizer.overdue_digest")]
     async with db.session() as session:
         complaint = await session.get(Complaint, complaint_id)
     assert complaint is not None and complaint.escalated_at is not None
@@ -83,3 +85,20 @@ async def test_a_complaint_waiting_ten_working_days_is_closed(db: Database) -> N
     async with db.session() as session:
         complaint = await session.get(Complaint, complaint_id)
     assert complaint is not None and complaint.state == "selesai"
+
+
+async def test_one_reminder_per_organizer_lists_every_overdue_complaint(db: Database) -> None:
+    first = await _complaint(db, dt.date(2026, 11, 26))
+    second = await _complaint(db, dt.date(2026, 11, 26))
+    async with db.session() as session:
+        notices = await run_deadlines(session, clock=_clock(dt.date(2026, 12, 2)), admins=[])
+        await session.commit()
+    assert [n.user_id for n in notices] == [ORGANIZER]
+    texts = Texts("id", JAKARTA)
+    text = render(texts.for_language("id"), notices[0])
+    assert text.startswith("⚠️ 2 aduan melewati batas waktu")
+    for complaint_id in (first, second):
+        assert f"ADU-2026-{complaint_id:06d}" in text
+    assert "batas 1 Des 2026" in text and "Dinas Kependudukan" in text
+    english = render(texts.for_language("en"), notices[0])
+    assert "2 complaints are past their deadline" in english and "due 1 Dec 2026" in english
