@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func, select
 from telegram.ext import CommandHandler
 
@@ -100,16 +102,40 @@ async def test_an_update_delivered_twice_is_applied_once(harness: Harness) -> No
     assert count >= 2
 
 
-async def test_a_crash_before_acknowledging_does_not_apply_twice(harness: Harness) -> None:
+async def test_an_update_sent_again_after_a_restart_is_not_applied_twice(
+    harness: Harness,
+) -> None:
     emu = harness.emulator
     siti = emu.user(108, "Siti", "id")
-    await say(emu, siti, "/start")
-    await harness.restart(crash=True)  # the last batch was never acknowledged
+    start = emu.send_text(siti, "/start")
+    await emu.wait_acknowledged(start)
+    await harness.restart(crash=True)
     before = len(emu.events(siti))
-    # Telegram sends the unacknowledged /start again: it must not be answered twice.
+    # The acknowledgement was lost: Telegram sends /start again to the new process.
+    emu.redeliver(start)
     update_id = emu.send_text(siti, "/bantuan")
     await emu.wait_acknowledged(update_id)
     assert not any("Selamat datang" in t for t in emu.texts(siti, after=before))
+
+
+async def test_an_update_is_acknowledged_only_after_its_commit(harness: Harness) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(update: object, context: object) -> None:
+        started.set()
+        await release.wait()  # the process dies while this handler runs
+
+    assert harness.runner is not None
+    harness.runner.application.add_handler(CommandHandler("bantuan", slow), group=-2)
+    emu = harness.emulator
+    siti = emu.user(118, "Siti", "id")
+    update_id = emu.send_text(siti, "/bantuan")
+    await asyncio.wait_for(started.wait(), 10)
+    assert emu.acknowledged < update_id  # not acknowledged while being handled
+    await harness.restart(crash=True)
+    # Nothing was lost: the new process gets the same update and answers it, once.
+    await emu.wait_acknowledged(update_id)
+    assert sum("/lapor" in t for t in emu.texts(siti)) == 1
 
 
 async def test_a_flow_continues_after_restart_at_the_same_step(harness: Harness) -> None:
