@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import string
-from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,9 +54,6 @@ class Translator:
             return text
         return text.format(**{name: _escape(value) for name, value in values.items()})
 
-    def has(self, key: str) -> bool:
-        return key in self._messages
-
     def number(self, value: float | int | Decimal, *, digits: int = 2) -> str:
         return format_decimal(value, format=f"#,##0.{'#' * digits}", locale=self.locale)
 
@@ -104,6 +100,3 @@ class Texts:
 
     def for_user(self, stored: str | None, telegram_code: str | None) -> Translator:
         return self.for_language(self.choose(stored, telegram_code))
-
-    def all(self) -> Iterable[Translator]:
-        return self._translators.values()

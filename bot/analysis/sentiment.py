@@ -237,10 +237,6 @@ def sentiment_of(text: str) -> tuple[str, float]:
     return result.label, float(result.polarity)
 
 
-def model_size(path: Path = MODEL_PATH) -> int:
-    return path.stat().st_size
-
-
 def file_header(path: Path = MODEL_PATH) -> dict[str, object]:
     raw = gzip.decompress(path.read_bytes())
     end = raw.index(b"\n", len(MAGIC))

@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -618,22 +618,12 @@ class BotApiEmulator:
                 except TimeoutError:
                     continue
 
-    async def wait_events(
-        self, persona: Persona | int, count: int, *, after: int, timeout: float = 10.0
-    ) -> list[Event]:
-        """Waits until the chat has `count` events after index `after`; returns them."""
-        await self.wait_until(lambda: len(self.events(persona)) >= after + count, timeout)
-        return self.events(persona)[after:]
-
     async def wait_acknowledged(self, update_id: int, timeout: float = 10.0) -> None:
         """Waits until the bot confirmed the update (asked for updates after it)."""
         await self.wait_until(lambda: self.acknowledged >= update_id, timeout)
 
     def texts(self, persona: Persona | int, after: int = 0) -> list[str]:
         return [event.text for event in self.events(persona)[after:]]
-
-    def personas(self) -> Iterable[Persona]:
-        return (chat.persona for chat in self._chats.values())
 
 
 @dataclass
