@@ -11,6 +11,7 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 from bot.context import SuaraContext
 
 WINDOW_SECONDS = 60.0
+PRUNE_EVERY = 1000
 
 
 class FloodGuard:
@@ -23,10 +24,23 @@ class FloodGuard:
         self.per_minute = per_minute
         self._seen: dict[int, deque[float]] = {}
         self._warned: set[int] = set()
+        self._checks = 0
+
+    def _prune(self, now: float) -> None:
+        """Forgets users quiet for a whole window, so a long-running process does not keep a
+        queue for everyone it ever heard from."""
+        for user_id in [
+            u for u, seen in self._seen.items() if not seen or now - seen[-1] > WINDOW_SECONDS
+        ]:
+            del self._seen[user_id]
+            self._warned.discard(user_id)
 
     def check(self, user_id: int, now: float | None = None) -> str:
         """Returns "ok", "warn" (first update over the limit) or "drop"."""
         now = time.monotonic() if now is None else now
+        self._checks += 1
+        if self._checks % PRUNE_EVERY == 0:
+            self._prune(now)
         seen = self._seen.setdefault(user_id, deque())
         while seen and now - seen[0] > WINDOW_SECONDS:
             seen.popleft()
