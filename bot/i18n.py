@@ -15,7 +15,6 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-DOMAIN = "suara"
 LANGUAGES = ("id", "en")
 _BABEL_LOCALES = {"id": "id_ID", "en": "en_GB"}
 
@@ -27,10 +26,20 @@ class Safe(str):
 
 
 def load_catalog(language: str, directory: Path = LOCALES_DIR) -> dict[str, str]:
-    path = directory / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+    """All catalogs of one language: `suara.po` and one file per feature beside it
+    (`feedback.po`, ...), so that features keep their texts apart; a key may live in one only."""
+    messages: dict[str, str] = {}
+    for path in sorted((directory / language / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        for message in catalog:
+            if not (message.id and message.string):
+                continue
+            key = str(message.id)
+            if key in messages:
+                raise ValueError(f"text {key!r} is in more than one catalog ({path.name})")
+            messages[key] = str(message.string)
+    return messages
 
 
 def placeholders(text: str) -> set[str]:
