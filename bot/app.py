@@ -19,6 +19,7 @@ from bot.jobs.deadlines import deadlines_job
 from bot.jobs.housekeeping import housekeeping_job
 from bot.jobs.outbox import OutboxSender, outbox_job
 from bot.logging_setup import quiet_libraries
+from bot.services.questionnaires import seed_templates
 from bot.storage.db import Database
 from bot.storage.places import seed_places
 
@@ -75,6 +76,7 @@ async def prepare(application: SuaraApplication) -> None:
     await state.db.migrate()
     async with state.db.session() as session:
         await seed_places(session)
+        await seed_templates(session)
         await session.commit()
     await application.initialize()
     await register_commands(application)

@@ -41,6 +41,7 @@ class UpdateScope:
     replies: list[ApiCall] = field(default_factory=list)
     failed: bool = False
     durable_added: bool = False
+    answered: bool = False  # the pressed button's spinner was answered (only once is allowed)
 
 
 _current: ContextVar[UpdateScope | None] = ContextVar("suara_update_scope", default=None)
@@ -66,6 +67,10 @@ class AppState:
 
     # Flow name -> handler(update, context, state) for messages while a user is in that flow.
     flow_inputs: dict[str, Callable[[Update, SuaraContext, FlowState], Awaitable[None]]]
+    # Flow code (in button data) -> the flow (bot/handlers/flow.py).
+    flows: dict[str, Any]
+    # Main-menu entry -> what pressing it does, filled by feature modules.
+    menu_items: dict[str, Callable[[Update, SuaraContext], Awaitable[None]]]
 
     # Text -> (label, polarity), computed when a complaint or comment is stored.
     sentiment: Callable[[str], tuple[str, float]] | None
@@ -77,6 +82,8 @@ class AppState:
         self.sentiment = None
         self.deep_links = {}
         self.flow_inputs = {}
+        self.flows = {}
+        self.menu_items = {}
 
 
 class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppState]):
@@ -128,8 +135,10 @@ class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     def answer(self, update: Update, text: str | None = None, *, alert: bool = False) -> None:
         """Answers a button press (stops the spinner), after commit."""
         query = update.callback_query
-        if query is None:
+        scope = current_scope()
+        if query is None or scope.answered:
             return
+        scope.answered = True
         params: dict[str, Any] = {"callback_query_id": query.id}
         if text:
             params.update(text=text, show_alert=alert)

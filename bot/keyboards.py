@@ -1,4 +1,4 @@
-"""Inline keyboards from (label, callback data) rows, data checked against the 64-byte limit."""
+"""Inline keyboards from (label, button) rows; each button packs itself (bot/buttons.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-MAX_CALLBACK_BYTES = 64
+from bot.buttons import ButtonData
 
-Button = tuple[str, str]
+Button = tuple[str, ButtonData]
 
 
 def keyboard(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup:
@@ -16,9 +16,7 @@ def keyboard(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup:
     for row in rows:
         buttons = []
         for label, data in row:
-            if len(data.encode()) > MAX_CALLBACK_BYTES:
-                raise ValueError(f"callback data too long: {data!r}")
-            buttons.append(InlineKeyboardButton(label, callback_data=data))
+            buttons.append(InlineKeyboardButton(label, callback_data=data.pack()))
         if buttons:
             built.append(buttons)
     return InlineKeyboardMarkup(built)
@@ -29,9 +27,9 @@ def columns(buttons: Sequence[Button], width: int = 2) -> list[list[Button]]:
 
 
 def pager(
-    page: int, pages: int, labels: tuple[str, str], data: Callable[[int], str]
+    page: int, pages: int, labels: tuple[str, str], data: Callable[[int], ButtonData]
 ) -> list[Button]:
-    """◀️ / ▶️ buttons for a paged list; `data(n)` is the callback data of page n."""
+    """◀️ / ▶️ buttons for a paged list; `data(n)` is the button of page n."""
     row: list[Button] = []
     if page > 0:
         row.append((labels[0], data(page - 1)))

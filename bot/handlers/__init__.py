@@ -13,8 +13,10 @@ from bot.handlers import (
     complaint_flow,
     complaint_status,
     errors,
+    flow,
     guards,
     organizer,
+    questionnaire,
     start,
 )
 
@@ -22,6 +24,8 @@ from bot.handlers import (
 def register_all(application: Application) -> None:
     guards.register(application)
     start.register(application)
+    flow.register(application)
+    questionnaire.register(application)
     admin.register(application)
     complaint_flow.register(application)
     complaint_status.register(application)

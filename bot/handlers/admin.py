@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, MessageOriginUser, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
+from bot.buttons import AssignPage, AssignUnit
 from bot.context import SuaraContext
+from bot.handlers.buttons import on_button
 from bot.keyboards import Button, keyboard, pager
 from bot.services import access
 from bot.services.complaints import unit_label
@@ -139,36 +135,42 @@ async def _unit_choice(
     pages = max(1, -(-len(units) // UNITS_PER_PAGE))
     page = max(0, min(page, pages - 1))
     shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
-    rows: list[list[Button]] = [[(f"{u.code}: {u.name}", f"g:{user_id}:{u.id}")] for u in shown]
+    rows: list[list[Button]] = [
+        [(f"{u.code}: {u.name}", AssignUnit(user_id, u.id or 0))] for u in shown
+    ]
     t = context.t
     labels = (t("common.previous"), t("common.next"))
-    rows.append(pager(page, pages, labels, lambda n: f"gp:{user_id}:{n}"))
+    rows.append(pager(page, pages, labels, lambda n: AssignPage(user_id, n)))
     return t("admin.forwarded_user", user=user_id, page=page + 1, pages=pages), keyboard(rows)
 
 
-async def unit_button(update: Update, context: SuaraContext) -> None:
-    """A unit chosen for a forwarded user (g:USER:UNIT), or another page (gp:USER:PAGE)."""
-    data = (update.callback_query.data if update.callback_query else "") or ""
+def _admin_pressed(update: Update, context: SuaraContext) -> bool:
     tg_user = update.effective_user
-    kind, _, rest = data.partition(":")
-    user_part, _, number = rest.partition(":")
-    if tg_user is None or not access.is_admin(context.settings, tg_user.id):
-        context.answer(update, context.t("admin.only"), alert=True)
+    if tg_user is not None and access.is_admin(context.settings, tg_user.id):
+        return True
+    context.answer(update, context.t("admin.only"), alert=True)
+    return False
+
+
+async def page_button(update: Update, context: SuaraContext, pressed: AssignPage) -> None:
+    """Another page of units for a forwarded user."""
+    if not _admin_pressed(update, context):
         return
-    if not (user_part.isdigit() and number.isdigit()):
-        context.answer(update, context.t("button.stale"), alert=True)
+    context.answer(update)
+    text, markup = await _unit_choice(context, pressed.user, pressed.page)
+    context.edit(update, text, markup)
+
+
+async def unit_button(update: Update, context: SuaraContext, pressed: AssignUnit) -> None:
+    """A unit chosen for a forwarded user."""
+    if not _admin_pressed(update, context):
         return
-    if kind == "gp":
-        context.answer(update)
-        text, markup = await _unit_choice(context, int(user_part), int(number))
-        context.edit(update, text, markup)
-        return
-    unit = await get_place(context.db, int(number))
+    unit = await get_place(context.db, pressed.unit)
     if unit is None or unit.level != LEVEL_UNIT:
         context.answer(update, context.t("button.stale"), alert=True)
         return
     context.answer(update)
-    await _assign(update, context, int(user_part), unit)
+    await _assign(update, context, pressed.user, unit)
 
 
 def register(application: Application) -> None:
@@ -176,7 +178,8 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("hapuspenyelenggara", remove_command))
     application.add_handler(CommandHandler("unit", units_command))
     application.add_handler(CommandHandler(["blokir", "bukablokir"], block_command))
-    application.add_handler(CallbackQueryHandler(unit_button, pattern=r"^gp?:"))
+    application.add_handler(on_button(AssignUnit, unit_button))
+    application.add_handler(on_button(AssignPage, page_button))
     admins = application.bot_data.settings.bot_admin_ids
     if admins:
         application.add_handler(

@@ -14,9 +14,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.buttons import Language
 from bot.context import SuaraContext
+from bot.handlers.buttons import on_button
 from bot.handlers.start import show_menu
-from bot.i18n import LANGUAGES
 from bot.keyboards import keyboard
 from bot.services import access
 from bot.storage import flows
@@ -45,20 +46,16 @@ async def language_command(update: Update, context: SuaraContext) -> None:
     context.reply(
         update,
         t("language.choose"),
-        keyboard([[(t(f"language.name_{code}"), f"lang:{code}") for code in LANGUAGES]]),
+        keyboard([[(t(f"language.name_{code}"), Language(code)) for code in ("id", "en")]]),
     )
 
 
-async def language_button(update: Update, context: SuaraContext) -> None:
+async def language_button(update: Update, context: SuaraContext, chosen: Language) -> None:
     """Stores the chosen language; it holds across restarts and devices."""
-    query = update.callback_query
     tg_user = update.effective_user
-    if query is None or tg_user is None:
+    if tg_user is None:
         return
-    code = (query.data or "").removeprefix("lang:")
-    if code not in LANGUAGES:
-        context.answer(update, context.t("button.stale"), alert=True)
-        return
+    code = chosen.code
     user = await get_or_create_user(context.db, tg_user.id)
     user.language = code
     context.db.add(user)
@@ -106,9 +103,6 @@ async def route_message(update: Update, context: SuaraContext) -> None:
         if handler is not None:
             await handler(update, context, state)
             return
-        if state.flow == "onboarding":
-            context.reply(update, context.t("start.use_buttons"))
-            return
     if context.user is None or context.user.consent_at is None:
         context.reply(update, context.t("start.please_start"))
         return
@@ -136,10 +130,10 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler(["bantuan", "help"], help_command))
     application.add_handler(CommandHandler(["bahasa", "language"], language_command))
     application.add_handler(CommandHandler(["batal", "cancel"], cancel_command))
-    application.add_handler(CallbackQueryHandler(help_command, pattern=r"^m:bantuan$"))
-    application.add_handler(CallbackQueryHandler(language_command, pattern=r"^m:bahasa$"))
-    application.add_handler(CallbackQueryHandler(language_button, pattern=r"^lang:"))
-    application.add_handler(CallbackQueryHandler(trainings_button, pattern=r"^m:pelatihan$"))
+    application.bot_data.menu_items.update(
+        bantuan=help_command, bahasa=language_command, pelatihan=trainings_button
+    )
+    application.add_handler(on_button(Language, language_button))
     application.add_handler(
         ChatMemberHandler(chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER)
     )

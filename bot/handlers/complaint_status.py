@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import html
 
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from pydantic import BaseModel
+from telegram import Message, Update
+from telegram.ext import Application, CommandHandler
 
+from bot.buttons import AddInformation, MyComplaint, Rate
 from bot.context import SuaraContext
+from bot.handlers.buttons import on_button
+from bot.handlers.flow import END, HANDED_OVER, NEXT, Flow, Invalid, Stale, Step, Turn
+from bot.handlers.questionnaire import SUBJECTS, QuestionnaireDraft, Subject, resume
 from bot.keyboards import Button, keyboard
 from bot.services import complaints as service
 from bot.services import satisfaction
@@ -16,11 +21,9 @@ from bot.storage import complaints as store
 from bot.storage import flows
 from bot.storage.complaints import OPEN_STATES, SELESAI, Complaint
 from bot.storage.models import FlowState
+from bot.storage.questionnaires import RESPONSE_SUBMITTED, Response
 
 ADD_FLOW = "addinfo"
-RATING_FLOW = "rating"
-SKM_FLOW = "skm"
-SKM_ELEMENTS = satisfaction.SKM_ELEMENTS
 # Events the reporter sees in their history; internal notes (a forward's reason) stay inside.
 VISIBLE_TO_REPORTER = {
     "filed",
@@ -66,16 +69,18 @@ async def status_command(update: Update, context: SuaraContext) -> None:
                 category=complaint.category,
             )
         )
-        buttons.append([(complaint.ticket or "?", f"s:v:{complaint.id}")])
+        buttons.append([(complaint.ticket or "?", MyComplaint(complaint.id or 0))])
     context.reply(update, "\n".join(lines), keyboard(buttons))
 
 
-async def _own_complaint(update: Update, context: SuaraContext, raw_id: str) -> Complaint | None:
+async def _own_complaint(
+    update: Update, context: SuaraContext, complaint_id: int
+) -> Complaint | None:
     """The complaint named by a button, only if it is this user's; else a polite refusal."""
     tg_user = update.effective_user
     complaint = None
-    if raw_id.isdigit() and tg_user is not None:
-        complaint = await store.get_complaint(context.db, int(raw_id))
+    if tg_user is not None:
+        complaint = await store.get_complaint(context.db, complaint_id)
     if complaint is None or tg_user is None or complaint.reporter_id != tg_user.id:
         context.answer(update, context.t("status.not_found"), alert=True)
         return None
@@ -108,9 +113,9 @@ async def _show(
     text += "\n\n" + t("status.history") + "\n" + "\n".join(history)
     buttons: list[list[Button]] = []
     if complaint.state in OPEN_STATES:
-        buttons.append([(t("status.add_info"), f"s:add:{complaint.id}")])
+        buttons.append([(t("status.add_info"), AddInformation(complaint.id))])
     if complaint.state == SELESAI and complaint.rating is None:
-        buttons.append([(t(f"rating.star_{n}"), f"r:{complaint.id}:{n}") for n in range(1, 6)])
+        buttons.append([(t(f"rating.star_{n}"), Rate(complaint.id, n)) for n in range(1, 6)])
     markup = keyboard(buttons) if buttons else None
     if edit:
         context.edit(update, text[:4000], markup)
@@ -122,20 +127,18 @@ def _escape(text: str) -> str:
     return html.escape(text[:500], quote=False)
 
 
-async def view_button(update: Update, context: SuaraContext) -> None:
+async def view_button(update: Update, context: SuaraContext, pressed: MyComplaint) -> None:
     """Opens one of the user's complaints from the /status list."""
-    data = (update.callback_query.data if update.callback_query else "") or ""
-    complaint = await _own_complaint(update, context, data.removeprefix("s:v:"))
+    complaint = await _own_complaint(update, context, pressed.complaint)
     if complaint is None:
         return
     context.answer(update)
     await _show(update, context, complaint, edit=False)
 
 
-async def add_button(update: Update, context: SuaraContext) -> None:
+async def add_button(update: Update, context: SuaraContext, pressed: AddInformation) -> None:
     """Starts adding information (or answering a question) to an open complaint."""
-    data = (update.callback_query.data if update.callback_query else "") or ""
-    complaint = await _own_complaint(update, context, data.removeprefix("s:add:"))
+    complaint = await _own_complaint(update, context, pressed.complaint)
     if complaint is None or update.effective_user is None:
         return
     context.answer(update)
@@ -199,161 +202,118 @@ async def add_message(update: Update, context: SuaraContext, state: FlowState) -
     context.reply(update, t("citizen.info_added", ticket=complaint.ticket))
 
 
-async def rating_button(update: Update, context: SuaraContext) -> None:
-    """1-5 stars after closing; then an optional comment."""
+async def rating_button(update: Update, context: SuaraContext, pressed: Rate) -> None:
+    """1-5 stars after closing; then an optional comment and the SKM survey."""
     tg_user = update.effective_user
-    data = (update.callback_query.data if update.callback_query else "") or ""
-    parts = data.split(":")
-    if tg_user is None or len(parts) != 3 or not parts[2].isdigit():
-        context.answer(update, context.t("button.stale"), alert=True)
-        return
-    complaint = await _own_complaint(update, context, parts[1])
-    if complaint is None:
+    complaint = await _own_complaint(update, context, pressed.complaint)
+    if complaint is None or tg_user is None:
         return
     t = context.t
     try:
         await satisfaction.rate(
-            context.db, complaint=complaint, reporter_id=tg_user.id, rating=int(parts[2])
+            context.db, complaint=complaint, reporter_id=tg_user.id, rating=pressed.stars
         )
     except ComplaintError as exc:
         context.answer(update, t(exc.key), alert=True)
         return
     context.answer(update)
-    await flows.set_flow(
-        context.db,
-        user_id=tg_user.id,
-        flow=RATING_FLOW,
-        step="comment",
-        draft={"id": complaint.id},
-    )
-    context.edit(update, t("rating.thanks", stars="★" * int(parts[2])))
-    context.reply(
-        update,
-        t("rating.ask_comment"),
-        keyboard([[(t("common.skip"), f"k:{complaint.id}:skip")]]),
-    )
+    context.edit(update, t("rating.thanks", stars="★" * pressed.stars))
+    assert complaint.id is not None
+    await RATING.start(update, context, RatingDraft(), ref=complaint.id)
 
 
-async def rating_comment(update: Update, context: SuaraContext, state: FlowState) -> None:
-    msg = update.message
-    tg_user = update.effective_user
-    if msg is None or tg_user is None:
-        return
-    t = context.t
-    if msg.text is None:
-        context.reply(update, t("rating.comment_wrong_type"))
-        return
-    complaint = await flow_complaint(context, state)
-    if complaint is None:
-        context.reply(update, t("status.not_found"))
-        return
-    try:
-        await satisfaction.comment_rating(
-            context.db,
-            complaint=complaint,
-            reporter_id=tg_user.id,
-            text=msg.text,
-            sentiment=context.bot_data.sentiment,
-        )
-    except ComplaintError as exc:
-        context.reply(update, t(exc.key, maximum=service.NOTE_MAX))
-        return
-    await _offer_skm(update, context, complaint)
+class RatingDraft(BaseModel):
+    pass
 
 
-async def _offer_skm(update: Update, context: SuaraContext, complaint: Complaint) -> None:
-    assert update.effective_user is not None
-    await flows.set_flow(
-        context.db,
-        user_id=update.effective_user.id,
-        flow=SKM_FLOW,
-        step="offer",
-        draft={"id": complaint.id, "answers": []},
-    )
-    t = context.t
-    context.reply(
-        update,
-        t("skm.offer"),
-        keyboard(
-            [[(t("skm.start"), f"k:{complaint.id}:go"), (t("common.no"), f"k:{complaint.id}:no")]]
-        ),
-    )
+class RatingComment(Step[RatingDraft]):
+    name = "comment"
 
+    async def ask(self, turn: Turn[RatingDraft]) -> None:
+        t = turn.t
+        turn.reply(t("rating.ask_comment"), keyboard([[turn.button(t("common.skip"), "skip")]]))
 
-async def skm_button(update: Update, context: SuaraContext) -> None:
-    """The comment skip, the SKM offer and each of the nine answers (k:<id>:<what>)."""
-    tg_user = update.effective_user
-    data = (update.callback_query.data if update.callback_query else "") or ""
-    parts = data.split(":")
-    t = context.t
-    if tg_user is None or len(parts) != 3:
-        context.answer(update, t("button.stale"), alert=True)
-        return
-    complaint = await _own_complaint(update, context, parts[1])
-    if complaint is None:
-        return
-    state = await flows.get_flow(context.db, tg_user.id)
-    what = parts[2]
-    if what == "skip" and state is not None and state.flow == RATING_FLOW:
-        context.answer(update)
-        context.edit(update, t("rating.comment_skipped"))
-        await _offer_skm(update, context, complaint)
-        return
-    if state is None or state.flow != SKM_FLOW or state.draft.get("id") != complaint.id:
-        context.answer(update, t("button.stale"), alert=True)
-        return
-    answers = list(state.draft.get("answers", []))
-    if what == "no" and state.step == "offer":
-        await flows.clear_flow(context.db, tg_user.id)
-        context.answer(update)
-        context.edit(update, t("skm.declined"))
-        return
-    if what == "go" and state.step == "offer":
-        pass
-    elif what.isdigit() and state.step == f"q{len(answers) + 1}" and 1 <= int(what) <= 4:
-        answers.append(int(what))
-    else:
-        context.answer(update, t("button.stale"), alert=True)
-        return
-    context.answer(update)
-    if len(answers) == SKM_ELEMENTS:
+    async def on_button(self, turn: Turn[RatingDraft], value: str) -> str:
+        if value != "skip":
+            raise Stale
+        turn.edit(turn.t("rating.comment_skipped"))
+        return NEXT
+
+    async def on_message(self, turn: Turn[RatingDraft], message: Message) -> str:
+        context = turn.context
+        if message.text is None:
+            raise Invalid("rating.comment_wrong_type")
+        complaint = await store.get_complaint(context.db, turn.ref)
+        if complaint is None:
+            raise Invalid("status.not_found")
         try:
-            await satisfaction.save_skm(
-                context.db, complaint=complaint, reporter_id=tg_user.id, answers=answers
+            await satisfaction.comment_rating(
+                context.db,
+                complaint=complaint,
+                reporter_id=turn.user_id,
+                text=message.text,
+                sentiment=context.bot_data.sentiment,
             )
         except ComplaintError as exc:
-            context.edit(update, t(exc.key))
-        else:
-            context.edit(update, t("skm.thanks"))
-        await flows.clear_flow(context.db, tg_user.id)
-        return
-    number = len(answers) + 1
-    await flows.set_flow(
-        context.db,
-        user_id=tg_user.id,
-        flow=SKM_FLOW,
-        step=f"q{number}",
-        draft={"id": complaint.id, "answers": answers},
-    )
-    scale = [(t(f"skm.scale_{n}"), f"k:{complaint.id}:{n}") for n in range(1, 5)]
-    context.edit(
-        update,
-        t("skm.question", number=number, total=SKM_ELEMENTS, question=t(f"skm.q{number}")),
-        keyboard([scale[:2], scale[2:]]),
-    )
+            raise Invalid(exc.key, maximum=service.NOTE_MAX) from None
+        return NEXT
 
 
-async def skm_message(update: Update, context: SuaraContext, state: FlowState) -> None:
-    context.reply(update, context.t("skm.use_buttons"))
+class SkmOffer(Step[RatingDraft]):
+    """The nine-element SKM survey (PermenPANRB 14/2017), on the questionnaire engine."""
+
+    name = "skm"
+
+    async def ask(self, turn: Turn[RatingDraft]) -> None:
+        t = turn.t
+        turn.reply(
+            t("skm.offer"),
+            keyboard([[turn.button(t("skm.start"), "go"), turn.button(t("common.no"), "no")]]),
+        )
+
+    async def on_button(self, turn: Turn[RatingDraft], value: str) -> str:
+        context = turn.context
+        if value == "no":
+            turn.edit(turn.t("skm.declined"))
+            return END
+        complaint = await store.get_complaint(context.db, turn.ref)
+        if value != "go" or complaint is None:
+            raise Stale
+        response = await satisfaction.open_skm(
+            context.db, complaint=complaint, reporter_id=turn.user_id
+        )
+        if response.status == RESPONSE_SUBMITTED:
+            turn.edit(turn.t("skm.already"))
+            return END
+        turn.edit(turn.t("skm.intro"))
+        await resume(turn.update, context, response)
+        return HANDED_OVER
+
+
+RATING = Flow(
+    name="rating",
+    code="rt",
+    draft=RatingDraft,
+    steps=[RatingComment(), SkmOffer()],
+    expected="skm.use_buttons",
+)
+
+
+async def _skm_title(context: SuaraContext, response: Response) -> tuple[str, dict[str, str]]:
+    complaint = await store.get_complaint(context.db, response.subject_id)
+    return (complaint.ticket or "") if complaint else "", {}
+
+
+async def _skm_done(turn: Turn[QuestionnaireDraft], response: Response) -> None:
+    turn.reply(turn.t("skm.thanks"))
 
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("status", status_command))
-    application.add_handler(CallbackQueryHandler(status_command, pattern=r"^m:status$"))
-    application.add_handler(CallbackQueryHandler(view_button, pattern=r"^s:v:"))
-    application.add_handler(CallbackQueryHandler(add_button, pattern=r"^s:add:"))
-    application.add_handler(CallbackQueryHandler(rating_button, pattern=r"^r:"))
-    application.add_handler(CallbackQueryHandler(skm_button, pattern=r"^k:"))
+    application.bot_data.menu_items["status"] = status_command
+    application.add_handler(on_button(MyComplaint, view_button))
+    application.add_handler(on_button(AddInformation, add_button))
+    application.add_handler(on_button(Rate, rating_button))
     application.bot_data.flow_inputs[ADD_FLOW] = add_message
-    application.bot_data.flow_inputs[RATING_FLOW] = rating_comment
-    application.bot_data.flow_inputs[SKM_FLOW] = skm_message
+    RATING.register(application)
+    SUBJECTS["complaint"] = Subject(describe=_skm_title, submitted=_skm_done)

@@ -27,6 +27,7 @@ async def on_error(update: object, context: SuaraContext) -> None:
         return  # an error outside an update (a job): logged is all we can do
     scope.failed = True
     scope.replies.clear()
+    scope.answered = False
     scope.durable_added = False
     if isinstance(update, Update) and update.effective_chat is not None:
         if update.callback_query is not None:

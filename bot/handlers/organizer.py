@@ -7,9 +7,18 @@ units, so a forged or forwarded button shows nothing of a complaint they do not 
 from __future__ import annotations
 
 from telegram import InputFile, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
+from bot.buttons import (
+    BlockReporter,
+    ComplaintAction,
+    ComplaintFiles,
+    ComplaintFilter,
+    Inbox,
+    OpenComplaint,
+)
 from bot.context import SuaraContext
+from bot.handlers.buttons import on_button
 from bot.handlers.complaint_status import ADD_FLOW, flow_complaint
 from bot.keyboards import Button, columns, keyboard, pager
 from bot.reports.export import complaint_rows, to_xlsx
@@ -35,12 +44,12 @@ from bot.storage.users import get_user
 
 FLOW = "organizer"
 PAGE_SIZE = 5
-FILTERS: dict[str, tuple[str, ...]] = {
+FILTERS: dict[ComplaintFilter, tuple[str, ...]] = {
     "open": OPEN_STATES,
-    BARU: (BARU,),
-    DIVERIFIKASI: (DIVERIFIKASI,),
-    DITINDAKLANJUTI: (DITINDAKLANJUTI,),
-    MENUNGGU: (MENUNGGU,),
+    "baru": (BARU,),
+    "diverifikasi": (DIVERIFIKASI,),
+    "ditindaklanjuti": (DITINDAKLANJUTI,),
+    "menunggu": (MENUNGGU,),
     "closed": (SELESAI, DITOLAK),
 }
 
@@ -61,20 +70,12 @@ async def inbox_command(update: Update, context: SuaraContext) -> None:
     await _inbox(update, context, "open", 0, edit=False)
 
 
-async def inbox_button(update: Update, context: SuaraContext) -> None:
-    data = (update.callback_query.data if update.callback_query else "") or ""
-    if data == "m:aduan":
-        await _inbox(update, context, "open", 0, edit=False)
-        return
-    parts = data.split(":")
-    if len(parts) != 4 or parts[2] not in FILTERS or not parts[3].isdigit():
-        context.answer(update, context.t("button.stale"), alert=True)
-        return
-    await _inbox(update, context, parts[2], int(parts[3]), edit=True)
+async def inbox_button(update: Update, context: SuaraContext, pressed: Inbox) -> None:
+    await _inbox(update, context, pressed.filter, pressed.page, edit=True)
 
 
 async def _inbox(
-    update: Update, context: SuaraContext, name: str, page: int, *, edit: bool
+    update: Update, context: SuaraContext, name: ComplaintFilter, page: int, *, edit: bool
 ) -> None:
     t = context.t
     scope = await _scope(update, context)
@@ -119,13 +120,14 @@ async def _inbox(
                 due=t.date(due) if due else "-",
             )
         )
-        rows.append([(f"{'⚠️ ' if overdue else ''}{complaint.ticket}", f"a:o:{complaint.id}")])
+        label = f"{'⚠️ ' if overdue else ''}{complaint.ticket}"
+        rows.append([(label, OpenComplaint(complaint.id or 0))])
     if not items:
         lines.append(t("organizer.inbox_empty"))
     labels = (t("common.previous"), t("common.next"))
-    rows.append(pager(page, pages, labels, lambda n: f"a:l:{name}:{n}"))
-    filters_row = [
-        (t(f"organizer.filter_{key}"), f"a:l:{key}:0") for key in FILTERS if key != name
+    rows.append(pager(page, pages, labels, lambda n: Inbox(name, n)))
+    filters_row: list[Button] = [
+        (t(f"organizer.filter_{key}"), Inbox(key)) for key in FILTERS if key != name
     ]
     rows.extend(columns(filters_row, 3))
     text = "\n".join(lines)
@@ -143,14 +145,14 @@ async def _unit_code(context: SuaraContext, unit_id: int, codes: dict[int, str])
 
 
 async def _handled_complaint(
-    update: Update, context: SuaraContext, raw_id: str
+    update: Update, context: SuaraContext, complaint_id: int
 ) -> Complaint | None:
     """The complaint, if this user may handle it; the same refusal for 'missing' and 'not
     yours', so ids cannot be probed."""
     tg_user = update.effective_user
     complaint = None
-    if raw_id.isdigit() and tg_user is not None:
-        complaint = await store.get_complaint(context.db, int(raw_id))
+    if tg_user is not None:
+        complaint = await store.get_complaint(context.db, complaint_id)
     if (
         complaint is None
         or tg_user is None
@@ -161,10 +163,9 @@ async def _handled_complaint(
     return complaint
 
 
-async def open_button(update: Update, context: SuaraContext) -> None:
+async def open_button(update: Update, context: SuaraContext, pressed: OpenComplaint) -> None:
     """Shows one complaint with the actions its state allows."""
-    data = (update.callback_query.data if update.callback_query else "") or ""
-    complaint = await _handled_complaint(update, context, data.removeprefix("a:o:"))
+    complaint = await _handled_complaint(update, context, pressed.complaint)
     if complaint is None:
         return
     context.answer(update)
@@ -209,30 +210,28 @@ async def _show(update: Update, context: SuaraContext, complaint: Complaint) -> 
     rows: list[list[Button]] = []
     actions = [a for a, states in ACTIONS.items() if complaint.state in states]
     rows.extend(
-        columns([(t(f"organizer.action_{a}"), f"a:x:{complaint.id}:{a}") for a in actions], 2)
+        columns(
+            [(t(f"organizer.action_{a}"), ComplaintAction(complaint.id, a)) for a in actions],  # type: ignore[arg-type]
+            2,
+        )
     )
     extra: list[Button] = []
     if files:
-        extra.append((t("organizer.show_files"), f"a:f:{complaint.id}"))
-    extra.append((t("organizer.block_reporter"), f"a:b:{complaint.id}"))
+        extra.append((t("organizer.show_files"), ComplaintFiles(complaint.id)))
+    extra.append((t("organizer.block_reporter"), BlockReporter(complaint.id)))
     rows.append(extra)
-    rows.append([(t("organizer.back_to_inbox"), "a:l:open:0")])
+    rows.append([(t("organizer.back_to_inbox"), Inbox())])
     context.reply(update, text[:4090], keyboard(rows))
 
 
-async def action_button(update: Update, context: SuaraContext) -> None:
+async def action_button(update: Update, context: SuaraContext, pressed: ComplaintAction) -> None:
     """An action on a complaint: done at once (verify) or after the organizer writes a note."""
     tg_user = update.effective_user
-    data = (update.callback_query.data if update.callback_query else "") or ""
-    parts = data.split(":")
     t = context.t
-    if tg_user is None or len(parts) != 4 or parts[3] not in ACTIONS:
-        context.answer(update, t("button.stale"), alert=True)
+    complaint = await _handled_complaint(update, context, pressed.complaint)
+    if complaint is None or tg_user is None:
         return
-    complaint = await _handled_complaint(update, context, parts[2])
-    if complaint is None:
-        return
-    action = parts[3]
+    action = pressed.action
     if complaint.state not in ACTIONS[action]:
         context.answer(update, t("organizer.not_in_this_state"), alert=True)
         return
@@ -330,14 +329,13 @@ async def _do(
     context.reply(
         update,
         t("organizer.action_done", ticket=complaint.ticket, state=t(f"state.{complaint.state}")),
-        keyboard([[(t("organizer.back_to_inbox"), "a:l:open:0")]]),
+        keyboard([[(t("organizer.back_to_inbox"), Inbox())]]),
     )
 
 
-async def files_button(update: Update, context: SuaraContext) -> None:
+async def files_button(update: Update, context: SuaraContext, pressed: ComplaintFiles) -> None:
     """Sends the complaint's photos and documents to the organizer."""
-    data = (update.callback_query.data if update.callback_query else "") or ""
-    complaint = await _handled_complaint(update, context, data.removeprefix("a:f:"))
+    complaint = await _handled_complaint(update, context, pressed.complaint)
     if complaint is None or complaint.id is None or update.effective_chat is None:
         return
     context.answer(update)
@@ -350,10 +348,9 @@ async def files_button(update: Update, context: SuaraContext) -> None:
         )
 
 
-async def block_button(update: Update, context: SuaraContext) -> None:
+async def block_button(update: Update, context: SuaraContext, pressed: BlockReporter) -> None:
     """Blocks the reporter of a complaint, without the organizer learning who it is."""
-    data = (update.callback_query.data if update.callback_query else "") or ""
-    complaint = await _handled_complaint(update, context, data.removeprefix("a:b:"))
+    complaint = await _handled_complaint(update, context, pressed.complaint)
     if complaint is None or update.effective_user is None:
         return
     user = await get_user(context.db, complaint.reporter_id)
@@ -391,9 +388,10 @@ async def export_command(update: Update, context: SuaraContext) -> None:
 def register(application: Application) -> None:
     application.add_handler(CommandHandler(["aduan", "inbox"], inbox_command))
     application.add_handler(CommandHandler(["ekspor", "export"], export_command))
-    application.add_handler(CallbackQueryHandler(inbox_button, pattern=r"^(m:aduan|a:l:)"))
-    application.add_handler(CallbackQueryHandler(open_button, pattern=r"^a:o:"))
-    application.add_handler(CallbackQueryHandler(action_button, pattern=r"^a:x:"))
-    application.add_handler(CallbackQueryHandler(files_button, pattern=r"^a:f:"))
-    application.add_handler(CallbackQueryHandler(block_button, pattern=r"^a:b:"))
+    application.bot_data.menu_items["aduan"] = inbox_command
+    application.add_handler(on_button(Inbox, inbox_button))
+    application.add_handler(on_button(OpenComplaint, open_button))
+    application.add_handler(on_button(ComplaintAction, action_button))
+    application.add_handler(on_button(ComplaintFiles, files_button))
+    application.add_handler(on_button(BlockReporter, block_button))
     application.bot_data.flow_inputs[FLOW] = note_message

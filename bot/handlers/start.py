@@ -4,21 +4,97 @@ from __future__ import annotations
 
 import re
 
+from pydantic import BaseModel
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
+from bot.buttons import Menu
 from bot.context import SuaraContext
-from bot.keyboards import keyboard
+from bot.handlers.buttons import on_button
+from bot.handlers.flow import END, HANDED_OVER, NEXT, Flow, Stale, Step, Turn
+from bot.keyboards import Button, keyboard
 from bot.services import access
 from bot.storage import flows
 from bot.storage.models import ROLE_ASN, ROLE_CITIZEN
 from bot.storage.types import utcnow
 from bot.storage.users import get_or_create_user, record_consent
 
-FLOW = "onboarding"
-STEP_PRIVACY = "privacy"
-STEP_ROLE = "role"
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class OnboardingDraft(BaseModel):
+    payload: str | None = None  # the deep link the user came by, followed once they are set up
+
+
+class PrivacyNotice(Step[OnboardingDraft]):
+    name = "privacy"
+
+    async def ask(self, turn: Turn[OnboardingDraft]) -> None:
+        t = turn.t
+        turn.reply(t("start.welcome_new"))
+        turn.reply(
+            t("privacy.notice"),
+            keyboard(
+                [
+                    [turn.button(t("privacy.agree"), "yes")],
+                    [turn.button(t("privacy.decline"), "no")],
+                ]
+            ),
+        )
+
+    async def on_button(self, turn: Turn[OnboardingDraft], value: str) -> str:
+        context = turn.context
+        if value == "yes":
+            turn.edit(turn.t("privacy.accepted"))
+            return NEXT
+        if value != "no":
+            raise Stale
+        if context.user is not None and context.user.consent_at is None:
+            # Nothing is kept of someone who declined: not even their id.
+            await context.db.delete(context.user)
+            context.scope.user = None
+        turn.edit(turn.t("privacy.declined"))
+        return END
+
+
+class RoleQuestion(Step[OnboardingDraft]):
+    name = "role"
+
+    async def ask(self, turn: Turn[OnboardingDraft]) -> None:
+        t = turn.t
+        turn.reply(
+            t("role.question"),
+            keyboard(
+                [
+                    [turn.button(t("role.asn"), ROLE_ASN)],
+                    [turn.button(t("role.citizen"), ROLE_CITIZEN)],
+                ]
+            ),
+        )
+
+    async def on_button(self, turn: Turn[OnboardingDraft], value: str) -> str:
+        if value not in (ROLE_ASN, ROLE_CITIZEN):
+            raise Stale
+        context, update = turn.context, turn.update
+        user = await get_or_create_user(context.db, turn.user_id)
+        await record_consent(context.db, user=user, role=value, at=utcnow())
+        context.scope.user = user
+        turn.edit(turn.t(f"role.chosen_{value}"))
+        # The flow ends before the menu and the deep link, which may start a flow of their own.
+        await flows.clear_flow(context.db, turn.user_id)
+        await show_menu(update, context)
+        if turn.draft.payload:
+            await follow_payload(update, context, turn.draft.payload)
+        return HANDED_OVER
+
+
+ONBOARDING = Flow(
+    name="onboarding",
+    code="on",
+    draft=OnboardingDraft,
+    steps=[PrivacyNotice(), RoleQuestion()],
+    expected="start.use_buttons",
+)
 
 
 async def start(update: Update, context: SuaraContext) -> None:
@@ -36,72 +112,7 @@ async def start(update: Update, context: SuaraContext) -> None:
             await follow_payload(update, context, payload)
         return
     await get_or_create_user(context.db, tg_user.id)
-    await flows.set_flow(
-        context.db,
-        user_id=tg_user.id,
-        flow=FLOW,
-        step=STEP_PRIVACY,
-        draft={"payload": payload} if payload else {},
-    )
-    t = context.t
-    context.reply(update, t("start.welcome_new"))
-    context.reply(update, t("privacy.notice"), privacy_keyboard(context))
-
-
-def privacy_keyboard(context: SuaraContext) -> InlineKeyboardMarkup:
-    t = context.t
-    return keyboard(
-        [
-            [(t("privacy.agree"), "on:privacy:yes")],
-            [(t("privacy.decline"), "on:privacy:no")],
-        ]
-    )
-
-
-def role_keyboard(context: SuaraContext) -> InlineKeyboardMarkup:
-    t = context.t
-    return keyboard([[(t("role.asn"), "on:role:asn")], [(t("role.citizen"), "on:role:citizen")]])
-
-
-async def onboarding_button(update: Update, context: SuaraContext) -> None:
-    """Takes the answer to the privacy notice or the role question."""
-    query = update.callback_query
-    tg_user = update.effective_user
-    if query is None or tg_user is None or query.data is None:
-        return
-    _, step, value = [*query.data.split(":"), "", ""][:3]
-    state = await flows.get_flow(context.db, tg_user.id)
-    t = context.t
-    if state is None or state.flow != FLOW or state.step != step:
-        context.answer(update, t("button.stale"), alert=True)
-        return
-    if step == STEP_PRIVACY and value == "yes":
-        await flows.set_flow(
-            context.db, user_id=tg_user.id, flow=FLOW, step=STEP_ROLE, draft=state.draft
-        )
-        context.answer(update)
-        context.edit(update, t("privacy.accepted"))
-        context.reply(update, t("role.question"), role_keyboard(context))
-    elif step == STEP_PRIVACY and value == "no":
-        await flows.clear_flow(context.db, tg_user.id)
-        if context.user is not None and context.user.consent_at is None:
-            await context.db.delete(context.user)
-            context.scope.user = None
-        context.answer(update)
-        context.edit(update, t("privacy.declined"))
-    elif step == STEP_ROLE and value in (ROLE_ASN, ROLE_CITIZEN):
-        user = await get_or_create_user(context.db, tg_user.id)
-        await record_consent(context.db, user=user, role=value, at=utcnow())
-        context.scope.user = user
-        await flows.clear_flow(context.db, tg_user.id)
-        context.answer(update)
-        context.edit(update, t(f"role.chosen_{value}"))
-        await show_menu(update, context)
-        payload = state.draft.get("payload")
-        if isinstance(payload, str):
-            await follow_payload(update, context, payload)
-    else:
-        context.answer(update, t("button.stale"), alert=True)
+    await ONBOARDING.start(update, context, OnboardingDraft(payload=payload))
 
 
 async def show_menu(update: Update, context: SuaraContext) -> None:
@@ -112,14 +123,23 @@ async def show_menu(update: Update, context: SuaraContext) -> None:
 async def menu_keyboard(update: Update, context: SuaraContext) -> InlineKeyboardMarkup:
     t = context.t
     roles = await access.roles_of(context.db, context.settings, context.user)
-    rows: list[list[tuple[str, str]]] = []
+    rows: list[list[Button]] = []
     if roles & {access.ORGANIZER, access.ADMIN}:
-        rows.append([(t("menu.complaints_inbox"), "m:aduan")])
-    rows.append([(t("menu.report"), "m:lapor"), (t("menu.status"), "m:status")])
+        rows.append([(t("menu.complaints_inbox"), Menu("aduan"))])
+    rows.append([(t("menu.report"), Menu("lapor")), (t("menu.status"), Menu("status"))])
     if ROLE_ASN in roles:
-        rows.append([(t("menu.trainings"), "m:pelatihan")])
-    rows.append([(t("menu.help"), "m:bantuan"), (t("menu.language"), "m:bahasa")])
+        rows.append([(t("menu.trainings"), Menu("pelatihan"))])
+    rows.append([(t("menu.help"), Menu("bantuan")), (t("menu.language"), Menu("bahasa"))])
     return keyboard(rows)
+
+
+async def menu_button(update: Update, context: SuaraContext, pressed: Menu) -> None:
+    """A main-menu entry: what it does is registered by the feature it belongs to."""
+    action = context.bot_data.menu_items.get(pressed.item)
+    if action is None:
+        context.answer(update, context.t("button.stale"), alert=True)
+        return
+    await action(update, context)
 
 
 async def follow_payload(update: Update, context: SuaraContext, payload: str) -> None:
@@ -133,4 +153,5 @@ async def follow_payload(update: Update, context: SuaraContext, payload: str) ->
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("start", start))
-    application.add_handler(CallbackQueryHandler(onboarding_button, pattern=r"^on:"))
+    ONBOARDING.register(application)
+    application.add_handler(on_button(Menu, menu_button))

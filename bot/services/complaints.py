@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.buttons import AddInformation, OpenComplaint, Rate
 from bot.config import Settings
 from bot.services import access
 from bot.services.deadlines import FOLLOW_UP_DAYS, VERIFY_DAYS, WAITING_CLOSE_DAYS, WorkingCalendar
@@ -184,7 +185,7 @@ async def file_complaint(
                 "unit": unit.name,
                 "due": complaint.verify_due,
             },
-            ((("organizer.open", f"a:o:{complaint.id}"),),),
+            ((("organizer.open", OpenComplaint(complaint=_id(complaint))),),),
             dedupe_key=f"new:{complaint.id}:{organizer}",
         )
         for organizer in await organizers_of_unit(session, complaint.unit_id)
@@ -273,7 +274,7 @@ async def act(
                     organizer,
                     "organizer.forwarded_to_you",
                     {"ticket": ticket, "reason": note},
-                    ((("organizer.open", f"a:o:{complaint.id}"),),),
+                    ((("organizer.open", OpenComplaint(complaint=_id(complaint))),),),
                 )
             )
     elif action == "ask":
@@ -289,7 +290,7 @@ async def act(
                     "question": note,
                     "days": WAITING_CLOSE_DAYS,
                 },
-                ((("citizen.answer_button", f"s:add:{complaint.id}"),),),
+                ((("citizen.answer_button", AddInformation(complaint=_id(complaint))),),),
             )
         )
     elif action == "reply":
@@ -305,7 +306,12 @@ async def act(
                     reporter,
                     "citizen.closed",
                     {"ticket": ticket, "resolution": note},
-                    (tuple((f"rating.star_{n}", f"r:{complaint.id}:{n}") for n in range(1, 6)),),
+                    (
+                        tuple(
+                            (f"rating.star_{n}", Rate(complaint=_id(complaint), stars=n))
+                            for n in range(1, 6)
+                        ),
+                    ),
                 )
             )
         else:
@@ -385,7 +391,7 @@ async def add_information(
             organizer,
             "organizer.info_added",
             {"ticket": complaint.ticket},
-            ((("organizer.open", f"a:o:{complaint.id}"),),),
+            ((("organizer.open", OpenComplaint(complaint=_id(complaint))),),),
         )
         for organizer in await organizers_of_unit(session, complaint.unit_id)
     ]
@@ -431,3 +437,8 @@ async def reporter_label(session: AsyncSession, complaint: Complaint) -> Key | s
     user = await get_user(session, complaint.reporter_id)
     name = complaint.reporter_name or "-"
     return f"{name} (ID {user.id if user else complaint.reporter_id})"
+
+
+def _id(complaint: Complaint) -> int:
+    assert complaint.id is not None, "a stored complaint has an id"
+    return complaint.id

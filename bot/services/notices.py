@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.buttons import ButtonData
+
 
 @dataclass(frozen=True)
 class Key:
@@ -28,6 +30,6 @@ class Notice:
     user_id: int
     key: str
     values: dict[str, object] = field(default_factory=dict)
-    # Rows of (label text key, callback data).
-    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    # Rows of (label text key, what the button means); the renderer packs them.
+    buttons: tuple[tuple[tuple[str, ButtonData], ...], ...] = ()
     dedupe_key: str | None = None

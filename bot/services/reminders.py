@@ -7,6 +7,7 @@ import zlib
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.buttons import Inbox
 from bot.services.complaints import Clock, due_date, is_overdue, record_event, unit_label
 from bot.services.deadlines import WAITING_CLOSE_DAYS
 from bot.services.notices import Key, Lines, Notice
@@ -92,7 +93,7 @@ def _digests(
                 person,
                 key,
                 {"count": len(items), "items": Lines(tuple((item_key, v) for _, v in items))},
-                ((("organizer.open_inbox", "a:l:open:0"),),),
+                ((("organizer.open_inbox", Inbox()),),),
                 dedupe_key=f"{key}:{person}:{today}:{len(items)}:{digest:08x}",
             )
         )

@@ -1,14 +1,24 @@
 """After a complaint is closed: the citizen's rating, comment and SKM answers (PermenPANRB
-14/2017, nine elements scored 1-4), which feed the IKM of the digest."""
+14/2017, nine elements scored 1-4, asked through the questionnaire engine), and the IKM."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import questionnaires
 from bot.services.complaints import NOTE_MAX, ComplaintError, Sentiment, record_event
-from bot.storage.complaints import SELESAI, Complaint, SkmResponse
+from bot.storage.complaints import SELESAI, Complaint
+from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, Response
 
+SKM_TEMPLATE = "skm"  # bot/storage/templates/skm.json: elements u1-u9, each 1-4
+SKM_SUBJECT = "complaint"
 SKM_ELEMENTS = 9
+# Lower bounds of the grades on the 25-100 value (PermenPANRB 14/2017).
+GRADES = ((88.31, "A"), (76.61, "B"), (65.0, "C"), (0.0, "D"))
 
 
 async def rate(
@@ -50,29 +60,68 @@ async def comment_rating(
     session.add(complaint)
 
 
-async def save_skm(
-    session: AsyncSession, *, complaint: Complaint, reporter_id: int, answers: list[int]
-) -> None:
-    if complaint.reporter_id != reporter_id:
+async def open_skm(session: AsyncSession, *, complaint: Complaint, reporter_id: int) -> Response:
+    """The reporter's SKM response about this complaint (one per complaint)."""
+    if complaint.reporter_id != reporter_id or complaint.id is None:
         raise ComplaintError("status.not_found")
-    if len(answers) != SKM_ELEMENTS or not all(1 <= a <= 4 for a in answers):
-        raise ComplaintError("button.stale")
-    if await session.get(SkmResponse, complaint.id) is not None:
-        raise ComplaintError("skm.already")
-    assert complaint.id is not None
-    u1, u2, u3, u4, u5, u6, u7, u8, u9 = answers
-    session.add(
-        SkmResponse(
-            complaint_id=complaint.id,
-            unit_id=complaint.unit_id,
-            u1=u1,
-            u2=u2,
-            u3=u3,
-            u4=u4,
-            u5=u5,
-            u6=u6,
-            u7=u7,
-            u8=u8,
-            u9=u9,
-        )
+    template = await questionnaires.latest(session, SKM_TEMPLATE)
+    assert template.id is not None
+    return await questionnaires.open_response(
+        session,
+        template_id=template.id,
+        subject_kind=SKM_SUBJECT,
+        subject_id=complaint.id,
+        respondent_id=reporter_id,
     )
+
+
+@dataclass(frozen=True)
+class Ikm:
+    """The IKM of a set of submitted SKM responses (PermenPANRB 14/2017)."""
+
+    value: float  # 25-100
+    grade: str  # A-D
+    responses: int
+    nrr: dict[str, float]  # per element, 1-4
+
+
+def ikm_of(nrr: dict[str, float], responses: int) -> Ikm | None:
+    """IKM = the mean of the nine NRR x 25, computed with exactly 1/9 (not the regulation's
+    rounded 0.111, which would cap the index at 99.9); graded on the value rounded to 2 places."""
+    if len(nrr) != SKM_ELEMENTS or responses == 0:
+        return None
+    value = round(sum(nrr.values()) / SKM_ELEMENTS * 25, 2)
+    grade = next(g for limit, g in GRADES if value >= limit)
+    return Ikm(value=value, grade=grade, responses=responses, nrr=nrr)
+
+
+async def ikm(
+    session: AsyncSession,
+    *,
+    unit_ids: list[int] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> Ikm | None:
+    """The IKM of the submitted SKM answers about complaints of these units (None: all),
+    aggregated in the database."""
+    conditions = [
+        col(Response.subject_kind) == SKM_SUBJECT,
+        col(Response.status) == RESPONSE_SUBMITTED,
+        col(Answer.score).is_not(None),
+    ]
+    if unit_ids is not None:
+        conditions.append(col(Complaint.unit_id).in_(unit_ids))
+    if since is not None:
+        conditions.append(col(Response.submitted_at) >= since)
+    if until is not None:
+        conditions.append(col(Response.submitted_at) < until)
+    query = (
+        select(Answer.question, func.avg(Answer.score), func.count(func.distinct(Response.id)))
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .join(Complaint, col(Complaint.id) == col(Response.subject_id))
+        .where(*conditions)
+        .group_by(col(Answer.question))
+    )
+    rows = (await session.exec(query)).all()
+    nrr = {str(question): float(mean) for question, mean, _ in rows}
+    return ikm_of(nrr, max((int(n) for _, _, n in rows), default=0))

@@ -1,4 +1,4 @@
-"""Complaint tables and queries: the complaint, its attachments, its audit trail, SKM answers."""
+"""Complaint tables and queries: the complaint, its attachments, its audit trail."""
 
 from __future__ import annotations
 
@@ -108,27 +108,6 @@ class ComplaintEvent(SQLModel, table=True):
     to_state: str | None = Field(default=None, max_length=16)
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     target_unit_id: int | None = None
-
-
-class SkmResponse(SQLModel, table=True):
-    """The nine SKM elements (PermenPANRB 14/2017), 1-4 each, after a complaint is closed."""
-
-    __tablename__ = "skm_responses"
-
-    complaint_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("complaints.id"), primary_key=True)
-    )
-    unit_id: int = Field(sa_column=Column(Integer, ForeignKey("places.id"), nullable=False))
-    u1: int
-    u2: int
-    u3: int
-    u4: int
-    u5: int
-    u6: int
-    u7: int
-    u8: int
-    u9: int
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 def ticket_for(complaint: Complaint) -> str:

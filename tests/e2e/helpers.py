@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.buttons import FlowStep
 from bot.sandbox.emulator import BotApiEmulator, Event, Persona
+
+
+def step(flow: str, name: str, value: str, ref: int = 0) -> str:
+    """The data of a flow button, built by the same codec the bot uses."""
+    return FlowStep(flow=flow, step=name, value=value, ref=ref).pack()
 
 
 async def say(emu: BotApiEmulator, who: Persona, text: str) -> list[Event]:
@@ -42,5 +48,16 @@ def text_of(events: list[Event]) -> str:
 async def onboard(emu: BotApiEmulator, who: Persona, role: str = "citizen") -> None:
     """/start, agree to the privacy notice, pick the role."""
     await say(emu, who, "/start")
-    await tap(emu, who, "on:privacy:yes")
-    await tap(emu, who, f"on:role:{role}")
+    await tap(emu, who, step("on", "privacy", "yes"))
+    await tap(emu, who, step("on", "role", role))
+
+
+async def choose(emu: BotApiEmulator, who: Persona, number: int) -> list[Event]:
+    """Taps the rating `number` ("4 Baik") on the newest question."""
+    message = emu.last_with_buttons(who)
+    for label, _data in message.buttons:
+        if label.split(" ", 1)[0] == str(number):
+            before = len(emu.events(who))
+            await emu.wait_acknowledged(emu.press(who, message, label))
+            return emu.events(who)[before:]
+    raise LookupError(f"no rating {number} on the newest question")

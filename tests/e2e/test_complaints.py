@@ -15,12 +15,24 @@ import pytest
 from sqlmodel import select
 
 from bot.analysis.sentiment import sentiment_of
+from bot.buttons import (
+    AssignPage,
+    AssignUnit,
+    BlockReporter,
+    ComplaintAction,
+    ComplaintFiles,
+    MyComplaint,
+    OpenComplaint,
+    Rate,
+)
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
-from bot.storage.complaints import Attachment, Complaint, ComplaintEvent, SkmResponse
+from bot.services.satisfaction import ikm
+from bot.storage.complaints import Attachment, Complaint, ComplaintEvent
 from bot.storage.models import OutboxMessage
+from bot.storage.questionnaires import Answer, Response
 from tests.conftest import ADMIN_ID
-from tests.e2e.helpers import onboard, say, send, tap, text_of
+from tests.e2e.helpers import choose, onboard, say, send, step, tap, text_of
 
 DESCRIPTION = (
     "Pembuatan KTP elektronik saya sudah tiga bulan belum selesai, padahal petugas "
@@ -62,13 +74,13 @@ async def _file(
     await say(emu, citizen, DESCRIPTION)
     for _ in range(photos):
         await send(emu, citizen, lambda: emu.send_photo(citizen))
-    await tap(emu, citizen, "c:files:done")
+    await tap(emu, citizen, step("c", "files", "done"))
     await send(emu, citizen, lambda: emu.send_location(citizen, -5.7256, 105.5923))
-    await tap(emu, citizen, "c:date:0")
-    summary = await tap(emu, citizen, f"c:priv:{privacy}")
+    await tap(emu, citizen, step("c", "date", "0"))
+    summary = await tap(emu, citizen, step("c", "priv", privacy))
     assert "Periksa laporan Anda" in text_of(summary)
     before = len(emu.events(citizen))
-    await tap(emu, citizen, "c:sum:send")
+    await tap(emu, citizen, step("c", "sum", "send"))
     await emu.wait_until(lambda: "Nomor tiket" in " ".join(emu.texts(citizen, before)))
     text = next(t for t in emu.texts(citizen, before) if "Nomor tiket" in t)
     return text.split("Nomor tiket: ")[1].split()[0]
@@ -112,7 +124,11 @@ async def test_the_whole_story(harness: Harness) -> None:
     inbox = text_of(await say(emu, dedi, "/aduan"))
     assert ticket not in inbox
     menu = emu.last_with_buttons(dedi)
-    for data in (f"a:o:{complaint.id}", f"a:x:{complaint.id}:verify", f"a:f:{complaint.id}"):
+    for data in (
+        OpenComplaint(complaint.id).pack(),
+        ComplaintAction(complaint.id, "verify").pack(),
+        ComplaintFiles(complaint.id).pack(),
+    ):
         await emu.wait_acknowledged(emu.press_data(dedi, menu, data))
         assert "bukan wewenang unit Anda" in (emu.callback_answers[-1].text or "")
 
@@ -129,13 +145,13 @@ async def test_the_whole_story(harness: Harness) -> None:
     detail = await tap(emu, rina, ticket)
     assert "Siti Aminah" in text_of(detail) and DESCRIPTION[:40] in text_of(detail)
     before = len(emu.events(siti))
-    await tap(emu, rina, f"a:x:{complaint.id}:verify")
+    await tap(emu, rina, ComplaintAction(complaint.id, "verify").pack())
     await _wait_text(emu, siti, "sudah diverifikasi", before)
 
     # She asks a question; Siti answers simply by writing.
     await say(emu, rina, "/aduan")
     await tap(emu, rina, ticket)
-    await tap(emu, rina, f"a:x:{complaint.id}:ask")
+    await tap(emu, rina, ComplaintAction(complaint.id, "ask").pack())
     await say(emu, rina, "Mohon kirim foto bukti pendaftaran dan nomor antrean Anda.")
     question = await _wait_text(emu, siti, "membutuhkan informasi tambahan", before)
     assert "nomor antrean" in question
@@ -147,19 +163,27 @@ async def test_the_whole_story(harness: Harness) -> None:
     # She closes it; Siti is told, rates, comments and answers the SKM survey.
     await say(emu, rina, "/aduan")
     await tap(emu, rina, ticket)
-    await tap(emu, rina, f"a:x:{complaint.id}:close")
+    await tap(emu, rina, ComplaintAction(complaint.id, "close").pack())
     await say(emu, rina, "KTP sudah dicetak dan dapat diambil di loket 2.")
     await _wait_text(emu, siti, "telah diselesaikan", before)
-    await tap(emu, siti, f"r:{complaint.id}:5")
+    await tap(emu, siti, Rate(complaint.id, 5).pack())
     await say(emu, siti, "Petugasnya ramah, terima kasih.")
-    await tap(emu, siti, f"k:{complaint.id}:go")
+    await tap(emu, siti, step("rt", "skm", "go", complaint.id))
     for answer_value in (4, 3, 4, 4, 3, 4, 4, 3, 4):
-        await tap(emu, siti, f"k:{complaint.id}:{answer_value}")
+        await choose(emu, siti, answer_value)
+    await tap(emu, siti, "✅ Kirim jawaban")
     assert "survei Anda sudah tersimpan" in emu.texts(siti)[-1]
 
     async with _db(harness).session() as session:
         done = await session.get(Complaint, complaint.id)
-        skm = await session.get(SkmResponse, complaint.id)
+        skm = (
+            await session.exec(select(Response).where(Response.subject_id == complaint.id))
+        ).one()
+        scores = {
+            a.question: a.score
+            for a in (await session.exec(select(Answer).where(Answer.response_id == skm.id)))
+        }
+        index = await ikm(session, unit_ids=[complaint.unit_id])
         actions = [
             e.action
             for e in (
@@ -170,7 +194,10 @@ async def test_the_whole_story(harness: Harness) -> None:
         ]
     assert done is not None and done.state == "selesai" and done.rating == 5
     assert done.rating_comment == "Petugasnya ramah, terima kasih."
-    assert skm is not None and (skm.u1, skm.u9) == (4, 4)
+    assert skm.status == "submitted" and skm.subject_kind == "complaint"
+    assert scores == {f"u{n}": v for n, v in enumerate((4, 3, 4, 4, 3, 4, 4, 3, 4), start=1)}
+    # IKM = mean of the nine element scores x 25: (33 / 9) x 25 = 91.67, grade A.
+    assert index is not None and (index.value, index.grade, index.responses) == (91.67, "A", 1)
     assert actions == ["filed", "verify", "ask", "info", "close", "rated"]
 
     # /status shows the history, and nobody else's complaint.
@@ -180,7 +207,7 @@ async def test_the_whole_story(harness: Harness) -> None:
     await onboard(emu, other)
     assert "tidak ditemukan" in text_of(await say(emu, other, f"/status {ticket}"))
     menu = emu.last_with_buttons(other)
-    await emu.wait_acknowledged(emu.press_data(other, menu, f"s:v:{complaint.id}"))
+    await emu.wait_acknowledged(emu.press_data(other, menu, MyComplaint(complaint.id).pack()))
     assert "tidak ditemukan" in (emu.callback_answers[-1].text or "")
 
 
@@ -280,12 +307,18 @@ async def test_bad_input_gets_a_clear_answer(harness: Harness) -> None:
     assert "pilih kategori" in text_of(await say(emu, siti, "kesehatan"))
     # A forged category index and a place from elsewhere.
     menu = emu.last_with_buttons(siti)
-    for data in ("c:cat:99", "c:cat:-1", "c:cat:x", "c:place:1", "c:sum:send"):
+    for data in (
+        step("c", "cat", "99"),
+        step("c", "cat", "-1"),
+        step("c", "cat", "x"),
+        step("c", "place", "1"),
+        step("c", "sum", "send"),
+    ):
         await emu.wait_acknowledged(emu.press_data(siti, menu, data))
         assert "tidak berlaku" in (emu.callback_answers[-1].text or "")
     await tap(emu, siti, "Administrasi Kependudukan")
     page = emu.last_with_buttons(siti)
-    await emu.wait_acknowledged(emu.press_data(siti, page, "c:place:99999"))
+    await emu.wait_acknowledged(emu.press_data(siti, page, step("c", "place", "99999")))
     assert "tidak berlaku" in (emu.callback_answers[-1].text or "")
     await tap(emu, siti, "Provinsi Lampung")
     await tap(emu, siti, "Kabupaten Lampung Selatan")
@@ -305,7 +338,7 @@ async def test_bad_input_gets_a_clear_answer(harness: Harness) -> None:
     assert "tidak dapat dibaca" in text_of(await say(emu, siti, "31-02-2026"))
     assert "masa depan" in text_of(await say(emu, siti, "01-01-2099"))
     await say(emu, siti, "17-08-2026")
-    summary = text_of(await tap(emu, siti, "c:priv:rahasia"))
+    summary = text_of(await tap(emu, siti, step("c", "priv", "rahasia")))
     # The injected markup is shown as the citizen typed it, not interpreted.
     assert injected in summary
 
@@ -327,11 +360,11 @@ async def test_too_many_files_and_the_daily_limit(database_url: str) -> None:
         fifth = await send(emu, siti, lambda: emu.send_photo(siti))
         assert "Berkas pendukung: 5" in text_of(fifth)  # moved on to the location step
         assert "lokasi" in text_of(fifth).lower()
-        await tap(emu, siti, "c:loc:skip")
-        await tap(emu, siti, "c:date:skip")
-        await tap(emu, siti, "c:priv:rahasia")
+        await tap(emu, siti, step("c", "loc", "skip"))
+        await tap(emu, siti, step("c", "date", "skip"))
+        await tap(emu, siti, step("c", "priv", "rahasia"))
         before = len(emu.events(siti))
-        await tap(emu, siti, "c:sum:send")
+        await tap(emu, siti, step("c", "sum", "send"))
         await _wait_text(emu, siti, "Nomor tiket", before)
         refused = text_of(await say(emu, siti, "/lapor"))
         assert "sudah mengirim 1 pengaduan hari ini" in refused
@@ -344,10 +377,10 @@ async def test_a_near_identical_complaint_is_pointed_out(harness: Harness) -> No
     ticket = await _file(emu, siti, photos=0)
     await _file_until_description(emu, siti)
     await say(emu, siti, DESCRIPTION + " Mohon dibantu.")
-    await tap(emu, siti, "c:files:done")
-    await tap(emu, siti, "c:loc:skip")
-    await tap(emu, siti, "c:date:skip")
-    summary = text_of(await tap(emu, siti, "c:priv:rahasia"))
+    await tap(emu, siti, step("c", "files", "done"))
+    await tap(emu, siti, step("c", "loc", "skip"))
+    await tap(emu, siti, step("c", "date", "skip"))
+    summary = text_of(await tap(emu, siti, step("c", "priv", "rahasia")))
     assert f"hampir sama ({ticket})" in summary
 
 
@@ -358,7 +391,7 @@ async def test_free_text_is_offered_as_a_complaint(harness: Harness) -> None:
     offer = await say(emu, siti, DESCRIPTION)
     assert "sebagai <b>pengaduan</b>" not in text_of(offer)  # shown as text, tags removed
     assert "pengaduan" in text_of(offer)
-    await tap(emu, siti, "c:offer:yes")
+    await tap(emu, siti, step("c", "offer", "yes"))
     await tap(emu, siti, "Administrasi Kependudukan")
     await tap(emu, siti, "Provinsi Lampung")
     await tap(emu, siti, "Kabupaten Lampung Selatan")
@@ -378,7 +411,7 @@ async def test_organizer_blocks_a_reporter_without_seeing_who(harness: Harness) 
     await tap(emu, rina, ticket)
     async with _db(harness).session() as session:
         complaint = (await session.exec(select(Complaint).where(Complaint.ticket == ticket))).one()
-    await tap(emu, rina, f"a:b:{complaint.id}")
+    await tap(emu, rina, BlockReporter(complaint.id).pack())
     assert "diblokir" in (emu.callback_answers[-1].text or "")
     assert "dibatasi oleh admin" in text_of(await say(emu, spammer, "/lapor"))
 
@@ -391,7 +424,7 @@ async def test_admin_assigns_an_organizer_by_forwarding_their_message(harness: H
     await onboard(emu, yanti, "asn")
     offer = text_of(await send(emu, admin, lambda: emu.forward_text(admin, yanti, "Halo")))
     assert "7003" in offer and "halaman 1 dari 3" in offer
-    await tap(emu, admin, "gp:7003:1")
+    await tap(emu, admin, AssignPage(7003, 1).pack())
     events = await tap(emu, admin, "LSL-DUKCAPIL: Dinas Kependudukan dan Pencatatan Sipil")
     assert "sekarang penyelenggara" in text_of(events)
     await _wait_text(emu, yanti, "You are now an organizer")
@@ -399,7 +432,7 @@ async def test_admin_assigns_an_organizer_by_forwarding_their_message(harness: H
     hidden = await send(emu, admin, lambda: emu.forward_text(admin, None, "Halo"))
     assert "menyembunyikan akunnya" in text_of(hidden)
     menu = emu.last_with_buttons(yanti)
-    await emu.wait_acknowledged(emu.press_data(yanti, menu, "g:7003:1"))
+    await emu.wait_acknowledged(emu.press_data(yanti, menu, AssignUnit(7003, 1).pack()))
     assert "for admins only" in (emu.callback_answers[-1].text or "")
     # Yanti now handles that unit's complaints.
     assert "Complaints" in text_of(await say(emu, yanti, "/aduan"))
@@ -411,17 +444,17 @@ async def test_changing_a_field_from_the_summary_returns_to_the_summary(harness:
     await onboard(emu, siti)
     await _file_until_description(emu, siti)
     await say(emu, siti, DESCRIPTION)
-    await tap(emu, siti, "c:files:done")
-    await tap(emu, siti, "c:loc:skip")
-    await tap(emu, siti, "c:date:skip")
-    await tap(emu, siti, "c:priv:rahasia")
-    await tap(emu, siti, "c:sum:edit")
-    asked = await tap(emu, siti, "c:edit:desc")
+    await tap(emu, siti, step("c", "files", "done"))
+    await tap(emu, siti, step("c", "loc", "skip"))
+    await tap(emu, siti, step("c", "date", "skip"))
+    await tap(emu, siti, step("c", "priv", "rahasia"))
+    await tap(emu, siti, step("c", "sum", "edit"))
+    asked = await tap(emu, siti, step("c", "edit", "desc"))
     assert "Langkah 3 dari 7" in text_of(asked)
     changed = "Antrean e-KTP di loket 3 sudah dua minggu tidak bergerak sama sekali."
     summary = text_of(await say(emu, siti, changed))
     assert "Periksa laporan Anda" in summary and changed in summary
-    await tap(emu, siti, "c:sum:edit")
-    await tap(emu, siti, "c:edit:priv")
-    summary = text_of(await tap(emu, siti, "c:priv:anonim"))
+    await tap(emu, siti, step("c", "sum", "edit"))
+    await tap(emu, siti, step("c", "edit", "priv"))
+    summary = text_of(await tap(emu, siti, step("c", "priv", "anonim")))
     assert "Identitas: 🕶 Anonim" in summary and changed in summary

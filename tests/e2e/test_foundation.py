@@ -7,9 +7,10 @@ import asyncio
 from sqlalchemy import func, select
 from telegram.ext import CommandHandler
 
+from bot.buttons import Language, Menu
 from bot.sandbox.harness import Harness
 from bot.storage.models import FlowState, ProcessedUpdate, User
-from tests.e2e.helpers import onboard, say, tap, text_of
+from tests.e2e.helpers import onboard, say, step, tap, text_of
 
 
 async def test_start_speaks_indonesian_to_an_indonesian_user(harness: Harness) -> None:
@@ -43,7 +44,7 @@ async def test_nothing_beyond_id_and_language_is_kept_before_consent(harness: Ha
     async with harness.runner.application.bot_data.db.session() as session:  # type: ignore[union-attr]
         user = await session.get(User, 104)
     assert user is not None and user.role is None and user.consent_at is None
-    events = await tap(emu, siti, "on:privacy:no")
+    events = await tap(emu, siti, step("on", "privacy", "no"))
     assert "tidak ada data Anda yang kami simpan" in text_of(events)
     async with harness.runner.application.bot_data.db.session() as session:  # type: ignore[union-attr]
         assert await session.get(User, 104) is None
@@ -54,11 +55,11 @@ async def test_onboarding_ends_with_a_menu_for_the_role(harness: Harness) -> Non
     emu = harness.emulator
     budi = emu.user(105, "Budi", "id")
     await say(emu, budi, "/start")
-    await tap(emu, budi, "on:privacy:yes")
-    events = await tap(emu, budi, "on:role:asn")
+    await tap(emu, budi, step("on", "privacy", "yes"))
+    events = await tap(emu, budi, step("on", "role", "asn"))
     assert "Anda terdaftar sebagai ASN" in text_of(events)
     menu = events[-1].message
-    assert ("🎓 Pelatihan saya", "m:pelatihan") in menu.buttons
+    assert ("🎓 Pelatihan saya", Menu("pelatihan").pack()) in menu.buttons
     # A returning user goes straight to the menu.
     again = await say(emu, budi, "/start")
     assert len(again) == 1 and again[0].message.buttons == menu.buttons
@@ -77,7 +78,7 @@ async def test_language_choice_survives_a_restart(harness: Harness) -> None:
     siti = emu.user(106, "Siti", "id")
     await onboard(emu, siti)
     await say(emu, siti, "/bahasa")
-    events = await tap(emu, siti, "lang:en")
+    events = await tap(emu, siti, Language("en").pack())
     assert "Language changed to English" in text_of(events)
     await harness.restart()
     assert "Main menu" not in text_of(await say(emu, siti, "/bantuan"))
@@ -142,9 +143,9 @@ async def test_a_flow_continues_after_restart_at_the_same_step(harness: Harness)
     emu = harness.emulator
     siti = emu.user(109, "Siti", "id")
     await say(emu, siti, "/start")
-    await tap(emu, siti, "on:privacy:yes")
+    await tap(emu, siti, step("on", "privacy", "yes"))
     await harness.restart(crash=True)
-    events = await tap(emu, siti, "on:role:citizen")
+    events = await tap(emu, siti, step("on", "role", "citizen"))
     assert "Anda terdaftar sebagai warga" in text_of(events)
 
 
@@ -153,10 +154,10 @@ async def test_an_old_button_gets_a_clear_message(harness: Harness) -> None:
     siti = emu.user(110, "Siti", "id")
     await say(emu, siti, "/start")
     notice = emu.last_with_buttons(siti)
-    assert ("Saya setuju", "on:privacy:yes") in notice.buttons
-    await tap(emu, siti, "on:privacy:yes")
-    await tap(emu, siti, "on:role:citizen")
-    update_id = emu.press_data(siti, notice, "on:privacy:yes")
+    assert ("Saya setuju", step("on", "privacy", "yes")) in notice.buttons
+    await tap(emu, siti, step("on", "privacy", "yes"))
+    await tap(emu, siti, step("on", "role", "citizen"))
+    update_id = emu.press_data(siti, notice, step("on", "privacy", "yes"))
     await emu.wait_acknowledged(update_id)
     assert (
         emu.callback_answers[-1].text
@@ -169,7 +170,7 @@ async def test_forged_button_data_is_refused_politely(harness: Harness) -> None:
     siti = emu.user(111, "Siti", "id")
     await onboard(emu, siti)
     menu = emu.last_with_buttons(siti)
-    for data in ("lang:xx", "on:role:admin", "zz:1:2", "m:../../etc", "x" * 64):
+    for data in ("lang:xx", step("on", "role", "admin"), "zz:1:2", "m:../../etc", "x" * 64):
         update_id = emu.press_data(siti, menu, data)
         await emu.wait_acknowledged(update_id)
         assert emu.callback_answers[-1].text and "tidak berlaku" in emu.callback_answers[-1].text

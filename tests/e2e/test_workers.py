@@ -11,7 +11,7 @@ from telegram import Update
 from bot.app import prepare, shutdown
 from bot.runner import BotRunner
 from bot.sandbox.harness import Harness
-from tests.e2e.helpers import say, tap, text_of
+from tests.e2e.helpers import say, step, tap, text_of
 
 
 def _update(runner: BotRunner, payload: dict[str, object]) -> Update:
@@ -26,7 +26,7 @@ async def test_a_second_worker_shares_flows_and_never_repeats_an_update(
     emu = harness.emulator
     siti = emu.user(601, "Siti", "id")
     await say(emu, siti, "/start")
-    await tap(emu, siti, "on:privacy:yes")
+    await tap(emu, siti, step("on", "privacy", "yes"))
 
     second = BotRunner(harness.settings)
     await prepare(second.application)
@@ -39,7 +39,7 @@ async def test_a_second_worker_shares_flows_and_never_repeats_an_update(
                 "id": "cq-10000",
                 "from": siti.as_dict(),
                 "chat_instance": "x",
-                "data": "on:role:citizen",
+                "data": step("on", "role", "citizen"),
                 "message": privacy_message.as_dict(emu.bot_user, siti.chat()),
             },
         }

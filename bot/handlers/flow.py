@@ -1,0 +1,266 @@
+"""Multi-step flows over the `flow_states` table: each step one object that asks its question,
+takes a button, takes a message and validates the answer.
+
+A flow declares its steps in order and the draft they fill (a pydantic model, so a draft read
+back from the database is typed and checked). After every answer the engine stores the step and
+the draft in the update's transaction, so a restart or another worker continues the user at the
+same step. Every flow button (`FlowStep`) is checked against the stored flow and step here, once
+for all flows: a button from an earlier step, another flow or a finished one is "no longer
+valid". Moving on follows the declared order and skips steps the draft already answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.buttons import FlowStep
+from bot.context import SuaraContext
+from bot.storage import flows
+from bot.storage.models import FlowState
+
+log = logging.getLogger(__name__)
+
+# What a step returns: the name of the step to go to, or one of these.
+NEXT = "<next>"  # the following step in the declared order
+STAY = "<stay>"  # keep the step, store the draft (another file received, another page shown)
+END = "<end>"  # the flow is over: its state is removed
+HANDED_OVER = "<handed over>"  # the step started another flow (or ended this one) itself
+
+D = TypeVar("D", bound=BaseModel)
+
+
+class Invalid(Exception):
+    """The answer is refused; the user is told `key` (a reply to a message, an alert on a
+    button) and stays where they are."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+class Stale(Exception):
+    """The button's value means nothing at this step (forged, or from an older layout)."""
+
+
+@dataclass
+class Turn(Generic[D]):
+    """One answer being handled: the update, the stored draft and where the user is."""
+
+    update: Update
+    context: SuaraContext
+    flow: Flow[D]
+    draft: D
+    step: str
+    ref: int = 0
+
+    @property
+    def t(self) -> Any:
+        return self.context.t
+
+    @property
+    def user_id(self) -> int:
+        assert self.update.effective_user is not None
+        return self.update.effective_user.id
+
+    def reply(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        self.context.reply(self.update, text, markup)
+
+    def edit(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """Replaces the pressed message (a reply, when the answer was a message)."""
+        self.context.edit(self.update, text, markup)
+
+    def button(self, label: str, value: str, *, step: str | None = None) -> tuple[str, FlowStep]:
+        """A button answering this step (or `step`) of this flow."""
+        return label, FlowStep(
+            flow=self.flow.code, step=step or self.step, value=value, ref=self.ref
+        )
+
+
+class Step(Generic[D]):
+    """One question of a flow. Subclasses set `name` and override what the step takes."""
+
+    name: str = ""
+
+    async def ask(self, turn: Turn[D]) -> None:
+        raise NotImplementedError
+
+    async def on_button(self, turn: Turn[D], value: str) -> str:
+        raise Stale
+
+    async def on_message(self, turn: Turn[D], message: Message) -> str:
+        """By default a message is not an answer: the user is told what this step needs."""
+        raise Invalid(turn.flow.expected or f"{turn.flow.name}.expected_{self.name}")
+
+    def answered(self, draft: D) -> bool:
+        """True when moving forward may skip this step (the draft has its answer already)."""
+        return False
+
+
+class Flow(Generic[D]):
+    """A named sequence of steps over one draft type."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        code: str,
+        draft: type[D],
+        steps: Sequence[Step[D]],
+        order: Sequence[str] | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.name = name  # stored in flow_states.flow
+        # What a message that is no answer is told, for every step (default: per step).
+        self.expected = expected
+        self.code = code  # carried in button data
+        self.draft_type = draft
+        self.steps = {step.name: step for step in steps}
+        self.order = tuple(order) if order is not None else tuple(s.name for s in steps)
+        unknown = set(self.order) - set(self.steps)
+        if unknown or len(self.steps) != len(steps):
+            raise ValueError(f"flow {name}: steps {sorted(unknown)} undeclared or doubled")
+
+    # -- what a flow may adjust ---------------------------------------------------------------
+
+    def after(self, step: str, draft: D) -> str:
+        """The step after `step` in the declared order; END after the last."""
+        position = self.order.index(step) if step in self.order else len(self.order) - 1
+        return self.order[position + 1] if position + 1 < len(self.order) else END
+
+    def accepts(self, stored: str, pressed: str) -> bool:
+        """Whether a button of step `pressed` may answer while the user is at `stored`."""
+        return stored == pressed
+
+    async def on_stale(self, update: Update, context: SuaraContext, data: FlowStep) -> None:
+        context.answer(update, context.t("button.stale"), alert=True)
+
+    # -- running ------------------------------------------------------------------------------
+
+    async def start(
+        self,
+        update: Update,
+        context: SuaraContext,
+        draft: D,
+        *,
+        at: str | None = None,
+        ref: int = 0,
+    ) -> None:
+        """Begins (or restarts) the flow for the update's user at `at` (default: the first)."""
+        step = at or self.order[0]
+        await self.enter(Turn(update, context, self, draft, step, ref), step)
+
+    async def enter(self, turn: Turn[D], target: str) -> None:
+        """Stores `target` as the user's step, then asks its question."""
+        while target != END and self.steps[target].answered(turn.draft):
+            target = self.after(target, turn.draft)
+        if target == END:
+            await flows.clear_flow(turn.context.db, turn.user_id)
+            return
+        turn.step = target
+        await self.save(turn)
+        await self.steps[target].ask(turn)
+
+    async def save(self, turn: Turn[D]) -> None:
+        stored = turn.draft.model_dump(mode="json", exclude_defaults=True)
+        if turn.ref:
+            stored["ref"] = turn.ref
+        await flows.set_flow(
+            turn.context.db, user_id=turn.user_id, flow=self.name, step=turn.step, draft=stored
+        )
+
+    async def move(self, turn: Turn[D], go: str) -> None:
+        if go == HANDED_OVER:
+            return
+        if go == STAY:
+            await self.save(turn)
+        elif go == END:
+            await flows.clear_flow(turn.context.db, turn.user_id)
+        else:
+            await self.enter(turn, self.after(turn.step, turn.draft) if go == NEXT else go)
+
+    def _turn(self, update: Update, context: SuaraContext, state: FlowState) -> Turn[D] | None:
+        stored = dict(state.draft)
+        ref = stored.pop("ref", 0)
+        try:
+            draft = self.draft_type.model_validate(stored)
+        except ValidationError:
+            # A draft this code cannot read (an older version's, or damaged): start again.
+            log.warning("flow %s: stored draft unreadable; cleared", self.name)
+            return None
+        return Turn(update, context, self, draft, state.step, int(ref or 0))
+
+    async def on_button(self, update: Update, context: SuaraContext, data: FlowStep) -> None:
+        tg_user = update.effective_user
+        if tg_user is None:
+            return
+        state = await flows.get_flow(context.db, tg_user.id)
+        turn = None
+        if (
+            state is not None
+            and state.flow == self.name
+            and self.accepts(state.step, data.step)
+            and data.step in self.steps
+        ):
+            turn = self._turn(update, context, state)
+        if turn is None or turn.ref != data.ref:
+            await self.on_stale(update, context, data)
+            return
+        turn.step = data.step
+        try:
+            go = await self.steps[data.step].on_button(turn, data.value)
+        except Stale:
+            context.answer(update, context.t("button.stale"), alert=True)
+            return
+        except Invalid as exc:
+            context.answer(update, context.t(exc.key, **exc.values), alert=True)
+            return
+        context.answer(update)
+        if state is not None and state.step != data.step and go == STAY:
+            # An earlier step's button (where the flow allows it) leaves the user where they were.
+            turn.step = state.step
+        await self.move(turn, go)
+
+    async def on_message(self, update: Update, context: SuaraContext, state: FlowState) -> None:
+        message = update.message
+        if message is None:
+            return
+        turn = self._turn(update, context, state)
+        if turn is None or state.step not in self.steps:
+            await flows.clear_flow(context.db, state.user_id)
+            context.reply(update, context.t("flow.reset"))
+            return
+        try:
+            go = await self.steps[state.step].on_message(turn, message)
+        except Invalid as exc:
+            context.reply(update, context.t(exc.key, **exc.values))
+            return
+        await self.move(turn, go)
+
+    def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        state = application.bot_data
+        if self.code in state.flows:
+            raise ValueError(f"flow code {self.code!r} is used twice")
+        state.flows[self.code] = self
+        state.flow_inputs[self.name] = self.on_message
+
+
+async def flow_button(update: Update, context: SuaraContext) -> None:
+    """Every flow's buttons: routed to the flow named in the data, which checks the step."""
+    data = FlowStep.parse(update.callback_query.data if update.callback_query else None)
+    flow = context.bot_data.flows.get(data.flow) if data is not None else None
+    if data is None or flow is None:
+        context.answer(update, context.t("button.stale"), alert=True)
+        return
+    await flow.on_button(update, context, data)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(CallbackQueryHandler(flow_button, pattern=FlowStep.pattern()))

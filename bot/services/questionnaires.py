@@ -1,0 +1,297 @@
+"""The questionnaire engine: questions as data, answers one row per question, final on submit.
+
+Templates live in bot/storage/templates/*.json in both languages and are copied into the
+database at start-up (a new version is added beside the old one, never over it). A response
+asks the template's questions in order; questions marked `per_instructor` are asked once for
+each instructor of the subject. No Telegram here: bot/handlers/questionnaire.py asks the
+questions in the chat.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage import questionnaires as store
+from bot.storage.questionnaires import (
+    NO_INSTRUCTOR,
+    RESPONSE_SUBMITTED,
+    Answer,
+    QuestionnaireTemplate,
+    Response,
+)
+from bot.storage.types import utcnow
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "storage" / "templates"
+Sentiment = Callable[[str], tuple[str, float]]
+
+
+class Localized(BaseModel):
+    id: str
+    en: str
+
+    def __call__(self, language: str) -> str:
+        return self.en if language == "en" else self.id
+
+
+class Option(BaseModel):
+    code: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
+    label: Localized
+
+
+class Question(BaseModel):
+    code: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
+    kind: Literal["scale", "choice", "text"]
+    text: Localized
+    section: Localized | None = None
+    min: int = 1
+    max: int = 5
+    labels: dict[str, list[str]] = {}
+    options: list[Option] = []
+    required: bool = True
+    per_instructor: bool = False
+    max_length: int = 1000
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Question:
+        if self.kind == "scale":
+            points = self.max - self.min + 1
+            if not 2 <= points <= 10 or self.min < 0:
+                raise ValueError(f"{self.code}: a scale has 2-10 points from 0 up")
+            for language in ("id", "en"):
+                if len(self.labels.get(language, [])) != points:
+                    raise ValueError(f"{self.code}: {points} labels needed in {language}")
+        if self.kind == "choice" and not 2 <= len(self.options) <= 8:
+            raise ValueError(f"{self.code}: a choice has 2-8 options")
+        return self
+
+    def label(self, language: str, score: int) -> str:
+        return self.labels["en" if language == "en" else "id"][score - self.min]
+
+
+class Template(BaseModel):
+    code: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    version: int = Field(ge=1)
+    title: Localized
+    source: str = ""
+    questions: list[Question]
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> Template:
+        codes = [q.code for q in self.questions]
+        if len(set(codes)) != len(codes) or not codes:
+            raise ValueError(f"{self.code}: question codes must be unique and present")
+        return self
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing asked: a question, about one instructor where it is asked per instructor."""
+
+    question: Question
+    instructor: int = NO_INSTRUCTOR
+    instructor_name: str = ""
+
+
+class AnswerError(Exception):
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def read_template_files(directory: Path = TEMPLATES_DIR) -> list[Template]:
+    return [
+        Template.model_validate(json.loads(path.read_text("utf-8")))
+        for path in sorted(directory.glob("*.json"))
+    ]
+
+
+async def seed_templates(session: AsyncSession, directory: Path = TEMPLATES_DIR) -> int:
+    """Adds the shipped templates the database does not have yet (by code and version)."""
+    added = 0
+    for template in read_template_files(directory):
+        if await store.template_version(session, template.code, template.version) is None:
+            session.add(
+                QuestionnaireTemplate(
+                    code=template.code,
+                    version=template.version,
+                    definition=template.model_dump(mode="json"),
+                )
+            )
+            added += 1
+    return added
+
+
+_parsed: dict[int, Template] = {}
+
+
+async def template_of(session: AsyncSession, template_id: int) -> Template:
+    """The template by id; rows never change, so each is parsed once per process."""
+    if template_id not in _parsed:
+        row = await session.get(QuestionnaireTemplate, template_id)
+        if row is None:
+            raise LookupError(f"no questionnaire template {template_id}")
+        _parsed[template_id] = Template.model_validate(row.definition)
+    return _parsed[template_id]
+
+
+async def latest(session: AsyncSession, code: str) -> QuestionnaireTemplate:
+    row = await store.latest_template(session, code)
+    if row is None:
+        raise LookupError(f"no questionnaire template {code!r}")
+    return row
+
+
+def items(template: Template, instructors: list[str]) -> list[Item]:
+    """What is asked, in order: a run of per-instructor questions is asked for each instructor
+    in turn (all of the first instructor's, then the next); without instructors it is left out."""
+    result: list[Item] = []
+    run: list[Question] = []
+
+    def flush() -> None:
+        for number, name in enumerate(instructors):
+            result.extend(Item(q, number, name) for q in run)
+        run.clear()
+
+    for question in template.questions:
+        if question.per_instructor:
+            run.append(question)
+            continue
+        flush()
+        result.append(Item(question))
+    flush()
+    return result
+
+
+async def open_response(
+    session: AsyncSession,
+    *,
+    template_id: int,
+    subject_kind: str,
+    subject_id: int,
+    respondent_id: int,
+    instructors: list[str] | None = None,
+) -> Response:
+    """The person's response about this subject, created on first use."""
+    response = await store.response_for(
+        session, subject_kind=subject_kind, subject_id=subject_id, respondent_id=respondent_id
+    )
+    if response is None:
+        response = Response(
+            template_id=template_id,
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            respondent_id=respondent_id,
+            instructors=list(instructors or []),
+        )
+        session.add(response)
+        await session.flush()
+    return response
+
+
+def clean_text(text: str) -> str:
+    """Normalised, without control or invisible characters; emoji (with their joiners) and
+    other scripts stay."""
+    text = unicodedata.normalize("NFC", text)
+    kept = "".join(ch for ch in text if ch in _KEEP or unicodedata.category(ch) not in _DROP)
+    return kept.strip()
+
+
+_DROP = {"Cc", "Cf", "Co", "Cs"}  # controls, format characters, private use, surrogates
+_KEEP = {"\n", "\t", "\u200c", "\u200d"}  # line breaks, tabs, the joiners emoji need
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    response: Response,
+    item: Item,
+    value: str,
+    sentiment: Sentiment | None = None,
+) -> Answer:
+    """Stores (or replaces) the answer to one item; refused once the response is submitted."""
+    if response.status == RESPONSE_SUBMITTED:
+        raise AnswerError("questionnaire.already_submitted")
+    question = item.question
+    score = choice = text = None
+    if question.kind == "scale":
+        if not value.strip().isdigit() or not question.min <= int(value) <= question.max:
+            raise AnswerError("questionnaire.scale_only", low=question.min, high=question.max)
+        score = int(value)
+    elif question.kind == "choice":
+        if value not in {option.code for option in question.options}:
+            raise AnswerError("questionnaire.choose_option")
+        choice = value
+    else:
+        text = clean_text(value)
+        if not text:
+            raise AnswerError("questionnaire.text_empty")
+        if len(text) > question.max_length:
+            raise AnswerError(
+                "questionnaire.text_long", maximum=question.max_length, length=len(text)
+            )
+    assert response.id is not None
+    row = await store.answer_row(
+        session, response_id=response.id, question=question.code, instructor=item.instructor
+    )
+    if row is None:
+        row = Answer(response_id=response.id, question=question.code, instructor=item.instructor)
+    row.score, row.choice, row.text, row.answered_at = score, choice, text, utcnow()
+    row.sentiment_label = row.sentiment_polarity = None
+    if text is not None and sentiment is not None:
+        row.sentiment_label, row.sentiment_polarity = sentiment(text)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def skip(session: AsyncSession, *, response: Response, item: Item) -> None:
+    """An optional question left unanswered (an earlier answer to it is removed)."""
+    if response.status == RESPONSE_SUBMITTED:
+        raise AnswerError("questionnaire.already_submitted")
+    if item.question.required:
+        raise AnswerError("questionnaire.required")
+    assert response.id is not None
+    await store.remove_answer(
+        session, response_id=response.id, question=item.question.code, instructor=item.instructor
+    )
+
+
+AnswerKey = tuple[str, int]
+
+
+async def answers_by_item(session: AsyncSession, response: Response) -> dict[AnswerKey, Answer]:
+    assert response.id is not None
+    return {(a.question, a.instructor): a for a in await store.answers_of(session, response.id)}
+
+
+def key_of(item: Item) -> AnswerKey:
+    return item.question.code, item.instructor
+
+
+def first_unanswered(asked: list[Item], answers: dict[AnswerKey, Answer]) -> int | None:
+    """The first required item without an answer (None: all required ones are answered)."""
+    for index, item in enumerate(asked):
+        if item.question.required and key_of(item) not in answers:
+            return index
+    return None
+
+
+async def submit(session: AsyncSession, *, response: Response, asked: list[Item]) -> None:
+    """Makes the answers final. A second submission is refused, as is a missing answer."""
+    if response.status == RESPONSE_SUBMITTED:
+        raise AnswerError("questionnaire.already_submitted")
+    missing = first_unanswered(asked, await answers_by_item(session, response))
+    if missing is not None:
+        raise AnswerError("questionnaire.missing", number=missing + 1)
+    response.status = RESPONSE_SUBMITTED
+    response.submitted_at = utcnow()
+    session.add(response)
