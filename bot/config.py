@@ -52,8 +52,21 @@ class Settings(BaseSettings):
     flood_messages_per_minute: int = Field(
         default=30, ge=1, le=10_000, alias="FLOOD_MESSAGES_PER_MINUTE"
     )
+    feedback_min_responses: int = Field(default=5, ge=1, le=1000, alias="FEEDBACK_MIN_RESPONSES")
+    feedback_window_days: int = Field(default=7, ge=1, le=60, alias="FEEDBACK_WINDOW_DAYS")
+    feedback_reminder_hours: Annotated[list[int], NoDecode] = Field(
+        default=[24, 72], alias="FEEDBACK_REMINDER_HOURS"
+    )
+    followup_weeks: int = Field(default=12, ge=1, le=52, alias="FOLLOWUP_WEEKS")
+    sending_hours: str = Field(default="08:00-20:00", alias="SENDING_HOURS")
 
-    @field_validator("bot_admin_ids", "complaint_categories", "local_holidays", mode="before")
+    @field_validator(
+        "bot_admin_ids",
+        "complaint_categories",
+        "local_holidays",
+        "feedback_reminder_hours",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_csv(value)
@@ -98,6 +111,31 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("feedback_reminder_hours")
+    @classmethod
+    def _two_reminders(cls, value: list[int]) -> list[int]:
+        if len(value) > 2 or any(not 1 <= hours <= 24 * 30 for hours in value):
+            raise ValueError("at most two reminders, each 1-720 hours after sending")
+        return sorted(value)
+
+    @field_validator("sending_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        try:
+            first, last = (dt.time.fromisoformat(part.strip()) for part in value.split("-"))
+        except ValueError:
+            raise ValueError("write it as HH:MM-HH:MM, for example 08:00-20:00") from None
+        if first >= last:
+            raise ValueError("the first time must come before the second")
+        return value
+
+    @property
+    def sending_window(self) -> tuple[dt.time, dt.time]:
+        first, last = (
+            dt.time.fromisoformat(part.strip()) for part in self.sending_hours.split("-")
+        )
+        return first, last
 
     @property
     def tz(self) -> ZoneInfo:

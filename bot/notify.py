@@ -62,6 +62,7 @@ async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) ->
             method=call.method,
             payload=call.params,
             dedupe_key=notice.dedupe_key,
+            not_before=notice.not_before,
         )
         written += added is not None
     return written

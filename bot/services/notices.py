@@ -6,6 +6,7 @@ writes it to the outbox in the caller's transaction: it is sent when the change 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.buttons import ButtonData
@@ -33,3 +34,5 @@ class Notice:
     # Rows of (label text key, what the button means); the renderer packs them.
     buttons: tuple[tuple[tuple[str, ButtonData], ...], ...] = ()
     dedupe_key: str | None = None
+    # Not sent before this moment (the recipient's morning, for scheduled messages).
+    not_before: dt.datetime | None = None

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.storage import questionnaires as store
 from bot.storage.questionnaires import (
     NO_INSTRUCTOR,
+    RESPONSE_OPEN,
     RESPONSE_SUBMITTED,
     Answer,
     QuestionnaireTemplate,
@@ -218,8 +219,7 @@ async def record(
     sentiment: Sentiment | None = None,
 ) -> Answer:
     """Stores (or replaces) the answer to one item; refused once the response is submitted."""
-    if response.status == RESPONSE_SUBMITTED:
-        raise AnswerError("questionnaire.already_submitted")
+    _check_open(response)
     question = item.question
     score = choice = text = None
     if question.kind == "scale":
@@ -255,14 +255,20 @@ async def record(
 
 async def skip(session: AsyncSession, *, response: Response, item: Item) -> None:
     """An optional question left unanswered (an earlier answer to it is removed)."""
-    if response.status == RESPONSE_SUBMITTED:
-        raise AnswerError("questionnaire.already_submitted")
+    _check_open(response)
     if item.question.required:
         raise AnswerError("questionnaire.required")
     assert response.id is not None
     await store.remove_answer(
         session, response_id=response.id, question=item.question.code, instructor=item.instructor
     )
+
+
+def _check_open(response: Response) -> None:
+    if response.status == RESPONSE_SUBMITTED:
+        raise AnswerError("questionnaire.already_submitted")
+    if response.status != RESPONSE_OPEN:
+        raise AnswerError("questionnaire.closed")
 
 
 AnswerKey = tuple[str, int]
@@ -287,8 +293,7 @@ def first_unanswered(asked: list[Item], answers: dict[AnswerKey, Answer]) -> int
 
 async def submit(session: AsyncSession, *, response: Response, asked: list[Item]) -> None:
     """Makes the answers final. A second submission is refused, as is a missing answer."""
-    if response.status == RESPONSE_SUBMITTED:
-        raise AnswerError("questionnaire.already_submitted")
+    _check_open(response)
     missing = first_unanswered(asked, await answers_by_item(session, response))
     if missing is not None:
         raise AnswerError("questionnaire.missing", number=missing + 1)

@@ -31,6 +31,9 @@ class Place(SQLModel, table=True):
     parent_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("places.id"), nullable=True)
     )
+    # WIB, WITA or WIT (Asia/Jakarta, Asia/Makassar, Asia/Jayapura), usually set on provinces;
+    # messages to people of a place are sent in its daytime. None: the deployment's zone.
+    timezone: str | None = Field(default=None, max_length=40)
 
 
 class OrganizerUnit(SQLModel, table=True):
@@ -62,6 +65,7 @@ async def seed_places(session: AsyncSession, path: Path = DEFAULT_PLACES) -> int
                 name=str(node["name"]),
                 level=levels[min(level, 2)],
                 parent_id=parent,
+                timezone=str(node["timezone"]) if node.get("timezone") else None,
             )
             session.add(place)
             await session.flush()
@@ -95,6 +99,14 @@ async def place_path(session: AsyncSession, place_id: int) -> list[Place]:
         path.append(current)
         current = await session.get(Place, current.parent_id) if current.parent_id else None
     return list(reversed(path))
+
+
+async def timezone_of(session: AsyncSession, place_id: int) -> str | None:
+    """The zone of the place or of its nearest ancestor that has one."""
+    for place in reversed(await place_path(session, place_id)):
+        if place.timezone:
+            return place.timezone
+    return None
 
 
 async def all_units(session: AsyncSession) -> list[Place]:

@@ -1,0 +1,287 @@
+"""The scheduled side of training feedback: the questionnaire at the end of a program,
+reminders to those who have not answered, closing the window, and the follow-up.
+
+Each piece is a due item (bot/storage/programs.py) done once; each returns the notices to send,
+which go through the outbox in the same transaction. Messages are timed into the recipient's
+day (08:00-20:00 where the program takes place, by default): one that falls at night waits
+for the morning, and one that would arrive after the window closed is not sent at all.
+Whether a person answered is used here, to decide reminders, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.buttons import FillQuestionnaire
+from bot.config import Settings
+from bot.services import questionnaires
+from bot.services.notices import Notice
+from bot.services.programs import PROGRAM_SUBJECT
+from bot.storage import programs as store
+from bot.storage.places import timezone_of
+from bot.storage.programs import (
+    PROGRAM_CLOSED,
+    PROGRAM_OPEN,
+    PROGRAM_SCHEDULED,
+    DueItem,
+    Participant,
+    Program,
+)
+from bot.storage.questionnaires import (
+    RESPONSE_OPEN,
+    RESPONSE_SUBMITTED,
+    Answer,
+    Response,
+    response_for,
+)
+
+FOLLOWUP_TEMPLATE = "pasca"
+FOLLOWUP_SUBJECT = "followup"
+RESPONSE_EXPIRED = "expired"  # the window closed before it was submitted
+
+
+@dataclass(frozen=True)
+class Rules:
+    reminder_hours: tuple[int, ...]
+    sending_hours: tuple[dt.time, dt.time]
+    default_tz: ZoneInfo
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Rules:
+        return cls(
+            reminder_hours=tuple(settings.feedback_reminder_hours),
+            sending_hours=settings.sending_window,
+            default_tz=settings.tz,
+        )
+
+
+def in_daytime(moment: dt.datetime, tz: ZoneInfo, hours: tuple[dt.time, dt.time]) -> dt.datetime:
+    """`moment` if it falls within the sending hours where the recipient is, else the next
+    start of them (the same morning, or the next)."""
+    local = moment.astimezone(tz)
+    first, last = hours
+    if first <= local.time() < last:
+        return moment
+    day = local.date() if local.time() < first else local.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, first, tzinfo=tz).astimezone(dt.UTC)
+
+
+async def program_tz(session: AsyncSession, program: Program, rules: Rules) -> ZoneInfo:
+    name = await timezone_of(session, program.unit_id)
+    return ZoneInfo(name) if name else rules.default_tz
+
+
+async def run(
+    session: AsyncSession, item: DueItem, *, now: dt.datetime, rules: Rules
+) -> tuple[list[Notice], bool]:
+    """Does one due item; returns the notices and whether the item is finished (a close whose
+    window was extended is moved, not finished)."""
+    program = await session.get(Program, item.program_id)
+    if program is None:
+        return [], True
+    if item.kind == "dispatch":
+        return await dispatch(session, program, now=now, rules=rules), True
+    if item.kind == "remind":
+        return await remind(session, program, item, now=now, rules=rules), True
+    if item.kind == "close":
+        if program.closes_at > now:
+            await store.reschedule(session, key=item.key, due_at=program.closes_at)
+            return [], False
+        await close(session, program)
+        return [], True
+    if item.kind == "followup":
+        return await followup(session, program, now=now, rules=rules), True
+    raise ValueError(f"unknown due item kind {item.kind!r}")
+
+
+async def dispatch(
+    session: AsyncSession, program: Program, *, now: dt.datetime, rules: Rules
+) -> list[Notice]:
+    """The questionnaire to every participant who has none yet; the window is open from now."""
+    if program.status == PROGRAM_CLOSED:
+        return []
+    if program.status == PROGRAM_SCHEDULED:
+        program.status = PROGRAM_OPEN
+        program.sent_at = now
+        session.add(program)
+    assert program.id is not None
+    notices = []
+    for participant in await store.participants_of(session, program.id):
+        notice = await invite(session, program, participant, now=now, rules=rules)
+        if notice is not None:
+            notices.append(notice)
+    return notices
+
+
+async def invite(
+    session: AsyncSession,
+    program: Program,
+    participant: Participant,
+    *,
+    now: dt.datetime,
+    rules: Rules,
+) -> Notice | None:
+    """Opens the participant's response and invites them, with reminders scheduled; nothing
+    when they have one already (dispatch run twice, or a late joiner already invited)."""
+    assert program.id is not None
+    existing = await _response(session, program, participant.user_id)
+    if existing is not None or program.status != PROGRAM_OPEN or now >= program.closes_at:
+        return None
+    response = await questionnaires.open_response(
+        session,
+        template_id=program.template_id,
+        subject_kind=PROGRAM_SUBJECT,
+        subject_id=program.id,
+        respondent_id=participant.user_id,
+        instructors=program.instructors,
+    )
+    tz = await program_tz(session, program, rules)
+    send_at = in_daytime(now, tz, rules.sending_hours)
+    for number, hours in enumerate(rules.reminder_hours, start=1):
+        await store.schedule(
+            session,
+            key=f"remind:{program.id}:{participant.user_id}:{number}",
+            kind="remind",
+            program_id=program.id,
+            user_id=participant.user_id,
+            number=number,
+            due_at=send_at + dt.timedelta(hours=hours),
+        )
+    assert response.id is not None
+    return Notice(
+        participant.user_id,
+        "feedback.invitation",
+        {"title": program.title, "closes": program.closes_at.astimezone(tz)},
+        ((("feedback.fill", FillQuestionnaire(response.id)),),),
+        dedupe_key=f"invite:{response.id}",
+        not_before=send_at,
+    )
+
+
+async def _response(session: AsyncSession, program: Program, user_id: int) -> Response | None:
+    assert program.id is not None
+    return await response_for(
+        session, subject_kind=PROGRAM_SUBJECT, subject_id=program.id, respondent_id=user_id
+    )
+
+
+async def remind(
+    session: AsyncSession, program: Program, item: DueItem, *, now: dt.datetime, rules: Rules
+) -> list[Notice]:
+    """A reminder, only to someone who has not submitted, only while the window is open."""
+    if item.user_id is None or program.status != PROGRAM_OPEN:
+        return []
+    response = await _response(session, program, item.user_id)
+    if response is None or response.status != RESPONSE_OPEN or response.id is None:
+        return []
+    tz = await program_tz(session, program, rules)
+    send_at = in_daytime(now, tz, rules.sending_hours)
+    if send_at >= program.closes_at:
+        return []
+    return [
+        Notice(
+            item.user_id,
+            "feedback.reminder",
+            {"title": program.title, "closes": program.closes_at.astimezone(tz)},
+            ((("feedback.fill", FillQuestionnaire(response.id)),),),
+            dedupe_key=f"remind:{response.id}:{item.number}",
+            not_before=send_at,
+        )
+    ]
+
+
+async def close(session: AsyncSession, program: Program) -> None:
+    """The window is over: answers not submitted by now are not taken any more."""
+    program.status = PROGRAM_CLOSED
+    session.add(program)
+    await session.exec(
+        update(Response)
+        .where(
+            col(Response.subject_kind) == PROGRAM_SUBJECT,
+            col(Response.subject_id) == program.id,
+            col(Response.status) == RESPONSE_OPEN,
+        )
+        .values(status=RESPONSE_EXPIRED)
+    )
+
+
+async def followup(
+    session: AsyncSession, program: Program, *, now: dt.datetime, rules: Rules
+) -> list[Notice]:
+    """Level 3: those who answered the questionnaire are asked how they applied it."""
+    assert program.id is not None
+    template = await questionnaires.latest(session, FOLLOWUP_TEMPLATE)
+    assert template.id is not None
+    tz = await program_tz(session, program, rules)
+    send_at = in_daytime(now, tz, rules.sending_hours)
+    answered = await session.exec(
+        select(Response.respondent_id).where(
+            col(Response.subject_kind) == PROGRAM_SUBJECT,
+            col(Response.subject_id) == program.id,
+            col(Response.status) == RESPONSE_SUBMITTED,
+        )
+    )
+    notices = []
+    for user_id in answered.all():
+        response = await questionnaires.open_response(
+            session,
+            template_id=template.id,
+            subject_kind=FOLLOWUP_SUBJECT,
+            subject_id=program.id,
+            respondent_id=user_id,
+        )
+        assert response.id is not None
+        notices.append(
+            Notice(
+                user_id,
+                "feedback.followup_invitation",
+                {"title": program.title},
+                ((("feedback.fill", FillQuestionnaire(response.id)),),),
+                dedupe_key=f"followup:{response.id}",
+                not_before=send_at,
+            )
+        )
+    return notices
+
+
+async def action_plan(session: AsyncSession, program_id: int, user_id: int) -> str | None:
+    """The participant's own action plan from their questionnaire, for the follow-up."""
+    query = (
+        select(Answer.text)
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(
+            col(Response.subject_kind) == PROGRAM_SUBJECT,
+            col(Response.subject_id) == program_id,
+            col(Response.respondent_id) == user_id,
+            col(Answer.question) == "rencana",
+        )
+    )
+    return (await session.exec(query)).first()
+
+
+async def send_now(session: AsyncSession, program: Program, *, now: dt.datetime) -> bool:
+    """The organizer's "send now": the dispatch item falls due at once (the job sends it)."""
+    if program.status != PROGRAM_SCHEDULED:
+        return False
+    await store.reschedule(session, key=f"dispatch:{program.id}", due_at=now)
+    return True
+
+
+async def extend(session: AsyncSession, program: Program, *, days: int) -> None:
+    if program.status == PROGRAM_CLOSED:
+        raise ValueError("a closed window is not reopened")
+    program.closes_at = program.closes_at + dt.timedelta(days=days)
+    session.add(program)
+    await store.reschedule(session, key=f"close:{program.id}", due_at=program.closes_at)
+
+
+async def close_now(session: AsyncSession, program: Program, *, now: dt.datetime) -> None:
+    program.closes_at = min(program.closes_at, now)
+    await close(session, program)
+    await store.reschedule(session, key=f"close:{program.id}", due_at=now)

@@ -1,0 +1,248 @@
+"""Training programs: creating them, joining them, and the numbers organizers see.
+
+A program gets a short join code (`/gabung KODE`, the deep link `ikut_KODE`, its QR code) and,
+when created, its scheduled work: the questionnaire at the end time, the window's close and the
+follow-up (bot/services/feedback.py does that work). No Telegram here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import questionnaires
+from bot.services.nip import check_nip
+from bot.storage import programs as store
+from bot.storage.programs import (
+    MODES,
+    PROGRAM_CLOSED,
+    Participant,
+    Program,
+    TrainingProposal,
+)
+from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, Response
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at a venue
+CODE_LENGTH = 6
+DEEP_LINK_PREFIX = "ikut"
+TITLE_MAX, PROVIDER_MAX, INSTRUCTOR_MAX, INSTRUCTORS_MAX = 200, 200, 80, 8
+WORK_UNIT_MAX = 200
+TOPIC_MIN, TOPIC_MAX = 5, 500
+PROPOSALS_PER_DAY = 5
+TRAINING_TEMPLATE = "pelatihan"
+PROGRAM_SUBJECT = "program"
+
+
+class ProgramError(Exception):
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass
+class ProgramSpec:
+    """What an organizer (or the CSV of a training calendar) gives to create a program."""
+
+    title: str
+    unit_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    provider: str | None = None
+    mode: str = MODES[0]
+    instructors: list[str] = field(default_factory=list)
+    window_days: int = 7
+    followup_weeks: int = 12
+
+
+def parse_instructors(text: str) -> list[str]:
+    """ "Dr. Sari; Budi Santoso" -> two names (commas stay: titles like "S.Kom., M.T.")."""
+    return [name.strip() for name in text.split(";") if name.strip()]
+
+
+def check_spec(spec: ProgramSpec) -> None:
+    """Raises ProgramError (a text key naming what is wrong) for an unusable program."""
+    title = spec.title.strip()
+    if not 3 <= len(title) <= TITLE_MAX:
+        raise ProgramError("program.title_invalid", maximum=TITLE_MAX)
+    if spec.provider is not None and len(spec.provider.strip()) > PROVIDER_MAX:
+        raise ProgramError("program.provider_invalid", maximum=PROVIDER_MAX)
+    if spec.mode not in MODES:
+        raise ProgramError("program.mode_invalid", modes=", ".join(MODES))
+    if spec.starts_at.tzinfo is None or spec.ends_at.tzinfo is None:
+        raise ValueError("program times must be timezone-aware")
+    if spec.ends_at <= spec.starts_at:
+        raise ProgramError("program.end_before_start")
+    if spec.ends_at - spec.starts_at > dt.timedelta(days=366):
+        raise ProgramError("program.too_long")
+    if len(spec.instructors) > INSTRUCTORS_MAX or any(
+        not 2 <= len(name) <= INSTRUCTOR_MAX for name in spec.instructors
+    ):
+        raise ProgramError(
+            "program.instructors_invalid", count=INSTRUCTORS_MAX, maximum=INSTRUCTOR_MAX
+        )
+    if not 1 <= spec.window_days <= 60 or not 1 <= spec.followup_weeks <= 52:
+        raise ProgramError("program.window_invalid")
+
+
+async def _new_code(session: AsyncSession) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if await store.program_by_code(session, code) is None:
+            return code
+
+
+async def create_program(
+    session: AsyncSession, *, spec: ProgramSpec, created_by: int | None
+) -> Program:
+    """Stores the program with its scheduled work (send, close, follow-up)."""
+    check_spec(spec)
+    template = await questionnaires.latest(session, TRAINING_TEMPLATE)
+    assert template.id is not None
+    closes_at = spec.ends_at + dt.timedelta(days=spec.window_days)
+    program = Program(
+        code=await _new_code(session),
+        title=spec.title.strip(),
+        unit_id=spec.unit_id,
+        provider=(spec.provider or "").strip() or None,
+        mode=spec.mode,
+        instructors=list(spec.instructors),
+        starts_at=spec.starts_at.astimezone(dt.UTC),
+        ends_at=spec.ends_at.astimezone(dt.UTC),
+        template_id=template.id,
+        closes_at=closes_at.astimezone(dt.UTC),
+        followup_at=(spec.ends_at + dt.timedelta(weeks=spec.followup_weeks)).astimezone(dt.UTC),
+        created_by=created_by,
+    )
+    session.add(program)
+    await session.flush()
+    assert program.id is not None
+    for kind, due in (
+        ("dispatch", program.ends_at),
+        ("close", program.closes_at),
+        ("followup", program.followup_at),
+    ):
+        await store.schedule(
+            session, key=f"{kind}:{program.id}", kind=kind, program_id=program.id, due_at=due
+        )
+    return program
+
+
+def deep_link_payload(program: Program) -> str:
+    return f"{DEEP_LINK_PREFIX}_{program.code}"
+
+
+def join_link(program: Program, bot_username: str) -> str:
+    return f"https://t.me/{bot_username}?start={deep_link_payload(program)}"
+
+
+@dataclass
+class Joined:
+    participant: Participant
+    new: bool
+
+
+async def join(
+    session: AsyncSession,
+    *,
+    program: Program,
+    user_id: int,
+    nip: str | None = None,
+    work_unit: str | None = None,
+) -> Joined:
+    """Registers the ASN; joining again keeps the first registration (and updates the NIP and
+    work unit if given). A closed program takes nobody."""
+    assert program.id is not None
+    if program.status == PROGRAM_CLOSED:
+        raise ProgramError("join.closed", title=program.title)
+    if nip is not None:
+        nip = check_nip(nip)
+    if work_unit is not None:
+        work_unit = work_unit.strip()[:WORK_UNIT_MAX] or None
+    existing = await store.participant(session, program.id, user_id)
+    if existing is not None:
+        existing.nip = nip or existing.nip
+        existing.work_unit = work_unit or existing.work_unit
+        session.add(existing)
+        return Joined(existing, new=False)
+    participant = Participant(program_id=program.id, user_id=user_id, nip=nip, work_unit=work_unit)
+    session.add(participant)
+    await session.flush()
+    return Joined(participant, new=True)
+
+
+@dataclass(frozen=True)
+class ItemFigure:
+    question: str
+    instructor: int
+    mean: float
+    answers: int
+
+
+@dataclass(frozen=True)
+class ProgramFigures:
+    participants: int
+    respondents: int
+    # Empty below the minimum number of respondents: a withheld figure looks like no figure.
+    items: tuple[ItemFigure, ...]
+    withheld: bool
+
+    @property
+    def rate(self) -> float:
+        return self.respondents / self.participants if self.participants else 0.0
+
+
+async def figures(session: AsyncSession, program: Program, *, minimum: int) -> ProgramFigures:
+    """Participants, respondents and the mean of each rated item (SQL aggregates)."""
+    assert program.id is not None
+    participants = await store.count_participants(session, program.id)
+    submitted = [
+        col(Response.subject_kind) == PROGRAM_SUBJECT,
+        col(Response.subject_id) == program.id,
+        col(Response.status) == RESPONSE_SUBMITTED,
+    ]
+    respondents = int(
+        (await session.exec(select(func.count()).select_from(Response).where(*submitted))).one()
+    )
+    if respondents < minimum:
+        return ProgramFigures(participants, respondents, (), withheld=True)
+    query = (
+        select(Answer.question, Answer.instructor, func.avg(Answer.score), func.count())
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(*submitted, col(Answer.score).is_not(None))
+        .group_by(col(Answer.question), col(Answer.instructor))
+    )
+    rows = (await session.exec(query)).all()
+    items = tuple(
+        ItemFigure(str(question), int(instructor), float(mean), int(count))
+        for question, instructor, mean, count in rows
+        # Each breakdown (an instructor's items) is withheld below the minimum as well.
+        if int(count) >= minimum
+    )
+    return ProgramFigures(participants, respondents, items, withheld=False)
+
+
+async def propose(
+    session: AsyncSession, *, unit_id: int, proposer_id: int, topic: str, now: dt.datetime
+) -> TrainingProposal:
+    text = questionnaires.clean_text(topic)
+    if not TOPIC_MIN <= len(text) <= TOPIC_MAX:
+        raise ProgramError("proposal.invalid", minimum=TOPIC_MIN, maximum=TOPIC_MAX)
+    since = now - dt.timedelta(days=1)
+    count = (
+        await session.exec(
+            select(func.count()).where(
+                col(TrainingProposal.proposer_id) == proposer_id,
+                col(TrainingProposal.created_at) >= since,
+            )
+        )
+    ).one()
+    if int(count) >= PROPOSALS_PER_DAY:
+        raise ProgramError("proposal.daily_limit", limit=PROPOSALS_PER_DAY)
+    proposal = TrainingProposal(unit_id=unit_id, proposer_id=proposer_id, topic=text)
+    session.add(proposal)
+    return proposal

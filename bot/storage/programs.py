@@ -1,0 +1,252 @@
+"""Training programs, their participants, training-need proposals, and scheduled work.
+
+Scheduled work (sending the questionnaire when a program ends, reminders, closing the window,
+the follow-up) is a row in `due_items`, claimed with a lease the way outbox rows are: a process
+that was down finds what fell due meanwhile, and two processes never do the same item twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+    update,
+)
+from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.types import UTCDateTime, utcnow
+
+MODES = ("klasikal", "elearning", "blended")  # classroom, e-learning, blended
+PROGRAM_SCHEDULED = "scheduled"  # questionnaire not sent yet
+PROGRAM_OPEN = "open"  # questionnaire sent, window open
+PROGRAM_CLOSED = "closed"
+
+DUE_PENDING = "pending"
+DUE_DONE = "done"
+DUE_LEASE = dt.timedelta(seconds=120)
+
+
+class Program(SQLModel, table=True):
+    __tablename__ = "programs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(12), unique=True, nullable=False))
+    title: str = Field(max_length=200)
+    unit_id: int = Field(sa_column=Column(Integer, ForeignKey("places.id"), nullable=False))
+    provider: str | None = Field(default=None, max_length=200)
+    mode: str = Field(default=MODES[0], max_length=16)
+    instructors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    starts_at: dt.datetime = Field(sa_type=UTCDateTime)
+    ends_at: dt.datetime = Field(sa_type=UTCDateTime)
+    template_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("questionnaire_templates.id"), nullable=False)
+    )
+    closes_at: dt.datetime = Field(sa_type=UTCDateTime)  # end of the response window
+    followup_at: dt.datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default=PROGRAM_SCHEDULED, max_length=16)
+    sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Participant(SQLModel, table=True):
+    __tablename__ = "program_participants"
+    __table_args__ = (UniqueConstraint("program_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("programs.id"), nullable=False, index=True)
+    )
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    nip: str | None = Field(default=None, max_length=18)
+    work_unit: str | None = Field(default=None, max_length=200)
+    joined_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TrainingProposal(SQLModel, table=True):
+    """A training topic an ASN proposes (/usul), for the organizers of a unit."""
+
+    __tablename__ = "training_proposals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("places.id"), nullable=False, index=True)
+    )
+    # Kept to limit how many one person files; never shown to organizers.
+    proposer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    topic: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DueItem(SQLModel, table=True):
+    """A piece of scheduled work: `kind` for `program` (and `user`) at `due_at`, done once."""
+
+    __tablename__ = "due_items"
+    __table_args__ = (Index("ix_due_items_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String(96), unique=True, nullable=False))
+    kind: str = Field(max_length=16)  # dispatch | remind | close | followup
+    program_id: int = Field(sa_column=Column(Integer, ForeignKey("programs.id"), nullable=False))
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    number: int = 0  # which reminder
+    due_at: dt.datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default=DUE_PENDING, max_length=16)
+    lease_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    done_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+async def program_by_code(session: AsyncSession, code: str) -> Program | None:
+    query = select(Program).where(col(Program.code) == code.strip().upper())
+    return (await session.exec(query)).first()
+
+
+async def programs_of_units(
+    session: AsyncSession, unit_ids: list[int] | None, *, limit: int = 50
+) -> list[Program]:
+    query = select(Program).order_by(col(Program.starts_at).desc()).limit(limit)
+    if unit_ids is not None:
+        query = query.where(col(Program.unit_id).in_(unit_ids))
+    return list((await session.exec(query)).all())
+
+
+async def participant(session: AsyncSession, program_id: int, user_id: int) -> Participant | None:
+    query = select(Participant).where(
+        col(Participant.program_id) == program_id, col(Participant.user_id) == user_id
+    )
+    return (await session.exec(query)).first()
+
+
+async def participants_of(session: AsyncSession, program_id: int) -> list[Participant]:
+    query = (
+        select(Participant)
+        .where(col(Participant.program_id) == program_id)
+        .order_by(col(Participant.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def count_participants(session: AsyncSession, program_id: int) -> int:
+    query = select(func.count()).where(col(Participant.program_id) == program_id)
+    return int((await session.exec(query)).one())
+
+
+async def programs_of_participant(session: AsyncSession, user_id: int) -> list[Program]:
+    query = (
+        select(Program)
+        .join(Participant, col(Participant.program_id) == col(Program.id))
+        .where(col(Participant.user_id) == user_id)
+        .order_by(col(Program.starts_at).desc())
+        .limit(20)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def schedule(
+    session: AsyncSession,
+    *,
+    key: str,
+    kind: str,
+    program_id: int,
+    due_at: dt.datetime,
+    user_id: int | None = None,
+    number: int = 0,
+) -> bool:
+    """Adds the item unless one with this key exists (then it is left as it is)."""
+    exists = await session.exec(select(DueItem.id).where(col(DueItem.key) == key))
+    if exists.first() is not None:
+        return False
+    session.add(
+        DueItem(
+            key=key,
+            kind=kind,
+            program_id=program_id,
+            user_id=user_id,
+            number=number,
+            due_at=due_at,
+        )
+    )
+    return True
+
+
+async def reschedule(session: AsyncSession, *, key: str, due_at: dt.datetime) -> None:
+    """Moves a pending item (a window extended, a questionnaire sent early)."""
+    await session.exec(
+        update(DueItem)
+        .where(and_(col(DueItem.key) == key, col(DueItem.status) == DUE_PENDING))
+        .values(due_at=due_at)
+    )
+
+
+def _claimable(now: dt.datetime) -> Any:
+    return and_(
+        col(DueItem.status) == DUE_PENDING,
+        col(DueItem.due_at) <= now,
+        or_(col(DueItem.lease_until).is_(None), col(DueItem.lease_until) < now),
+    )
+
+
+async def claim_due(session: AsyncSession, *, now: dt.datetime, limit: int = 100) -> list[DueItem]:
+    """Leases up to `limit` due items to this caller; commit to make the lease visible."""
+    ids = (
+        await session.exec(
+            select(DueItem.id)
+            .where(_claimable(now))
+            .order_by(col(DueItem.due_at), col(DueItem.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    claimed: list[int] = []
+    for item_id in ids:
+        result = await session.exec(
+            update(DueItem)
+            .where(and_(col(DueItem.id) == item_id, _claimable(now)))
+            .values(lease_until=now + DUE_LEASE, attempts=col(DueItem.attempts) + 1)
+        )
+        if result.rowcount and item_id is not None:
+            claimed.append(item_id)
+    if not claimed:
+        return []
+    rows = await session.exec(
+        select(DueItem).where(col(DueItem.id).in_(claimed)).order_by(col(DueItem.due_at))
+    )
+    return list(rows.all())
+
+
+async def mark_done(session: AsyncSession, item_id: int, *, now: dt.datetime) -> None:
+    await session.exec(
+        update(DueItem)
+        .where(col(DueItem.id) == item_id)
+        .values(status=DUE_DONE, done_at=now, lease_until=None)
+    )
+
+
+async def proposals_of_units(
+    session: AsyncSession, unit_ids: list[int] | None, *, limit: int = 30
+) -> tuple[list[TrainingProposal], int]:
+    conditions = [] if unit_ids is None else [col(TrainingProposal.unit_id).in_(unit_ids)]
+    query = (
+        select(TrainingProposal)
+        .where(*conditions)
+        .order_by(col(TrainingProposal.created_at).desc())
+        .limit(limit)
+    )
+    total = (
+        await session.exec(select(func.count()).select_from(TrainingProposal).where(*conditions))
+    ).one()
+    return list((await session.exec(query)).all()), int(total)
