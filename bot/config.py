@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     flood_messages_per_minute: int = Field(
         default=30, ge=1, le=10_000, alias="FLOOD_MESSAGES_PER_MINUTE"
     )
+    # The bot's @username without @, for join links printed outside the chat (the CLI); the
+    # running bot asks Telegram for it.
+    bot_username: str | None = Field(
+        default=None, alias="BOT_USERNAME", pattern=r"^[A-Za-z0-9_]{5,32}$"
+    )
     feedback_min_responses: int = Field(default=5, ge=1, le=1000, alias="FEEDBACK_MIN_RESPONSES")
     feedback_window_days: int = Field(default=7, ge=1, le=60, alias="FEEDBACK_WINDOW_DAYS")
     feedback_reminder_hours: Annotated[list[int], NoDecode] = Field(
