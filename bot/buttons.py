@@ -212,3 +212,24 @@ class FillQuestionnaire(ButtonData, prefix="qf"):
     """Opens (or continues) one of the user's questionnaires, from an invitation or reminder."""
 
     response: int
+
+
+ProgramActionName = Literal["send", "extend", "close", "qr", "export", "refresh"]
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenProgram(ButtonData, prefix="po"):
+    """An organizer opens a program's page."""
+
+    program: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ProgramAction(ButtonData, prefix="px"):
+    program: int
+    action: ProgramActionName
+
+
+@dataclasses.dataclass(frozen=True)
+class NewProgram(ButtonData, prefix="pn"):
+    """Starts creating a program in the chat."""

@@ -7,6 +7,7 @@ Handlers reach it through `context.db`, `context.t`, `context.reply(...)`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from bot.calls import ApiCall, message_call
 from bot.i18n import Translator
 from bot.notify import deliver
 from bot.storage import outbox
+from bot.storage.types import utcnow
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -77,7 +79,11 @@ class AppState:
     # What a consented user's free text outside any flow becomes (the complaint offer).
     free_text: Callable[[Update, SuaraContext], Awaitable[None]] | None
 
+    # What time it is for scheduled work (questionnaires, reminders, windows); tests move it.
+    clock: Callable[[], dt.datetime]
+
     def __init__(self) -> None:
+        self.clock = utcnow
         self.free_text = None
         self.sentiment = None
         self.deep_links = {}

@@ -13,9 +13,11 @@ from bot.handlers import (
     complaint_flow,
     complaint_status,
     errors,
+    feedback,
     flow,
     guards,
     organizer,
+    programs,
     questionnaire,
     start,
 )
@@ -30,6 +32,8 @@ def register_all(application: Application) -> None:
     complaint_flow.register(application)
     complaint_status.register(application)
     organizer.register(application)
+    feedback.register(application)
+    programs.register(application)
     common.register(application)
     common.register_fallbacks(application)
     errors.register(application)

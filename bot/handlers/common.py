@@ -77,12 +77,6 @@ async def cancel_command(update: Update, context: SuaraContext) -> None:
         await show_menu(update, context)
 
 
-async def trainings_button(update: Update, context: SuaraContext) -> None:
-    """The ASN's trainings (programs arrive with the questionnaire feature)."""
-    context.answer(update)
-    context.reply(update, context.t("trainings.none"))
-
-
 async def stale_button(update: Update, context: SuaraContext) -> None:
     """Any button no handler recognised: old, or forged."""
     context.answer(update, context.t("button.stale"), alert=True)
@@ -130,9 +124,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler(["bantuan", "help"], help_command))
     application.add_handler(CommandHandler(["bahasa", "language"], language_command))
     application.add_handler(CommandHandler(["batal", "cancel"], cancel_command))
-    application.bot_data.menu_items.update(
-        bantuan=help_command, bahasa=language_command, pelatihan=trainings_button
-    )
+    application.bot_data.menu_items.update(bantuan=help_command, bahasa=language_command)
     application.add_handler(on_button(Language, language_button))
     application.add_handler(
         ChatMemberHandler(chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER)

@@ -31,7 +31,7 @@ from bot.keyboards import Button, columns, keyboard
 from bot.services import questionnaires as engine
 from bot.services.questionnaires import AnswerError, Item
 from bot.storage import flows
-from bot.storage.questionnaires import RESPONSE_SUBMITTED, Response
+from bot.storage.questionnaires import RESPONSE_OPEN, RESPONSE_SUBMITTED, Response
 
 ASK, REVIEW = "q", "review"
 REVIEW_TEXT_MAX = 80
@@ -300,8 +300,10 @@ class QuestionnaireFlow(Flow[QuestionnaireDraft]):
         if response is None or tg_user is None or response.respondent_id != tg_user.id:
             await super().on_stale(update, context, data)
             return
-        if response.status == RESPONSE_SUBMITTED:
-            context.answer(update, context.t("questionnaire.already_submitted"), alert=True)
+        if response.status != RESPONSE_OPEN:
+            closed = response.status != RESPONSE_SUBMITTED
+            key = "questionnaire.closed" if closed else "questionnaire.already_submitted"
+            context.answer(update, context.t(key), alert=True)
             return
         state = await flows.get_flow(context.db, tg_user.id)
         if state is not None and state.flow == self.name and state.draft.get("ref") == data.ref:
@@ -326,8 +328,10 @@ async def resume(
     """Starts or continues a response at its first unanswered question (the review when
     every required one is answered)."""
     assert response.id is not None
-    if response.status == RESPONSE_SUBMITTED:
-        context.reply(update, context.t("questionnaire.already_submitted"))
+    if response.status != RESPONSE_OPEN:
+        closed = response.status != RESPONSE_SUBMITTED
+        key = "questionnaire.closed" if closed else "questionnaire.already_submitted"
+        context.reply(update, context.t(key))
         return
     template = await engine.template_of(context.db, response.template_id)
     asked = engine.items(template, response.instructors)

@@ -125,10 +125,12 @@ async def menu_keyboard(update: Update, context: SuaraContext) -> InlineKeyboard
     roles = await access.roles_of(context.db, context.settings, context.user)
     rows: list[list[Button]] = []
     if roles & {access.ORGANIZER, access.ADMIN}:
-        rows.append([(t("menu.complaints_inbox"), Menu("aduan"))])
+        rows.append(
+            [(t("menu.complaints_inbox"), Menu("aduan")), (t("menu.programs"), Menu("program"))]
+        )
     rows.append([(t("menu.report"), Menu("lapor")), (t("menu.status"), Menu("status"))])
     if ROLE_ASN in roles:
-        rows.append([(t("menu.trainings"), Menu("pelatihan"))])
+        rows.append([(t("menu.trainings"), Menu("pelatihan")), (t("menu.propose"), Menu("usul"))])
     rows.append([(t("menu.help"), Menu("bantuan")), (t("menu.language"), Menu("bahasa"))])
     return keyboard(rows)
 

@@ -13,7 +13,6 @@ from bot.context import AppState
 from bot.notify import deliver
 from bot.services import feedback
 from bot.storage import programs as store
-from bot.storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +23,7 @@ async def run_due(state: AppState) -> int:
     finished = 0
     while True:
         async with state.db.session() as session:
-            items = await store.claim_due(session, now=utcnow())
+            items = await store.claim_due(session, now=state.clock())
             await session.commit()
         if not items:
             break
@@ -32,7 +31,7 @@ async def run_due(state: AppState) -> int:
             assert item.id is not None
             async with state.db.session() as session:
                 try:
-                    now = utcnow()
+                    now = state.clock()
                     notices, done = await feedback.run(session, item, now=now, rules=rules)
                     await deliver(session, state.texts, notices)
                     if done:

@@ -1,0 +1,336 @@
+"""ASN and their trainings: joining a program (link, QR or /gabung KODE), their list of
+trainings, and proposing a training topic (/usul).
+
+Joining registers the participant at once; the NIP and work unit asked after it are optional
+and may be skipped. Someone who joins while the questionnaire is already out gets it straight
+away. The questionnaires themselves run in bot/handlers/questionnaire.py; this module tells it
+what a program's and a follow-up's questionnaire are about.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CommandHandler
+
+from bot.buttons import FillQuestionnaire
+from bot.context import SuaraContext
+from bot.handlers.complaint_steps import shorten
+from bot.handlers.flow import END, NEXT, STAY, Flow, Invalid, Stale, Step, Turn
+from bot.handlers.questionnaire import SUBJECTS, QTurn, Subject
+from bot.i18n import Safe
+from bot.keyboards import Button, keyboard, pager
+from bot.services import access, feedback
+from bot.services import programs as service
+from bot.services.complaints import unit_label
+from bot.services.nip import NipError, check_nip
+from bot.services.programs import DEEP_LINK_PREFIX, PROGRAM_SUBJECT, ProgramError
+from bot.storage import programs as store
+from bot.storage.places import LEVEL_UNIT, all_units, get_place
+from bot.storage.programs import PROGRAM_CLOSED, Program
+from bot.storage.questionnaires import RESPONSE_OPEN, RESPONSE_SUBMITTED, Response, response_for
+
+
+class JoinDraft(BaseModel):
+    nip: str | None = None
+
+
+class Nip(Step[JoinDraft]):
+    name = "nip"
+
+    async def ask(self, turn: Turn[JoinDraft]) -> None:
+        t = turn.t
+        turn.reply(t("join.ask_nip"), keyboard([[turn.button(t("common.skip"), "skip")]]))
+
+    async def on_button(self, turn: Turn[JoinDraft], value: str) -> str:
+        if value != "skip":
+            raise Stale
+        turn.edit(turn.t("join.nip_skipped"))
+        return NEXT
+
+    async def on_message(self, turn: Turn[JoinDraft], message: Message) -> str:
+        if message.text is None:
+            raise Invalid("join.ask_nip")
+        try:
+            nip = check_nip(message.text)
+        except NipError as exc:
+            raise Invalid(exc.key) from None
+        await _update_participant(turn, nip=nip)
+        return NEXT
+
+
+class WorkUnit(Step[JoinDraft]):
+    name = "unit"
+
+    async def ask(self, turn: Turn[JoinDraft]) -> None:
+        t = turn.t
+        turn.reply(t("join.ask_unit"), keyboard([[turn.button(t("common.skip"), "skip")]]))
+
+    async def on_button(self, turn: Turn[JoinDraft], value: str) -> str:
+        if value != "skip":
+            raise Stale
+        turn.edit(turn.t("join.done_details"))
+        return END
+
+    async def on_message(self, turn: Turn[JoinDraft], message: Message) -> str:
+        text = (message.text or "").strip()
+        if not 2 <= len(text) <= service.WORK_UNIT_MAX:
+            raise Invalid("join.unit_invalid", maximum=service.WORK_UNIT_MAX)
+        await _update_participant(turn, work_unit=text)
+        turn.reply(turn.t("join.done_details"))
+        return END
+
+
+async def _update_participant(
+    turn: Turn[JoinDraft], *, nip: str | None = None, work_unit: str | None = None
+) -> None:
+    program = await turn.context.db.get(Program, turn.ref)
+    if program is None:
+        raise Stale
+    try:
+        await service.join(
+            turn.context.db, program=program, user_id=turn.user_id, nip=nip, work_unit=work_unit
+        )
+    except ProgramError as exc:
+        raise Invalid(exc.key, **exc.values) from None
+
+
+JOIN = Flow(name="join", code="j", draft=JoinDraft, steps=[Nip(), WorkUnit()])
+
+
+async def join_program(update: Update, context: SuaraContext, code: str) -> None:
+    """Registers the user for the program with this code."""
+    t = context.t
+    tg_user = update.effective_user
+    if tg_user is None:
+        return
+    if context.user is None or context.user.consent_at is None:
+        context.reply(update, t("start.please_start"))
+        return
+    program = await store.program_by_code(context.db, code[:12]) if code else None
+    if program is None:
+        context.reply(update, t("join.unknown", code=code[:12]))
+        return
+    try:
+        joined = await service.join(context.db, program=program, user_id=tg_user.id)
+    except ProgramError as exc:
+        context.reply(update, t(exc.key, **exc.values))
+        return
+    local = context.settings.tz
+    context.reply(
+        update,
+        t(
+            "join.done" if joined.new else "join.already",
+            title=program.title,
+            start=t.datetime(program.starts_at.astimezone(local)),
+            end=t.datetime(program.ends_at.astimezone(local)),
+        ),
+    )
+    # The questionnaire is out already: this participant gets it now.
+    notice = await feedback.invite(
+        context.db,
+        program,
+        joined.participant,
+        now=context.bot_data.clock(),
+        rules=feedback.Rules.from_settings(context.settings),
+    )
+    if notice is not None:
+        await context.notify([notice])
+    if joined.participant.nip is None:
+        assert program.id is not None
+        await JOIN.start(update, context, JoinDraft(), ref=program.id)
+
+
+async def join_command(update: Update, context: SuaraContext) -> None:
+    """/gabung KODE"""
+    if not context.args:
+        context.reply(update, context.t("join.usage"))
+        return
+    await join_program(update, context, context.args[0].strip().upper())
+
+
+async def join_link(update: Update, context: SuaraContext, payload: str) -> None:
+    await join_program(update, context, payload.partition("_")[2].upper())
+
+
+async def my_trainings(update: Update, context: SuaraContext) -> None:
+    """The ASN's programs, each with where its questionnaire stands."""
+    context.answer(update)
+    tg_user = update.effective_user
+    if tg_user is None:
+        return
+    t = context.t
+    programs = await store.programs_of_participant(context.db, tg_user.id)
+    if not programs:
+        context.reply(update, t("trainings.none"))
+        return
+    lines = [t("trainings.title")]
+    rows: list[list[Button]] = []
+    for program in programs:
+        assert program.id is not None
+        response = await response_for(
+            context.db,
+            subject_kind=PROGRAM_SUBJECT,
+            subject_id=program.id,
+            respondent_id=tg_user.id,
+        )
+        if response is not None and response.status == RESPONSE_SUBMITTED:
+            state = t("trainings.answered")
+        elif response is not None and response.status == RESPONSE_OPEN:
+            state = t("trainings.to_answer", closes=t.date(program.closes_at))
+            assert response.id is not None
+            rows.append(
+                [(t("trainings.fill", title=program.title[:40]), FillQuestionnaire(response.id))]
+            )
+        elif program.status == PROGRAM_CLOSED:
+            state = t("trainings.closed")
+        else:
+            state = t("trainings.waiting", end=t.date(program.ends_at))
+        lines.append(t("trainings.item", title=program.title, state=state))
+    context.reply(update, "\n".join(lines), keyboard(rows) if rows else None)
+
+
+async def _program_subject(
+    context: SuaraContext, response: Response
+) -> tuple[str, dict[str, str]]:
+    program = await context.db.get(Program, response.subject_id)
+    return (program.title if program else ""), {}
+
+
+async def _followup_subject(
+    context: SuaraContext, response: Response
+) -> tuple[str, dict[str, str]]:
+    program = await context.db.get(Program, response.subject_id)
+    plan = await feedback.action_plan(context.db, response.subject_id, response.respondent_id)
+    title = Safe(context.t("followup.title", title=program.title if program else ""))
+    return title, {"plan": plan or "-"}
+
+
+async def _thanks(turn: QTurn, response: Response) -> None:
+    turn.reply(turn.t("feedback.thanks"))
+
+
+# -- training needs (/usul) --------------------------------------------------------------------
+
+UNITS_PER_PAGE = 8
+
+
+class ProposalDraft(BaseModel):
+    topic: str | None = None
+    page: int = 0
+
+
+class Topic(Step[ProposalDraft]):
+    name = "topic"
+
+    async def ask(self, turn: Turn[ProposalDraft]) -> None:
+        turn.reply(turn.t("proposal.ask_topic", maximum=service.TOPIC_MAX))
+
+    async def on_message(self, turn: Turn[ProposalDraft], message: Message) -> str:
+        topic = (message.text or "").strip()
+        if not service.TOPIC_MIN <= len(topic) <= service.TOPIC_MAX:
+            raise Invalid("proposal.invalid", minimum=service.TOPIC_MIN, maximum=service.TOPIC_MAX)
+        turn.draft.topic = topic
+        return NEXT
+
+
+class ProposalUnit(Step[ProposalDraft]):
+    """Which unit should hear it: the units, a page at a time."""
+
+    name = "unit"
+
+    async def ask(self, turn: Turn[ProposalDraft]) -> None:
+        text, markup = await self._question(turn)
+        if turn.update.callback_query is not None and turn.draft.page:
+            turn.edit(text, markup)
+        else:
+            turn.reply(text, markup)
+
+    async def _question(self, turn: Turn[ProposalDraft]) -> tuple[str, InlineKeyboardMarkup]:
+        t = turn.t
+        units = await all_units(turn.context.db)
+        pages = max(1, -(-len(units) // UNITS_PER_PAGE))
+        page = min(turn.draft.page, pages - 1)
+        shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
+        rows: list[list[Button]] = [[turn.button(u.name, str(u.id))] for u in shown]
+        labels = (t("common.previous"), t("common.next"))
+        rows.append(pager(page, pages, labels, lambda n: turn.button("", f"p{n}")[1]))
+        return t("proposal.ask_unit", page=page + 1, pages=pages), keyboard(rows)
+
+    async def on_button(self, turn: Turn[ProposalDraft], value: str) -> str:
+        context = turn.context
+        if value.startswith("p") and value[1:].isdigit() and len(value) < 6:
+            turn.draft.page = int(value[1:])
+            turn.edit(*await self._question(turn))
+            return STAY
+        place = (
+            await get_place(context.db, int(value))
+            if value.isdigit() and len(value) < 10
+            else None
+        )
+        if place is None or place.level != LEVEL_UNIT or place.id is None or not turn.draft.topic:
+            raise Stale
+        try:
+            await service.propose(
+                context.db,
+                unit_id=place.id,
+                proposer_id=turn.user_id,
+                topic=turn.draft.topic,
+                now=context.bot_data.clock(),
+            )
+        except ProgramError as exc:
+            raise Invalid(exc.key, **exc.values) from None
+        turn.edit(turn.t("proposal.saved", unit=await unit_label(context.db, place.id)))
+        return END
+
+
+PROPOSAL = Flow(name="proposal", code="u", draft=ProposalDraft, steps=[Topic(), ProposalUnit()])
+
+
+async def propose_command(update: Update, context: SuaraContext) -> None:
+    """/usul: any ASN proposes a training topic to a unit."""
+    context.answer(update)
+    if context.user is None or context.user.consent_at is None:
+        context.reply(update, context.t("start.please_start"))
+        return
+    await PROPOSAL.start(update, context, ProposalDraft())
+
+
+async def proposals_command(update: Update, context: SuaraContext) -> None:
+    """/usulan: the proposals made to the organizer's units, newest first, without names."""
+    t = context.t
+    tg_user = update.effective_user
+    if tg_user is None:
+        return
+    scope = await access.scope_of(context.db, context.settings, tg_user.id)
+    if scope is not None and not scope:
+        context.reply(update, t("organizer.not_organizer"))
+        return
+    proposals, total = await store.proposals_of_units(context.db, scope, limit=20)
+    lines = [t("proposal.list_title", total=total, shown=len(proposals))]
+    for proposal in proposals:
+        lines.append(
+            t(
+                "proposal.list_item",
+                date=t.date(proposal.created_at),
+                unit=await unit_label(context.db, proposal.unit_id),
+                topic=shorten(proposal.topic, 300),
+            )
+        )
+    if not proposals:
+        lines.append(t("proposal.none"))
+    context.reply(update, "\n".join(lines))
+
+
+def register(application: Application) -> None:
+    PROPOSAL.register(application)
+    application.add_handler(CommandHandler(["usul", "propose"], propose_command))
+    application.add_handler(CommandHandler(["usulan", "proposals"], proposals_command))
+    application.bot_data.menu_items["usul"] = propose_command
+    JOIN.register(application)
+    application.add_handler(CommandHandler(["gabung", "join"], join_command))
+    application.bot_data.deep_links[DEEP_LINK_PREFIX] = join_link
+    application.bot_data.menu_items["pelatihan"] = my_trainings
+    application.add_handler(CommandHandler(["pelatihan", "trainings"], my_trainings))
+    SUBJECTS[PROGRAM_SUBJECT] = Subject(describe=_program_subject, submitted=_thanks)
+    SUBJECTS[feedback.FOLLOWUP_SUBJECT] = Subject(describe=_followup_subject, submitted=_thanks)
