@@ -17,7 +17,7 @@ from bot.buttons import FillQuestionnaire
 from bot.context import SuaraContext
 from bot.handlers.complaint_steps import shorten
 from bot.handlers.flow import END, NEXT, STAY, Flow, Invalid, Stale, Step, Turn
-from bot.handlers.questionnaire import SUBJECTS, QTurn, Subject
+from bot.handlers.questionnaire import SUBJECTS, QTurn, Subject, resume
 from bot.i18n import Safe
 from bot.keyboards import Button, keyboard, pager
 from bot.services import access, feedback
@@ -210,6 +210,47 @@ async def _thanks(turn: QTurn, response: Response) -> None:
     turn.reply(turn.t("feedback.thanks"))
 
 
+def _secret(context: SuaraContext) -> str:
+    return context.bot.token
+
+
+async def _followup_done(turn: QTurn, response: Response) -> None:
+    """After the follow-up: a link the participant passes on to their direct supervisor."""
+    assert response.id is not None
+    username = turn.context.bot.username
+    payload = feedback.supervisor_payload(response.id, _secret(turn.context))
+    turn.reply(turn.t("feedback.thanks"))
+    if username:
+        turn.reply(turn.t("supervisor.pass_on", link=f"https://t.me/{username}?start={payload}"))
+
+
+async def supervisor_link(update: Update, context: SuaraContext, payload: str) -> None:
+    """A supervisor opens the link a participant passed on: three questions about the change
+    they saw, answered in their own chat."""
+    tg_user = update.effective_user
+    followup_id = feedback.supervisor_link_target(payload, _secret(context))
+    followup = await context.db.get(Response, followup_id) if followup_id else None
+    if tg_user is None or followup is None or followup.subject_kind != feedback.FOLLOWUP_SUBJECT:
+        context.reply(update, context.t("start.unknown_link"))
+        return
+    if followup.respondent_id == tg_user.id:
+        context.reply(update, context.t("supervisor.not_yourself"))
+        return
+    response = await feedback.open_supervisor_response(
+        context.db, followup=followup, supervisor_id=tg_user.id
+    )
+    await resume(update, context, response)
+
+
+async def _supervisor_subject(
+    context: SuaraContext, response: Response
+) -> tuple[str, dict[str, str]]:
+    followup = await context.db.get(Response, response.subject_id)
+    program = await context.db.get(Program, followup.subject_id) if followup else None
+    title = Safe(context.t("supervisor.title", title=program.title if program else ""))
+    return title, {}
+
+
 # -- training needs (/usul) --------------------------------------------------------------------
 
 UNITS_PER_PAGE = 8
@@ -333,4 +374,10 @@ def register(application: Application) -> None:
     application.bot_data.menu_items["pelatihan"] = my_trainings
     application.add_handler(CommandHandler(["pelatihan", "trainings"], my_trainings))
     SUBJECTS[PROGRAM_SUBJECT] = Subject(describe=_program_subject, submitted=_thanks)
-    SUBJECTS[feedback.FOLLOWUP_SUBJECT] = Subject(describe=_followup_subject, submitted=_thanks)
+    SUBJECTS[feedback.FOLLOWUP_SUBJECT] = Subject(
+        describe=_followup_subject, submitted=_followup_done
+    )
+    SUBJECTS[feedback.SUPERVISOR_SUBJECT] = Subject(
+        describe=_supervisor_subject, submitted=_thanks
+    )
+    application.bot_data.deep_links[feedback.SUPERVISOR_LINK_PREFIX] = supervisor_link

@@ -227,8 +227,11 @@ def _render_question(turn: QTurn, loaded: _Loaded) -> tuple[str, InlineKeyboardM
 
 
 def _show(turn: QTurn, text: str, markup: InlineKeyboardMarkup) -> None:
-    """In place of the pressed question; as a new message after a typed answer."""
-    if turn.update.callback_query is not None:
+    """In place of the pressed question; as a new message after a typed answer, or when the
+    questionnaire is opened from another message (an invitation, the menu)."""
+    query = turn.update.callback_query
+    pressed = FlowStep.parse(query.data) if query is not None else None
+    if pressed is not None and pressed.flow == turn.flow.code:
         turn.edit(text, markup)
     else:
         turn.reply(text, markup)

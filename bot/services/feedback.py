@@ -11,6 +11,8 @@ Whether a person answered is used here, to decide reminders, and nowhere else.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -43,6 +45,9 @@ from bot.storage.questionnaires import (
 
 FOLLOWUP_TEMPLATE = "pasca"
 FOLLOWUP_SUBJECT = "followup"
+SUPERVISOR_TEMPLATE = "atasan"
+SUPERVISOR_SUBJECT = "supervisor"
+SUPERVISOR_LINK_PREFIX = "atasan"
 RESPONSE_EXPIRED = "expired"  # the window closed before it was submitted
 
 
@@ -285,3 +290,39 @@ async def close_now(session: AsyncSession, program: Program, *, now: dt.datetime
     program.closes_at = min(program.closes_at, now)
     await close(session, program)
     await store.reschedule(session, key=f"close:{program.id}", due_at=now)
+
+
+def supervisor_payload(followup_response_id: int, secret: str) -> str:
+    """The deep-link payload a participant passes to their supervisor: it names the follow-up,
+    signed so that nobody can answer about someone else's by changing the number."""
+    signature = _signature(followup_response_id, secret)
+    return f"{SUPERVISOR_LINK_PREFIX}_{followup_response_id}_{signature}"
+
+
+def supervisor_link_target(payload: str, secret: str) -> int | None:
+    """The follow-up response a supervisor link is about, or None for a forged one."""
+    _, number, signature = [*payload.split("_"), "", ""][:3]
+    if not number.isdigit() or len(number) > 12:
+        return None
+    if not hmac.compare_digest(signature, _signature(int(number), secret)):
+        return None
+    return int(number)
+
+
+def _signature(followup_response_id: int, secret: str) -> str:
+    message = f"supervisor:{followup_response_id}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:16]
+
+
+async def open_supervisor_response(
+    session: AsyncSession, *, followup: Response, supervisor_id: int
+) -> Response:
+    template = await questionnaires.latest(session, SUPERVISOR_TEMPLATE)
+    assert template.id is not None and followup.id is not None
+    return await questionnaires.open_response(
+        session,
+        template_id=template.id,
+        subject_kind=SUPERVISOR_SUBJECT,
+        subject_id=followup.id,
+        respondent_id=supervisor_id,
+    )

@@ -30,6 +30,7 @@ WIB = dt.timezone(dt.timedelta(hours=7))
 INVITATION = "Mohon isi kuesioner evaluasi"
 REMINDER = "Pengingat: kuesioner evaluasi"
 SUBMIT = "✅ Kirim jawaban"
+NAVIGATION = {"◀️ Sebelumnya", "Lewati", "Berikutnya ▶️"}
 
 
 class Clock:
@@ -219,6 +220,24 @@ async def test_a_training_from_creation_to_follow_up(harness: Harness) -> None:
     await tap(emu, people[0], "📝 Isi kuesioner")
     await choose(emu, people[0], 4)
     assert "Menerapkan SOP pelayanan satu pintu" in emu.last_with_buttons(people[0]).text
+    await _fill_rest(emu, people[0], scores, "Antrean kini tercatat di aplikasi.")
+    link = next(t for t in emu.texts(people[0]) if "teruskan tautan ini" in t)
+    payload = link.split("?start=")[1].split()[0]
+
+    # The supervisor answers in their own chat; a link with another number is refused.
+    boss = emu.user(5999, "Kepala Dinas", "id")
+    await say(emu, boss, f"/start {payload}")
+    await tap(emu, boss, step("on", "privacy", "yes"))
+    asked = await tap(emu, boss, step("on", "role", "asn"))
+    assert "Penilaian atasan" in text_of(asked)
+    await _fill_rest(emu, boss, scores)
+    forged = payload.replace("_", "_9", 1)
+    assert "tidak dikenal" in text_of(await say(emu, boss, f"/start {forged}"))
+    async with state.db.session() as session:
+        supervisor = (
+            await session.exec(select(Response).where(Response.subject_kind == "supervisor"))
+        ).one()
+    assert supervisor.status == "submitted" and supervisor.respondent_id == boss.id
 
     # Nothing was sent twice.
     async with state.db.session() as session:
@@ -236,8 +255,11 @@ async def _fill_rest(
         if SUBMIT in labels:
             await tap(emu, who, SUBMIT)
             return
-        if any(label[:1].isdigit() for label in labels):
+        options = [label for label in labels if label not in NAVIGATION]
+        if any(label[:1].isdigit() for label in options):
             await choose(emu, who, next(scores))
+        elif options:
+            await tap(emu, who, options[0])
         elif "Lewati" in labels:
             await tap(emu, who, "Lewati")
         else:
