@@ -36,6 +36,8 @@ async def run_due(state: AppState) -> int:
                     await deliver(session, state.texts, notices)
                     if done:
                         await store.mark_done(session, item.id, now=now)
+                    elif item.due_at <= now:
+                        await store.release(session, item.id)  # more to do: claim it again
                     await session.commit()
                 except Exception:
                     # Left leased: another try when the lease runs out. No user data in the log.

@@ -49,6 +49,7 @@ SUPERVISOR_TEMPLATE = "atasan"
 SUPERVISOR_SUBJECT = "supervisor"
 SUPERVISOR_LINK_PREFIX = "atasan"
 RESPONSE_EXPIRED = "expired"  # the window closed before it was submitted
+DISPATCH_BATCH = 500  # participants invited per transaction
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,14 @@ async def program_tz(session: AsyncSession, program: Program, rules: Rules) -> Z
 async def run(
     session: AsyncSession, item: DueItem, *, now: dt.datetime, rules: Rules
 ) -> tuple[list[Notice], bool]:
-    """Does one due item; returns the notices and whether the item is finished (a close whose
-    window was extended is moved, not finished)."""
+    """Does one due item; returns the notices and whether the item is finished (a dispatch
+    with more participants to go, or a close whose window was extended, is not)."""
     program = await session.get(Program, item.program_id)
     if program is None:
         return [], True
     if item.kind == "dispatch":
-        return await dispatch(session, program, now=now, rules=rules), True
+        notices = await dispatch(session, program, now=now, rules=rules)
+        return notices, len(notices) < DISPATCH_BATCH
     if item.kind == "remind":
         return await remind(session, program, item, now=now, rules=rules), True
     if item.kind == "close":
@@ -108,7 +110,9 @@ async def run(
 async def dispatch(
     session: AsyncSession, program: Program, *, now: dt.datetime, rules: Rules
 ) -> list[Notice]:
-    """The questionnaire to every participant who has none yet; the window is open from now."""
+    """The questionnaire to up to DISPATCH_BATCH participants who have none yet (a big program
+    goes out in several short transactions, so other writers are not held up); the window is
+    open from the first."""
     if program.status == PROGRAM_CLOSED:
         return []
     if program.status == PROGRAM_SCHEDULED:
@@ -116,9 +120,24 @@ async def dispatch(
         program.sent_at = now
         session.add(program)
     assert program.id is not None
+    invited = select(Response.respondent_id).where(
+        col(Response.subject_kind) == PROGRAM_SUBJECT, col(Response.subject_id) == program.id
+    )
+    waiting = (
+        await session.exec(
+            select(Participant)
+            .where(
+                col(Participant.program_id) == program.id,
+                col(Participant.user_id).not_in(invited),
+            )
+            .order_by(col(Participant.id))
+            .limit(DISPATCH_BATCH)
+        )
+    ).all()
+    tz = await program_tz(session, program, rules)
     notices = []
-    for participant in await store.participants_of(session, program.id):
-        notice = await invite(session, program, participant, now=now, rules=rules)
+    for participant in waiting:
+        notice = await invite(session, program, participant, now=now, rules=rules, tz=tz)
         if notice is not None:
             notices.append(notice)
     return notices
@@ -131,12 +150,14 @@ async def invite(
     *,
     now: dt.datetime,
     rules: Rules,
+    tz: ZoneInfo | None = None,
 ) -> Notice | None:
     """Opens the participant's response and invites them, with reminders scheduled; nothing
     when they have one already (dispatch run twice, or a late joiner already invited)."""
     assert program.id is not None
-    existing = await _response(session, program, participant.user_id)
-    if existing is not None or program.status != PROGRAM_OPEN or now >= program.closes_at:
+    if program.status != PROGRAM_OPEN or now >= program.closes_at:
+        return None
+    if await _response(session, program, participant.user_id) is not None:
         return None
     response = await questionnaires.open_response(
         session,
@@ -146,17 +167,19 @@ async def invite(
         respondent_id=participant.user_id,
         instructors=program.instructors,
     )
-    tz = await program_tz(session, program, rules)
+    tz = tz or await program_tz(session, program, rules)
     send_at = in_daytime(now, tz, rules.sending_hours)
     for number, hours in enumerate(rules.reminder_hours, start=1):
-        await store.schedule(
-            session,
-            key=f"remind:{program.id}:{participant.user_id}:{number}",
-            kind="remind",
-            program_id=program.id,
-            user_id=participant.user_id,
-            number=number,
-            due_at=send_at + dt.timedelta(hours=hours),
+        # New with the response, so the keys cannot exist yet: no look-up needed.
+        session.add(
+            DueItem(
+                key=f"remind:{program.id}:{participant.user_id}:{number}",
+                kind="remind",
+                program_id=program.id,
+                user_id=participant.user_id,
+                number=number,
+                due_at=send_at + dt.timedelta(hours=hours),
+            )
         )
     assert response.id is not None
     return Notice(
