@@ -52,13 +52,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     export = commands.add_parser(
         "export",
-        help="export complaints as CSV or XLSX",
-        description="Writes one row per complaint (identity columns empty for anonymous ones).",
+        help="export complaints or training feedback as CSV or XLSX",
+        description="complaints: one row per complaint (identity columns empty for anonymous "
+        "ones). feedback: one row per submitted training questionnaire, without names.",
     )
-    export.add_argument("what", choices=["complaints"], help="what to export")
+    export.add_argument("what", choices=["complaints", "feedback"], help="what to export")
     export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
-    export.add_argument("--since", type=_date, help="only complaints filed on or after YYYY-MM-DD")
-    export.add_argument("--output", help="file to write (default: complaints-<date>.<format>)")
+    export.add_argument("--since", type=_date, help="only rows on or after YYYY-MM-DD")
+    export.add_argument("--program", help="feedback: only this program's code")
+    export.add_argument("--output", help="file to write (default: <what>-<date>.<format>)")
+    from bot.program_cli import add_parsers
+
+    add_parsers(commands)
     sentiment = commands.add_parser(
         "sentiment",
         help="label texts from standard input (one per line): label<TAB>polarity",
@@ -156,9 +161,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             _sentiment_stream()
         return 0
 
+    if args.command == "export" and args.what == "feedback":
+        from bot.program_cli import export_feedback
+
+        return export_feedback(settings, args)
     if args.command == "export":
         _export(settings, args)
         return 0
+    if args.command == "program":
+        from bot.program_cli import run as run_program
+
+        return run_program(settings, args)
 
     if args.command == "run" and token is None:
         interactive = sys.stdin.isatty()

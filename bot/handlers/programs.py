@@ -21,6 +21,7 @@ from bot.handlers.complaint_steps import shorten
 from bot.handlers.flow import END, NEXT, Flow, Invalid, Stale, Step, Turn
 from bot.jobs.feedback import due_job
 from bot.keyboards import Button, columns, keyboard
+from bot.reports.feedback_export import feedback_rows, to_xlsx
 from bot.reports.qr import qr_png
 from bot.services import access, feedback
 from bot.services import programs as service
@@ -156,6 +157,7 @@ def _actions(context: SuaraContext, program: Program) -> list[list[Button]]:
         )
         buttons.append((t("program.action_close"), ProgramAction(program.id, "close")))
     buttons.append((t("program.action_qr"), ProgramAction(program.id, "qr")))
+    buttons.append((t("program.action_export"), ProgramAction(program.id, "export")))
     buttons.append((t("program.action_refresh"), ProgramAction(program.id, "refresh")))
     return columns(buttons, 2)
 
@@ -169,6 +171,10 @@ async def action_button(update: Update, context: SuaraContext, pressed: ProgramA
     if pressed.action == "qr":
         context.answer(update)
         await _send_qr(update, context, program)
+        return
+    if pressed.action == "export":
+        context.answer(update)
+        await _send_export(update, context, program)
         return
     if pressed.action == "send":
         if not await feedback.send_now(context.db, program, now=now):
@@ -211,6 +217,20 @@ async def _send_qr(update: Update, context: SuaraContext, program: Program) -> N
             "program.qr_caption", title=shorten(program.title, 200), code=program.code, link=link
         ),
         parse_mode="HTML",
+    )
+
+
+async def _send_export(update: Update, context: SuaraContext, program: Program) -> None:
+    """The program's submitted questionnaires as XLSX: scores and comments, no names."""
+    assert program.id is not None and update.effective_chat is not None
+    columns, rows = await feedback_rows(
+        context.db, tz=context.settings.tz, program_ids=[program.id]
+    )
+    context.call(
+        "sendDocument",
+        chat_id=update.effective_chat.id,
+        document=InputFile(to_xlsx(columns, rows), filename=f"umpan-balik-{program.code}.xlsx"),
+        caption=context.t("program.export_caption", count=len(rows), code=program.code),
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -83,48 +84,61 @@ def _local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
     return moment.astimezone(tz).replace(tzinfo=None, microsecond=0) if moment else None
 
 
-def _cell(value: object) -> str:
+def cell_text(value: object) -> str:
+    """A value as a safe spreadsheet cell: no formula, no character a workbook cannot hold."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "ya" if value else "tidak"
     text = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else str(value)
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
     # A cell starting with = + - @ is a formula to a spreadsheet: never let user text run.
     if text[:1] in ("=", "+", "-", "@") and not isinstance(value, (int, float)):
         text = "'" + text
     return text
 
 
-def to_csv(rows: list[Row]) -> bytes:
+def table_csv(columns: Sequence[str], rows: list[Row]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row[column]) for column in COLUMNS])
+        writer.writerow([cell_text(row.get(column)) for column in columns])
     # BOM: Excel then opens the UTF-8 file with the right characters.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(rows: list[Row]) -> bytes:
+def table_xlsx(
+    columns: Sequence[str], rows: list[Row], *, title: str, wide: Sequence[str] = ()
+) -> bytes:
+    """One sheet: a bold, frozen header; dates stay dates; user text made safe."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "Aduan"
-    sheet.append(list(COLUMNS))
+    sheet.title = title
+    sheet.append(list(columns))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
         values: list[object] = []
-        for column in COLUMNS:
-            value = row[column]
+        for column in columns:
+            value = row.get(column)
             if isinstance(value, str):
-                value = _cell(value)
+                value = cell_text(value)
             values.append(value)
         sheet.append(values)
     sheet.freeze_panes = "A2"
-    for index, column in enumerate(COLUMNS, start=1):
-        width = 60 if column == "description" else max(12, len(column) + 2)
+    for index, column in enumerate(columns, start=1):
+        width = 60 if column in wide else min(40, max(12, len(column) + 2))
         sheet.column_dimensions[get_column_letter(index)].width = width
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def to_csv(rows: list[Row]) -> bytes:
+    return table_csv(COLUMNS, rows)
+
+
+def to_xlsx(rows: list[Row]) -> bytes:
+    return table_xlsx(COLUMNS, rows, title="Aduan", wide=("description",))

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 
+import openpyxl
 import zxingcpp
 from PIL import Image
 from sqlmodel import select
@@ -208,6 +209,13 @@ async def test_a_training_from_creation_to_follow_up(harness: Harness) -> None:
     assert "Peserta: 30 · sudah menjawab: 20 (67%)" in page
     assert "Rata-rata nilai" in page and "Dr. Sari Dewi" in page
     assert not any(f"Peserta {n}" in page for n in range(30))
+    await tap(emu, rina, ProgramAction(program.id or 0, "export").pack())
+    exported = emu.last_message(rina)
+    assert exported.kind == "document" and exported.file_bytes is not None
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.file_bytes)).active
+    assert sheet is not None and sheet.max_row == 21  # the header and 20 answers
+    cells = " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row)
+    assert not any(str(p.id) in cells or p.first_name in cells for p in people)
 
     # The follow-up goes to those who answered, twelve weeks after the end.
     clock.now = ended + dt.timedelta(weeks=12, hours=1)

@@ -1,0 +1,197 @@
+"""An admin sets up a training calendar from the command line, and exports the feedback."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import openpyxl
+from sqlmodel import select
+
+from bot.services import questionnaires as engine
+from bot.storage.db import Database
+from bot.storage.programs import DueItem, Participant, Program
+
+UNIT = "LPG-PROV-BPSDM"
+
+
+async def _cli(database_url: str, *args: str) -> tuple[int, str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": "",
+        "BOT_USERNAME": "suara_lampung_bot",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_create_prints_the_code_the_payload_and_the_link(
+    database_url: str, db: Database
+) -> None:
+    code, out, err = await _cli(
+        database_url, "program", "create", "--title", "Pelatihan Manajemen ASN",
+        "--unit", UNIT, "--start", "2026-12-01 08:00", "--end", "2026-12-03 16:00",
+        "--provider", "Universitas Lampung", "--mode", "blended",
+        "--instructors", "Dr. Sari Dewi; Budi Santoso, M.Kom.", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    made = json.loads(out)
+    assert made["payload"] == f"ikut_{made['code']}"
+    assert made["link"] == f"https://t.me/suara_lampung_bot?start=ikut_{made['code']}"
+    assert made["ends_at"] == "2026-12-03T16:00:00+07:00"
+    assert made["closes_at"] == "2026-12-10T16:00:00+07:00"
+    async with db.session() as session:
+        program = (await session.exec(select(Program))).one()
+        kinds = sorted((await session.exec(select(DueItem.kind))).all())
+    assert program.instructors == ["Dr. Sari Dewi", "Budi Santoso, M.Kom."]
+    assert program.mode == "blended" and program.provider == "Universitas Lampung"
+    assert kinds == ["close", "dispatch", "followup"]
+
+    code, out, err = await _cli(database_url, "program", "list")
+    assert code == 0 and made["code"] in out and "scheduled" in out
+    code, out, err = await _cli(database_url, "program", "send", made["code"])
+    assert code == 0 and "queued" in out
+    code, out, err = await _cli(database_url, "program", "send", "NOSUCH")
+    assert code == 2 and "no program" in err
+
+
+async def test_bad_input_is_one_clear_line_and_status_2(database_url: str) -> None:
+    cases = {
+        ("--unit", "NOPE", "--start", "2026-12-01 08:00", "--end", "2026-12-02 08:00"): "unit",
+        ("--unit", UNIT, "--start", "besok", "--end", "2026-12-02 08:00"): "not a time",
+        ("--unit", UNIT, "--start", "2026-12-03 08:00", "--end", "2026-12-02 08:00"): "after",
+    }
+    for args, needle in cases.items():
+        code, _, err = await _cli(database_url, "program", "create", "--title", "Pelatihan", *args)
+        assert code == 2 and needle in err and err.count("\n") == 1, err
+
+
+async def test_import_checks_every_row_before_storing_any(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    bad = tmp_path / "kalender.csv"
+    bad.write_text(
+        "judul;unit;mulai;selesai;pengajar\n"
+        f"Pelatihan Kepemimpinan;{UNIT};2026-12-01 08:00;2026-12-05 16:00;Dr. Sari\n"
+        f"Pelatihan Arsip;{UNIT};2026-12-08 08:00;2026-12-07 16:00;\n"
+        "Pelatihan Keuangan;XYZ;2026-12-10 08:00;2026-12-11 16:00;\n",
+        "utf-8",
+    )
+    code, out, err = await _cli(database_url, "program", "import", str(bad))
+    assert code == 2
+    assert "row 3:" in err and "row 4:" in err and "row 2:" not in err
+    async with db.session() as session:
+        assert (await session.exec(select(Program))).all() == []
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Title", "Unit", "Start", "End", "Mode", "Instructors"])
+    sheet.append(
+        [
+            "Pelatihan SIMPEG",
+            UNIT,
+            dt.datetime(2026, 12, 1, 8),
+            "2026-12-02 15:00",
+            "elearning",
+            "",
+        ]
+    )
+    sheet.append(
+        [
+            "Pelatihan Pelayanan Prima",
+            UNIT,
+            "01-12-2026 08:00",
+            "03-12-2026 16:00",
+            "",
+            "Andi; Budi",
+        ]
+    )
+    good = tmp_path / "kalender.xlsx"
+    workbook.save(good)
+    code, out, err = await _cli(database_url, "program", "import", str(good))
+    assert code == 0, err
+    assert "2 programs imported" in out
+    async with db.session() as session:
+        titles = sorted(p.title for p in (await session.exec(select(Program))).all())
+    assert titles == ["Pelatihan Pelayanan Prima", "Pelatihan SIMPEG"]
+
+
+async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    code, out, err = await _cli(
+        database_url, "program", "create", "--title", "Pelatihan Data",
+        "--unit", UNIT, "--start", "2026-11-01 08:00", "--end", "2026-11-02 16:00",
+        "--instructors", "Dr. Sari", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    program_code = json.loads(out)["code"]
+    respondents = [880_001, 880_002, 880_003]
+    async with db.session() as session:
+        program = (await session.exec(select(Program))).one()
+        assert program.id is not None
+        template = await engine.template_of(session, program.template_id)
+        asked = engine.items(template, program.instructors)
+        for number, user_id in enumerate(respondents):
+            session.add(
+                Participant(program_id=program.id, user_id=user_id, nip="198503122010011002")
+            )
+            response = await engine.open_response(
+                session,
+                template_id=program.template_id,
+                subject_kind="program",
+                subject_id=program.id,
+                respondent_id=user_id,
+                instructors=program.instructors,
+            )
+            for item in asked:
+                if item.question.kind == "scale":
+                    value = str(3 + number % 2)
+                elif item.question.code == "rencana":
+                    value = '=HYPERLINK("x") rencana saya'
+                else:
+                    continue
+                await engine.record(session, response=response, item=item, value=value)
+            if number < 2:  # the third never sent: not exported
+                await engine.submit(session, response=response, asked=asked)
+        await session.commit()
+
+    for fmt in ("csv", "xlsx"):
+        output = tmp_path / f"feedback.{fmt}"
+        code, out, err = await _cli(
+            database_url, "export", "feedback", "--format", fmt,
+            "--program", program_code, "--output", str(output),
+        )  # fmt: skip
+        assert code == 0, err
+        assert "2 questionnaires written" in out
+        if fmt == "csv":
+            raw = output.read_text("utf-8-sig")
+            rows = list(csv.DictReader(io.StringIO(raw)))
+        else:
+            sheet = openpyxl.load_workbook(output).active
+            assert sheet is not None
+            values = list(sheet.iter_rows(values_only=True))
+            rows = [dict(zip(values[0], v, strict=True)) for v in values[1:]]
+            raw = "\n".join(str(v) for row in values for v in row)
+        assert len(rows) == 2
+        assert list(rows[0])[:5] == ["program", "title", "submitted", "relevansi", "pemahaman"]
+        assert "penguasaan: Dr. Sari" in rows[0]
+        assert {str(r["relevansi"]) for r in rows} == {"3", "4"}
+        # A formula written as an answer stays text.
+        assert str(rows[0]["rencana"]).startswith("'=")
+        for user_id in respondents:
+            assert str(user_id) not in raw
+        assert "198503122010011002" not in raw
