@@ -11,8 +11,10 @@ import asyncio
 import html
 import itertools
 import json
+import math
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +54,9 @@ _ALLOWED_TAGS = {
     "blockquote",
     "tg-emoji",
 }
+
+
+_SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 
 
 class ApiError(Exception):
@@ -189,6 +194,18 @@ class BotApiEmulator:
         self.max_in_flight = 0
         self._closing = False
         self.port = 0
+        # Telegram's flood limits for messages the bot sends (not edits or button answers):
+        # about 30 a second overall, and about one a second per chat with short bursts
+        # tolerated (a bucket of `chat_burst`, refilled at `chat_per_second`). Over them the
+        # call is answered 429 with retry_after, as Telegram does.
+        self.global_per_second = 30
+        self.chat_burst = 20
+        self.chat_per_second = 1.0
+        self.rate_limited = 0  # 429s answered
+        self.send_times: dict[int, list[float]] = {}  # chat -> monotonic times of sends
+        self._recent_sends: deque[float] = deque()
+        self._chat_buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
+        self._forced_429: list[int] = []  # retry_after of the next sends, forced by a test
 
     # -- server -------------------------------------------------------------------------------
 
@@ -228,6 +245,17 @@ class BotApiEmulator:
                 status=404,
             )
         self.calls.append((method, params))
+        if method in _SENDS:
+            limited = self._over_limit(params)
+            if limited is not None:
+                self.rate_limited += 1
+                limited_body: dict[str, Any] = {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {limited}",
+                    "parameters": {"retry_after": limited},
+                }
+                return web.json_response(limited_body, status=429)
         self._in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self._in_flight)
         try:
@@ -246,6 +274,43 @@ class BotApiEmulator:
         finally:
             self._in_flight -= 1
         return web.json_response({"ok": True, "result": result})
+
+    def force_429(self, count: int, retry_after: int = 1) -> None:
+        """The next `count` sends are refused with 429 and this retry_after."""
+        self._forced_429.extend([retry_after] * count)
+
+    def max_sends_in_a_second(self) -> int:
+        """The most messages sent within any one second, all chats together."""
+        times = sorted(t for chat in self.send_times.values() for t in chat)
+        most, start = 0, 0
+        for end, moment in enumerate(times):
+            while moment - times[start] >= 1.0:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
+    def _over_limit(self, params: dict[str, Any]) -> int | None:
+        """The retry_after to answer with, or None when this send is within the limits."""
+        if self._forced_429:
+            return self._forced_429.pop(0)
+        now = time.monotonic()
+        while self._recent_sends and now - self._recent_sends[0] >= 1.0:
+            self._recent_sends.popleft()
+        if len(self._recent_sends) >= self.global_per_second:
+            return 1
+        try:
+            chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None  # the method itself answers 400
+        tokens, at = self._chat_buckets.get(chat_id, (float(self.chat_burst), now))
+        tokens = min(float(self.chat_burst), tokens + (now - at) * self.chat_per_second)
+        if tokens < 1.0:
+            self._chat_buckets[chat_id] = (tokens, now)
+            return max(1, math.ceil((1.0 - tokens) / self.chat_per_second))
+        self._chat_buckets[chat_id] = (tokens - 1.0, now)
+        self._recent_sends.append(now)
+        self.send_times.setdefault(chat_id, []).append(now)
+        return None
 
     # -- Bot API methods ----------------------------------------------------------------------
 
