@@ -18,7 +18,7 @@ from bot.i18n import Texts
 from bot.jobs.deadlines import deadlines_job
 from bot.jobs.feedback import due_job
 from bot.jobs.housekeeping import housekeeping_job
-from bot.jobs.outbox import OutboxSender, outbox_job
+from bot.jobs.outbox import OutboxSender, SendBudget, outbox_job
 from bot.logging_setup import quiet_libraries
 from bot.services.questionnaires import seed_templates
 from bot.storage.db import Database
@@ -65,7 +65,9 @@ def build_application(settings: Settings, *, token: str | None = None) -> SuaraA
     state.settings = settings
     state.texts = Texts(settings.bot_default_language, settings.tz)
     state.db = Database(settings.database_url)
-    state.outbox = OutboxSender(state, application.bot)
+    state.outbox = OutboxSender(
+        state, application.bot, SendBudget(settings.outbox_messages_per_second)
+    )
     state.flood = FloodGuard(settings.flood_messages_per_minute)
     # Loaded now (well under a second), not on the first complaint.
     default_model()

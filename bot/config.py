@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     bot_username: str | None = Field(
         default=None, alias="BOT_USERNAME", pattern=r"^[A-Za-z0-9_]{5,32}$"
     )
+    outbox_messages_per_second: int = Field(
+        default=25, ge=1, le=30, alias="OUTBOX_MESSAGES_PER_SECOND"
+    )
     feedback_min_responses: int = Field(default=5, ge=1, le=1000, alias="FEEDBACK_MIN_RESPONSES")
     feedback_window_days: int = Field(default=7, ge=1, le=60, alias="FEEDBACK_WINDOW_DAYS")
     feedback_reminder_hours: Annotated[list[int], NoDecode] = Field(

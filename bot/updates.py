@@ -23,6 +23,7 @@ from telegram.ext import Application
 
 from bot.calls import ApiCall, message_call, perform
 from bot.context import AppState, UpdateScope, _current
+from bot.jobs.outbox import SENDS
 from bot.storage import outbox
 from bot.storage.updates import mark_processed, was_processed
 from bot.storage.users import get_user, set_reachable
@@ -124,6 +125,9 @@ class UpdateGate:
 
     async def _send_replies(self, replies: list[ApiCall]) -> None:
         for call in replies:
+            if call.method in SENDS:
+                # Counted, never held back: the outbox makes room for people who are chatting.
+                self.state.outbox.budget.record()
             try:
                 await perform(self.application.bot, call)
             except Forbidden:

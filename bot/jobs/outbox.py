@@ -1,10 +1,22 @@
-"""Sends the outbox: durable messages, at least once, in order, respecting Telegram's limits."""
+"""Sends the outbox within Telegram's limits, after the replies to people who are chatting.
+
+Telegram takes about 30 messages a second from one bot and about one a second per chat. The
+gate's replies (someone is waiting for them) are sent at once and counted in a shared
+`SendBudget`; the outbox sends only while the messages of the last second, both kinds
+together, are under `OUTBOX_MESSAGES_PER_SECOND` (25 by default), so a broadcast of thousands
+of questionnaires takes what the chatting users leave and never queues in front of them. The
+outbox keeps a second between two of its messages to one chat, and a 429 pauses the whole
+sender for Telegram's retry_after. A row is marked sent in its own commit right after the
+call, so a restart resends at most the one message that was in flight.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
+import time
+from collections import deque
 from typing import Any
 
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -13,20 +25,53 @@ from telegram.ext import ExtBot
 from bot.calls import ApiCall, perform
 from bot.context import AppState
 from bot.storage import outbox
+from bot.storage.models import OutboxMessage
 from bot.storage.users import set_reachable
 
 log = logging.getLogger(__name__)
+
+SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+PER_CHAT_GAP = 1.0  # seconds between two outbox messages to one chat
+WINDOW = 1.0
+
+
+class SendBudget:
+    """Messages sent in the last second by this process, replies and outbox together."""
+
+    def __init__(self, per_second: int) -> None:
+        self.per_second = per_second
+        self._times: deque[float] = deque()
+
+    def record(self) -> None:
+        self._times.append(time.monotonic())
+
+    def _prune(self, now: float) -> None:
+        while self._times and now - self._times[0] >= WINDOW:
+            self._times.popleft()
+
+    async def wait_for_room(self) -> None:
+        """Returns when one more outbox message keeps the last second under the rate."""
+        while True:
+            now = time.monotonic()
+            self._prune(now)
+            if len(self._times) < self.per_second:
+                return
+            await asyncio.sleep(max(0.005, WINDOW - (now - self._times[0])))
 
 
 class OutboxSender:
     """Drains due rows; one drain at a time per process, any number of processes."""
 
-    def __init__(self, state: AppState, bot: ExtBot[Any]) -> None:
+    def __init__(self, state: AppState, bot: ExtBot[Any], budget: SendBudget) -> None:
         self.state = state
         self.bot = bot
+        self.budget = budget
         self._lock = asyncio.Lock()
         self._again = False
         self._tasks: set[asyncio.Task[int]] = set()
+        self._paused_until = 0.0
+        self._last_to_chat: dict[int, float] = {}
+        self._stopping = False
 
     def nudge(self) -> None:
         """Drains soon, without holding up the caller."""
@@ -41,63 +86,118 @@ class OutboxSender:
         self.nudge()
 
     async def close(self) -> None:
-        """Lets a drain in progress finish its row (it may be mid-send), then stops."""
+        """Lets a drain in progress finish the row it is sending, gives the rest of its batch
+        back (so the next process need not wait for the lease), then stops."""
+        self._stopping = True
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def drain(self) -> int:
         sent = 0
         async with self._lock:
-            while True:
+            while not self._stopping:
                 self._again = False
                 batch = await self._send_batch()
                 sent += batch
                 if batch == 0 and not self._again:
                     return sent
+        return sent
 
     async def _send_batch(self) -> int:
-        db = self.state.db
-        async with db.session() as session:
+        async with self.state.db.session() as session:
             rows = await outbox.claim_due(session)
             await session.commit()
-        sent = 0
-        for row in rows:
-            assert row.id is not None
-            async with db.session() as session:
-                try:
-                    await perform(self.bot, ApiCall(row.method, row.payload))
-                except Forbidden as exc:
-                    await outbox.mark_failed(session, message_id=row.id, error=str(exc))
-                    await set_reachable(session, user_id=row.chat_id, reachable=False)
-                    await outbox.fail_pending_for_chat(
-                        session, chat_id=row.chat_id, error="blocked by user"
+        waiting = list(rows)
+        while waiting:
+            if self._stopping:
+                async with self.state.db.session() as session:
+                    ids = [r.id for r in waiting if r.id is not None]
+                    await outbox.release(session, message_ids=ids, delay=dt.timedelta(0))
+                    await session.commit()
+                break
+            row = await self._next(waiting)
+            waiting.remove(row)
+            wait = await self._send(row)
+            if wait is not None:
+                # The chat's later rows must not overtake the one that has to wait.
+                later = [r for r in waiting if r.chat_id == row.chat_id]
+                waiting = [r for r in waiting if r.chat_id != row.chat_id]
+                async with self.state.db.session() as session:
+                    await outbox.release(
+                        session, message_ids=[r.id for r in later if r.id], delay=wait
                     )
-                except BadRequest as exc:
-                    # The request itself is wrong: retrying cannot help.
-                    log.error("outbox %s rejected: %s", row.id, exc)
-                    await outbox.mark_failed(session, message_id=row.id, error=str(exc))
-                except RetryAfter as exc:
-                    await outbox.mark_retry(
-                        session,
-                        message_id=row.id,
-                        attempts=row.attempts,
-                        error=str(exc),
-                        delay=_as_delta(exc.retry_after),
-                    )
-                except TelegramError as exc:
-                    log.warning("outbox %s failed (attempt %s): %s", row.id, row.attempts, exc)
-                    await outbox.mark_retry(
-                        session,
-                        message_id=row.id,
-                        attempts=row.attempts,
-                        error=str(exc),
-                        delay=dt.timedelta(seconds=min(2**row.attempts, 600)),
-                    )
-                else:
-                    await outbox.mark_sent(session, row.id)
-                    sent += 1
-                await session.commit()
+                    await session.commit()
         return len(rows)
+
+    async def _next(self, waiting: list[OutboxMessage]) -> OutboxMessage:
+        """The first row (in order) whose chat may get a message now; waits if none may."""
+        while True:
+            now = time.monotonic()
+            held: set[int] = set()
+            soonest = now + PER_CHAT_GAP
+            for row in waiting:
+                if row.chat_id in held:
+                    continue  # an earlier row of this chat goes first
+                ready_at = self._last_to_chat.get(row.chat_id, 0.0) + PER_CHAT_GAP
+                if row.method not in SENDS or ready_at <= now:
+                    return row
+                held.add(row.chat_id)
+                soonest = min(soonest, ready_at)
+            await asyncio.sleep(max(0.005, soonest - now))
+
+    async def _send(self, row: OutboxMessage) -> dt.timedelta | None:
+        """Sends one row; returns how long its chat must wait when Telegram said 429."""
+        assert row.id is not None
+        wait = None
+        pause = self._paused_until - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        async with self.state.db.session() as session:
+            # Counted just before the call (the session starts no transaction until the
+            # first write), so the count matches what reaches Telegram.
+            if row.method in SENDS:
+                await self.budget.wait_for_room()
+                self.budget.record()
+                self._last_to_chat[row.chat_id] = time.monotonic()
+            try:
+                await perform(self.bot, ApiCall(row.method, row.payload))
+            except Forbidden as exc:
+                await outbox.mark_failed(session, message_id=row.id, error=str(exc))
+                await set_reachable(session, user_id=row.chat_id, reachable=False)
+                await outbox.fail_pending_for_chat(
+                    session, chat_id=row.chat_id, error="blocked by user"
+                )
+            except BadRequest as exc:
+                # The request itself is wrong: retrying cannot help.
+                log.error("outbox %s rejected: %s", row.id, exc)
+                await outbox.mark_failed(session, message_id=row.id, error=str(exc))
+            except RetryAfter as exc:
+                # Telegram says the bot sends too much: everything waits, this row included,
+                # and the wait is not held against the row as a failed attempt.
+                delay = wait = _as_delta(exc.retry_after)
+                self._paused_until = time.monotonic() + delay.total_seconds()
+                log.warning("outbox paused %.0f s by Telegram (429)", delay.total_seconds())
+                await outbox.mark_retry(
+                    session,
+                    message_id=row.id,
+                    attempts=row.attempts,
+                    error=str(exc),
+                    delay=delay,
+                    count=False,
+                )
+            except TelegramError as exc:
+                log.warning("outbox %s failed (attempt %s): %s", row.id, row.attempts, exc)
+                await outbox.mark_retry(
+                    session,
+                    message_id=row.id,
+                    attempts=row.attempts,
+                    error=str(exc),
+                    delay=dt.timedelta(seconds=min(2**row.attempts, 600)),
+                )
+            else:
+                await outbox.mark_sent(session, row.id)
+            await session.commit()
+        return wait
 
 
 def _as_delta(value: object) -> dt.timedelta:
@@ -109,4 +209,4 @@ def _as_delta(value: object) -> dt.timedelta:
 async def outbox_job(context: Any) -> None:
     """JobQueue callback: catches up on rows left by a crash or a failed send."""
     sender: OutboxSender = context.application.bot_data.outbox
-    await sender.drain()
+    sender.nudge()

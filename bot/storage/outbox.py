@@ -16,7 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
 from bot.storage.types import utcnow
 
-LEASE = dt.timedelta(seconds=60)
+# Long enough for a batch paced at one message a second per chat; a sender that died leaves
+# its rows to another after this.
+LEASE = dt.timedelta(seconds=300)
 MAX_ATTEMPTS = 8
 
 
@@ -96,17 +98,41 @@ async def mark_sent(session: AsyncSession, message_id: int) -> None:
 
 
 async def mark_retry(
-    session: AsyncSession, *, message_id: int, attempts: int, error: str, delay: dt.timedelta
+    session: AsyncSession,
+    *,
+    message_id: int,
+    attempts: int,
+    error: str,
+    delay: dt.timedelta,
+    count: bool = True,
 ) -> None:
-    final = attempts >= MAX_ATTEMPTS
+    """Due again after `delay`; given up after MAX_ATTEMPTS counted tries. A try that is not
+    counted (Telegram asked the bot to wait) also gives its claim's attempt back."""
+    final = count and attempts >= MAX_ATTEMPTS
+    values: dict[str, object] = {
+        "status": OUTBOX_FAILED if final else OUTBOX_PENDING,
+        "last_error": error[:500],
+        "lease_until": None,
+        "not_before": utcnow() + delay,
+    }
+    if not count:
+        values["attempts"] = col(OutboxMessage.attempts) - 1
+    await session.exec(
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
+    )
+
+
+async def release(session: AsyncSession, *, message_ids: list[int], delay: dt.timedelta) -> None:
+    """Claimed rows given back unsent (their chat must wait), due again after `delay`."""
+    if not message_ids:
+        return
     await session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == message_id)
+        .where(col(OutboxMessage.id).in_(message_ids))
         .values(
-            status=OUTBOX_FAILED if final else OUTBOX_PENDING,
-            last_error=error[:500],
             lease_until=None,
             not_before=utcnow() + delay,
+            attempts=col(OutboxMessage.attempts) - 1,
         )
     )
 

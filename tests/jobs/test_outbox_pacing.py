@@ -1,0 +1,108 @@
+"""The outbox within Telegram's limits: once each, a second apart per chat, paused by a 429,
+nothing twice across a restart, and never in front of someone who is chatting."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+from sqlmodel import select
+
+from bot.sandbox.harness import Harness
+from bot.storage import outbox
+from bot.storage.models import OUTBOX_SENT, OutboxMessage
+from tests.e2e.helpers import onboard, say
+
+
+def _state(harness: Harness):  # type: ignore[no-untyped-def]
+    assert harness.runner is not None
+    return harness.runner.application.bot_data
+
+
+async def _enqueue(harness: Harness, chats: list[int], per_chat: int) -> None:
+    state = _state(harness)
+    async with state.db.session() as session:
+        for number in range(per_chat):
+            for chat in chats:
+                await outbox.enqueue(
+                    session,
+                    chat_id=chat,
+                    method="sendMessage",
+                    payload={"chat_id": chat, "text": f"Pesan {number} untuk {chat}"},
+                )
+        await session.commit()
+
+
+def _texts(harness: Harness, chat: int) -> list[str]:
+    return [t for t in harness.emulator.texts(chat) if t.startswith("Pesan ")]
+
+
+async def test_each_message_once_in_order_a_second_apart_per_chat(harness: Harness) -> None:
+    emu = harness.emulator
+    chats = [4000 + n for n in range(20)]
+    for chat in chats:
+        emu.user(chat, f"U{chat}", "id")
+    await _enqueue(harness, chats, per_chat=3)
+    await _state(harness).outbox.drain()
+    for chat in chats:
+        assert _texts(harness, chat) == [f"Pesan {n} untuk {chat}" for n in range(3)]
+        times = emu.send_times[chat]
+        assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))
+    assert emu.rate_limited == 0
+    assert emu.max_sends_in_a_second() <= 25
+
+
+async def test_a_429_pauses_every_send_then_all_arrive(harness: Harness) -> None:
+    emu = harness.emulator
+    chats = [4100 + n for n in range(6)]
+    for chat in chats:
+        emu.user(chat, f"U{chat}", "id")
+    await _enqueue(harness, chats, per_chat=2)
+    emu.force_429(1, retry_after=2)
+    started = time.monotonic()
+    await _state(harness).outbox.drain()
+    await emu.wait_until(lambda: all(len(_texts(harness, c)) == 2 for c in chats))
+    assert emu.rate_limited == 1
+    # Nothing went out during the pause Telegram asked for.
+    first = min(t for c in chats for t in emu.send_times.get(c, []))
+    assert first - started >= 1.9
+    for chat in chats:
+        assert _texts(harness, chat) == [f"Pesan {n} untuk {chat}" for n in range(2)]
+
+
+async def test_a_crash_in_the_middle_sends_nothing_twice(harness: Harness) -> None:
+    emu = harness.emulator
+    chat = 4200
+    emu.user(chat, "Sari", "id")
+    await _enqueue(harness, [chat], per_chat=6)  # six messages: five seconds at one a second
+    _state(harness).outbox.nudge()
+    await emu.wait_until(lambda: len(_texts(harness, chat)) >= 2)
+    await harness.restart(crash=True)
+    _state(harness).outbox.nudge()
+    await emu.wait_until(lambda: len(_texts(harness, chat)) >= 6, timeout=20)
+    await asyncio.sleep(1.5)
+    assert _texts(harness, chat) == [f"Pesan {n} untuk {chat}" for n in range(6)]
+    async with _state(harness).db.session() as session:
+        statuses = (await session.exec(select(OutboxMessage.status))).all()
+    assert statuses and set(statuses) == {OUTBOX_SENT}
+
+
+async def test_a_chatting_user_is_answered_during_a_broadcast(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(4300, "Siti", "id")
+    await onboard(emu, siti)
+    chats = [4400 + n for n in range(100)]
+    for chat in chats:
+        emu.user(chat, f"U{chat}", "id")
+    await _enqueue(harness, chats, per_chat=1)
+    _state(harness).outbox.nudge()
+    await emu.wait_until(lambda: sum(len(_texts(harness, c)) for c in chats) >= 10)
+    asked = time.monotonic()
+    answer = await say(emu, siti, "/bantuan")
+    waited = time.monotonic() - asked
+    delivered = sum(len(_texts(harness, c)) for c in chats)
+    assert answer and waited < 1.0
+    assert delivered < len(chats)  # the broadcast was still going on
+    await emu.wait_until(lambda: all(len(_texts(harness, c)) == 1 for c in chats), timeout=20)
+    assert emu.rate_limited == 0
