@@ -163,7 +163,7 @@ async def _spec(
         followup_weeks=settings.followup_weeks,
     )
     try:
-        service.check_spec(spec)
+        service.check_spec(spec, now=utcnow())
     except ProgramError as exc:
         raise CliError(_message(exc)) from None
     return spec, unit.code
@@ -186,7 +186,7 @@ def _described(program: Program, unit: str, settings: Settings) -> dict[str, obj
 async def _create(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> int:
     values = vars(args)
     spec, unit = await _spec(session, settings, values, args.window_days)
-    program = await service.create_program(session, spec=spec, created_by=None)
+    program = await service.create_program(session, spec=spec, created_by=None, now=utcnow())
     described = _described(program, unit, settings)
     if args.json:
         print(json.dumps(described, ensure_ascii=False))
@@ -240,7 +240,9 @@ async def _import(session: AsyncSession, settings: Settings, args: argparse.Name
             print(line, file=sys.stderr)
         raise CliError(f"{len(errors)} row(s) wrong; nothing was imported")
     for row in rows:
-        program = await service.create_program(session, spec=row.spec, created_by=None)
+        program = await service.create_program(
+            session, spec=row.spec, created_by=None, now=utcnow()
+        )
         print(f"{program.code}  {program.title}")
     print(f"{len(rows)} programs imported")
     return 0

@@ -457,6 +457,7 @@ class Confirm(Step[ProgramDraft]):
                     followup_weeks=settings.followup_weeks,
                 ),
                 created_by=turn.user_id,
+                now=context.bot_data.clock(),
             )
         except ProgramError as exc:
             raise Invalid(exc.key, **exc.values) from None

@@ -64,8 +64,9 @@ def parse_instructors(text: str) -> list[str]:
     return [name.strip() for name in text.split(";") if name.strip()]
 
 
-def check_spec(spec: ProgramSpec) -> None:
-    """Raises ProgramError (a text key naming what is wrong) for an unusable program."""
+def check_spec(spec: ProgramSpec, *, now: dt.datetime | None = None) -> None:
+    """Raises ProgramError (a text key naming what is wrong) for an unusable program; with
+    `now`, also for one whose answering time is over already."""
     title = spec.title.strip()
     if not 3 <= len(title) <= TITLE_MAX:
         raise ProgramError("program.title_invalid", maximum=TITLE_MAX)
@@ -87,6 +88,8 @@ def check_spec(spec: ProgramSpec) -> None:
         )
     if not 1 <= spec.window_days <= 60 or not 1 <= spec.followup_weeks <= 52:
         raise ProgramError("program.window_invalid")
+    if now is not None and spec.ends_at + dt.timedelta(days=spec.window_days) <= now:
+        raise ProgramError("program.window_over", days=spec.window_days)
 
 
 async def _new_code(session: AsyncSession) -> str:
@@ -97,10 +100,11 @@ async def _new_code(session: AsyncSession) -> str:
 
 
 async def create_program(
-    session: AsyncSession, *, spec: ProgramSpec, created_by: int | None
+    session: AsyncSession, *, spec: ProgramSpec, created_by: int | None, now: dt.datetime
 ) -> Program:
-    """Stores the program with its scheduled work (send, close, follow-up)."""
-    check_spec(spec)
+    """Stores the program with its scheduled work (send, close, follow-up). A program whose
+    answering time is already over is refused: its questionnaire could never be sent."""
+    check_spec(spec, now=now)
     template = await questionnaires.latest(session, TRAINING_TEMPLATE)
     assert template.id is not None
     closes_at = spec.ends_at + dt.timedelta(days=spec.window_days)

@@ -19,6 +19,12 @@ from bot.storage.db import Database
 from bot.storage.programs import DueItem, Participant, Program
 
 UNIT = "LPG-PROV-BPSDM"
+# Dates a few weeks ahead, so the tests mean the same whenever they run.
+DAY = dt.date.today() + dt.timedelta(days=21)
+
+
+def _at(days: int, time: str) -> str:
+    return f"{(DAY + dt.timedelta(days=days)).isoformat()} {time}"
 
 
 async def _cli(database_url: str, *args: str) -> tuple[int, str, str]:
@@ -42,7 +48,7 @@ async def test_create_prints_the_code_the_payload_and_the_link(
 ) -> None:
     code, out, err = await _cli(
         database_url, "program", "create", "--title", "Pelatihan Manajemen ASN",
-        "--unit", UNIT, "--start", "2026-12-01 08:00", "--end", "2026-12-03 16:00",
+        "--unit", UNIT, "--start", _at(0, "08:00"), "--end", _at(2, "16:00"),
         "--provider", "Universitas Lampung", "--mode", "blended",
         "--instructors", "Dr. Sari Dewi; Budi Santoso, M.Kom.", "--json",
     )  # fmt: skip
@@ -50,8 +56,8 @@ async def test_create_prints_the_code_the_payload_and_the_link(
     made = json.loads(out)
     assert made["payload"] == f"ikut_{made['code']}"
     assert made["link"] == f"https://t.me/suara_lampung_bot?start=ikut_{made['code']}"
-    assert made["ends_at"] == "2026-12-03T16:00:00+07:00"
-    assert made["closes_at"] == "2026-12-10T16:00:00+07:00"
+    assert made["ends_at"] == f"{(DAY + dt.timedelta(days=2)).isoformat()}T16:00:00+07:00"
+    assert made["closes_at"] == f"{(DAY + dt.timedelta(days=9)).isoformat()}T16:00:00+07:00"
     async with db.session() as session:
         program = (await session.exec(select(Program))).one()
         kinds = sorted((await session.exec(select(DueItem.kind))).all())
@@ -69,9 +75,10 @@ async def test_create_prints_the_code_the_payload_and_the_link(
 
 async def test_bad_input_is_one_clear_line_and_status_2(database_url: str) -> None:
     cases = {
-        ("--unit", "NOPE", "--start", "2026-12-01 08:00", "--end", "2026-12-02 08:00"): "unit",
-        ("--unit", UNIT, "--start", "besok", "--end", "2026-12-02 08:00"): "not a time",
-        ("--unit", UNIT, "--start", "2026-12-03 08:00", "--end", "2026-12-02 08:00"): "after",
+        ("--unit", "NOPE", "--start", _at(0, "08:00"), "--end", _at(1, "08:00")): "unit",
+        ("--unit", UNIT, "--start", "besok", "--end", _at(1, "08:00")): "not a time",
+        ("--unit", UNIT, "--start", _at(2, "08:00"), "--end", _at(1, "08:00")): "after",
+        ("--unit", UNIT, "--start", "2020-01-06 08:00", "--end", "2020-01-07 08:00"): "over",
     }
     for args, needle in cases.items():
         code, _, err = await _cli(database_url, "program", "create", "--title", "Pelatihan", *args)
@@ -84,9 +91,9 @@ async def test_import_checks_every_row_before_storing_any(
     bad = tmp_path / "kalender.csv"
     bad.write_text(
         "judul;unit;mulai;selesai;pengajar\n"
-        f"Pelatihan Kepemimpinan;{UNIT};2026-12-01 08:00;2026-12-05 16:00;Dr. Sari\n"
-        f"Pelatihan Arsip;{UNIT};2026-12-08 08:00;2026-12-07 16:00;\n"
-        "Pelatihan Keuangan;XYZ;2026-12-10 08:00;2026-12-11 16:00;\n",
+        f"Pelatihan Kepemimpinan;{UNIT};{_at(0, '08:00')};{_at(4, '16:00')};Dr. Sari\n"
+        f"Pelatihan Arsip;{UNIT};{_at(7, '08:00')};{_at(6, '16:00')};\n"
+        f"Pelatihan Keuangan;XYZ;{_at(9, '08:00')};{_at(10, '16:00')};\n",
         "utf-8",
     )
     code, out, err = await _cli(database_url, "program", "import", str(bad))
@@ -99,26 +106,12 @@ async def test_import_checks_every_row_before_storing_any(
     sheet = workbook.active
     assert sheet is not None
     sheet.append(["Title", "Unit", "Start", "End", "Mode", "Instructors"])
+    start = dt.datetime.combine(DAY, dt.time(8))
+    sheet.append(["Pelatihan SIMPEG", UNIT, start, _at(1, "15:00"), "elearning", ""])
     sheet.append(
-        [
-            "Pelatihan SIMPEG",
-            UNIT,
-            dt.datetime(2026, 12, 1, 8),
-            "2026-12-02 15:00",
-            "elearning",
-            "",
-        ]
-    )
-    sheet.append(
-        [
-            "Pelatihan Pelayanan Prima",
-            UNIT,
-            "01-12-2026 08:00",
-            "03-12-2026 16:00",
-            "",
-            "Andi; Budi",
-        ]
-    )
+        ["Pelatihan Pelayanan Prima", UNIT, start.strftime("%d-%m-%Y %H:%M"),
+         (start + dt.timedelta(days=2)).strftime("%d-%m-%Y 16:00"), "", "Andi; Budi"]
+    )  # fmt: skip
     good = tmp_path / "kalender.xlsx"
     workbook.save(good)
     code, out, err = await _cli(database_url, "program", "import", str(good))
@@ -134,7 +127,7 @@ async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
 ) -> None:
     code, out, err = await _cli(
         database_url, "program", "create", "--title", "Pelatihan Data",
-        "--unit", UNIT, "--start", "2026-11-01 08:00", "--end", "2026-11-02 16:00",
+        "--unit", UNIT, "--start", _at(0, "08:00"), "--end", _at(1, "16:00"),
         "--instructors", "Dr. Sari", "--json",
     )  # fmt: skip
     assert code == 0, err

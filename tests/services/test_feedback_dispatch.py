@@ -37,6 +37,7 @@ async def test_a_big_program_goes_out_in_batches_once_each(db: Database) -> None
                 ends_at=ended,
             ),
             created_by=None,
+            now=ended - dt.timedelta(days=10),
         )
         session.add_all(
             Participant(program_id=program.id or 0, user_id=10_000 + n) for n in range(1_200)
@@ -81,6 +82,7 @@ async def test_no_reminder_after_the_window_or_after_closing(db: Database) -> No
                 window_days=2,
             ),
             created_by=None,
+            now=ended - dt.timedelta(days=1),
         )
         session.add(Participant(program_id=program.id or 0, user_id=77))
         await session.flush()
