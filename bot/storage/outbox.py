@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.storage import leases
 from bot.storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
 from bot.storage.types import utcnow
 
@@ -49,44 +50,19 @@ async def enqueue(
     return message
 
 
-def _due(now: dt.datetime) -> Any:
-    return and_(
-        col(OutboxMessage.status) == OUTBOX_PENDING,
-        col(OutboxMessage.not_before) <= now,
-        or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now),
-    )
-
-
 async def claim_due(session: AsyncSession, *, limit: int = 50) -> list[OutboxMessage]:
-    """Leases up to `limit` due rows to this caller; commit to make the lease visible."""
+    """Leases up to `limit` due rows to this caller, oldest first; commit to make it visible."""
     now = utcnow()
-    ids = (
-        await session.exec(
-            select(OutboxMessage.id)
-            .where(_due(now))
-            .order_by(col(OutboxMessage.id))
-            .limit(limit)
-            # PostgreSQL: senders skip each other's rows instead of queueing; SQLite ignores it.
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    claimed: list[int] = []
-    for row_id in ids:
-        result = await session.exec(
-            update(OutboxMessage)
-            .where(and_(col(OutboxMessage.id) == row_id, _due(now)))
-            .values(lease_until=now + LEASE, attempts=col(OutboxMessage.attempts) + 1)
-        )
-        if result.rowcount and row_id is not None:
-            claimed.append(row_id)
-    if not claimed:
-        return []
-    rows = await session.exec(
-        select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(claimed))
-        .order_by(col(OutboxMessage.id))
+    due = and_(col(OutboxMessage.status) == OUTBOX_PENDING, col(OutboxMessage.not_before) <= now)
+    return await leases.claim(
+        session,
+        OutboxMessage,
+        due=due,
+        order=(col(OutboxMessage.id),),
+        now=now,
+        lease=LEASE,
+        limit=limit,
     )
-    return list(rows.all())
 
 
 async def mark_sent(session: AsyncSession, message_id: int) -> None:

@@ -8,7 +8,6 @@ that was down finds what fell due meanwhile, and two processes never do the same
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -21,12 +20,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
-    or_,
     update,
 )
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.storage import leases
 from bot.storage.types import UTCDateTime, utcnow
 
 MODES = ("klasikal", "elearning", "blended")  # classroom, e-learning, blended
@@ -192,40 +191,18 @@ async def reschedule(session: AsyncSession, *, key: str, due_at: dt.datetime) ->
     )
 
 
-def _claimable(now: dt.datetime) -> Any:
-    return and_(
-        col(DueItem.status) == DUE_PENDING,
-        col(DueItem.due_at) <= now,
-        or_(col(DueItem.lease_until).is_(None), col(DueItem.lease_until) < now),
-    )
-
-
 async def claim_due(session: AsyncSession, *, now: dt.datetime, limit: int = 100) -> list[DueItem]:
     """Leases up to `limit` due items to this caller; commit to make the lease visible."""
-    ids = (
-        await session.exec(
-            select(DueItem.id)
-            .where(_claimable(now))
-            .order_by(col(DueItem.due_at), col(DueItem.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    claimed: list[int] = []
-    for item_id in ids:
-        result = await session.exec(
-            update(DueItem)
-            .where(and_(col(DueItem.id) == item_id, _claimable(now)))
-            .values(lease_until=now + DUE_LEASE, attempts=col(DueItem.attempts) + 1)
-        )
-        if result.rowcount and item_id is not None:
-            claimed.append(item_id)
-    if not claimed:
-        return []
-    rows = await session.exec(
-        select(DueItem).where(col(DueItem.id).in_(claimed)).order_by(col(DueItem.due_at))
+    due = and_(col(DueItem.status) == DUE_PENDING, col(DueItem.due_at) <= now)
+    return await leases.claim(
+        session,
+        DueItem,
+        due=due,
+        order=(col(DueItem.due_at), col(DueItem.id)),
+        now=now,
+        lease=DUE_LEASE,
+        limit=limit,
     )
-    return list(rows.all())
 
 
 async def release(session: AsyncSession, item_id: int) -> None:

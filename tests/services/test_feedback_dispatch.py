@@ -6,13 +6,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import feedback
 from bot.services.programs import ProgramSpec, create_program
 from bot.services.questionnaires import seed_templates
 from bot.storage.db import Database
 from bot.storage.places import place_by_code, seed_places
-from bot.storage.programs import DueItem, Participant
+from bot.storage.programs import DueItem, Participant, Program
 from bot.storage.questionnaires import Response
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -21,24 +22,30 @@ RULES = feedback.Rules(
 )
 
 
+async def _program(session: AsyncSession, *, ended: dt.datetime, window_days: int = 7) -> Program:
+    """A program of a Lampung unit that ended at `ended`, created the day before it did."""
+    await seed_places(session)
+    await seed_templates(session)
+    unit = await place_by_code(session, "LPG-PROV-BPSDM")
+    assert unit is not None and unit.id is not None
+    return await create_program(
+        session,
+        spec=ProgramSpec(
+            title="Pelatihan Dasar CPNS",
+            unit_id=unit.id,
+            starts_at=ended - dt.timedelta(hours=6),
+            ends_at=ended,
+            window_days=window_days,
+        ),
+        created_by=None,
+        now=ended - dt.timedelta(days=1),
+    )
+
+
 async def test_a_big_program_goes_out_in_batches_once_each(db: Database) -> None:
     ended = dt.datetime(2026, 11, 20, 21, 30, tzinfo=WIB)  # an evening end
     async with db.session() as session:
-        await seed_places(session)
-        await seed_templates(session)
-        unit = await place_by_code(session, "LPG-PROV-BPSDM")
-        assert unit is not None and unit.id is not None
-        program = await create_program(
-            session,
-            spec=ProgramSpec(
-                title="Pelatihan Dasar CPNS",
-                unit_id=unit.id,
-                starts_at=ended - dt.timedelta(days=5),
-                ends_at=ended,
-            ),
-            created_by=None,
-            now=ended - dt.timedelta(days=10),
-        )
+        program = await _program(session, ended=ended)
         session.add_all(
             Participant(program_id=program.id or 0, user_id=10_000 + n) for n in range(1_200)
         )
@@ -68,22 +75,7 @@ async def test_a_big_program_goes_out_in_batches_once_each(db: Database) -> None
 async def test_no_reminder_after_the_window_or_after_closing(db: Database) -> None:
     ended = dt.datetime(2026, 11, 2, 15, 0, tzinfo=WIB)
     async with db.session() as session:
-        await seed_places(session)
-        await seed_templates(session)
-        unit = await place_by_code(session, "LPG-PROV-BPSDM")
-        assert unit is not None and unit.id is not None
-        program = await create_program(
-            session,
-            spec=ProgramSpec(
-                title="Pelatihan Singkat",
-                unit_id=unit.id,
-                starts_at=ended - dt.timedelta(hours=6),
-                ends_at=ended,
-                window_days=2,
-            ),
-            created_by=None,
-            now=ended - dt.timedelta(days=1),
-        )
+        program = await _program(session, ended=ended, window_days=2)
         session.add(Participant(program_id=program.id or 0, user_id=77))
         await session.flush()
         notices = await feedback.dispatch(
