@@ -11,7 +11,17 @@ from telegram.ext import Application, CommandHandler
 from bot.buttons import AddInformation, MyComplaint, Rate
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
-from bot.handlers.flow import END, HANDED_OVER, NEXT, Flow, Invalid, Stale, Step, Turn
+from bot.handlers.flow import (
+    END,
+    HANDED_OVER,
+    NEXT,
+    Flow,
+    Invalid,
+    SkippableStep,
+    Stale,
+    Step,
+    Turn,
+)
 from bot.handlers.questionnaire import SUBJECTS, QuestionnaireDraft, Subject, resume
 from bot.keyboards import Button, keyboard
 from bot.services import complaints as service
@@ -226,18 +236,10 @@ class RatingDraft(BaseModel):
     pass
 
 
-class RatingComment(Step[RatingDraft]):
+class RatingComment(SkippableStep[RatingDraft]):
     name = "comment"
-
-    async def ask(self, turn: Turn[RatingDraft]) -> None:
-        t = turn.t
-        turn.reply(t("rating.ask_comment"), keyboard([[turn.button(t("common.skip"), "skip")]]))
-
-    async def on_button(self, turn: Turn[RatingDraft], value: str) -> str:
-        if value != "skip":
-            raise Stale
-        turn.edit(turn.t("rating.comment_skipped"))
-        return NEXT
+    question = "rating.ask_comment"
+    skipped = "rating.comment_skipped"
 
     async def on_message(self, turn: Turn[RatingDraft], message: Message) -> str:
         context = turn.context

@@ -16,7 +16,7 @@ from telegram.ext import Application, CommandHandler
 from bot.buttons import FillQuestionnaire
 from bot.context import SuaraContext
 from bot.handlers.complaint_steps import shorten
-from bot.handlers.flow import END, NEXT, STAY, Flow, Invalid, Stale, Step, Turn
+from bot.handlers.flow import END, NEXT, STAY, Flow, Invalid, SkippableStep, Stale, Step, Turn
 from bot.handlers.questionnaire import SUBJECTS, QTurn, Subject, resume
 from bot.i18n import Safe
 from bot.keyboards import Button, keyboard, pager
@@ -35,18 +35,10 @@ class JoinDraft(BaseModel):
     nip: str | None = None
 
 
-class Nip(Step[JoinDraft]):
+class Nip(SkippableStep[JoinDraft]):
     name = "nip"
-
-    async def ask(self, turn: Turn[JoinDraft]) -> None:
-        t = turn.t
-        turn.reply(t("join.ask_nip"), keyboard([[turn.button(t("common.skip"), "skip")]]))
-
-    async def on_button(self, turn: Turn[JoinDraft], value: str) -> str:
-        if value != "skip":
-            raise Stale
-        turn.edit(turn.t("join.nip_skipped"))
-        return NEXT
+    question = "join.ask_nip"
+    skipped = "join.nip_skipped"
 
     async def on_message(self, turn: Turn[JoinDraft], message: Message) -> str:
         if message.text is None:
@@ -59,18 +51,11 @@ class Nip(Step[JoinDraft]):
         return NEXT
 
 
-class WorkUnit(Step[JoinDraft]):
+class WorkUnit(SkippableStep[JoinDraft]):
     name = "unit"
-
-    async def ask(self, turn: Turn[JoinDraft]) -> None:
-        t = turn.t
-        turn.reply(t("join.ask_unit"), keyboard([[turn.button(t("common.skip"), "skip")]]))
-
-    async def on_button(self, turn: Turn[JoinDraft], value: str) -> str:
-        if value != "skip":
-            raise Stale
-        turn.edit(turn.t("join.done_details"))
-        return END
+    question = "join.ask_unit"
+    skipped = "join.done_details"
+    after_skip = END
 
     async def on_message(self, turn: Turn[JoinDraft], message: Message) -> str:
         text = (message.text or "").strip()

@@ -22,6 +22,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.buttons import FlowStep
 from bot.context import SuaraContext
+from bot.keyboards import keyboard
 from bot.storage import flows
 from bot.storage.models import FlowState
 
@@ -102,6 +103,28 @@ class Step(Generic[D]):
     def answered(self, draft: D) -> bool:
         """True when moving forward may skip this step (the draft has its answer already)."""
         return False
+
+
+class SkippableStep(Step[D]):
+    """A question the user may answer by writing, or skip with a button."""
+
+    question = ""  # text key of the question
+    skipped = ""  # text key the question is replaced with when skipped
+    after_skip = NEXT
+
+    async def ask(self, turn: Turn[D]) -> None:
+        t = turn.t
+        turn.reply(t(self.question), keyboard([[turn.button(t("common.skip"), "skip")]]))
+
+    async def on_button(self, turn: Turn[D], value: str) -> str:
+        if value != "skip":
+            raise Stale
+        self.skip(turn)
+        turn.edit(turn.t(self.skipped))
+        return self.after_skip
+
+    def skip(self, turn: Turn[D]) -> None:
+        """What skipping changes in the draft (nothing, by default)."""
 
 
 class Flow(Generic[D]):

@@ -18,7 +18,7 @@ from bot.buttons import NewProgram, OpenProgram, ProgramAction
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.complaint_steps import shorten
-from bot.handlers.flow import END, NEXT, Flow, Invalid, Stale, Step, Turn
+from bot.handlers.flow import END, NEXT, Flow, Invalid, SkippableStep, Stale, Step, Turn
 from bot.jobs.feedback import due_job
 from bot.keyboards import Button, columns, keyboard
 from bot.reports.feedback_export import feedback_rows, to_xlsx
@@ -296,18 +296,10 @@ async def _units(update: Update, context: SuaraContext) -> list[int]:
     return scope if isinstance(scope, list) else []
 
 
-class Provider(Step[ProgramDraft]):
+class Provider(SkippableStep[ProgramDraft]):
     name = "provider"
-
-    async def ask(self, turn: PTurn) -> None:
-        t = turn.t
-        turn.reply(t("program.ask_provider"), keyboard([[turn.button(t("common.skip"), "skip")]]))
-
-    async def on_button(self, turn: PTurn, value: str) -> str:
-        if value != "skip":
-            raise Stale
-        turn.edit(turn.t("program.provider_skipped"))
-        return NEXT
+    question = "program.ask_provider"
+    skipped = "program.provider_skipped"
 
     async def on_message(self, turn: PTurn, message: Message) -> str:
         provider = (message.text or "").strip()
@@ -327,30 +319,22 @@ def parse_moment(text: str, tz: dt.tzinfo) -> dt.datetime | None:
     return None
 
 
-class Start(Step[ProgramDraft]):
-    name = "start"
+class Moment(Step[ProgramDraft]):
+    """The start or the end, written as a date and a time."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     async def ask(self, turn: PTurn) -> None:
-        turn.reply(turn.t("program.ask_start"))
+        turn.reply(turn.t(f"program.ask_{self.name}"))
 
     async def on_message(self, turn: PTurn, message: Message) -> str:
         moment = parse_moment(message.text or "", turn.context.settings.tz)
         if moment is None:
             raise Invalid("program.moment_invalid")
-        turn.draft.starts_at = moment
-        return NEXT
-
-
-class End(Step[ProgramDraft]):
-    name = "end"
-
-    async def ask(self, turn: PTurn) -> None:
-        turn.reply(turn.t("program.ask_end"))
-
-    async def on_message(self, turn: PTurn, message: Message) -> str:
-        moment = parse_moment(message.text or "", turn.context.settings.tz)
-        if moment is None:
-            raise Invalid("program.moment_invalid")
+        if self.name == "start":
+            turn.draft.starts_at = moment
+            return NEXT
         if turn.draft.starts_at is None or moment <= turn.draft.starts_at:
             raise Invalid("program.end_before_start")
         turn.draft.ends_at = moment
@@ -373,21 +357,13 @@ class Mode(Step[ProgramDraft]):
         return NEXT
 
 
-class Instructors(Step[ProgramDraft]):
+class Instructors(SkippableStep[ProgramDraft]):
     name = "instructors"
+    question = "program.ask_instructors"
+    skipped = "program.instructors_skipped"
 
-    async def ask(self, turn: PTurn) -> None:
-        t = turn.t
-        turn.reply(
-            t("program.ask_instructors"), keyboard([[turn.button(t("common.skip"), "skip")]])
-        )
-
-    async def on_button(self, turn: PTurn, value: str) -> str:
-        if value != "skip":
-            raise Stale
+    def skip(self, turn: PTurn) -> None:
         turn.draft.instructors = []
-        turn.edit(turn.t("program.instructors_skipped"))
-        return NEXT
 
     async def on_message(self, turn: PTurn, message: Message) -> str:
         names = service.parse_instructors(message.text or "")
@@ -471,7 +447,16 @@ CREATE = Flow(
     name="program",
     code="p",
     draft=ProgramDraft,
-    steps=[Title(), Unit(), Provider(), Start(), End(), Mode(), Instructors(), Confirm()],
+    steps=[
+        Title(),
+        Unit(),
+        Provider(),
+        Moment("start"),
+        Moment("end"),
+        Mode(),
+        Instructors(),
+        Confirm(),
+    ],
 )
 
 
