@@ -11,7 +11,7 @@ from bot.i18n import Safe, Texts, Translator
 from bot.keyboards import keyboard
 from bot.services.notices import Key, Lines, Notice
 from bot.storage import outbox
-from bot.storage.users import get_user
+from bot.storage.users import get_users
 
 
 def render(t: Translator, notice: Notice) -> str:
@@ -39,11 +39,19 @@ def _value(t: Translator, value: object) -> object:
 
 
 async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) -> int:
-    """Writes the notices to the outbox; users who blocked the bot are skipped."""
+    """Writes the notices to the outbox; users who blocked the bot are skipped, and a notice
+    whose dedupe key was written before is not written again. Users and keys are looked up
+    for all notices at once (a questionnaire goes to thousands in one go)."""
+    if not notices:
+        return 0
+    users = await get_users(session, {notice.user_id for notice in notices})
+    seen = await outbox.existing_keys(
+        session, {n.dedupe_key for n in notices if n.dedupe_key is not None}
+    )
     written = 0
     for notice in notices:
-        user = await get_user(session, notice.user_id)
-        if user is not None and not user.reachable:
+        user = users.get(notice.user_id)
+        if (user is not None and not user.reachable) or notice.dedupe_key in seen:
             continue
         t = (
             texts.for_user(user.language, user.telegram_language)
@@ -56,7 +64,7 @@ async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) ->
             else None
         )
         call = message_call(notice.user_id, render(t, notice), markup)
-        added = await outbox.enqueue(
+        outbox.add(
             session,
             chat_id=notice.user_id,
             method=call.method,
@@ -64,5 +72,7 @@ async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) ->
             dedupe_key=notice.dedupe_key,
             not_before=notice.not_before,
         )
-        written += added is not None
+        if notice.dedupe_key is not None:
+            seen.add(notice.dedupe_key)
+        written += 1
     return written

@@ -49,7 +49,7 @@ SUPERVISOR_TEMPLATE = "atasan"
 SUPERVISOR_SUBJECT = "supervisor"
 SUPERVISOR_LINK_PREFIX = "atasan"
 RESPONSE_EXPIRED = "expired"  # the window closed before it was submitted
-DISPATCH_BATCH = 500  # participants invited per transaction
+DISPATCH_BATCH = 200  # participants invited per transaction (keeps the SQLite write lock short)
 
 
 @dataclass(frozen=True)
@@ -135,12 +135,54 @@ async def dispatch(
         )
     ).all()
     tz = await program_tz(session, program, rules)
-    notices = []
-    for participant in waiting:
-        notice = await invite(session, program, participant, now=now, rules=rules, tz=tz)
-        if notice is not None:
-            notices.append(notice)
-    return notices
+    send_at = in_daytime(now, tz, rules.sending_hours)
+    # All of the batch's responses in one flush (their ids go on the buttons).
+    responses = [
+        Response(
+            template_id=program.template_id,
+            subject_kind=PROGRAM_SUBJECT,
+            subject_id=program.id,
+            respondent_id=participant.user_id,
+            instructors=list(program.instructors),
+        )
+        for participant in waiting
+    ]
+    session.add_all(responses)
+    await session.flush()
+    return [_invitation(session, program, response, send_at, tz, rules) for response in responses]
+
+
+def _invitation(
+    session: AsyncSession,
+    program: Program,
+    response: Response,
+    send_at: dt.datetime,
+    tz: ZoneInfo,
+    rules: Rules,
+) -> Notice:
+    """The invitation to a response just opened, with its reminders scheduled (the keys are
+    new with the response, so nothing needs looking up)."""
+    assert program.id is not None and response.id is not None
+    user_id = response.respondent_id
+    for number, hours in enumerate(rules.reminder_hours, start=1):
+        session.add(
+            DueItem(
+                key=f"remind:{program.id}:{user_id}:{number}",
+                kind="remind",
+                program_id=program.id,
+                user_id=user_id,
+                number=number,
+                due_at=send_at + dt.timedelta(hours=hours),
+            )
+        )
+    return Notice(
+        user_id,
+        "feedback.invitation",
+        {"title": program.title, "closes": program.closes_at.astimezone(tz)},
+        ((("feedback.fill", FillQuestionnaire(response.id)),),),
+        dedupe_key=f"invite:{response.id}",
+        not_before=send_at,
+    )
 
 
 async def invite(
@@ -150,10 +192,9 @@ async def invite(
     *,
     now: dt.datetime,
     rules: Rules,
-    tz: ZoneInfo | None = None,
 ) -> Notice | None:
-    """Opens the participant's response and invites them, with reminders scheduled; nothing
-    when they have one already (dispatch run twice, or a late joiner already invited)."""
+    """Opens the participant's response and invites them (someone who joins while the
+    questionnaire is out); nothing when they have one already or the window is over."""
     assert program.id is not None
     if program.status != PROGRAM_OPEN or now >= program.closes_at:
         return None
@@ -167,29 +208,9 @@ async def invite(
         respondent_id=participant.user_id,
         instructors=program.instructors,
     )
-    tz = tz or await program_tz(session, program, rules)
+    tz = await program_tz(session, program, rules)
     send_at = in_daytime(now, tz, rules.sending_hours)
-    for number, hours in enumerate(rules.reminder_hours, start=1):
-        # New with the response, so the keys cannot exist yet: no look-up needed.
-        session.add(
-            DueItem(
-                key=f"remind:{program.id}:{participant.user_id}:{number}",
-                kind="remind",
-                program_id=program.id,
-                user_id=participant.user_id,
-                number=number,
-                due_at=send_at + dt.timedelta(hours=hours),
-            )
-        )
-    assert response.id is not None
-    return Notice(
-        participant.user_id,
-        "feedback.invitation",
-        {"title": program.title, "closes": program.closes_at.astimezone(tz)},
-        ((("feedback.fill", FillQuestionnaire(response.id)),),),
-        dedupe_key=f"invite:{response.id}",
-        not_before=send_at,
-    )
+    return _invitation(session, program, response, send_at, tz, rules)
 
 
 async def _response(session: AsyncSession, program: Program, user_id: int) -> Response | None:

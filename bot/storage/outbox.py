@@ -39,6 +39,26 @@ async def enqueue(
         )
         if existing.first() is not None:
             return None
+    return add(
+        session,
+        chat_id=chat_id,
+        method=method,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+    )
+
+
+def add(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    dedupe_key: str | None = None,
+    not_before: dt.datetime | None = None,
+) -> OutboxMessage:
+    """Adds a call whose dedupe key the caller knows to be new."""
     message = OutboxMessage(
         chat_id=chat_id,
         method=method,
@@ -48,6 +68,17 @@ async def enqueue(
     )
     session.add(message)
     return message
+
+
+async def existing_keys(session: AsyncSession, keys: set[str]) -> set[str]:
+    """Which of these dedupe keys the outbox holds already."""
+    found: set[str] = set()
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 900):  # under SQLite's bound-parameter limit
+        chunk = ordered[start : start + 900]
+        query = select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(chunk))
+        found.update(key for key in (await session.exec(query)).all() if key is not None)
+    return found
 
 
 async def claim_due(session: AsyncSession, *, limit: int = 50) -> list[OutboxMessage]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.models import User
@@ -13,6 +13,16 @@ from bot.storage.models import User
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
+
+
+async def get_users(session: AsyncSession, user_ids: set[int]) -> dict[int, User]:
+    """The known users among these ids, by id."""
+    found: dict[int, User] = {}
+    ordered = sorted(user_ids)
+    for start in range(0, len(ordered), 900):  # under SQLite's bound-parameter limit
+        query = select(User).where(col(User.id).in_(ordered[start : start + 900]))
+        found.update((user.id, user) for user in (await session.exec(query)).all())
+    return found
 
 
 async def get_or_create_user(session: AsyncSession, user_id: int) -> User:

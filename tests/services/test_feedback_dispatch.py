@@ -55,7 +55,7 @@ async def test_a_big_program_goes_out_in_batches_once_each(db: Database) -> None
     now = ended + dt.timedelta(minutes=1)
     async with db.session() as session:
         item = (await session.exec(select(DueItem).where(DueItem.kind == "dispatch"))).one()
-        for _ in range(5):
+        for _ in range(10):
             notices, done = await feedback.run(session, item, now=now, rules=RULES)
             sizes.append(len(notices))
             if done:
@@ -66,7 +66,7 @@ async def test_a_big_program_goes_out_in_batches_once_each(db: Database) -> None
             await session.exec(select(func.count()).where(col(DueItem.kind) == "remind"))
         ).one()
         again, _ = await feedback.run(session, item, now=now, rules=RULES)
-    assert sizes == [500, 500, 200]
+    assert sizes == [200] * 6 + [0]
     assert responses == 1_200 and reminders == 2_400 and again == []
     # Ended at 21:30 WIB: the questionnaire waits for 08:00 the next morning.
     assert notices[0].not_before == dt.datetime(2026, 11, 21, 8, tzinfo=WIB)
