@@ -9,6 +9,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import feedback
+from bot.services.notices import Notice
 from bot.services.programs import ProgramSpec, create_program
 from bot.services.questionnaires import seed_templates
 from bot.storage.db import Database
@@ -51,13 +52,15 @@ async def test_a_big_program_goes_out_in_batches_once_each(db: Database) -> None
         )
         await session.commit()
 
-    sizes = []
+    sizes: list[int] = []
+    first: list[Notice] = []
     now = ended + dt.timedelta(minutes=1)
     async with db.session() as session:
         item = (await session.exec(select(DueItem).where(DueItem.kind == "dispatch"))).one()
         for _ in range(10):
             notices, done = await feedback.run(session, item, now=now, rules=RULES)
             sizes.append(len(notices))
+            first = first if sizes[1:] else notices
             if done:
                 break
         await session.commit()
@@ -69,7 +72,7 @@ async def test_a_big_program_goes_out_in_batches_once_each(db: Database) -> None
     assert sizes == [200] * 6 + [0]
     assert responses == 1_200 and reminders == 2_400 and again == []
     # Ended at 21:30 WIB: the questionnaire waits for 08:00 the next morning.
-    assert notices[0].not_before == dt.datetime(2026, 11, 21, 8, tzinfo=WIB)
+    assert first[0].not_before == dt.datetime(2026, 11, 21, 8, tzinfo=WIB)
 
 
 async def test_no_reminder_after_the_window_or_after_closing(db: Database) -> None:
