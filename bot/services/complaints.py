@@ -254,7 +254,9 @@ async def act(
     notices: list[Notice] = []
     if complaint.first_response_at is None:
         complaint.first_response_at = clock.now
-    if action in ("verify", "forward") or (action == "reply" and previous == BARU):
+    if action in ("verify", "forward") or complaint.followup_due is None:
+        # Leaving "baru" by any action starts the follow-up time (a forward starts it anew
+        # for the receiving unit); asking first is no way around it.
         complaint.followup_due = clock.calendar.add_working_days(clock.today, FOLLOW_UP_DAYS)
     if action == "verify":
         complaint.state = DIVERIFIKASI
@@ -375,6 +377,8 @@ async def add_information(
         complaint.state = complaint.state_before_waiting or DIVERIFIKASI
         complaint.waiting_since = None
         complaint.state_before_waiting = None
+        if complaint.followup_due is None:
+            complaint.followup_due = clock.calendar.add_working_days(clock.today, FOLLOW_UP_DAYS)
         session.add(complaint)
     record_event(
         session,
