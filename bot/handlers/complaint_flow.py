@@ -34,6 +34,7 @@ from bot.handlers.flow import END, Flow, Invalid, Stale, Step
 from bot.keyboards import keyboard
 from bot.services import complaints as service
 from bot.services.complaints import Clock, ComplaintError, Draft
+from bot.services.text import clean_text
 from bot.storage.complaints import PRIVACY_ANONYMOUS
 
 
@@ -168,7 +169,7 @@ async def offer_from_text(update: Update, context: SuaraContext) -> None:
     text = update.message.text if update.message else None
     if update.effective_user is None or not text:
         return
-    draft = ComplaintDraft(description=text[: service.DESCRIPTION_MAX + 1])
+    draft = ComplaintDraft(description=clean_text(text)[: service.DESCRIPTION_MAX + 1])
     await FLOW.start(update, context, draft, at=OFFER)
 
 

@@ -17,6 +17,7 @@ from bot.i18n import Safe
 from bot.keyboards import Button, columns, keyboard, pager
 from bot.services import complaints as service
 from bot.services.complaints import Clock, ComplaintError
+from bot.services.text import clean_text
 from bot.storage.complaints import PRIVACY_ANONYMOUS, PRIVACY_CONFIDENTIAL
 from bot.storage.places import LEVEL_UNIT, children_of, get_place, place_path
 
@@ -190,7 +191,8 @@ class Description(Step[ComplaintDraft]):
         try:
             turn.draft.description = service.check_description(message.text)
         except ComplaintError as exc:
-            raise Invalid(exc.key, length=len(message.text.strip()), **_limits()) from None
+            length = len(clean_text(message.text))
+            raise Invalid(exc.key, length=length, **_limits()) from None
         return NEXT
 
 
@@ -255,7 +257,7 @@ class Location(Step[ComplaintDraft]):
             return NEXT
         if message.text is None:
             raise Invalid("complaint.expected_loc")
-        address = message.text.strip()
+        address = clean_text(message.text)
         if not ADDRESS_MIN <= len(address) <= ADDRESS_MAX:
             raise Invalid("complaint.address_invalid", maximum=ADDRESS_MAX)
         draft.address, draft.lat, draft.lon = address, None, None

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.services import access
 from bot.services.deadlines import FOLLOW_UP_DAYS, VERIFY_DAYS, WAITING_CLOSE_DAYS, WorkingCalendar
 from bot.services.notices import Key, Notice
+from bot.services.text import clean_text
 from bot.storage import complaints as store
 from bot.storage.complaints import (
     BARU,
@@ -98,7 +99,7 @@ class Clock:
 
 def check_description(text: str) -> str:
     """Returns the cleaned description or raises with the reason."""
-    cleaned = text.strip()
+    cleaned = clean_text(text)
     if len(cleaned) < DESCRIPTION_MIN:
         raise ComplaintError("complaint.description_short")
     if len(cleaned) > DESCRIPTION_MAX:
@@ -107,7 +108,7 @@ def check_description(text: str) -> str:
 
 
 def check_note(text: str) -> str:
-    cleaned = text.strip()
+    cleaned = clean_text(text)
     if not cleaned:
         raise ComplaintError("organizer.note_empty")
     if len(cleaned) > NOTE_MAX:
@@ -359,7 +360,7 @@ async def add_information(
         raise ComplaintError("citizen.closed_no_more_info")
     note = None
     if text is not None:
-        note = text.strip()
+        note = clean_text(text)
         if not note:
             raise ComplaintError("citizen.info_empty")
         if len(note) > DESCRIPTION_MAX:

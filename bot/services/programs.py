@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import questionnaires
 from bot.services.nip import check_nip
+from bot.services.text import clean_text
 from bot.storage import programs as store
 from bot.storage.programs import (
     MODES,
@@ -67,7 +68,10 @@ def parse_instructors(text: str) -> list[str]:
 def check_spec(spec: ProgramSpec, *, now: dt.datetime | None = None) -> None:
     """Raises ProgramError (a text key naming what is wrong) for an unusable program; with
     `now`, also for one whose answering time is over already."""
-    title = spec.title.strip()
+    spec.title = clean_text(spec.title)
+    spec.provider = clean_text(spec.provider) or None if spec.provider is not None else None
+    spec.instructors = [clean_text(name) for name in spec.instructors if clean_text(name)]
+    title = spec.title
     if not 3 <= len(title) <= TITLE_MAX:
         raise ProgramError("program.title_invalid", maximum=TITLE_MAX)
     if spec.provider is not None and len(spec.provider.strip()) > PROVIDER_MAX:
@@ -166,7 +170,7 @@ async def join(
     if nip is not None:
         nip = check_nip(nip)
     if work_unit is not None:
-        work_unit = work_unit.strip()[:WORK_UNIT_MAX] or None
+        work_unit = clean_text(work_unit)[:WORK_UNIT_MAX] or None
     existing = await store.participant(session, program.id, user_id)
     if existing is not None:
         existing.nip = nip or existing.nip
@@ -233,7 +237,7 @@ async def figures(session: AsyncSession, program: Program, *, minimum: int) -> P
 async def propose(
     session: AsyncSession, *, unit_id: int, proposer_id: int, topic: str, now: dt.datetime
 ) -> TrainingProposal:
-    text = questionnaires.clean_text(topic)
+    text = clean_text(topic)
     if not TOPIC_MIN <= len(text) <= TOPIC_MAX:
         raise ProgramError("proposal.invalid", minimum=TOPIC_MIN, maximum=TOPIC_MAX)
     since = now - dt.timedelta(days=1)

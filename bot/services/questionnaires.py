@@ -10,7 +10,6 @@ questions in the chat.
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.text import clean_text
 from bot.storage import questionnaires as store
 from bot.storage.questionnaires import (
     NO_INSTRUCTOR,
@@ -196,18 +196,6 @@ async def open_response(
         session.add(response)
         await session.flush()
     return response
-
-
-def clean_text(text: str) -> str:
-    """Normalised, without control or invisible characters; emoji (with their joiners) and
-    other scripts stay."""
-    text = unicodedata.normalize("NFC", text)
-    kept = "".join(ch for ch in text if ch in _KEEP or unicodedata.category(ch) not in _DROP)
-    return kept.strip()
-
-
-_DROP = {"Cc", "Cf", "Co", "Cs"}  # controls, format characters, private use, surrogates
-_KEEP = {"\n", "\t", "\u200c", "\u200d"}  # line breaks, tabs, the joiners emoji need
 
 
 async def record(

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import questionnaires
 from bot.services.complaints import NOTE_MAX, ComplaintError, Sentiment, record_event
+from bot.services.text import clean_text
 from bot.storage.complaints import SELESAI, Complaint
 from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, Response
 
@@ -49,7 +50,7 @@ async def comment_rating(
 ) -> None:
     if complaint.reporter_id != reporter_id or complaint.rating is None:
         raise ComplaintError("status.not_found")
-    comment = text.strip()
+    comment = clean_text(text)
     if not comment:
         raise ComplaintError("citizen.info_empty")
     if len(comment) > NOTE_MAX:

@@ -458,3 +458,38 @@ async def test_changing_a_field_from_the_summary_returns_to_the_summary(harness:
     await tap(emu, siti, step("c", "edit", "priv"))
     summary = text_of(await tap(emu, siti, step("c", "priv", "anonim")))
     assert "Identitas: 🕶 Anonim" in summary and changed in summary
+
+
+async def test_control_and_invisible_characters_are_cleaned_where_they_enter(
+    harness: Harness, tmp_path: Path
+) -> None:
+    emu = harness.emulator
+    siti = emu.user(341, "Siti", "id")
+    await onboard(emu, siti)
+    await _file_until_description(emu, siti)
+    # Zero-width spaces are not a description.
+    refused = text_of(await say(emu, siti, "\u200b" * 40))
+    assert "terlalu singkat" in refused
+    dirty = "Antrean\x1b[31m di loket\x0b dua sangat panjang ‏שלום 👩\u200d💻 sejak pagi hari."
+    await say(emu, siti, dirty)
+    await tap(emu, siti, step("c", "files", "done"))
+    await tap(emu, siti, step("c", "loc", "skip"))
+    await tap(emu, siti, step("c", "date", "skip"))
+    await tap(emu, siti, step("c", "priv", "rahasia"))
+    await tap(emu, siti, step("c", "sum", "send"))
+    async with _db(harness).session() as session:
+        complaint = (await session.exec(select(Complaint))).one()
+    assert complaint.description == (
+        "Antrean[31m di loket dua sangat panjang ‏שלום 👩\u200d💻 sejak pagi hari."
+    )
+    # The unit's export, which a control character used to break, opens.
+    output = tmp_path / "aduan.xlsx"
+    env = {**os.environ, "DATABASE_URL": harness.database_url, "TELEGRAM_BOT_TOKEN": ""}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "export", "complaints", "--output", str(output),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, stderr.decode()
+    sheet = openpyxl.load_workbook(output).active
+    assert sheet is not None and sheet.max_row == 2
