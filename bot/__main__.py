@@ -47,8 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--database",
-        default="sqlite+aiosqlite:///:memory:",
-        help="database URL to use (default: a fresh in-memory one)",
+        default=None,
+        help="database URL to use (default: a fresh one in a temporary folder)",
     )
     export = commands.add_parser(
         "export",
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         setup_logging("WARNING", None)
         args.command = "sandbox" if interactive else "demo"
-        args.database = SANDBOX_DATABASE if interactive else "sqlite+aiosqlite:///:memory:"
+        args.database = SANDBOX_DATABASE if interactive else None
 
     if args.command == "sandbox":
         from bot.sandbox.console import run_console
@@ -191,9 +191,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(run_console(load_settings(DATABASE_URL=args.database).database_url))
         return 0
     if args.command == "demo":
+        import tempfile
+
         from bot.sandbox.demo import run_demo
 
-        asyncio.run(run_demo(load_settings(DATABASE_URL=args.database).database_url))
+        with tempfile.TemporaryDirectory() as folder:
+            url = args.database or f"sqlite:///{folder}/demo.db"
+            asyncio.run(run_demo(load_settings(DATABASE_URL=url).database_url))
         return 0
 
     from bot.runner import BotRunner

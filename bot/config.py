@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("complaint_categories")
+    @classmethod
+    def _some_categories(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("name at least one category, comma-separated")
+        if any(len(name) > 80 for name in value) or len(set(value)) != len(value):
+            raise ValueError("categories must be distinct and at most 80 characters each")
+        return value
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _real_token(cls, value: SecretStr | None) -> SecretStr | None:
@@ -106,9 +115,17 @@ class Settings(BaseSettings):
             ("sqlite:///", "sqlite+aiosqlite:///"),
         ):
             if value.startswith(plain):
-                return async_form + value[len(plain) :]
+                value = async_form + value[len(plain) :]
+                break
         if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
             raise ValueError("use a sqlite:/// or postgresql:// URL")
+        if value.startswith("sqlite"):
+            path = value.removeprefix("sqlite+aiosqlite://").removeprefix("/")
+            if not path or path.startswith(":memory:") or path.startswith("?"):
+                raise ValueError(
+                    "a SQLite URL needs a file path (sqlite:///data/suara.db); without one "
+                    "the data would be lost at every start"
+                )
         return value
 
     @field_validator("bot_timezone")

@@ -31,6 +31,14 @@ def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ("DATABASE_URL", "mysql://x"),
         ("TELEGRAM_BOT_TOKEN", "changeme"),
         ("LOG_LEVEL", "LOUD"),
+        # An empty path is a temporary database: everything lost at the next start.
+        ("DATABASE_URL", "sqlite:///"),
+        ("DATABASE_URL", "sqlite+aiosqlite://"),
+        ("DATABASE_URL", "sqlite:///:memory:"),
+        # No category: the complaint flow could not be finished.
+        ("COMPLAINT_CATEGORIES", " , ,"),
+        ("SENDING_HOURS", "20:00-08:00"),
+        ("FEEDBACK_REMINDER_HOURS", "24,48,72"),
     ],
 )
 def test_an_invalid_setting_stops_with_one_line_naming_it(name: str, value: str) -> None:
