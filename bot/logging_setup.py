@@ -1,8 +1,38 @@
-"""Logging: one format, the bot token never printed, chatty libraries kept quiet."""
+"""Logging: one format, the bot token never printed, no user text from any exception,
+chatty libraries kept quiet."""
 
 from __future__ import annotations
 
 import logging
+import traceback
+from collections.abc import Iterator
+from types import TracebackType
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+
+
+class PrivateFormatter(logging.Formatter):
+    """Tracebacks with every frame and exception type, but no exception message: libraries
+    put what they were given into their messages (openpyxl the cell's text, a parser the
+    input), and what users write must never reach the log."""
+
+    def formatException(self, ei: ExcInfo) -> str:
+        if ei[0] is None or ei[1] is None:
+            return ""
+        return "".join(_withheld(traceback.TracebackException(ei[0], ei[1], ei[2]))).rstrip()
+
+
+def _withheld(te: traceback.TracebackException) -> Iterator[str]:
+    if te.__cause__ is not None:
+        yield from _withheld(te.__cause__)
+        yield "\nThe above exception was the direct cause of the following exception:\n\n"
+    elif te.__context__ is not None and not te.__suppress_context__:
+        yield from _withheld(te.__context__)
+        yield "\nDuring handling of the above exception, another exception occurred:\n\n"
+    yield "Traceback (most recent call last):\n"
+    yield from te.stack.format()
+    name = getattr(te, "exc_type_str", None) or getattr(te.exc_type, "__qualname__", "?")
+    yield f"{name}: (message withheld)\n"
 
 
 class RedactToken(logging.Filter):
@@ -23,7 +53,7 @@ class RedactToken(logging.Filter):
 
 def setup_logging(level: str, token: str | None) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(PrivateFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactToken(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
