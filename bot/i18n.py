@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 import string
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +43,10 @@ def load_catalog(language: str, directory: Path = LOCALES_DIR) -> dict[str, str]
     return messages
 
 
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
@@ -62,6 +67,11 @@ class Translator:
         if not values:
             return text
         return text.format(**{name: _escape(value) for name, value in values.items()})
+
+    def category(self, name: str) -> str:
+        """A complaint category in this language: the deployment names its categories in
+        Indonesian; the shipped ones have translations (`category.<slug>`), others stay."""
+        return self._messages.get(f"category.{slug(name)}", name)
 
     def number(self, value: float | int | Decimal, *, digits: int = 2) -> str:
         return format_decimal(value, format=f"#,##0.{'#' * digits}", locale=self.locale)

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.calls import message_call
 from bot.i18n import Safe, Texts, Translator
 from bot.keyboards import keyboard
-from bot.services.notices import Key, Lines, Notice
+from bot.services.notices import Category, Key, Lines, Notice
 from bot.storage import outbox
 from bot.storage.users import get_users
 
@@ -21,6 +21,8 @@ def render(t: Translator, notice: Notice) -> str:
 def _value(t: Translator, value: object) -> object:
     if isinstance(value, Key):
         return t(value.key)
+    if isinstance(value, Category):
+        return t.category(value.name)
     if isinstance(value, Lines):
         # Each line is rendered (and its values escaped) by the translator already.
         return Safe(

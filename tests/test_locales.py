@@ -63,3 +63,23 @@ def test_language_choice_order() -> None:
     assert texts.choose(None, "ms") == "id"
     assert texts.choose(None, "de") == "id"
     assert texts.choose(None, None) == "id"
+
+
+def test_no_english_text_puts_a_plural_noun_after_a_number() -> None:
+    # "1 reports": a count is written as "reports: {count}", right for one and for many.
+    plural_after_count = re.compile(r"\{(count|total|shown|n|number)\} [A-Za-z]+s\b")
+    for key, text in load_catalog("en").items():
+        assert not plural_after_count.search(text), f"{key}: {text}"
+
+
+def test_the_shipped_categories_have_english_names() -> None:
+    import zoneinfo
+
+    from bot.config import DEFAULT_CATEGORIES
+
+    texts = Texts("id", zoneinfo.ZoneInfo("Asia/Jakarta"))
+    english = texts.for_language("en")
+    for name in DEFAULT_CATEGORIES:
+        assert english.category(name) != name
+        assert texts.for_language("id").category(name) == name
+    assert english.category("Kebersihan Pasar") == "Kebersihan Pasar"  # configured: as it is

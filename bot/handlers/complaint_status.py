@@ -76,7 +76,7 @@ async def status_command(update: Update, context: SuaraContext) -> None:
                 ticket=complaint.ticket,
                 state=t(f"state.{complaint.state}"),
                 date=t.date(complaint.created_at),
-                category=complaint.category,
+                category=t.category(complaint.category),
             )
         )
         buttons.append([(complaint.ticket or "?", MyComplaint(complaint.id or 0))])
@@ -115,7 +115,7 @@ async def _show(
         "status.detail",
         ticket=complaint.ticket,
         state=t(f"state.{complaint.state}"),
-        category=complaint.category,
+        category=t.category(complaint.category),
         place=await service.unit_label(context.db, complaint.unit_id),
         description=complaint.description,
         due=t.date(due) if due else "-",

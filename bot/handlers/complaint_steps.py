@@ -109,7 +109,7 @@ class Category(Step[ComplaintDraft]):
 
     async def ask(self, turn: ComplaintTurn) -> None:
         categories = turn.context.settings.complaint_categories
-        buttons = [turn.button(name, str(i)) for i, name in enumerate(categories)]
+        buttons = [turn.button(turn.t.category(name), str(i)) for i, name in enumerate(categories)]
         turn.reply(turn.t("complaint.ask_category"), keyboard(columns(buttons, 2)))
 
     async def on_button(self, turn: ComplaintTurn, value: str) -> str:
@@ -118,7 +118,9 @@ class Category(Step[ComplaintDraft]):
             raise Stale
         turn.draft.category = categories[int(value)]
         turn.draft.parent, turn.draft.page = None, 0
-        turn.edit(turn.t("complaint.chosen_category", category=turn.draft.category))
+        turn.edit(
+            turn.t("complaint.chosen_category", category=turn.t.category(turn.draft.category))
+        )
         return NEXT
 
 
@@ -375,7 +377,7 @@ async def summary_text(turn: ComplaintTurn) -> str:
         location = draft.address
     text = t(
         "complaint.summary",
-        category=draft.category or "-",
+        category=t.category(draft.category) if draft.category else "-",
         place=await service.unit_label(db, draft.unit_id) if draft.unit_id else "-",
         description=shorten(draft.description or "-", SUMMARY_DESCRIPTION_MAX),
         files=len(draft.files),

@@ -116,7 +116,7 @@ async def _inbox(
                 ticket=complaint.ticket,
                 state=t(f"state.{complaint.state}"),
                 unit=await _unit_code(context, complaint.unit_id, codes),
-                category=complaint.category,
+                category=t.category(complaint.category),
                 due=t.date(due) if due else "-",
             )
         )
@@ -189,7 +189,7 @@ async def _show(update: Update, context: SuaraContext, complaint: Complaint) -> 
         ticket=complaint.ticket,
         state=t(f"state.{complaint.state}"),
         overdue=t("organizer.overdue") if service.is_overdue(complaint, today) else "",
-        category=complaint.category,
+        category=t.category(complaint.category),
         place=await service.unit_label(context.db, complaint.unit_id),
         reporter=t(reporter.key) if isinstance(reporter, Key) else reporter,
         created=t.datetime(complaint.created_at),

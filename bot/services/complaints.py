@@ -17,7 +17,7 @@ from bot.buttons import AddInformation, OpenComplaint, Rate
 from bot.config import Settings
 from bot.services import access
 from bot.services.deadlines import FOLLOW_UP_DAYS, VERIFY_DAYS, WAITING_CLOSE_DAYS, WorkingCalendar
-from bot.services.notices import Key, Notice
+from bot.services.notices import Category, Key, Notice
 from bot.services.text import clean_text
 from bot.storage import complaints as store
 from bot.storage.complaints import (
@@ -182,8 +182,8 @@ async def file_complaint(
             "organizer.new_complaint",
             {
                 "ticket": complaint.ticket,
-                "category": complaint.category,
-                "unit": unit.name,
+                "category": Category(complaint.category),
+                "unit": await unit_label(session, unit.id or 0),
                 "due": complaint.verify_due,
             },
             ((("organizer.open", OpenComplaint(complaint=_id(complaint))),),),
@@ -269,7 +269,11 @@ async def act(
         complaint.unit_id = target.id  # type: ignore[assignment]
         complaint.state = DIVERIFIKASI
         notices.append(
-            Notice(reporter, "citizen.status_forwarded", {"ticket": ticket, "unit": target.name})
+            Notice(
+                reporter,
+                "citizen.status_forwarded",
+                {"ticket": ticket, "unit": await unit_label(session, target.id or 0)},
+            )
         )
         for organizer in await organizers_of_unit(session, target.id or 0):
             notices.append(

@@ -20,6 +20,13 @@ class Key:
 
 
 @dataclass(frozen=True)
+class Category:
+    """A complaint category, named in the recipient's language where a translation exists."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Lines:
     """A list inside a notice: each (text key, values) rendered for the recipient, one a line."""
 

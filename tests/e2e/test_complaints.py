@@ -493,3 +493,31 @@ async def test_control_and_invisible_characters_are_cleaned_where_they_enter(
     assert process.returncode == 0, stderr.decode()
     sheet = openpyxl.load_workbook(output).active
     assert sheet is not None and sheet.max_row == 2
+
+
+async def test_english_screens_name_categories_in_english_and_notices_name_the_region(
+    harness: Harness,
+) -> None:
+    emu = harness.emulator
+    _admin, rina, _dedi = await _setup_organizers(emu)
+    john = emu.user(351, "John", "en")
+    await onboard(emu, john)
+    asked = await say(emu, john, "/lapor")
+    labels = [label for label, _ in emu.last_with_buttons(john).buttons]
+    assert "Civil registration (ID cards, family cards)" in labels, text_of(asked)
+    assert "Administrasi Kependudukan" not in labels
+    await tap(emu, john, "Civil registration (ID cards, family cards)")
+    await tap(emu, john, "Provinsi Lampung")
+    await tap(emu, john, "Kabupaten Lampung Selatan")
+    await tap(emu, john, "Dinas Kependudukan dan Pencatatan Sipil")
+    await say(emu, john, DESCRIPTION)
+    await tap(emu, john, step("c", "files", "done"))
+    await tap(emu, john, step("c", "loc", "skip"))
+    await tap(emu, john, step("c", "date", "skip"))
+    summary = text_of(await tap(emu, john, step("c", "priv", "rahasia")))
+    assert "Civil registration" in summary
+    await tap(emu, john, step("c", "sum", "send"))
+    notice = await _wait_text(emu, rina, "Pengaduan baru")
+    # The organizer reads Indonesian, with the unit's region.
+    assert "Administrasi Kependudukan" in notice
+    assert "Kabupaten Lampung Selatan › Dinas Kependudukan" in notice
