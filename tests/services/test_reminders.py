@@ -101,4 +101,4 @@ async def test_one_reminder_per_organizer_lists_every_overdue_complaint(db: Data
         assert f"ADU-2026-{complaint_id:06d}" in text
     assert "batas 1 Des 2026" in text and "Dinas Kependudukan" in text
     english = render(texts.for_language("en"), notices[0])
-    assert "2 complaints are past their deadline" in english and "due 1 Dec 2026" in english
+    assert "Complaints past their deadline: 2" in english and "due 1 Dec 2026" in english
