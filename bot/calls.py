@@ -7,6 +7,8 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 
+from bot.render import split_html
+
 
 @dataclass(frozen=True)
 class ApiCall:
@@ -46,3 +48,15 @@ def message_call(
     if markup is not None:
         params["reply_markup"] = markup.to_dict()
     return ApiCall("sendMessage", params)
+
+
+def message_calls(
+    chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> list[ApiCall]:
+    """The text as one message, or as several when Telegram would refuse it whole; the
+    buttons go under the last part."""
+    parts = split_html(text)
+    return [
+        message_call(chat_id, part, markup if number == len(parts) else None)
+        for number, part in enumerate(parts, start=1)
+    ]

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.calls import ApiCall, message_call
+from bot.calls import ApiCall, message_calls
 from bot.i18n import Translator
 from bot.notify import deliver
+from bot.render import split_html
 from bot.storage import outbox
 from bot.storage.types import utcnow
 
@@ -129,7 +130,7 @@ class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
 
     def send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """Sends after this update's commit; lost if the process dies in between."""
-        current_scope().replies.append(message_call(chat_id, text, markup))
+        current_scope().replies.extend(message_calls(chat_id, text, markup))
 
     def call(self, method: str, **params: Any) -> None:
         current_scope().replies.append(ApiCall(method, params))
@@ -154,7 +155,9 @@ class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         """Replaces the text (and buttons) of the message whose button was pressed."""
         query = update.callback_query
         message = query.message if query else None
-        if message is None:
+        parts = split_html(text)
+        if message is None or len(parts) > 1:
+            # Too long for one message: the pressed one keeps its text, the new text follows.
             self.reply(update, text, markup)
             return
         params: dict[str, Any] = {
@@ -177,14 +180,14 @@ class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         dedupe_key: str | None = None,
     ) -> None:
         """Sends through the outbox, committed with this update: delivered even after a crash."""
-        call = message_call(chat_id, text, markup)
-        await outbox.enqueue(
-            current_scope().session,
-            chat_id=chat_id,
-            method=call.method,
-            payload=call.params,
-            dedupe_key=dedupe_key,
-        )
+        for number, call in enumerate(message_calls(chat_id, text, markup)):
+            await outbox.enqueue(
+                current_scope().session,
+                chat_id=chat_id,
+                method=call.method,
+                payload=call.params,
+                dedupe_key=f"{dedupe_key}#{number}" if dedupe_key and number else dedupe_key,
+            )
         current_scope().durable_added = True
 
     async def notify(self, notices: list[Notice]) -> None:

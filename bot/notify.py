@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.calls import message_call
+from bot.calls import message_calls
 from bot.i18n import Safe, Texts, Translator
 from bot.keyboards import keyboard
 from bot.services.notices import Category, Key, Lines, Notice
@@ -65,15 +65,16 @@ async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) ->
             if notice.buttons
             else None
         )
-        call = message_call(notice.user_id, render(t, notice), markup)
-        outbox.add(
-            session,
-            chat_id=notice.user_id,
-            method=call.method,
-            payload=call.params,
-            dedupe_key=notice.dedupe_key,
-            not_before=notice.not_before,
-        )
+        for number, call in enumerate(message_calls(notice.user_id, render(t, notice), markup)):
+            key = notice.dedupe_key
+            outbox.add(
+                session,
+                chat_id=notice.user_id,
+                method=call.method,
+                payload=call.params,
+                dedupe_key=f"{key}#{number}" if key and number else key,
+                not_before=notice.not_before,
+            )
         if notice.dedupe_key is not None:
             seen.add(notice.dedupe_key)
         written += 1

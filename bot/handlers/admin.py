@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from telegram import InlineKeyboardMarkup, MessageOriginUser, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
@@ -91,8 +93,11 @@ async def units_command(update: Update, context: SuaraContext) -> None:
     if not _admin(update, context):
         return
     lines = [context.t("admin.units_title")]
-    lines += [f"<code>{u.code}</code> {u.name}" for u in await all_units(context.db)]
-    context.reply(update, "\n".join(lines)[:4000])
+    lines += [
+        f"<code>{html.escape(u.code)}</code> {html.escape(u.name, quote=False)}"
+        for u in await all_units(context.db)
+    ]
+    context.reply(update, "\n".join(lines))
 
 
 async def block_command(update: Update, context: SuaraContext) -> None:

@@ -128,9 +128,9 @@ async def _show(
         buttons.append([(t(f"rating.star_{n}"), Rate(complaint.id, n)) for n in range(1, 6)])
     markup = keyboard(buttons) if buttons else None
     if edit:
-        context.edit(update, text[:4000], markup)
+        context.edit(update, text, markup)
     else:
-        context.reply(update, text[:4000], markup)
+        context.reply(update, text, markup)
 
 
 def _escape(text: str) -> str:

@@ -197,7 +197,7 @@ async def _show(update: Update, context: SuaraContext, complaint: Complaint) -> 
         location=location,
         date=t.date(complaint.incident_date) if complaint.incident_date else "-",
         files=len(files),
-        description=complaint.description[:3000],
+        description=complaint.description,
     )
     for event in (await store.events_of(context.db, complaint.id))[-5:]:
         if event.note and event.action != "filed":
@@ -221,7 +221,7 @@ async def _show(update: Update, context: SuaraContext, complaint: Complaint) -> 
     extra.append((t("organizer.block_reporter"), BlockReporter(complaint.id)))
     rows.append(extra)
     rows.append([(t("organizer.back_to_inbox"), Inbox())])
-    context.reply(update, text[:4090], keyboard(rows))
+    context.reply(update, text, keyboard(rows))
 
 
 async def action_button(update: Update, context: SuaraContext, pressed: ComplaintAction) -> None:

@@ -769,7 +769,8 @@ def _check_text(text: str, parse_mode: Any, limit: int, *, allow_empty: bool = F
             raise ApiError(400, f"Bad Request: can't parse entities: {error}")
     if not visible.strip() and not allow_empty:
         raise ApiError(400, "Bad Request: message text is empty")
-    if len(visible) > limit:
+    # Telegram counts UTF-16 code units: an emoji counts twice.
+    if len(visible.encode("utf-16-le")) // 2 > limit:
         raise ApiError(400, "Bad Request: message is too long")
 
 

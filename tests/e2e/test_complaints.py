@@ -30,6 +30,7 @@ from bot.sandbox.harness import Harness
 from bot.services.satisfaction import ikm
 from bot.storage.complaints import Attachment, Complaint, ComplaintEvent
 from bot.storage.models import OutboxMessage
+from bot.storage.places import Place, place_by_code
 from bot.storage.questionnaires import Answer, Response
 from tests.conftest import ADMIN_ID
 from tests.e2e.helpers import choose, onboard, say, send, step, tap, text_of
@@ -521,3 +522,47 @@ async def test_english_screens_name_categories_in_english_and_notices_name_the_r
     # The organizer reads Indonesian, with the unit's region.
     assert "Administrasi Kependudukan" in notice
     assert "Kabupaten Lampung Selatan › Dinas Kependudukan" in notice
+
+
+async def test_texts_of_any_length_reach_the_user_whole_and_valid(harness: Harness) -> None:
+    emu = harness.emulator
+    admin, rina, _dedi = await _setup_organizers(emu)
+    siti = emu.user(361, "Siti", "id")
+    await onboard(emu, siti)
+    # The longest description allowed, full of characters that grow when escaped.
+    sentence = 'Loket <3> & antrean "panjang" sejak pagi; '
+    description = (sentence * 200)[:4000].strip()
+    await _file_until_description(emu, siti)
+    await say(emu, siti, description)
+    await tap(emu, siti, step("c", "files", "done"))
+    await tap(emu, siti, step("c", "loc", "skip"))
+    await tap(emu, siti, step("c", "date", "skip"))
+    summary = text_of(await tap(emu, siti, step("c", "priv", "rahasia")))
+    assert "Periksa laporan Anda" in summary and "…" in summary
+    await tap(emu, siti, step("c", "sum", "send"))
+    ticket = (await _wait_text(emu, siti, "Nomor tiket")).split("Nomor tiket: ")[1].split()[0]
+
+    # The organizer's view and the citizen's /status carry the whole description, in parts.
+    await say(emu, rina, "/aduan")
+    detail = text_of(await tap(emu, rina, ticket))
+    assert detail.count("Loket") == description.count("Loket") and description[-40:] in detail
+    status = text_of(await say(emu, siti, f"/status {ticket}"))
+    assert status.count("Loket") == description.count("Loket") and description[-40:] in status
+
+    # A hundred and twenty units are listed in several messages, none refused.
+    async with _db(harness).session() as session:
+        parent = await place_by_code(session, "LSL")
+        assert parent is not None
+        for n in range(120):
+            session.add(
+                Place(
+                    code=f"LSL-UPTD-{n:03d}",
+                    name=f"UPTD Puskesmas & Pustu <Wilayah> {n:03d} Kecamatan Kalianda",
+                    level="unit",
+                    parent_id=parent.id,
+                )
+            )
+        await session.commit()
+    listing = await say(emu, admin, "/unit")
+    assert len(listing) >= 2
+    assert all(f"LSL-UPTD-{n:03d}" in text_of(listing) for n in range(120))
