@@ -233,3 +233,10 @@ class ProgramAction(ButtonData, prefix="px"):
 @dataclasses.dataclass(frozen=True)
 class NewProgram(ButtonData, prefix="pn"):
     """Starts creating a program in the chat."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LiftBlock(ButtonData, prefix="lb"):
+    """An admin lifts an organizer's block on a reporter."""
+
+    block: int

@@ -19,6 +19,12 @@ _ENTITY_START = re.compile(r"&[#a-zA-Z0-9]*$")
 _NEAR = 80  # how far back a cut looks for a space
 
 
+def shorten(text: str, limit: int) -> str:
+    """The user's text cut to `limit` characters *before* it is escaped, with "…", so that no
+    tag or entity is ever cut in half."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def units(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji is two)."""
     return len(text.encode("utf-16-le")) // 2

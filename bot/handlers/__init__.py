@@ -20,6 +20,7 @@ from bot.handlers import (
     programs,
     questionnaire,
     start,
+    unit_blocks,
 )
 
 
@@ -32,6 +33,7 @@ def register_all(application: Application) -> None:
     complaint_flow.register(application)
     complaint_status.register(application)
     organizer.register(application)
+    unit_blocks.register(application)
     feedback.register(application)
     programs.register(application)
     common.register(application)

@@ -110,6 +110,9 @@ async def block_command(update: Update, context: SuaraContext) -> None:
         context.reply(update, t("admin.block_usage"))
         return
     banned = update.message.text.lstrip("/").lower().startswith("blokir")
+    if banned and access.is_admin(context.settings, int(args[0])):
+        context.reply(update, t("admin.cannot_ban_admin", user=args[0]))
+        return
     user = await get_user(context.db, int(args[0]))
     if user is None:
         context.reply(update, t("admin.unknown_user", user=args[0]))

@@ -15,10 +15,11 @@ from telegram import InlineKeyboardMarkup, Message
 from bot.handlers.flow import END, NEXT, STAY, Invalid, Stale, Step, Turn
 from bot.i18n import Safe
 from bot.keyboards import Button, columns, keyboard, pager
+from bot.render import shorten
 from bot.services import complaints as service
 from bot.services.complaints import Clock, ComplaintError
 from bot.services.text import clean_text
-from bot.storage.complaints import PRIVACY_ANONYMOUS, PRIVACY_CONFIDENTIAL
+from bot.storage.complaints import PRIVACY_ANONYMOUS, PRIVACY_CONFIDENTIAL, active_block
 from bot.storage.places import LEVEL_UNIT, children_of, get_place, place_path
 
 OFFER, CATEGORY, PLACE, DESCRIPTION, FILES, LOCATION, DATE, PRIVACY, SUMMARY, EDIT = (
@@ -63,11 +64,6 @@ ComplaintTurn = Turn[ComplaintDraft]
 
 def _limits() -> dict[str, object]:
     return {"minimum": service.DESCRIPTION_MIN, "maximum": service.DESCRIPTION_MAX}
-
-
-def shorten(text: str, limit: int) -> str:
-    """The user's text cut before it is escaped, so no HTML entity is ever cut in half."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class Offer(Step[ComplaintDraft]):
@@ -144,6 +140,9 @@ class Place(Step[ComplaintDraft]):
             if place is None or place.parent_id != draft.parent:
                 raise Stale
             if place.level == LEVEL_UNIT:
+                blocked = await active_block(db, user_id=turn.user_id, unit_id=place.id or 0)
+                if blocked is not None:
+                    raise Invalid("complaint.unit_blocked")
                 draft.unit_id = place.id
                 label = await service.unit_label(db, place.id or 0)
                 turn.edit(turn.t("complaint.chosen_place", place=label))

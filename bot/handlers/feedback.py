@@ -15,11 +15,11 @@ from telegram.ext import Application, CommandHandler
 
 from bot.buttons import FillQuestionnaire
 from bot.context import SuaraContext
-from bot.handlers.complaint_steps import shorten
 from bot.handlers.flow import END, NEXT, STAY, Flow, Invalid, SkippableStep, Stale, Step, Turn
 from bot.handlers.questionnaire import SUBJECTS, QTurn, Subject, resume
 from bot.i18n import Safe
 from bot.keyboards import Button, keyboard, pager
+from bot.render import shorten
 from bot.services import access, feedback
 from bot.services import programs as service
 from bot.services.complaints import unit_label

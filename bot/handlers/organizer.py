@@ -40,7 +40,6 @@ from bot.storage.complaints import (
 )
 from bot.storage.models import FlowState
 from bot.storage.places import LEVEL_UNIT, all_units, get_place, place_by_code
-from bot.storage.users import get_user
 
 FLOW = "organizer"
 PAGE_SIZE = 5
@@ -348,20 +347,6 @@ async def files_button(update: Update, context: SuaraContext, pressed: Complaint
         )
 
 
-async def block_button(update: Update, context: SuaraContext, pressed: BlockReporter) -> None:
-    """Blocks the reporter of a complaint, without the organizer learning who it is."""
-    complaint = await _handled_complaint(update, context, pressed.complaint)
-    if complaint is None or update.effective_user is None:
-        return
-    user = await get_user(context.db, complaint.reporter_id)
-    if user is not None:
-        user.banned = True
-        context.db.add(user)
-    context.answer(
-        update, context.t("organizer.reporter_blocked", ticket=complaint.ticket), alert=True
-    )
-
-
 async def export_command(update: Update, context: SuaraContext) -> None:
     """/ekspor: the complaints of the organizer's units as an XLSX file."""
     scope = await _scope(update, context)
@@ -393,5 +378,4 @@ def register(application: Application) -> None:
     application.add_handler(on_button(OpenComplaint, open_button))
     application.add_handler(on_button(ComplaintAction, action_button))
     application.add_handler(on_button(ComplaintFiles, files_button))
-    application.add_handler(on_button(BlockReporter, block_button))
     application.bot_data.flow_inputs[FLOW] = note_message

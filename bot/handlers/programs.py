@@ -17,10 +17,10 @@ from telegram.ext import Application, CommandHandler
 from bot.buttons import NewProgram, OpenProgram, ProgramAction
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
-from bot.handlers.complaint_steps import shorten
 from bot.handlers.flow import END, NEXT, Flow, Invalid, SkippableStep, Stale, Step, Turn
 from bot.jobs.feedback import due_job
 from bot.keyboards import Button, columns, keyboard
+from bot.render import shorten
 from bot.reports.feedback_export import feedback_rows, to_xlsx
 from bot.reports.qr import qr_png
 from bot.services import access, feedback

@@ -32,6 +32,7 @@ from bot.storage.complaints import (
     Attachment,
     Complaint,
     ComplaintEvent,
+    UnitBlock,
 )
 from bot.storage.places import get_place, organizers_of_unit, place_path
 from bot.storage.types import utcnow
@@ -147,6 +148,8 @@ async def file_complaint(
 ) -> tuple[Complaint, list[Notice]]:
     if await filed_today(session, reporter_id=reporter_id, clock=clock) >= daily_limit:
         raise ComplaintError("complaint.daily_limit")
+    if await store.active_block(session, user_id=reporter_id, unit_id=draft.unit_id):
+        raise ComplaintError("complaint.unit_blocked")
     unit = await get_place(session, draft.unit_id)
     if unit is None:
         raise ComplaintError("complaint.unit_gone")
@@ -446,6 +449,45 @@ async def reporter_label(session: AsyncSession, complaint: Complaint) -> Key | s
     user = await get_user(session, complaint.reporter_id)
     name = complaint.reporter_name or "-"
     return f"{name} (ID {user.id if user else complaint.reporter_id})"
+
+
+async def block_for_unit(
+    session: AsyncSession,
+    *,
+    complaint: Complaint,
+    actor_id: int,
+    actor_role: str,
+    reason: str,
+    settings: Settings,
+) -> None:
+    """The organizer's limit on a reporter: no more complaints to this unit. Not a ban from
+    the service (an admin power), never on an admin, audited, and reversible by an admin."""
+    reason = check_note(reason)
+    if access.is_admin(settings, complaint.reporter_id):
+        raise ComplaintError("unitblock.not_possible")
+    if await store.active_block(session, user_id=complaint.reporter_id, unit_id=complaint.unit_id):
+        raise ComplaintError("unitblock.already")
+    assert complaint.id is not None
+    session.add(
+        UnitBlock(
+            unit_id=complaint.unit_id,
+            user_id=complaint.reporter_id,
+            complaint_id=complaint.id,
+            reason=reason,
+            blocked_by=actor_id,
+        )
+    )
+    record_event(
+        session, complaint, actor_id=actor_id, role=actor_role, action="block_unit", note=reason
+    )
+
+
+async def lift_block(session: AsyncSession, *, block: UnitBlock, admin_id: int) -> None:
+    block.lifted_by, block.lifted_at = admin_id, utcnow()
+    session.add(block)
+    complaint = await store.get_complaint(session, block.complaint_id)
+    if complaint is not None:
+        record_event(session, complaint, actor_id=admin_id, role="admin", action="unblock_unit")
 
 
 def _id(complaint: Complaint) -> int:

@@ -110,6 +110,45 @@ class ComplaintEvent(SQLModel, table=True):
     target_unit_id: int | None = None
 
 
+class UnitBlock(SQLModel, table=True):
+    """A reporter stopped from filing to one unit, by its organizer, with the reason; an
+    admin may lift it. The organizer never learns who the reporter is."""
+
+    __tablename__ = "unit_blocks"
+    __table_args__ = (Index("ix_unit_blocks_user_unit", "user_id", "unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(sa_column=Column(Integer, ForeignKey("places.id"), nullable=False))
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    complaint_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("complaints.id"), nullable=False)
+    )
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    blocked_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    blocked_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lifted_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    lifted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+async def active_block(session: AsyncSession, *, user_id: int, unit_id: int) -> UnitBlock | None:
+    query = select(UnitBlock).where(
+        col(UnitBlock.user_id) == user_id,
+        col(UnitBlock.unit_id) == unit_id,
+        col(UnitBlock.lifted_at).is_(None),
+    )
+    return (await session.exec(query)).first()
+
+
+async def active_blocks(session: AsyncSession, *, limit: int = 30) -> list[UnitBlock]:
+    query = (
+        select(UnitBlock)
+        .where(col(UnitBlock.lifted_at).is_(None))
+        .order_by(col(UnitBlock.blocked_at).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
 def ticket_for(complaint: Complaint) -> str:
     assert complaint.id is not None
     return f"ADU-{complaint.created_at.year}-{complaint.id:06d}"

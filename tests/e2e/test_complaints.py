@@ -29,7 +29,7 @@ from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
 from bot.services.satisfaction import ikm
 from bot.storage.complaints import Attachment, Complaint, ComplaintEvent
-from bot.storage.models import OutboxMessage
+from bot.storage.models import OutboxMessage, User
 from bot.storage.places import Place, place_by_code
 from bot.storage.questionnaires import Answer, Response
 from tests.conftest import ADMIN_ID
@@ -401,9 +401,11 @@ async def test_free_text_is_offered_as_a_complaint(harness: Harness) -> None:
     assert "Langkah 4 dari 7" in text_of(after_place)
 
 
-async def test_organizer_blocks_a_reporter_without_seeing_who(harness: Harness) -> None:
+async def test_organizer_stops_a_reporter_at_their_unit_only_and_an_admin_lifts_it(
+    harness: Harness,
+) -> None:
     emu = harness.emulator
-    _admin, rina, _ = await _setup_organizers(emu)
+    admin, rina, _ = await _setup_organizers(emu)
     spammer = emu.user(381, "Spam", "id")
     await onboard(emu, spammer)
     ticket = await _file(emu, spammer, privacy="anonim", photos=0)
@@ -412,9 +414,63 @@ async def test_organizer_blocks_a_reporter_without_seeing_who(harness: Harness) 
     await tap(emu, rina, ticket)
     async with _db(harness).session() as session:
         complaint = (await session.exec(select(Complaint).where(Complaint.ticket == ticket))).one()
+    asked = await tap(emu, rina, BlockReporter(complaint.id).pack())
+    assert "Tulis alasannya" in text_of(asked)
+    confirm = await say(emu, rina, "Mengirim 40 laporan palsu dalam sehari.")
+    assert "Batasi pelapor" in text_of(confirm) and "Spam" not in text_of(confirm)
+    done = await tap(emu, rina, step("ub", "confirm", "yes", complaint.id))
+    assert "tidak dapat lagi mengirim" in text_of(done) and "Spam" not in text_of(done)
+
+    # Not a ban from the service: the reporter can still use it, and file elsewhere...
+    assert "dibatasi oleh admin" not in text_of(await say(emu, spammer, "/status"))
+    await say(emu, spammer, "/lapor")
+    await tap(emu, spammer, "Administrasi Kependudukan")
+    await tap(emu, spammer, "Provinsi Lampung")
+    await tap(emu, spammer, "Kabupaten Lampung Selatan")
+    # ...but not to Rina's unit.
+    await tap(emu, spammer, "Dinas Kependudukan dan Pencatatan Sipil")
+    assert "tidak dapat mengirim pengaduan ke unit ini" in (emu.callback_answers[-1].text or "")
+    await tap(emu, spammer, "Dinas Kesehatan")
+    assert "Uraikan" in emu.texts(spammer)[-1] or "uraian" in emu.texts(spammer)[-1].lower()
+    async with _db(harness).session() as session:
+        actions = (
+            await session.exec(
+                select(ComplaintEvent.action).where(ComplaintEvent.complaint_id == complaint.id)
+            )
+        ).all()
+        user = await session.get(User, spammer.id)
+    assert "block_unit" in actions and user is not None and not user.banned
+
+    # The admin sees the limit without the reporter's identity, and lifts it.
+    listing = await say(emu, admin, "/blokiran")
+    assert ticket in text_of(listing) and "Spam" not in text_of(listing)
+    await tap(emu, admin, f"Cabut pembatasan {ticket}")
+    assert "dicabut" in (emu.callback_answers[-1].text or "")
+    await say(emu, spammer, "/batal")
+    await say(emu, spammer, "/lapor")
+    await tap(emu, spammer, "Administrasi Kependudukan")
+    await tap(emu, spammer, "Provinsi Lampung")
+    await tap(emu, spammer, "Kabupaten Lampung Selatan")
+    await tap(emu, spammer, "Dinas Kependudukan dan Pencatatan Sipil")
+    assert "Dinas Kependudukan" in " ".join(emu.texts(spammer)[-2:])
+
+
+async def test_an_admin_can_never_be_banned_or_stopped(harness: Harness) -> None:
+    emu = harness.emulator
+    admin, rina, _ = await _setup_organizers(emu)
+    refused = text_of(await say(emu, admin, f"/blokir {ADMIN_ID}"))
+    assert "tidak dapat diblokir" in refused
+    ticket = await _file(emu, admin, photos=0)
+    await _wait_text(emu, rina, ticket)
+    async with _db(harness).session() as session:
+        complaint = (await session.exec(select(Complaint).where(Complaint.ticket == ticket))).one()
+    await say(emu, rina, "/aduan")
+    await tap(emu, rina, ticket)
     await tap(emu, rina, BlockReporter(complaint.id).pack())
-    assert "diblokir" in (emu.callback_answers[-1].text or "")
-    assert "dibatasi oleh admin" in text_of(await say(emu, spammer, "/lapor"))
+    await say(emu, rina, "Alasan yang cukup panjang.")
+    done = await tap(emu, rina, step("ub", "confirm", "yes", complaint.id))
+    assert "tidak dapat dibatasi" in text_of(done)
+    assert "Pengaduan" in text_of(await say(emu, admin, "/status"))
 
 
 async def test_admin_assigns_an_organizer_by_forwarding_their_message(harness: Harness) -> None:
@@ -566,3 +622,29 @@ async def test_texts_of_any_length_reach_the_user_whole_and_valid(harness: Harne
     listing = await say(emu, admin, "/unit")
     assert len(listing) >= 2
     assert all(f"LSL-UPTD-{n:03d}" in text_of(listing) for n in range(120))
+
+
+async def test_forged_button_data_is_no_longer_valid_never_an_error(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(371, "Siti", "id")
+    await onboard(emu, siti)
+    menu = emu.last_with_buttons(siti)
+    forged = [
+        "ax:" + "9" * 30 + ":verify",  # a number past any integer column
+        "ax:12:delete",  # an action that does not exist
+        "ax:12:verify:extra",
+        "ai:closed:99999999999999999999",
+        "f:c:cat:" + "9" * 25 + ":0",
+        "f:zz:cat:1:0",  # a flow that does not exist
+        "f:q:q:0.5:" + "9" * 19,
+        "r:1:" + "9" * 40,
+        "qf:-1",
+        "m:../../etc",
+        "px:1:drop",
+    ]
+    for data in forged:
+        before = len(emu.events(siti))
+        await emu.wait_acknowledged(emu.press_data(siti, menu, data))
+        answer = emu.callback_answers[-1].text or ""
+        assert "tidak berlaku" in answer or "tidak ditemukan" in answer, (data, answer)
+        assert not any("kesalahan" in t for t in emu.texts(siti, before)), data
