@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     bot_username: str | None = Field(
         default=None, alias="BOT_USERNAME", pattern=r"^[A-Za-z0-9_]{5,32}$"
     )
+    retention_days: int = Field(default=365, ge=30, le=3650, alias="RETENTION_DAYS")
     outbox_messages_per_second: int = Field(
         default=25, ge=1, le=30, alias="OUTBOX_MESSAGES_PER_SECOND"
     )

@@ -53,6 +53,8 @@ async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) ->
     written = 0
     for notice in notices:
         user = users.get(notice.user_id)
+        if notice.user_id <= 0:
+            continue  # an erased reporter: nobody to tell
         if (user is not None and not user.reachable) or notice.dedupe_key in seen:
             continue
         t = (

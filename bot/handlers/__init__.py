@@ -17,6 +17,7 @@ from bot.handlers import (
     flow,
     guards,
     organizer,
+    privacy,
     programs,
     questionnaire,
     start,
@@ -27,6 +28,7 @@ from bot.handlers import (
 def register_all(application: Application) -> None:
     guards.register(application)
     start.register(application)
+    privacy.register(application)
     flow.register(application)
     questionnaire.register(application)
     admin.register(application)

@@ -1,4 +1,5 @@
-"""Daily housekeeping: forget old update ids and old sent outbox rows.
+"""Daily housekeeping: forget old update ids and old sent outbox rows, and remove the identity
+of reporters whose complaints were closed longer ago than RETENTION_DAYS.
 
 Telegram keeps undelivered updates for about 24 hours, so an update id older than a few days
 can never come again; sent messages are kept a month for support questions.
@@ -13,6 +14,7 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from bot.context import AppState
+from bot.services import privacy
 from bot.storage.models import OUTBOX_SENT, OutboxMessage, ProcessedUpdate
 from bot.storage.types import utcnow
 
@@ -38,5 +40,16 @@ async def clean(state: AppState) -> tuple[int, int]:
     return int(updates.rowcount or 0), int(sent.rowcount or 0)
 
 
+async def retention(state: AppState) -> int:
+    """Complaints closed longer ago than RETENTION_DAYS lose their reporter's identity."""
+    async with state.db.session() as session:
+        done = await privacy.apply_retention(
+            session, days=state.settings.retention_days, now=utcnow()
+        )
+        await session.commit()
+    return done
+
+
 async def housekeeping_job(context: Any) -> None:
     await clean(context.application.bot_data)
+    await retention(context.application.bot_data)

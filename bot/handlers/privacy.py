@@ -1,0 +1,87 @@
+"""The user's rights over their data (UU PDP): /privasi shows the notice again, /datasaya sends
+a file with everything held about them, /hapusdata erases their identity after a confirmation
+and says exactly what was kept."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel
+from telegram import InputFile, Update
+from telegram.ext import Application, CommandHandler
+
+from bot.context import SuaraContext
+from bot.handlers.flow import END, Flow, Stale, Step, Turn
+from bot.keyboards import keyboard
+from bot.services import privacy
+
+
+async def notice_command(update: Update, context: SuaraContext) -> None:
+    """/privasi: the privacy notice, as shown before consent."""
+    context.reply(update, context.t("privacy.notice"))
+    context.reply(update, context.t("privacy.rights", days=context.settings.retention_days))
+
+
+async def my_data_command(update: Update, context: SuaraContext) -> None:
+    """/datasaya: a JSON file of everything Suara holds about the user."""
+    tg_user = update.effective_user
+    if tg_user is None or update.effective_chat is None:
+        return
+    data = await privacy.export(context.db, tg_user.id)
+    body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    context.call(
+        "sendDocument",
+        chat_id=update.effective_chat.id,
+        document=InputFile(body, filename="data-saya-suara.json"),
+        caption=context.t("privacy.export_caption"),
+    )
+
+
+class EraseDraft(BaseModel):
+    pass
+
+
+class ConfirmErase(Step[EraseDraft]):
+    name = "confirm"
+
+    async def ask(self, turn: Turn[EraseDraft]) -> None:
+        t = turn.t
+        turn.reply(
+            t("privacy.erase_confirm"),
+            keyboard(
+                [
+                    [turn.button(t("privacy.erase_yes"), "yes")],
+                    [turn.button(t("common.cancel"), "no")],
+                ]
+            ),
+        )
+
+    async def on_button(self, turn: Turn[EraseDraft], value: str) -> str:
+        if value == "no":
+            turn.edit(turn.t("cancel.done"))
+            return END
+        if value != "yes":
+            raise Stale
+        erased = await privacy.erase(turn.context.db, turn.user_id)
+        turn.context.scope.user = None
+        turn.edit(turn.t("privacy.erased", **erased.as_values()))
+        return END
+
+
+ERASE = Flow(
+    name="erase", code="x", draft=EraseDraft, steps=[ConfirmErase()], expected="start.use_buttons"
+)
+
+
+async def erase_command(update: Update, context: SuaraContext) -> None:
+    """/hapusdata: erasing the user's identity, after a confirmation."""
+    if update.effective_user is None:
+        return
+    await ERASE.start(update, context, EraseDraft())
+
+
+def register(application: Application) -> None:
+    ERASE.register(application)
+    application.add_handler(CommandHandler(["privasi", "privacy"], notice_command))
+    application.add_handler(CommandHandler(["datasaya", "mydata"], my_data_command))
+    application.add_handler(CommandHandler(["hapusdata", "erasedata"], erase_command))

@@ -1,0 +1,197 @@
+"""Personal-data rights (UU 27/2022): a copy of everything held about a person, erasing their
+identity on request, and removing it by retention once complaints are long closed.
+
+Erasing keeps what statistics need and nothing that points at the person: a complaint keeps
+its category, unit, text and dates, an answer its score; the Telegram id, the name, the NIP
+and the work unit go. A number that must stay unique (a response per person and program)
+becomes the negative of its own row id, which names nobody.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.complaints import OPEN_STATES, Complaint, ComplaintEvent, UnitBlock
+from bot.storage.models import OUTBOX_PENDING, FlowState, OutboxMessage, User
+from bot.storage.programs import Participant, Program, TrainingProposal
+from bot.storage.questionnaires import Answer, Response
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def export(session: AsyncSession, user_id: int) -> dict[str, Any]:
+    """Everything held about the user, as plain data for a JSON file."""
+    user = await session.get(User, user_id)
+    complaints = (
+        await session.exec(select(Complaint).where(col(Complaint.reporter_id) == user_id))
+    ).all()
+    data: dict[str, Any] = {
+        "telegram_id": user_id,
+        "profile": None
+        if user is None
+        else {
+            "language": user.language,
+            "telegram_language": user.telegram_language,
+            "role": user.role,
+            "consent_at": _iso(user.consent_at),
+            "first_seen": _iso(user.first_seen),
+        },
+        "complaints": [
+            {
+                "ticket": c.ticket,
+                "filed": _iso(c.created_at),
+                "category": c.category,
+                "state": c.state,
+                "privacy": c.privacy,
+                "name_kept": c.reporter_name,
+                "description": c.description,
+                "address": c.address,
+                "location": [c.latitude, c.longitude] if c.latitude is not None else None,
+                "incident_date": _iso(c.incident_date),
+                "rating": c.rating,
+                "rating_comment": c.rating_comment,
+            }
+            for c in complaints
+        ],
+        "trainings": [],
+        "questionnaires": [],
+        "training_proposals": [],
+        "limits_at_units": [],
+    }
+    for participant in (
+        await session.exec(select(Participant).where(col(Participant.user_id) == user_id))
+    ).all():
+        program = await session.get(Program, participant.program_id)
+        data["trainings"].append(
+            {
+                "program": program.title if program else None,
+                "joined": _iso(participant.joined_at),
+                "nip": participant.nip,
+                "work_unit": participant.work_unit,
+            }
+        )
+    for response in (
+        await session.exec(select(Response).where(col(Response.respondent_id) == user_id))
+    ).all():
+        answers = (
+            await session.exec(select(Answer).where(col(Answer.response_id) == response.id))
+        ).all()
+        data["questionnaires"].append(
+            {
+                "about": f"{response.subject_kind} {response.subject_id}",
+                "status": response.status,
+                "answers": {
+                    f"{a.question}" + (f"/{a.instructor}" if a.instructor >= 0 else ""): (
+                        a.score if a.score is not None else a.choice or a.text
+                    )
+                    for a in answers
+                },
+            }
+        )
+    proposals = await session.exec(
+        select(TrainingProposal).where(col(TrainingProposal.proposer_id) == user_id)
+    )
+    data["training_proposals"] = [
+        {"topic": p.topic, "made": _iso(p.created_at)} for p in proposals.all()
+    ]
+    blocks = await session.exec(select(UnitBlock).where(col(UnitBlock.user_id) == user_id))
+    data["limits_at_units"] = [
+        {"since": _iso(b.blocked_at), "reason": b.reason, "lifted": _iso(b.lifted_at)}
+        for b in blocks.all()
+    ]
+    return data
+
+
+@dataclass
+class Erased:
+    """What erasing left, for telling the user exactly."""
+
+    complaints: int = 0  # kept without identity
+    open_complaints: int = 0  # of those, still being handled (now without a way to reply)
+    answers: int = 0  # questionnaires kept without identity
+    trainings: int = 0  # registrations removed
+    proposals: int = 0  # kept without identity
+
+    def as_values(self) -> dict[str, int]:
+        return asdict(self)
+
+
+async def erase(session: AsyncSession, user_id: int) -> Erased:
+    """Removes the user's identity everywhere; contents stay only anonymised."""
+    result = Erased()
+    complaints = (
+        await session.exec(select(Complaint).where(col(Complaint.reporter_id) == user_id))
+    ).all()
+    for complaint in complaints:
+        result.complaints += 1
+        result.open_complaints += complaint.state in OPEN_STATES
+        await _anonymise_complaint(session, complaint, user_id)
+    responses = (
+        await session.exec(select(Response).where(col(Response.respondent_id) == user_id))
+    ).all()
+    for response in responses:
+        assert response.id is not None
+        response.respondent_id = -response.id
+        session.add(response)
+        result.answers += 1
+    removed = await session.exec(delete(Participant).where(col(Participant.user_id) == user_id))
+    result.trainings = int(removed.rowcount or 0)
+    proposals = await session.exec(
+        update(TrainingProposal)
+        .where(col(TrainingProposal.proposer_id) == user_id)
+        .values(proposer_id=-col(TrainingProposal.id))
+    )
+    result.proposals = int(proposals.rowcount or 0)
+    await session.exec(
+        update(UnitBlock)
+        .where(col(UnitBlock.user_id) == user_id)
+        .values(user_id=-col(UnitBlock.id))
+    )
+    await session.exec(delete(FlowState).where(col(FlowState.user_id) == user_id))
+    await session.exec(
+        delete(OutboxMessage).where(
+            col(OutboxMessage.chat_id) == user_id, col(OutboxMessage.status) == OUTBOX_PENDING
+        )
+    )
+    user = await session.get(User, user_id)
+    if user is not None:
+        await session.delete(user)
+    return result
+
+
+async def _anonymise_complaint(session: AsyncSession, complaint: Complaint, user_id: int) -> None:
+    assert complaint.id is not None
+    complaint.reporter_id = -complaint.id
+    complaint.reporter_name = None
+    complaint.latitude = complaint.longitude = None
+    complaint.address = None
+    session.add(complaint)
+    await session.exec(
+        update(ComplaintEvent)
+        .where(
+            col(ComplaintEvent.complaint_id) == complaint.id,
+            col(ComplaintEvent.actor_id) == user_id,
+        )
+        .values(actor_id=None)
+    )
+
+
+async def apply_retention(session: AsyncSession, *, days: int, now: dt.datetime) -> int:
+    """Complaints closed more than `days` ago lose their reporter's identity."""
+    query = select(Complaint).where(
+        col(Complaint.closed_at) < now - dt.timedelta(days=days),
+        col(Complaint.reporter_id) > 0,
+    )
+    done = 0
+    for complaint in (await session.exec(query)).all():
+        await _anonymise_complaint(session, complaint, complaint.reporter_id)
+        done += 1
+    return done
