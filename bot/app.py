@@ -38,6 +38,7 @@ COMMANDS = (
     ("usul", "command.usul"),
     ("bantuan", "command.bantuan"),
     ("bahasa", "command.bahasa"),
+    ("privasi", "command.privasi"),
     ("batal", "command.batal"),
 )
 
