@@ -68,6 +68,9 @@ class Translator:
             return text
         return text.format(**{name: _escape(value) for name, value in values.items()})
 
+    def has(self, key: str) -> bool:
+        return key in self._messages
+
     def category(self, name: str) -> str:
         """A complaint category in this language: the deployment names its categories in
         Indonesian; the shipped ones have translations (`category.<slug>`), others stay."""

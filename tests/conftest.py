@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,14 @@ ADMIN_ID = 9001
 @pytest.fixture
 async def database_url(tmp_path: Path) -> AsyncIterator[str]:
     """A database of this test's own: a fresh SQLite file, or a new PostgreSQL database."""
+    async with fresh_database(tmp_path) as url:
+        yield url
+
+
+@asynccontextmanager
+async def fresh_database(folder: Path) -> AsyncIterator[str]:
     if not TEST_DATABASE_URL:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'suara.db'}"
+        yield f"sqlite+aiosqlite:///{folder / f'suara-{uuid.uuid4().hex[:8]}.db'}"
         return
     base = make_url(TEST_DATABASE_URL).set(drivername="postgresql+asyncpg")
     name = f"suara_test_{uuid.uuid4().hex[:12]}"

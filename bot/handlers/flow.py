@@ -97,8 +97,10 @@ class Step(Generic[D]):
         raise Stale
 
     async def on_message(self, turn: Turn[D], message: Message) -> str:
-        """By default a message is not an answer: the user is told what this step needs."""
-        raise Invalid(turn.flow.expected or f"{turn.flow.name}.expected_{self.name}")
+        """By default a message is not an answer: the user is told what this step needs (or,
+        without a text of the step's own, to use the buttons)."""
+        key = turn.flow.expected or f"{turn.flow.name}.expected_{self.name}"
+        raise Invalid(key if turn.t.has(key) else "flow.use_buttons")
 
     def answered(self, draft: D) -> bool:
         """True when moving forward may skip this step (the draft has its answer already)."""

@@ -202,6 +202,7 @@ class BotApiEmulator:
         self.chat_burst = 20
         self.chat_per_second = 1.0
         self.rate_limited = 0  # 429s answered
+        self.rejected: list[tuple[str, str]] = []  # (method, reason) of every 400 answered
         self.send_times: dict[int, list[float]] = {}  # chat -> monotonic times of sends
         self._recent_sends: deque[float] = deque()
         self._chat_buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
@@ -263,6 +264,9 @@ class BotApiEmulator:
                 await asyncio.sleep(self.latency)
             result = await handler(params)
         except ApiError as exc:
+            if exc.code == 400:
+                # A request Telegram would refuse: tests assert there are none.
+                self.rejected.append((method, exc.description))
             body: dict[str, Any] = {
                 "ok": False,
                 "error_code": exc.code,

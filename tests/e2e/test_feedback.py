@@ -315,3 +315,19 @@ async def test_a_program_with_four_answers_shows_no_aggregates(harness: Harness)
     await _fill(emu, people[4], scores, "Rencana saya.")
     refreshed = text_of(await tap(emu, rina, ProgramAction(program.id or 0, "refresh").pack()))
     assert "Rata-rata nilai" in refreshed
+
+
+async def test_a_message_where_a_button_is_expected_is_answered_politely(
+    harness: Harness,
+) -> None:
+    emu = harness.emulator
+    rina = await _organizer(emu)
+    await say(emu, rina, "/program")
+    await tap(emu, rina, NewProgram().pack())
+    await say(emu, rina, "Pelatihan Arsip Digital")
+    await tap(emu, rina, step("p", "provider", "skip"))
+    await say(emu, rina, "01-12-2026 08:00")
+    await say(emu, rina, "02-12-2026 16:00")
+    # The mode is asked with buttons; a typed answer is told to use them.
+    answer = text_of(await say(emu, rina, "klasikal saja"))
+    assert "tombol" in answer and "kesalahan" not in answer
