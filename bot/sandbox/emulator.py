@@ -539,6 +539,34 @@ class BotApiEmulator:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._push({"message": message})
 
+    def edit_text(self, persona: Persona, text: str) -> int:
+        """The user edits a message they sent earlier (Telegram sends edited_message)."""
+        message = self._message_base(persona)
+        message["text"] = text
+        message["edit_date"] = int(time.time())
+        return self._push({"edited_message": message})
+
+    def send_voice(self, persona: Persona, seconds: int = 7) -> int:
+        message = self._message_base(persona)
+        file_id = f"V{next(self._file_ids)}"
+        message["voice"] = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "duration": seconds,
+            "mime_type": "audio/ogg",
+        }
+        return self._push({"message": message})
+
+    def send_channel_post(self, channel_id: int, text: str) -> int:
+        """A post in a channel the bot was added to: no user at all."""
+        post = {
+            "message_id": next(self._update_ids) + 100_000,
+            "date": int(time.time()),
+            "chat": {"id": channel_id, "type": "channel", "title": "Kanal Dinas"},
+            "text": text,
+        }
+        return self._push({"channel_post": post})
+
     def forward_text(self, persona: Persona, origin: Persona | None, text: str) -> int:
         """The user forwards a message written by `origin` (None: an account that hides
         itself when forwarded)."""

@@ -2,7 +2,8 @@
 
 Whatever arrives (text up to 10,000 characters with markup, entities, control, zero-width and
 right-to-left characters; forged and random button data; commands with junk arguments;
-stickers, photos, locations, group messages; a user who blocked the bot), no exception escapes
+stickers, photos, documents, voice, edited messages, group messages, channel posts; a user
+who blocked the bot), no exception escapes
 a handler, every message the bot sends is one Telegram accepts, and no user sees another's
 words. A bounded number of examples, each on a fresh database (SQLite, or PostgreSQL under
 TEST_DATABASE_URL).
@@ -55,13 +56,16 @@ button_data = st.one_of(
 _who = st.sampled_from(["siti", "budi"])
 _anyone = st.sampled_from(["siti", "budi", "admin"])
 _commands = st.tuples(st.sampled_from(COMMANDS), texts).map(" ".join)
-_kinds = st.sampled_from(["sticker", "photo", "location", "document", "group", "block"])
+_kinds = st.sampled_from(
+    ["sticker", "photo", "location", "document", "voice", "group", "channel", "block"]
+)
 actions = st.one_of(
     st.tuples(st.just("text"), _who, texts),
     st.tuples(st.just("command"), _anyone, _commands),
     st.tuples(st.just("forge"), _anyone, button_data),
     st.tuples(st.just("tap"), _anyone, st.integers(0, 20).map(str)),
     st.tuples(_kinds, _who, st.just("")),
+    st.tuples(st.just("edit"), _who, texts),
 )  # fmt: skip
 
 
@@ -91,6 +95,12 @@ def _push(emu: BotApiEmulator, who: Persona, kind: str, value: str) -> int | Non
         return emu.send_group_text(who, -100123, f"{MARK} di grup")
     if kind == "block":
         return emu.block_bot(who)
+    if kind == "voice":
+        return emu.send_voice(who)
+    if kind == "channel":
+        return emu.send_channel_post(-100777, f"{MARK} kanal")
+    if kind == "edit":
+        return emu.edit_text(who, f"{MARK} {value}" if who.first_name == "Siti" else value)
     raise ValueError(kind)
 
 
