@@ -9,6 +9,7 @@ from telegram.ext import Application
 
 from bot.handlers import (
     admin,
+    audit,
     common,
     complaint_flow,
     complaint_status,
@@ -32,6 +33,7 @@ def register_all(application: Application) -> None:
     flow.register(application)
     questionnaire.register(application)
     admin.register(application)
+    audit.register(application)
     complaint_flow.register(application)
     complaint_status.register(application)
     organizer.register(application)

@@ -13,6 +13,7 @@ from bot.handlers.buttons import on_button
 from bot.keyboards import Button, keyboard, pager
 from bot.services import access
 from bot.services.complaints import unit_label
+from bot.storage import audit
 from bot.storage.places import (
     LEVEL_UNIT,
     Place,
@@ -67,6 +68,16 @@ async def _assign(update: Update, context: SuaraContext, user_id: int, unit: Pla
         context.db, user_id=user_id, unit_id=unit.id, added_by=update.effective_user.id
     )
     label = await unit_label(context.db, unit.id)
+    if added:
+        audit.record(
+            context.db,
+            actor_id=update.effective_user.id,
+            actor_role="admin",
+            action="assign_organizer",
+            subject_kind="user",
+            subject_id=user_id,
+            detail=unit.code,
+        )
     key = "admin.assigned" if added else "admin.already_assigned"
     context.reply(update, context.t(key, user=user_id, unit=label))
     if added:
@@ -84,6 +95,16 @@ async def remove_command(update: Update, context: SuaraContext) -> None:
     user_id, unit = parsed
     assert unit.id is not None
     removed = await remove_organizer(context.db, user_id=user_id, unit_id=unit.id)
+    if removed and update.effective_user is not None:
+        audit.record(
+            context.db,
+            actor_id=update.effective_user.id,
+            actor_role="admin",
+            action="remove_organizer",
+            subject_kind="user",
+            subject_id=user_id,
+            detail=unit.code,
+        )
     key = "admin.removed" if removed else "admin.not_assigned"
     context.reply(update, context.t(key, user=user_id, unit=await unit_label(context.db, unit.id)))
 
@@ -119,6 +140,15 @@ async def block_command(update: Update, context: SuaraContext) -> None:
         return
     user.banned = banned
     context.db.add(user)
+    if update.effective_user is not None:
+        audit.record(
+            context.db,
+            actor_id=update.effective_user.id,
+            actor_role="admin",
+            action="ban" if banned else "unban",
+            subject_kind="user",
+            subject_id=user.id,
+        )
     context.reply(update, t("admin.blocked" if banned else "admin.unblocked", user=user.id))
 
 

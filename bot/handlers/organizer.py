@@ -26,8 +26,8 @@ from bot.services import access
 from bot.services import complaints as service
 from bot.services.complaints import ACTIONS, Clock, ComplaintError
 from bot.services.notices import Key
+from bot.storage import audit, flows
 from bot.storage import complaints as store
-from bot.storage import flows
 from bot.storage.complaints import (
     BARU,
     DITINDAKLANJUTI,
@@ -361,6 +361,16 @@ async def export_command(update: Update, context: SuaraContext) -> None:
         tz=context.settings.tz,
     )
     data = to_xlsx(rows)
+    if update.effective_user is not None:
+        actor = update.effective_user.id
+        audit.record(
+            context.db,
+            actor_id=actor,
+            actor_role="admin" if access.is_admin(context.settings, actor) else "organizer",
+            action="export_complaints",
+            subject_kind="unit",
+            detail=f"{len(rows)} rows",
+        )
     today = Clock.for_settings(context.settings).today
     context.call(
         "sendDocument",

@@ -28,6 +28,7 @@ from bot.services import programs as service
 from bot.services.complaints import unit_label
 from bot.services.programs import ProgramError, ProgramSpec
 from bot.services.questionnaires import items, template_of
+from bot.storage import audit
 from bot.storage import programs as store
 from bot.storage.places import all_units, get_place
 from bot.storage.programs import MODES, PROGRAM_CLOSED, PROGRAM_SCHEDULED, Program
@@ -164,10 +165,12 @@ def _actions(context: SuaraContext, program: Program) -> list[list[Button]]:
 
 async def action_button(update: Update, context: SuaraContext, pressed: ProgramAction) -> None:
     program = await _managed(update, context, pressed.program)
-    if program is None:
+    if program is None or update.effective_user is None:
         return
     t = context.t
     now = context.bot_data.clock()
+    if pressed.action != "refresh":
+        _audit(context, update.effective_user.id, f"program_{pressed.action}", program)
     if pressed.action == "qr":
         context.answer(update)
         await _send_qr(update, context, program)
@@ -200,6 +203,18 @@ async def action_button(update: Update, context: SuaraContext, pressed: ProgramA
         context.answer(update)
     text, markup = await _page(context, program)
     context.edit(update, text, markup)
+
+
+def _audit(context: SuaraContext, actor_id: int, action: str, program: Program) -> None:
+    audit.record(
+        context.db,
+        actor_id=actor_id,
+        actor_role="admin" if access.is_admin(context.settings, actor_id) else "organizer",
+        action=action,
+        subject_kind="program",
+        subject_id=program.id,
+        detail=program.code,
+    )
 
 
 async def _send_qr(update: Update, context: SuaraContext, program: Program) -> None:
@@ -437,6 +452,7 @@ class Confirm(Step[ProgramDraft]):
             )
         except ProgramError as exc:
             raise Invalid(exc.key, **exc.values) from None
+        _audit(context, turn.user_id, "program_create", program)
         turn.edit(turn.t("program.created", code=program.code, title=program.title))
         turn.reply(*await _page(context, program))
         await _send_qr(turn.update, context, program)

@@ -19,6 +19,7 @@ from bot.services import access
 from bot.services.deadlines import FOLLOW_UP_DAYS, VERIFY_DAYS, WAITING_CLOSE_DAYS, WorkingCalendar
 from bot.services.notices import Category, Key, Notice
 from bot.services.text import clean_text
+from bot.storage import audit
 from bot.storage import complaints as store
 from bot.storage.complaints import (
     BARU,
@@ -210,6 +211,15 @@ def record_event(
     target_unit_id: int | None = None,
 ) -> None:
     assert complaint.id is not None
+    if role in ("organizer", "admin") and actor_id is not None:
+        audit.record(
+            session,
+            actor_id=actor_id,
+            actor_role=role,
+            action=action,
+            subject_kind="complaint",
+            subject_id=complaint.id,
+        )
     session.add(
         ComplaintEvent(
             complaint_id=complaint.id,

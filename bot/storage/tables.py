@@ -1,3 +1,10 @@
 """Imports every table module so that metadata (and Alembic) sees the whole schema."""
 
-from bot.storage import complaints, models, places, programs, questionnaires  # noqa: F401
+from bot.storage import (  # noqa: F401
+    audit,
+    complaints,
+    models,
+    places,
+    programs,
+    questionnaires,
+)

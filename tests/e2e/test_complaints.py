@@ -648,3 +648,35 @@ async def test_forged_button_data_is_no_longer_valid_never_an_error(harness: Har
         answer = emu.callback_answers[-1].text or ""
         assert "tidak berlaku" in answer or "tidak ditemukan" in answer, (data, answer)
         assert not any("kesalahan" in t for t in emu.texts(siti, before)), data
+
+
+async def test_organizer_and_admin_actions_are_in_the_audit_log(harness: Harness) -> None:
+    emu = harness.emulator
+    admin, rina, _ = await _setup_organizers(emu)
+    siti = emu.user(395, "Siti", "id")
+    await onboard(emu, siti)
+    ticket = await _file(emu, siti, photos=0)
+    await _wait_text(emu, rina, ticket)
+    async with _db(harness).session() as session:
+        complaint = (await session.exec(select(Complaint).where(Complaint.ticket == ticket))).one()
+    await say(emu, rina, "/aduan")
+    await tap(emu, rina, ticket)
+    await tap(emu, rina, ComplaintAction(complaint.id, "verify").pack())
+    await say(emu, rina, "/ekspor")
+    await say(emu, admin, "/blokir 395")
+    await say(emu, admin, "/bukablokir 395")
+
+    assert "hanya untuk admin" in text_of(await say(emu, rina, "/audit"))
+    log = text_of(await say(emu, admin, "/audit"))
+    for action in ("assign_organizer", "verify", "export_complaints", "ban", "unban"):
+        assert action in log, action
+    await say(emu, admin, "/audit xlsx")
+    exported = emu.last_message(admin)
+    assert exported.kind == "document" and exported.file_bytes is not None
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.file_bytes)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("at", "actor_id", "actor_role", "action")
+    assert {"verify", "ban", "unban"} <= {row[3] for row in rows[1:]}
+    # The reporter is never an actor in the log.
+    assert all(row[1] != siti.id for row in rows[1:])
