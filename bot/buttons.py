@@ -240,3 +240,37 @@ class LiftBlock(ButtonData, prefix="lb"):
     """An admin lifts an organizer's block on a reporter."""
 
     block: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffList(ButtonData, prefix="tl"):
+    """An admin's list of organizers and admins."""
+
+    page: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffMember(ButtonData, prefix="tm"):
+    """One organizer or admin: their units and what can be changed."""
+
+    user: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffRemove(ButtonData, prefix="tr"):
+    """Removes a staff member from a unit; unit 0 dismisses an appointed admin."""
+
+    user: int
+    unit: int
+
+
+@dataclasses.dataclass(frozen=True)
+class InviteFor(ButtonData, prefix="iu"):
+    """Creates an invitation link for organizers of a unit; unit 0 invites an admin."""
+
+    unit: int
+
+
+@dataclasses.dataclass(frozen=True)
+class InvitePage(ButtonData, prefix="ip"):
+    page: int

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
         default=25, ge=1, le=30, alias="OUTBOX_MESSAGES_PER_SECOND"
     )
     feedback_min_responses: int = Field(default=5, ge=1, le=1000, alias="FEEDBACK_MIN_RESPONSES")
+    invite_hours: int = Field(default=72, ge=1, le=24 * 30, alias="INVITE_HOURS")
     feedback_window_days: int = Field(default=7, ge=1, le=60, alias="FEEDBACK_WINDOW_DAYS")
     feedback_reminder_hours: Annotated[list[int], NoDecode] = Field(
         default=[24, 72], alias="FEEDBACK_REMINDER_HOURS"

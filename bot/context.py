@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.handlers.guards import FloodGuard
     from bot.i18n import Texts
     from bot.jobs.outbox import OutboxSender
+    from bot.services.access import Access
     from bot.services.notices import Notice
     from bot.storage.db import Database
     from bot.storage.models import FlowState, User
@@ -41,10 +42,12 @@ class UpdateScope:
     update_id: int
     t: Translator
     user: User | None = None
+    user_id: int | None = None  # the update's Telegram user, known or not
     replies: list[ApiCall] = field(default_factory=list)
     failed: bool = False
     durable_added: bool = False
     answered: bool = False  # the pressed button's spinner was answered (only once is allowed)
+    access: Access | None = None  # computed on first use, then kept for the update
 
 
 _current: ContextVar[UpdateScope | None] = ContextVar("suara_update_scope", default=None)
@@ -127,6 +130,27 @@ class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     @property
     def user(self) -> User | None:
         return current_scope().user
+
+    async def access(self) -> Access:
+        """Who the update's user is (admin, organizer of which units, citizen or ASN),
+        computed once per update from the database."""
+        from bot.services.access import Access, load
+
+        scope = current_scope()
+        if scope.access is None:
+            if scope.user_id is None:
+                scope.access = Access(user_id=0)
+            else:
+                scope.access = await load(scope.session, self.settings, scope.user_id, scope.user)
+        return scope.access
+
+    def deny(self, update: Update) -> None:
+        """The one answer to anything this person may not do (or that is not theirs)."""
+        text = self.t("access.denied")
+        if update.callback_query is not None:
+            self.answer(update, text, alert=True)
+        else:
+            self.reply(update, text)
 
     def send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """Sends after this update's commit; lost if the process dies in between."""

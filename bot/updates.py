@@ -91,6 +91,7 @@ class UpdateGate:
                 update_id=update.update_id,
                 t=state.texts.for_language(language),
                 user=user,
+                user_id=tg_user.id if tg_user is not None else None,
             )
             token = _current.set(scope)
             try:

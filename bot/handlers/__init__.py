@@ -21,6 +21,7 @@ from bot.handlers import (
     privacy,
     programs,
     questionnaire,
+    staff,
     start,
     unit_blocks,
 )
@@ -32,6 +33,7 @@ def register_all(application: Application) -> None:
     privacy.register(application)
     flow.register(application)
     questionnaire.register(application)
+    staff.register(application)
     admin.register(application)
     audit.register(application)
     complaint_flow.register(application)

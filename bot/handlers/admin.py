@@ -5,13 +5,17 @@ from __future__ import annotations
 import html
 
 from telegram import InlineKeyboardMarkup, MessageOriginUser, Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, MessageHandler, filters
 
 from bot.buttons import AssignPage, AssignUnit
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
+from bot.handlers.common import route_message
+from bot.handlers.requires import command, requires
+from bot.handlers.staff import staff_command
 from bot.keyboards import Button, keyboard, pager
 from bot.services import access
+from bot.services.access import Need
 from bot.services.complaints import unit_label
 from bot.storage import audit
 from bot.storage.places import (
@@ -26,14 +30,6 @@ from bot.storage.places import (
 from bot.storage.users import get_or_create_user, get_user
 
 UNITS_PER_PAGE = 8
-
-
-def _admin(update: Update, context: SuaraContext) -> bool:
-    tg_user = update.effective_user
-    if tg_user is not None and access.is_admin(context.settings, tg_user.id):
-        return True
-    context.reply(update, context.t("admin.only"))
-    return False
 
 
 async def _user_and_unit(
@@ -51,9 +47,11 @@ async def _user_and_unit(
     return int(args[0]), unit
 
 
+@requires(Need.ADMIN)
 async def assign_command(update: Update, context: SuaraContext) -> None:
-    """/penyelenggara USER_ID UNIT_CODE"""
-    if not _admin(update, context):
+    """/penyelenggara USER_ID UNIT_CODE; without arguments, the staff list (/staf)."""
+    if not context.args:
+        await staff_command(update, context)
         return
     parsed = await _user_and_unit(update, context, "admin.assign_usage")
     if parsed is None or update.effective_user is None:
@@ -85,10 +83,9 @@ async def _assign(update: Update, context: SuaraContext, user_id: int, unit: Pla
         await context.send_durable(user_id, their_t("organizer.you_were_assigned", unit=label))
 
 
+@requires(Need.ADMIN)
 async def remove_command(update: Update, context: SuaraContext) -> None:
     """/hapuspenyelenggara USER_ID UNIT_CODE"""
-    if not _admin(update, context):
-        return
     parsed = await _user_and_unit(update, context, "admin.remove_usage")
     if parsed is None:
         return
@@ -109,10 +106,9 @@ async def remove_command(update: Update, context: SuaraContext) -> None:
     context.reply(update, context.t(key, user=user_id, unit=await unit_label(context.db, unit.id)))
 
 
+@requires(Need.ADMIN)
 async def units_command(update: Update, context: SuaraContext) -> None:
     """/unit: the unit codes, for assigning and forwarding."""
-    if not _admin(update, context):
-        return
     lines = [context.t("admin.units_title")]
     lines += [
         f"<code>{html.escape(u.code)}</code> {html.escape(u.name, quote=False)}"
@@ -121,9 +117,10 @@ async def units_command(update: Update, context: SuaraContext) -> None:
     context.reply(update, "\n".join(lines))
 
 
+@requires(Need.ADMIN)
 async def block_command(update: Update, context: SuaraContext) -> None:
     """/blokir USER_ID and /bukablokir USER_ID"""
-    if not _admin(update, context) or update.message is None or update.message.text is None:
+    if update.message is None or update.message.text is None:
         return
     t = context.t
     args = context.args or []
@@ -131,7 +128,7 @@ async def block_command(update: Update, context: SuaraContext) -> None:
         context.reply(update, t("admin.block_usage"))
         return
     banned = update.message.text.lstrip("/").lower().startswith("blokir")
-    if banned and access.is_admin(context.settings, int(args[0])):
+    if banned and await access.is_admin(context.db, context.settings, int(args[0])):
         context.reply(update, t("admin.cannot_ban_admin", user=args[0]))
         return
     user = await get_user(context.db, int(args[0]))
@@ -152,10 +149,15 @@ async def block_command(update: Update, context: SuaraContext) -> None:
     context.reply(update, t("admin.blocked" if banned else "admin.unblocked", user=user.id))
 
 
+@requires(Need.ANYONE)  # anyone may forward; only an admin's forward is read as a question
 async def forwarded(update: Update, context: SuaraContext) -> None:
-    """An admin forwards a user's message: the bot offers the units to assign them to."""
+    """An admin forwards a user's message: the bot offers the units to assign them to.
+    Anyone else's forwarded message is an ordinary message (a flow's answer, a complaint)."""
     message = update.message
     if message is None:
+        return
+    if not (await context.access()).admin:
+        await route_message(update, context)
         return
     origin = message.forward_origin
     if not isinstance(origin, MessageOriginUser):
@@ -182,27 +184,17 @@ async def _unit_choice(
     return t("admin.forwarded_user", user=user_id, page=page + 1, pages=pages), keyboard(rows)
 
 
-def _admin_pressed(update: Update, context: SuaraContext) -> bool:
-    tg_user = update.effective_user
-    if tg_user is not None and access.is_admin(context.settings, tg_user.id):
-        return True
-    context.answer(update, context.t("admin.only"), alert=True)
-    return False
-
-
+@requires(Need.ADMIN)
 async def page_button(update: Update, context: SuaraContext, pressed: AssignPage) -> None:
-    """Another page of units for a forwarded user."""
-    if not _admin_pressed(update, context):
-        return
+    """Another page of units for a forwarded user (or a staff member gaining a unit)."""
     context.answer(update)
     text, markup = await _unit_choice(context, pressed.user, pressed.page)
     context.edit(update, text, markup)
 
 
+@requires(Need.ADMIN)
 async def unit_button(update: Update, context: SuaraContext, pressed: AssignUnit) -> None:
-    """A unit chosen for a forwarded user."""
-    if not _admin_pressed(update, context):
-        return
+    """A unit chosen for a forwarded user (or a staff member)."""
     unit = await get_place(context.db, pressed.unit)
     if unit is None or unit.level != LEVEL_UNIT:
         context.answer(update, context.t("button.stale"), alert=True)
@@ -212,14 +204,12 @@ async def unit_button(update: Update, context: SuaraContext, pressed: AssignUnit
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("penyelenggara", assign_command))
-    application.add_handler(CommandHandler("hapuspenyelenggara", remove_command))
-    application.add_handler(CommandHandler("unit", units_command))
-    application.add_handler(CommandHandler(["blokir", "bukablokir"], block_command))
+    application.add_handler(command("penyelenggara", assign_command))
+    application.add_handler(command("hapuspenyelenggara", remove_command))
+    application.add_handler(command("unit", units_command))
+    application.add_handler(command(["blokir", "bukablokir"], block_command))
     application.add_handler(on_button(AssignUnit, unit_button))
     application.add_handler(on_button(AssignPage, page_button))
-    admins = application.bot_data.settings.bot_admin_ids
-    if admins:
-        application.add_handler(
-            MessageHandler(filters.FORWARDED & filters.User(user_id=admins), forwarded)
-        )
+    application.add_handler(
+        MessageHandler(filters.FORWARDED & filters.UpdateType.MESSAGE, forwarded)
+    )

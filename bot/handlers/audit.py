@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from telegram import InputFile, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from bot.context import SuaraContext
+from bot.handlers.requires import command, requires
 from bot.reports.export import table_xlsx
-from bot.services import access
+from bot.services.access import Need
 from bot.storage import audit
 
 COLUMNS = ("at", "actor_id", "actor_role", "action", "subject_kind", "subject_id", "detail")
 EXPORT_ROWS = 10_000
 
 
+@requires(Need.ADMIN)
 async def audit_command(update: Update, context: SuaraContext) -> None:
     """/audit: the last 30 actions; /audit xlsx: the last 10,000 as a spreadsheet."""
     t = context.t
-    tg_user = update.effective_user
-    if tg_user is None or not access.is_admin(context.settings, tg_user.id):
-        context.reply(update, t("admin.only"))
-        return
     if context.args and context.args[0].lower() == "xlsx" and update.effective_chat:
         entries = await audit.recent(context.db, limit=EXPORT_ROWS)
         rows = [
@@ -58,4 +56,4 @@ async def audit_command(update: Update, context: SuaraContext) -> None:
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("audit", audit_command))
+    application.add_handler(command("audit", audit_command))

@@ -1,5 +1,6 @@
 """Binds a button kind (bot/buttons.py) to its handler: the data is parsed once, here, and the
-handler receives the typed button; data that does not parse is answered "no longer valid"."""
+handler receives the typed button; data that does not parse is answered "no longer valid".
+The handler declares what it requires (bot/handlers/requires.py); one that does not is refused."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.buttons import ButtonData
 from bot.context import SuaraContext
+from bot.handlers.requires import declared, need_of
 
 B = TypeVar("B", bound=ButtonData)
 
@@ -18,6 +20,8 @@ B = TypeVar("B", bound=ButtonData)
 def on_button(
     kind: type[B], callback: Callable[[Update, SuaraContext, B], Awaitable[None]]
 ) -> CallbackQueryHandler[SuaraContext, None]:
+    declared(callback, f"button {kind.__name__}")
+
     async def handle(update: Update, context: SuaraContext) -> None:
         query = update.callback_query
         data = kind.parse(query.data if query else None)
@@ -27,4 +31,6 @@ def on_button(
         await callback(update, context, data)
 
     handle.__doc__ = callback.__doc__
+    handle.need = need_of(callback)  # type: ignore[attr-defined]
+    handle.kind = kind  # type: ignore[attr-defined]
     return CallbackQueryHandler(handle, pattern=kind.pattern())

@@ -9,7 +9,6 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
-    CommandHandler,
     MessageHandler,
     filters,
 )
@@ -17,28 +16,31 @@ from telegram.ext import (
 from bot.buttons import Language
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
+from bot.handlers.requires import command, requires
 from bot.handlers.start import show_menu
 from bot.keyboards import keyboard
-from bot.services import access
+from bot.services.access import Need
 from bot.storage import flows
 from bot.storage.users import get_or_create_user, set_reachable
 
 log = logging.getLogger(__name__)
 
 
+@requires(Need.ANYONE)
 async def help_command(update: Update, context: SuaraContext) -> None:
     """Explains what the bot does and lists the commands for this user's roles."""
     t = context.t
-    roles = await access.roles_of(context.db, context.settings, context.user)
+    you = await context.access()
     parts = [t("help.intro"), t("help.commands")]
-    if roles & {access.ORGANIZER, access.ADMIN}:
+    if you.organizer:
         parts.append(t("help.organizer"))
-    if access.ADMIN in roles:
+    if you.admin:
         parts.append(t("help.admin"))
     context.answer(update)
     context.reply(update, "\n\n".join(parts))
 
 
+@requires(Need.ANYONE)
 async def language_command(update: Update, context: SuaraContext) -> None:
     """Offers the two languages."""
     t = context.t
@@ -50,6 +52,7 @@ async def language_command(update: Update, context: SuaraContext) -> None:
     )
 
 
+@requires(Need.ANYONE)
 async def language_button(update: Update, context: SuaraContext, chosen: Language) -> None:
     """Stores the chosen language; it holds across restarts and devices."""
     tg_user = update.effective_user
@@ -65,6 +68,7 @@ async def language_button(update: Update, context: SuaraContext, chosen: Languag
     context.edit(update, context.t("language.set"))
 
 
+@requires(Need.ANYONE)
 async def cancel_command(update: Update, context: SuaraContext) -> None:
     """Leaves the current flow, dropping its draft."""
     tg_user = update.effective_user
@@ -121,9 +125,9 @@ async def chat_member_changed(update: Update, context: SuaraContext) -> None:
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler(["bantuan", "help"], help_command))
-    application.add_handler(CommandHandler(["bahasa", "language"], language_command))
-    application.add_handler(CommandHandler(["batal", "cancel"], cancel_command))
+    application.add_handler(command(["bantuan", "help"], help_command))
+    application.add_handler(command(["bahasa", "language"], language_command))
+    application.add_handler(command(["batal", "cancel"], cancel_command))
     application.bot_data.menu_items.update(bantuan=help_command, bahasa=language_command)
     application.add_handler(on_button(Language, language_button))
     application.add_handler(

@@ -8,7 +8,7 @@ complaint from the summary.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from bot.context import SuaraContext
 from bot.handlers.complaint_steps import (
@@ -31,8 +31,10 @@ from bot.handlers.complaint_steps import (
     summary_text,
 )
 from bot.handlers.flow import END, Flow, Invalid, Stale, Step
+from bot.handlers.requires import command, requires
 from bot.keyboards import keyboard
 from bot.services import complaints as service
+from bot.services.access import Need
 from bot.services.complaints import Clock, ComplaintError, Draft
 from bot.services.text import clean_text
 from bot.storage.complaints import PRIVACY_ANONYMOUS
@@ -143,6 +145,7 @@ FLOW = ComplaintFlow(
 )
 
 
+@requires(Need.ANYONE)
 async def report_command(update: Update, context: SuaraContext) -> None:
     """/lapor and the menu button: starts a new complaint."""
     context.answer(update)
@@ -178,7 +181,7 @@ async def deep_link(update: Update, context: SuaraContext, payload: str) -> None
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler(["lapor", "report"], report_command))
+    application.add_handler(command(["lapor", "report"], report_command))
     application.bot_data.menu_items["lapor"] = report_command
     FLOW.register(application)
     application.bot_data.deep_links["lapor"] = deep_link

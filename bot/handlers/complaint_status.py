@@ -6,7 +6,7 @@ import html
 
 from pydantic import BaseModel
 from telegram import Message, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from bot.buttons import AddInformation, MyComplaint, Rate
 from bot.context import SuaraContext
@@ -23,9 +23,11 @@ from bot.handlers.flow import (
     Turn,
 )
 from bot.handlers.questionnaire import SUBJECTS, QuestionnaireDraft, Subject, resume
+from bot.handlers.requires import command, requires
 from bot.keyboards import Button, keyboard
 from bot.services import complaints as service
 from bot.services import satisfaction
+from bot.services.access import Need
 from bot.services.complaints import Clock, ComplaintError
 from bot.storage import complaints as store
 from bot.storage import flows
@@ -48,6 +50,7 @@ VISIBLE_TO_REPORTER = {
 }
 
 
+@requires(Need.ANYONE)
 async def status_command(update: Update, context: SuaraContext) -> None:
     """/status lists the user's complaints; /status NUMBER shows one with its history."""
     tg_user = update.effective_user
@@ -137,6 +140,7 @@ def _escape(text: str) -> str:
     return html.escape(text[:500], quote=False)
 
 
+@requires(Need.ANYONE)
 async def view_button(update: Update, context: SuaraContext, pressed: MyComplaint) -> None:
     """Opens one of the user's complaints from the /status list."""
     complaint = await _own_complaint(update, context, pressed.complaint)
@@ -146,6 +150,7 @@ async def view_button(update: Update, context: SuaraContext, pressed: MyComplain
     await _show(update, context, complaint, edit=False)
 
 
+@requires(Need.ANYONE)
 async def add_button(update: Update, context: SuaraContext, pressed: AddInformation) -> None:
     """Starts adding information (or answering a question) to an open complaint."""
     complaint = await _own_complaint(update, context, pressed.complaint)
@@ -212,6 +217,7 @@ async def add_message(update: Update, context: SuaraContext, state: FlowState) -
     context.reply(update, t("citizen.info_added", ticket=complaint.ticket))
 
 
+@requires(Need.ANYONE)
 async def rating_button(update: Update, context: SuaraContext, pressed: Rate) -> None:
     """1-5 stars after closing; then an optional comment and the SKM survey."""
     tg_user = update.effective_user
@@ -311,7 +317,7 @@ async def _skm_done(turn: Turn[QuestionnaireDraft], response: Response) -> None:
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("status", status_command))
+    application.add_handler(command("status", status_command))
     application.bot_data.menu_items["status"] = status_command
     application.add_handler(on_button(MyComplaint, view_button))
     application.add_handler(on_button(AddInformation, add_button))

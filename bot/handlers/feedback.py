@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from bot.buttons import FillQuestionnaire
 from bot.context import SuaraContext
 from bot.handlers.flow import END, NEXT, STAY, Flow, Invalid, SkippableStep, Stale, Step, Turn
 from bot.handlers.questionnaire import SUBJECTS, QTurn, Subject, resume
+from bot.handlers.requires import command, requires
 from bot.i18n import Safe
 from bot.keyboards import Button, keyboard, pager
 from bot.render import shorten
-from bot.services import access, feedback
+from bot.services import feedback
 from bot.services import programs as service
+from bot.services.access import Need
 from bot.services.complaints import unit_label
 from bot.services.nip import NipError, check_nip
 from bot.services.programs import DEEP_LINK_PREFIX, PROGRAM_SUBJECT, ProgramError
@@ -126,6 +128,7 @@ async def join_program(update: Update, context: SuaraContext, code: str) -> None
         await JOIN.start(update, context, JoinDraft(), ref=program.id)
 
 
+@requires(Need.ANYONE)
 async def join_command(update: Update, context: SuaraContext) -> None:
     """/gabung KODE"""
     if not context.args:
@@ -138,6 +141,7 @@ async def join_link(update: Update, context: SuaraContext, payload: str) -> None
     await join_program(update, context, payload.partition("_")[2].upper())
 
 
+@requires(Need.ANYONE)
 async def my_trainings(update: Update, context: SuaraContext) -> None:
     """The ASN's programs, each with where its questionnaire stands."""
     context.answer(update)
@@ -313,6 +317,7 @@ class ProposalUnit(Step[ProposalDraft]):
 PROPOSAL = Flow(name="proposal", code="u", draft=ProposalDraft, steps=[Topic(), ProposalUnit()])
 
 
+@requires(Need.ANYONE)
 async def propose_command(update: Update, context: SuaraContext) -> None:
     """/usul: any ASN proposes a training topic to a unit."""
     context.answer(update)
@@ -322,16 +327,11 @@ async def propose_command(update: Update, context: SuaraContext) -> None:
     await PROPOSAL.start(update, context, ProposalDraft())
 
 
+@requires(Need.ORGANIZER)
 async def proposals_command(update: Update, context: SuaraContext) -> None:
     """/usulan: the proposals made to the organizer's units, newest first, without names."""
     t = context.t
-    tg_user = update.effective_user
-    if tg_user is None:
-        return
-    scope = await access.scope_of(context.db, context.settings, tg_user.id)
-    if scope is not None and not scope:
-        context.reply(update, t("organizer.not_organizer"))
-        return
+    scope = (await context.access()).unit_scope()
     proposals, total = await store.proposals_of_units(context.db, scope, limit=20)
     lines = [t("proposal.list_title", total=total, shown=len(proposals))]
     for proposal in proposals:
@@ -350,14 +350,14 @@ async def proposals_command(update: Update, context: SuaraContext) -> None:
 
 def register(application: Application) -> None:
     PROPOSAL.register(application)
-    application.add_handler(CommandHandler(["usul", "propose"], propose_command))
-    application.add_handler(CommandHandler(["usulan", "proposals"], proposals_command))
+    application.add_handler(command(["usul", "propose"], propose_command))
+    application.add_handler(command(["usulan", "proposals"], proposals_command))
     application.bot_data.menu_items["usul"] = propose_command
     JOIN.register(application)
-    application.add_handler(CommandHandler(["gabung", "join"], join_command))
+    application.add_handler(command(["gabung", "join"], join_command))
     application.bot_data.deep_links[DEEP_LINK_PREFIX] = join_link
     application.bot_data.menu_items["pelatihan"] = my_trainings
-    application.add_handler(CommandHandler(["pelatihan", "trainings"], my_trainings))
+    application.add_handler(command(["pelatihan", "trainings"], my_trainings))
     SUBJECTS[PROGRAM_SUBJECT] = Subject(describe=_program_subject, submitted=_thanks)
     SUBJECTS[feedback.FOLLOWUP_SUBJECT] = Subject(
         describe=_followup_subject, submitted=_followup_done

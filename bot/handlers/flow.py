@@ -22,7 +22,9 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.buttons import FlowStep
 from bot.context import SuaraContext
+from bot.handlers.requires import requires
 from bot.keyboards import keyboard
+from bot.services.access import Need
 from bot.storage import flows
 from bot.storage.models import FlowState
 
@@ -141,8 +143,11 @@ class Flow(Generic[D]):
         steps: Sequence[Step[D]],
         order: Sequence[str] | None = None,
         expected: str | None = None,
+        requires: Need = Need.ANYONE,
     ) -> None:
-        self.name = name  # stored in flow_states.flow
+        self.name = name
+        # Checked on every answer: a flow of a power the user lost stops at the next step.
+        self.requires = requires  # stored in flow_states.flow
         # What a message that is no answer is told, for every step (default: per step).
         self.expected = expected
         self.code = code  # carried in button data
@@ -238,6 +243,8 @@ class Flow(Generic[D]):
         if turn is None or turn.ref != data.ref:
             await self.on_stale(update, context, data)
             return
+        if not await self._allowed(update, context):
+            return
         turn.step = data.step
         try:
             go = await self.steps[data.step].on_button(turn, data.value)
@@ -262,12 +269,21 @@ class Flow(Generic[D]):
             await flows.clear_flow(context.db, state.user_id)
             context.reply(update, context.t("flow.reset"))
             return
+        if not await self._allowed(update, context):
+            return
         try:
             go = await self.steps[state.step].on_message(turn, message)
         except Invalid as exc:
             context.reply(update, context.t(exc.key, **exc.values))
             return
         await self.move(turn, go)
+
+    async def _allowed(self, update: Update, context: SuaraContext) -> bool:
+        if self.requires is Need.ANYONE or (await context.access()).allows(self.requires):
+            return True
+        await flows.clear_flow(context.db, (await context.access()).user_id)
+        context.deny(update)
+        return False
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         state = application.bot_data
@@ -277,6 +293,7 @@ class Flow(Generic[D]):
         state.flow_inputs[self.name] = self.on_message
 
 
+@requires(Need.ANYONE)  # each flow checks its own requirement (Flow.requires)
 async def flow_button(update: Update, context: SuaraContext) -> None:
     """Every flow's buttons: routed to the flow named in the data, which checks the step."""
     data = FlowStep.parse(update.callback_query.data if update.callback_query else None)

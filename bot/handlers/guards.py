@@ -9,7 +9,6 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import SuaraContext
-from bot.services import access
 
 WINDOW_SECONDS = 60.0
 PRUNE_EVERY = 1000
@@ -65,7 +64,7 @@ async def guard(update: Update, context: SuaraContext) -> None:
         # Complaints and questionnaires are personal: the bot works in private chats only.
         raise ApplicationHandlerStop
     user = context.user
-    if user is not None and user.banned and not access.is_admin(context.settings, user.id):
+    if user is not None and user.banned and (await context.access()).banned:
         if update.callback_query is not None:
             context.answer(update)
         context.reply(update, context.t("guard.banned"))

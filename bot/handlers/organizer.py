@@ -7,7 +7,7 @@ units, so a forged or forwarded button shows nothing of a complaint they do not 
 from __future__ import annotations
 
 from telegram import InputFile, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from bot.buttons import (
     BlockReporter,
@@ -20,10 +20,11 @@ from bot.buttons import (
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.complaint_status import ADD_FLOW, flow_complaint
+from bot.handlers.requires import command, requires
 from bot.keyboards import Button, columns, keyboard, pager
 from bot.reports.export import complaint_rows, to_xlsx
-from bot.services import access
 from bot.services import complaints as service
+from bot.services.access import Need
 from bot.services.complaints import ACTIONS, Clock, ComplaintError
 from bot.services.notices import Key
 from bot.storage import audit, flows
@@ -53,22 +54,13 @@ FILTERS: dict[ComplaintFilter, tuple[str, ...]] = {
 }
 
 
-async def _scope(update: Update, context: SuaraContext) -> list[int] | bool | None:
-    """The units this user handles (None: all); False when they are no organizer at all."""
-    tg_user = update.effective_user
-    if tg_user is None:
-        return False
-    scope = await access.scope_of(context.db, context.settings, tg_user.id)
-    if scope is not None and not scope:
-        return False
-    return scope
-
-
+@requires(Need.ORGANIZER)
 async def inbox_command(update: Update, context: SuaraContext) -> None:
     """/aduan: open complaints of the organizer's units, overdue first."""
     await _inbox(update, context, "open", 0, edit=False)
 
 
+@requires(Need.ORGANIZER)
 async def inbox_button(update: Update, context: SuaraContext, pressed: Inbox) -> None:
     await _inbox(update, context, pressed.filter, pressed.page, edit=True)
 
@@ -77,17 +69,12 @@ async def _inbox(
     update: Update, context: SuaraContext, name: ComplaintFilter, page: int, *, edit: bool
 ) -> None:
     t = context.t
-    scope = await _scope(update, context)
-    if scope is False:
-        context.answer(update, t("organizer.not_organizer"), alert=True)
-        if update.callback_query is None:
-            context.reply(update, t("organizer.not_organizer"))
-        return
+    scope = (await context.access()).unit_scope()
     context.answer(update)
     today = Clock.for_settings(context.settings).today
     items, total = await store.list_for_units(
         context.db,
-        unit_ids=scope if isinstance(scope, list) else None,
+        unit_ids=scope,
         states=FILTERS[name],
         offset=page * PAGE_SIZE,
         limit=PAGE_SIZE,
@@ -148,20 +135,14 @@ async def _handled_complaint(
 ) -> Complaint | None:
     """The complaint, if this user may handle it; the same refusal for 'missing' and 'not
     yours', so ids cannot be probed."""
-    tg_user = update.effective_user
-    complaint = None
-    if tg_user is not None:
-        complaint = await store.get_complaint(context.db, complaint_id)
-    if (
-        complaint is None
-        or tg_user is None
-        or not await service.may_handle(context.db, context.settings, tg_user.id, complaint)
-    ):
-        context.answer(update, context.t("organizer.no_access"), alert=True)
+    complaint = await store.get_complaint(context.db, complaint_id)
+    if complaint is None or not (await context.access()).handles(complaint.unit_id):
+        context.deny(update)
         return None
     return complaint
 
 
+@requires(Need.ORGANIZER)
 async def open_button(update: Update, context: SuaraContext, pressed: OpenComplaint) -> None:
     """Shows one complaint with the actions its state allows."""
     complaint = await _handled_complaint(update, context, pressed.complaint)
@@ -223,6 +204,7 @@ async def _show(update: Update, context: SuaraContext, complaint: Complaint) -> 
     context.reply(update, text, keyboard(rows))
 
 
+@requires(Need.ORGANIZER)
 async def action_button(update: Update, context: SuaraContext, pressed: ComplaintAction) -> None:
     """An action on a complaint: done at once (verify) or after the organizer writes a note."""
     tg_user = update.effective_user
@@ -267,11 +249,9 @@ async def note_message(update: Update, context: SuaraContext, state: FlowState) 
         context.reply(update, t("organizer.note_wrong_type"))
         return
     complaint = await flow_complaint(context, state)
-    if complaint is None or not await service.may_handle(
-        context.db, context.settings, tg_user.id, complaint
-    ):
+    if complaint is None or not (await context.access()).handles(complaint.unit_id):
         await flows.clear_flow(context.db, tg_user.id)
-        context.reply(update, t("organizer.no_access"))
+        context.deny(update)
         return
     action = str(state.draft.get("action"))
     if state.step == "forward":
@@ -297,7 +277,7 @@ async def _do(
     tg_user = update.effective_user
     assert tg_user is not None
     t = context.t
-    role = "admin" if access.is_admin(context.settings, tg_user.id) else "organizer"
+    role = (await context.access()).actor_role
     try:
         notices = await service.act(
             context.db,
@@ -332,6 +312,7 @@ async def _do(
     )
 
 
+@requires(Need.ORGANIZER)
 async def files_button(update: Update, context: SuaraContext, pressed: ComplaintFiles) -> None:
     """Sends the complaint's photos and documents to the organizer."""
     complaint = await _handled_complaint(update, context, pressed.complaint)
@@ -347,17 +328,15 @@ async def files_button(update: Update, context: SuaraContext, pressed: Complaint
         )
 
 
+@requires(Need.ORGANIZER)
 async def export_command(update: Update, context: SuaraContext) -> None:
     """/ekspor: the complaints of the organizer's units as an XLSX file."""
-    scope = await _scope(update, context)
+    you = await context.access()
     t = context.t
-    if scope is False:
-        context.reply(update, t("organizer.not_organizer"))
-        return
     rows = await complaint_rows(
         context.db,
         since=None,
-        unit_ids=scope if isinstance(scope, list) else None,
+        unit_ids=you.unit_scope(),
         tz=context.settings.tz,
     )
     data = to_xlsx(rows)
@@ -366,7 +345,7 @@ async def export_command(update: Update, context: SuaraContext) -> None:
         audit.record(
             context.db,
             actor_id=actor,
-            actor_role="admin" if access.is_admin(context.settings, actor) else "organizer",
+            actor_role=you.actor_role,
             action="export_complaints",
             subject_kind="unit",
             detail=f"{len(rows)} rows",
@@ -381,8 +360,8 @@ async def export_command(update: Update, context: SuaraContext) -> None:
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler(["aduan", "inbox"], inbox_command))
-    application.add_handler(CommandHandler(["ekspor", "export"], export_command))
+    application.add_handler(command(["aduan", "inbox"], inbox_command))
+    application.add_handler(command(["ekspor", "export"], export_command))
     application.bot_data.menu_items["aduan"] = inbox_command
     application.add_handler(on_button(Inbox, inbox_button))
     application.add_handler(on_button(OpenComplaint, open_button))

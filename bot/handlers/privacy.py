@@ -8,20 +8,24 @@ import json
 
 from pydantic import BaseModel
 from telegram import InputFile, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from bot.context import SuaraContext
 from bot.handlers.flow import END, Flow, Stale, Step, Turn
+from bot.handlers.requires import command, requires
 from bot.keyboards import keyboard
 from bot.services import privacy
+from bot.services.access import Need
 
 
+@requires(Need.ANYONE)
 async def notice_command(update: Update, context: SuaraContext) -> None:
     """/privasi: the privacy notice, as shown before consent."""
     context.reply(update, context.t("privacy.notice"))
     context.reply(update, context.t("privacy.rights", days=context.settings.retention_days))
 
 
+@requires(Need.ANYONE)
 async def my_data_command(update: Update, context: SuaraContext) -> None:
     """/datasaya: a JSON file of everything Suara holds about the user."""
     tg_user = update.effective_user
@@ -73,6 +77,7 @@ ERASE = Flow(
 )
 
 
+@requires(Need.ANYONE)
 async def erase_command(update: Update, context: SuaraContext) -> None:
     """/hapusdata: erasing the user's identity, after a confirmation."""
     if update.effective_user is None:
@@ -82,6 +87,6 @@ async def erase_command(update: Update, context: SuaraContext) -> None:
 
 def register(application: Application) -> None:
     ERASE.register(application)
-    application.add_handler(CommandHandler(["privasi", "privacy"], notice_command))
-    application.add_handler(CommandHandler(["datasaya", "mydata"], my_data_command))
-    application.add_handler(CommandHandler(["hapusdata", "erasedata"], erase_command))
+    application.add_handler(command(["privasi", "privacy"], notice_command))
+    application.add_handler(command(["datasaya", "mydata"], my_data_command))
+    application.add_handler(command(["hapusdata", "erasedata"], erase_command))

@@ -12,19 +12,21 @@ import datetime as dt
 
 from pydantic import BaseModel
 from telegram import InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from bot.buttons import NewProgram, OpenProgram, ProgramAction
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.flow import END, NEXT, Flow, Invalid, SkippableStep, Stale, Step, Turn
+from bot.handlers.requires import command, requires
 from bot.jobs.feedback import due_job
 from bot.keyboards import Button, columns, keyboard
 from bot.render import shorten
 from bot.reports.feedback_export import feedback_rows, to_xlsx
 from bot.reports.qr import qr_png
-from bot.services import access, feedback
+from bot.services import feedback
 from bot.services import programs as service
+from bot.services.access import Need
 from bot.services.complaints import unit_label
 from bot.services.programs import ProgramError, ProgramSpec
 from bot.services.questionnaires import items, template_of
@@ -37,38 +39,22 @@ EXTEND_DAYS = 7
 _MOMENT_FORMATS = ("%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%d-%m-%Y %H.%M", "%d/%m/%Y %H.%M")
 
 
-async def _scope(update: Update, context: SuaraContext) -> list[int] | bool | None:
-    """The units whose programs this user manages (None: all); False: none at all."""
-    tg_user = update.effective_user
-    if tg_user is None:
-        return False
-    scope = await access.scope_of(context.db, context.settings, tg_user.id)
-    return False if scope is not None and not scope else scope
-
-
 async def _managed(update: Update, context: SuaraContext, program_id: int) -> Program | None:
     """The program if this user manages it; one refusal for 'missing' and 'not yours'."""
-    scope = await _scope(update, context)
-    program = await context.db.get(Program, program_id) if scope is not False else None
-    if program is None or (isinstance(scope, list) and program.unit_id not in scope):
-        context.answer(update, context.t("program.no_access"), alert=True)
-        if update.callback_query is None:
-            context.reply(update, context.t("program.no_access"))
+    program = await context.db.get(Program, program_id)
+    if program is None or not (await context.access()).handles(program.unit_id):
+        context.deny(update)
         return None
     return program
 
 
+@requires(Need.ORGANIZER)
 async def list_command(update: Update, context: SuaraContext) -> None:
     """/program: the programs of the organizer's units, newest first."""
     t = context.t
     context.answer(update)
-    scope = await _scope(update, context)
-    if scope is False:
-        context.reply(update, t("organizer.not_organizer"))
-        return
-    programs = await store.programs_of_units(
-        context.db, scope if isinstance(scope, list) else None, limit=20
-    )
+    scope = (await context.access()).unit_scope()
+    programs = await store.programs_of_units(context.db, scope, limit=20)
     lines = [t("program.list_title")]
     rows: list[list[Button]] = []
     for program in programs:
@@ -89,6 +75,7 @@ async def list_command(update: Update, context: SuaraContext) -> None:
     context.reply(update, "\n".join(lines), keyboard(rows))
 
 
+@requires(Need.ORGANIZER)
 async def open_button(update: Update, context: SuaraContext, pressed: OpenProgram) -> None:
     program = await _managed(update, context, pressed.program)
     if program is None:
@@ -163,6 +150,7 @@ def _actions(context: SuaraContext, program: Program) -> list[list[Button]]:
     return columns(buttons, 2)
 
 
+@requires(Need.ORGANIZER)
 async def action_button(update: Update, context: SuaraContext, pressed: ProgramAction) -> None:
     program = await _managed(update, context, pressed.program)
     if program is None or update.effective_user is None:
@@ -170,7 +158,7 @@ async def action_button(update: Update, context: SuaraContext, pressed: ProgramA
     t = context.t
     now = context.bot_data.clock()
     if pressed.action != "refresh":
-        _audit(context, update.effective_user.id, f"program_{pressed.action}", program)
+        await _audit(context, update.effective_user.id, f"program_{pressed.action}", program)
     if pressed.action == "qr":
         context.answer(update)
         await _send_qr(update, context, program)
@@ -205,11 +193,11 @@ async def action_button(update: Update, context: SuaraContext, pressed: ProgramA
     context.edit(update, text, markup)
 
 
-def _audit(context: SuaraContext, actor_id: int, action: str, program: Program) -> None:
+async def _audit(context: SuaraContext, actor_id: int, action: str, program: Program) -> None:
     audit.record(
         context.db,
         actor_id=actor_id,
-        actor_role="admin" if access.is_admin(context.settings, actor_id) else "organizer",
+        actor_role=(await context.access()).actor_role,
         action=action,
         subject_kind="program",
         subject_id=program.id,
@@ -305,10 +293,10 @@ class Unit(Step[ProgramDraft]):
 
 
 async def _units(update: Update, context: SuaraContext) -> list[int]:
-    scope = await _scope(update, context)
+    scope = (await context.access()).unit_scope()
     if scope is None:
         return [u.id for u in await all_units(context.db) if u.id is not None]
-    return scope if isinstance(scope, list) else []
+    return scope
 
 
 class Provider(SkippableStep[ProgramDraft]):
@@ -452,7 +440,7 @@ class Confirm(Step[ProgramDraft]):
             )
         except ProgramError as exc:
             raise Invalid(exc.key, **exc.values) from None
-        _audit(context, turn.user_id, "program_create", program)
+        await _audit(context, turn.user_id, "program_create", program)
         turn.edit(turn.t("program.created", code=program.code, title=program.title))
         turn.reply(*await _page(context, program))
         await _send_qr(turn.update, context, program)
@@ -462,6 +450,7 @@ class Confirm(Step[ProgramDraft]):
 CREATE = Flow(
     name="program",
     code="p",
+    requires=Need.ORGANIZER,
     draft=ProgramDraft,
     steps=[
         Title(),
@@ -476,10 +465,11 @@ CREATE = Flow(
 )
 
 
+@requires(Need.ORGANIZER)
 async def new_button(update: Update, context: SuaraContext, pressed: NewProgram) -> None:
     units = await _units(update, context)
     if not units:
-        context.answer(update, context.t("organizer.not_organizer"), alert=True)
+        context.deny(update)
         return
     context.answer(update)
     draft = ProgramDraft(unit_id=units[0] if len(units) == 1 else None)
@@ -487,7 +477,7 @@ async def new_button(update: Update, context: SuaraContext, pressed: NewProgram)
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler(["program", "programs"], list_command))
+    application.add_handler(command(["program", "programs"], list_command))
     application.bot_data.menu_items["program"] = list_command
     application.add_handler(on_button(OpenProgram, open_button))
     application.add_handler(on_button(ProgramAction, action_button))

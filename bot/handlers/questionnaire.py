@@ -26,9 +26,11 @@ from bot.buttons import FillQuestionnaire, FlowStep
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.flow import HANDED_OVER, STAY, Flow, Invalid, Stale, Step, Turn
+from bot.handlers.requires import requires
 from bot.i18n import Safe
 from bot.keyboards import Button, columns, keyboard
 from bot.services import questionnaires as engine
+from bot.services.access import Need
 from bot.services.questionnaires import AnswerError, Item
 from bot.storage import flows
 from bot.storage.questionnaires import RESPONSE_OPEN, RESPONSE_SUBMITTED, Response
@@ -358,6 +360,7 @@ async def resume(
     await QUESTIONNAIRE.start(update, context, draft, at=ASK, ref=response.id)
 
 
+@requires(Need.ANYONE)
 async def fill_button(update: Update, context: SuaraContext, pressed: FillQuestionnaire) -> None:
     """The button under an invitation or a reminder: opens (or continues) the questionnaire."""
     response = await context.db.get(Response, pressed.response)

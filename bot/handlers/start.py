@@ -6,14 +6,15 @@ import re
 
 from pydantic import BaseModel
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from bot.buttons import Menu
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.flow import END, HANDED_OVER, NEXT, Flow, Stale, Step, Turn
+from bot.handlers.requires import command, requires
 from bot.keyboards import Button, keyboard
-from bot.services import access
+from bot.services.access import Need
 from bot.storage import flows
 from bot.storage.models import ROLE_ASN, ROLE_CITIZEN
 from bot.storage.types import utcnow
@@ -97,6 +98,7 @@ ONBOARDING = Flow(
 )
 
 
+@requires(Need.ANYONE)
 async def start(update: Update, context: SuaraContext) -> None:
     """Welcomes the user; a new one first reads the privacy notice."""
     tg_user = update.effective_user
@@ -122,19 +124,20 @@ async def show_menu(update: Update, context: SuaraContext) -> None:
 
 async def menu_keyboard(update: Update, context: SuaraContext) -> InlineKeyboardMarkup:
     t = context.t
-    roles = await access.roles_of(context.db, context.settings, context.user)
+    you = await context.access()
     rows: list[list[Button]] = []
-    if roles & {access.ORGANIZER, access.ADMIN}:
+    if you.organizer:
         rows.append(
             [(t("menu.complaints_inbox"), Menu("aduan")), (t("menu.programs"), Menu("program"))]
         )
     rows.append([(t("menu.report"), Menu("lapor")), (t("menu.status"), Menu("status"))])
-    if ROLE_ASN in roles:
+    if you.role == ROLE_ASN:
         rows.append([(t("menu.trainings"), Menu("pelatihan")), (t("menu.propose"), Menu("usul"))])
     rows.append([(t("menu.help"), Menu("bantuan")), (t("menu.language"), Menu("bahasa"))])
     return keyboard(rows)
 
 
+@requires(Need.ANYONE)
 async def menu_button(update: Update, context: SuaraContext, pressed: Menu) -> None:
     """A main-menu entry: what it does is registered by the feature it belongs to."""
     action = context.bot_data.menu_items.get(pressed.item)
@@ -154,6 +157,6 @@ async def follow_payload(update: Update, context: SuaraContext, payload: str) ->
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("start", start))
+    application.add_handler(command("start", start))
     ONBOARDING.register(application)
     application.add_handler(on_button(Menu, menu_button))

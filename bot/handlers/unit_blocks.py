@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 from telegram import Message, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from bot.buttons import BlockReporter, LiftBlock
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.flow import END, NEXT, Flow, Invalid, Stale, Step, Turn
+from bot.handlers.requires import command, requires
 from bot.keyboards import Button, keyboard
 from bot.render import shorten
-from bot.services import access
 from bot.services import complaints as service
+from bot.services.access import Need
 from bot.services.complaints import ComplaintError
 from bot.storage import complaints as store
 from bot.storage.complaints import UnitBlock
@@ -30,10 +31,8 @@ class BlockDraft(BaseModel):
 async def _handled(turn: Turn[BlockDraft]) -> store.Complaint:
     context = turn.context
     complaint = await store.get_complaint(context.db, turn.ref)
-    if complaint is None or not await service.may_handle(
-        context.db, context.settings, turn.user_id, complaint
-    ):
-        raise Invalid("organizer.no_access")
+    if complaint is None or not (await context.access()).handles(complaint.unit_id):
+        raise Invalid("access.denied")
     return complaint
 
 
@@ -76,7 +75,7 @@ class Confirm(Step[BlockDraft]):
             raise Stale
         context = turn.context
         complaint = await _handled(turn)
-        role = "admin" if access.is_admin(context.settings, turn.user_id) else "organizer"
+        role = (await context.access()).actor_role
         try:
             await service.block_for_unit(
                 context.db,
@@ -93,31 +92,30 @@ class Confirm(Step[BlockDraft]):
         return END
 
 
-BLOCK = Flow(name="unitblock", code="ub", draft=BlockDraft, steps=[Reason(), Confirm()])
+BLOCK = Flow(
+    name="unitblock",
+    code="ub",
+    draft=BlockDraft,
+    steps=[Reason(), Confirm()],
+    requires=Need.ORGANIZER,
+)
 
 
+@requires(Need.ORGANIZER)
 async def block_button(update: Update, context: SuaraContext, pressed: BlockReporter) -> None:
     """Starts limiting the reporter of a complaint of the organizer's unit."""
-    tg_user = update.effective_user
     complaint = await store.get_complaint(context.db, pressed.complaint)
-    if (
-        complaint is None
-        or tg_user is None
-        or not await service.may_handle(context.db, context.settings, tg_user.id, complaint)
-    ):
-        context.answer(update, context.t("organizer.no_access"), alert=True)
+    if complaint is None or not (await context.access()).handles(complaint.unit_id):
+        context.deny(update)
         return
     context.answer(update)
     await BLOCK.start(update, context, BlockDraft(), ref=pressed.complaint)
 
 
+@requires(Need.ADMIN)
 async def blocks_command(update: Update, context: SuaraContext) -> None:
     """/blokiran: the reporters limited at units, for admins, with a button to lift each."""
     t = context.t
-    tg_user = update.effective_user
-    if tg_user is None or not access.is_admin(context.settings, tg_user.id):
-        context.reply(update, t("admin.only"))
-        return
     blocks = await store.active_blocks(context.db)
     if not blocks:
         context.reply(update, t("unitblock.none"))
@@ -141,10 +139,10 @@ async def blocks_command(update: Update, context: SuaraContext) -> None:
     context.reply(update, "\n".join(lines), keyboard(rows))
 
 
+@requires(Need.ADMIN)
 async def lift_button(update: Update, context: SuaraContext, pressed: LiftBlock) -> None:
     tg_user = update.effective_user
-    if tg_user is None or not access.is_admin(context.settings, tg_user.id):
-        context.answer(update, context.t("admin.only"), alert=True)
+    if tg_user is None:
         return
     block = await context.db.get(UnitBlock, pressed.block)
     if block is None or block.lifted_at is not None:
@@ -158,4 +156,4 @@ def register(application: Application) -> None:
     BLOCK.register(application)
     application.add_handler(on_button(BlockReporter, block_button))
     application.add_handler(on_button(LiftBlock, lift_button))
-    application.add_handler(CommandHandler(["blokiran", "blocks"], blocks_command))
+    application.add_handler(command(["blokiran", "blocks"], blocks_command))

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.context import AppState
 from bot.notify import deliver
+from bot.services.access import all_admins
 from bot.services.complaints import Clock
 from bot.services.reminders import run_deadlines
 
@@ -19,8 +20,9 @@ async def check_deadlines(state: AppState) -> int:
     """One pass; returns how many notices were queued. Safe to run in several processes:
     reminders carry dedupe keys, so a second pass the same day adds nothing."""
     async with state.db.session() as session:
+        admins = await all_admins(session, state.settings)
         notices = await run_deadlines(
-            session, clock=Clock.for_settings(state.settings), admins=state.settings.bot_admin_ids
+            session, clock=Clock.for_settings(state.settings), admins=admins
         )
         written = await deliver(session, state.texts, notices)
         try:

@@ -234,15 +234,6 @@ def record_event(
     )
 
 
-async def may_handle(
-    session: AsyncSession, settings: Settings, user_id: int, complaint: Complaint
-) -> bool:
-    """Admins handle every complaint; organizers only those of their units."""
-    if access.is_admin(settings, user_id):
-        return True
-    return complaint.unit_id in await access.units_of(session, user_id)
-
-
 async def act(
     session: AsyncSession,
     *,
@@ -473,7 +464,7 @@ async def block_for_unit(
     """The organizer's limit on a reporter: no more complaints to this unit. Not a ban from
     the service (an admin power), never on an admin, audited, and reversible by an admin."""
     reason = check_note(reason)
-    if access.is_admin(settings, complaint.reporter_id):
+    if await access.is_admin(session, settings, complaint.reporter_id):
         raise ComplaintError("unitblock.not_possible")
     if await store.active_block(session, user_id=complaint.reporter_id, unit_id=complaint.unit_id):
         raise ComplaintError("unitblock.already")

@@ -28,6 +28,8 @@ class User(SQLModel, table=True):
     first_seen: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     reachable: bool = Field(default=True)
     banned: bool = Field(default=False)
+    # Organizers and admins only: the name staff lists show (Telegram name when they joined).
+    staff_name: str | None = Field(default=None, max_length=64)
 
 
 class ProcessedUpdate(SQLModel, table=True):

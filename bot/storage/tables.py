@@ -7,4 +7,5 @@ from bot.storage import (  # noqa: F401
     places,
     programs,
     questionnaires,
+    staff,
 )

@@ -131,7 +131,7 @@ async def test_the_whole_story(harness: Harness) -> None:
         ComplaintFiles(complaint.id).pack(),
     ):
         await emu.wait_acknowledged(emu.press_data(dedi, menu, data))
-        assert "bukan wewenang unit Anda" in (emu.callback_answers[-1].text or "")
+        assert "tidak tersedia untuk Anda" in (emu.callback_answers[-1].text or "")
 
     # Nor is it in his export file.
     await say(emu, dedi, "/ekspor")
@@ -490,7 +490,7 @@ async def test_admin_assigns_an_organizer_by_forwarding_their_message(harness: H
     assert "menyembunyikan akunnya" in text_of(hidden)
     menu = emu.last_with_buttons(yanti)
     await emu.wait_acknowledged(emu.press_data(yanti, menu, AssignUnit(7003, 1).pack()))
-    assert "for admins only" in (emu.callback_answers[-1].text or "")
+    assert "not available to you" in (emu.callback_answers[-1].text or "")
     # Yanti now handles that unit's complaints.
     assert "Complaints" in text_of(await say(emu, yanti, "/aduan"))
 
@@ -666,7 +666,7 @@ async def test_organizer_and_admin_actions_are_in_the_audit_log(harness: Harness
     await say(emu, admin, "/blokir 395")
     await say(emu, admin, "/bukablokir 395")
 
-    assert "hanya untuk admin" in text_of(await say(emu, rina, "/audit"))
+    assert "tidak tersedia untuk Anda" in text_of(await say(emu, rina, "/audit"))
     log = text_of(await say(emu, admin, "/audit"))
     for action in ("assign_organizer", "verify", "export_complaints", "ban", "unban"):
         assert action in log, action

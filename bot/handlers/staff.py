@@ -1,0 +1,301 @@
+"""Admins manage the staff without typing Telegram ids.
+
+/undang makes a single-use invitation link for the organizers of a unit (or for an admin) that
+expires after INVITE_HOURS; whoever opens it first gets that role, and the admin who made it is
+told. /staf lists organizers and admins; a person's page removes them from a unit, dismisses an
+appointed admin, or adds a unit. Admins of BOT_ADMIN_IDS cannot be dismissed here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+from sqlmodel import select
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application
+
+from bot.buttons import AssignPage, InviteFor, InvitePage, StaffList, StaffMember, StaffRemove
+from bot.context import SuaraContext
+from bot.handlers.buttons import on_button
+from bot.handlers.requires import command, requires
+from bot.keyboards import Button, keyboard, pager
+from bot.render import shorten
+from bot.services import access
+from bot.services.access import Need
+from bot.services.complaints import unit_label
+from bot.storage import audit, staff
+from bot.storage.places import (
+    LEVEL_UNIT,
+    OrganizerUnit,
+    all_units,
+    assign_organizer,
+    get_place,
+    remove_organizer,
+    units_of_organizer,
+)
+from bot.storage.users import get_or_create_user, get_user, get_users
+
+INVITE_LINK_PREFIX = "staf"
+PER_PAGE = 8
+
+
+def staff_name(user_id: int, name: str | None) -> str:
+    """Plain text (the translator escapes it): the name staff gave Telegram, and the id."""
+    return f"{shorten(name, 40)} ({user_id})" if name else str(user_id)
+
+
+# -- the staff list ---------------------------------------------------------------------------
+
+
+async def _staff(context: SuaraContext) -> list[tuple[int, bool, list[int]]]:
+    """(user, is admin, units) for everyone with a role, admins first."""
+    rows = (await context.db.exec(select(OrganizerUnit))).all()
+    units: dict[int, list[int]] = {}
+    for row in rows:
+        units.setdefault(row.user_id, []).append(row.unit_id)
+    admins = await access.all_admins(context.db, context.settings)
+    people = [(a, True, sorted(units.pop(a, []))) for a in admins]
+    people += [(u, False, sorted(ids)) for u, ids in sorted(units.items())]
+    return people
+
+
+async def _list_view(context: SuaraContext, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    t = context.t
+    people = await _staff(context)
+    pages = max(1, -(-len(people) // PER_PAGE))
+    page = max(0, min(page, pages - 1))
+    shown = people[page * PER_PAGE : (page + 1) * PER_PAGE]
+    users = await get_users(context.db, {p[0] for p in shown})
+    lines = [t("staff.title", total=len(people), page=page + 1, pages=pages)]
+    rows: list[list[Button]] = []
+    for user_id, is_admin, unit_ids in shown:
+        user = users.get(user_id)
+        name = staff_name(user_id, user.staff_name if user else None)
+        roles = [t("staff.role_admin")] if is_admin else []
+        roles += [await unit_label(context.db, u) for u in unit_ids]
+        lines.append(t("staff.item", name=name, roles="; ".join(roles)))
+        label = (user.staff_name if user and user.staff_name else str(user_id))[:40]
+        rows.append([(label, StaffMember(user_id))])
+    rows.append(pager(page, pages, (t("common.previous"), t("common.next")), StaffList))
+    rows.append([(t("staff.invite"), InvitePage(0))])
+    return "\n".join(lines), keyboard(rows)
+
+
+@requires(Need.ADMIN)
+async def staff_command(update: Update, context: SuaraContext) -> None:
+    """/staf: the organizers and admins, each with a button to change their roles."""
+    context.reply(update, *await _list_view(context, 0))
+
+
+@requires(Need.ADMIN)
+async def list_button(update: Update, context: SuaraContext, pressed: StaffList) -> None:
+    context.answer(update)
+    context.edit(update, *await _list_view(context, pressed.page))
+
+
+async def _member_view(context: SuaraContext, user_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    t = context.t
+    user = await get_user(context.db, user_id)
+    founding = access.is_founding_admin(context.settings, user_id)
+    appointed = await staff.is_appointed_admin(context.db, user_id)
+    unit_ids = await units_of_organizer(context.db, user_id)
+    lines = [t("staff.member_title", name=staff_name(user_id, user.staff_name if user else None))]
+    if founding:
+        lines.append(t("staff.founding_admin"))
+    elif appointed:
+        lines.append(t("staff.appointed_admin"))
+    rows: list[list[Button]] = []
+    for unit_id in unit_ids:
+        label = await unit_label(context.db, unit_id)
+        lines.append(f"• {html.escape(label, quote=False)}")
+        rows.append(
+            [(t("staff.remove_from", unit=shorten(label, 40)), StaffRemove(user_id, unit_id))]
+        )
+    if not unit_ids and not founding and not appointed:
+        lines.append(t("staff.no_roles"))
+    if appointed and not founding:
+        rows.append([(t("staff.dismiss_admin"), StaffRemove(user_id, 0))])
+    rows.append([(t("staff.add_unit"), AssignPage(user_id, 0))])
+    rows.append([(t("staff.back"), StaffList())])
+    return "\n".join(lines), keyboard(rows)
+
+
+@requires(Need.ADMIN)
+async def member_button(update: Update, context: SuaraContext, pressed: StaffMember) -> None:
+    context.answer(update)
+    context.edit(update, *await _member_view(context, pressed.user))
+
+
+@requires(Need.ADMIN)
+async def remove_button(update: Update, context: SuaraContext, pressed: StaffRemove) -> None:
+    """Removes one role; the person is told, the change audited."""
+    t = context.t
+    you = await context.access()
+    target = await get_user(context.db, pressed.user)
+    if pressed.unit == 0:
+        if access.is_founding_admin(context.settings, pressed.user):
+            context.answer(update, t("staff.cannot_dismiss_founding"), alert=True)
+            return
+        done = await staff.dismiss_admin(context.db, pressed.user)
+        action, detail, notice = "dismiss_admin", None, t("staff.dismissed_admin")
+        their_key, their_values = "staff.you_were_dismissed", {}
+    else:
+        done = await remove_organizer(context.db, user_id=pressed.user, unit_id=pressed.unit)
+        place = await get_place(context.db, pressed.unit)
+        label = await unit_label(context.db, pressed.unit) if place else "?"
+        action, detail = "remove_organizer", place.code if place else None
+        notice = t("staff.removed_from", unit=label)
+        their_key, their_values = "staff.you_were_removed", {"unit": label}
+    if not done:
+        context.answer(update, t("button.stale"), alert=True)
+        return
+    audit.record(
+        context.db,
+        actor_id=you.user_id,
+        actor_role=you.actor_role,
+        action=action,
+        subject_kind="user",
+        subject_id=pressed.user,
+        detail=detail,
+    )
+    context.answer(update, notice)
+    context.edit(update, *await _member_view(context, pressed.user))
+    if target is not None:
+        their_t = context.texts.for_user(target.language, target.telegram_language)
+        await context.send_durable(pressed.user, their_t(their_key, **their_values))
+
+
+# -- invitations --------------------------------------------------------------------------------
+
+
+async def _invite_view(context: SuaraContext, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    t = context.t
+    units = await all_units(context.db)
+    pages = max(1, -(-len(units) // PER_PAGE))
+    page = max(0, min(page, pages - 1))
+    rows: list[list[Button]] = [
+        [(f"{u.code}: {shorten(u.name, 40)}", InviteFor(u.id or 0))]
+        for u in units[page * PER_PAGE : (page + 1) * PER_PAGE]
+    ]
+    rows.append(pager(page, pages, (t("common.previous"), t("common.next")), InvitePage))
+    rows.append([(t("staff.invite_admin"), InviteFor(0))])
+    hours = context.settings.invite_hours
+    return t("staff.invite_choose", hours=hours, page=page + 1, pages=pages), keyboard(rows)
+
+
+@requires(Need.ADMIN)
+async def invite_command(update: Update, context: SuaraContext) -> None:
+    """/undang: choose the unit (or admin); the bot answers with a single-use link."""
+    context.reply(update, *await _invite_view(context, 0))
+
+
+@requires(Need.ADMIN)
+async def invite_page_button(update: Update, context: SuaraContext, pressed: InvitePage) -> None:
+    context.answer(update)
+    context.edit(update, *await _invite_view(context, pressed.page))
+
+
+@requires(Need.ADMIN)
+async def invite_button(update: Update, context: SuaraContext, pressed: InviteFor) -> None:
+    t = context.t
+    you = await context.access()
+    unit = await get_place(context.db, pressed.unit) if pressed.unit else None
+    if pressed.unit and (unit is None or unit.level != LEVEL_UNIT):
+        context.answer(update, t("button.stale"), alert=True)
+        return
+    username = context.bot.username if context.bot else None
+    if not username:
+        context.answer(update, t("program.qr_no_username"), alert=True)
+        return
+    now = context.bot_data.clock()
+    token, invite = await staff.create_invite(
+        context.db,
+        role=staff.INVITE_ORGANIZER if unit else staff.INVITE_ADMIN,
+        unit_id=unit.id if unit else None,
+        created_by=you.user_id,
+        now=now,
+        valid_for=dt.timedelta(hours=context.settings.invite_hours),
+    )
+    audit.record(
+        context.db,
+        actor_id=you.user_id,
+        actor_role=you.actor_role,
+        action="invite_created",
+        subject_kind="unit" if unit else "user",
+        subject_id=unit.id if unit else None,
+        detail=f"invite {invite.id}",
+    )
+    role = await unit_label(context.db, unit.id) if unit and unit.id else t("staff.role_admin")
+    context.answer(update)
+    context.reply(
+        update,
+        t(
+            "staff.invite_ready",
+            role=role,
+            link=f"https://t.me/{username}?start={INVITE_LINK_PREFIX}_{token}",
+            until=t.datetime(invite.expires_at),
+        ),
+    )
+
+
+async def invite_link(update: Update, context: SuaraContext, payload: str) -> None:
+    """Someone opened an invitation: the first one within its time gets the role."""
+    t = context.t
+    tg_user = update.effective_user
+    if tg_user is None:
+        return
+    token = payload.partition("_")[2]
+    invite = await staff.redeem_invite(
+        context.db, token, user_id=tg_user.id, now=context.bot_data.clock()
+    )
+    if invite is None:
+        context.reply(update, t("staff.invite_invalid"))
+        return
+    user = await get_or_create_user(context.db, tg_user.id)
+    name = " ".join(p for p in (tg_user.first_name, tg_user.last_name) if p)
+    if tg_user.username:
+        name = f"{name} @{tg_user.username}".strip()
+    user.staff_name = name[:64] or None
+    context.db.add(user)
+    if invite.unit_id is not None:
+        await assign_organizer(
+            context.db, user_id=tg_user.id, unit_id=invite.unit_id, added_by=invite.created_by
+        )
+        role = await unit_label(context.db, invite.unit_id)
+        place = await get_place(context.db, invite.unit_id)
+        action, detail_code = "assign_organizer", place.code if place else None
+        yours = t("staff.welcome_organizer", unit=role)
+    else:
+        await staff.appoint_admin(context.db, user_id=tg_user.id, added_by=invite.created_by)
+        role, action, detail_code = t("staff.role_admin"), "appoint_admin", None
+        yours = t("staff.welcome_admin")
+    audit.record(
+        context.db,
+        actor_id=invite.created_by,
+        actor_role=access.ADMIN,
+        action=action,
+        subject_kind="user",
+        subject_id=tg_user.id,
+        detail=f"{detail_code or 'admin'} by invite {invite.id}",
+    )
+    context.reply(update, yours)
+    maker = await get_user(context.db, invite.created_by)
+    their_t = context.texts.for_user(
+        maker.language if maker else None, maker.telegram_language if maker else None
+    )
+    await context.send_durable(
+        invite.created_by,
+        their_t("staff.invite_used", name=staff_name(tg_user.id, user.staff_name), role=role),
+    )
+
+
+def register(application: Application) -> None:
+    application.add_handler(command(["staf", "staff"], staff_command))
+    application.add_handler(command(["undang", "invite"], invite_command))
+    application.add_handler(on_button(StaffList, list_button))
+    application.add_handler(on_button(StaffMember, member_button))
+    application.add_handler(on_button(StaffRemove, remove_button))
+    application.add_handler(on_button(InvitePage, invite_page_button))
+    application.add_handler(on_button(InviteFor, invite_button))
+    application.bot_data.deep_links[INVITE_LINK_PREFIX] = invite_link
