@@ -144,9 +144,10 @@ class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
                 scope.access = await load(scope.session, self.settings, scope.user_id, scope.user)
         return scope.access
 
-    def deny(self, update: Update) -> None:
-        """The one answer to anything this person may not do (or that is not theirs)."""
-        text = self.t("access.denied")
+    def deny(self, update: Update, key: str = "access.denied") -> None:
+        """The answer to anything this person may not do (or that is not theirs); `key` for a
+        record whose existence must not be confirmed to a stranger ("not found")."""
+        text = self.t(key)
         if update.callback_query is not None:
             self.answer(update, text, alert=True)
         else:

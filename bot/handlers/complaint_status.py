@@ -95,7 +95,9 @@ async def _own_complaint(
     if tg_user is not None:
         complaint = await store.get_complaint(context.db, complaint_id)
     if complaint is None or tg_user is None or complaint.reporter_id != tg_user.id:
-        context.answer(update, context.t("status.not_found"), alert=True)
+        context.deny(
+            update, "status.not_found"
+        )  # a stranger learns nothing, not even that it exists
         return None
     return complaint
 

@@ -366,7 +366,7 @@ async def fill_button(update: Update, context: SuaraContext, pressed: FillQuesti
     response = await context.db.get(Response, pressed.response)
     tg_user = update.effective_user
     if response is None or tg_user is None or response.respondent_id != tg_user.id:
-        context.answer(update, context.t("button.stale"), alert=True)
+        context.deny(update)
         return
     context.answer(update)
     await resume(update, context, response)
