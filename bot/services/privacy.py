@@ -43,6 +43,7 @@ async def export(session: AsyncSession, user_id: int) -> dict[str, Any]:
             "role": user.role,
             "consent_at": _iso(user.consent_at),
             "first_seen": _iso(user.first_seen),
+            "staff_name": user.staff_name,
         },
         "complaints": [
             {
