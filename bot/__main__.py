@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.program_cli import add_parsers
 
     add_parsers(commands)
+    from bot.digest_cli import add_parser as add_digest_parser
+
+    add_digest_parser(commands)
     sentiment = commands.add_parser(
         "sentiment",
         help="label texts from standard input (one per line): label<TAB>polarity",
@@ -168,6 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "export":
         _export(settings, args)
         return 0
+    if args.command == "digest":
+        from bot.digest_cli import run as run_digest
+
+        return run_digest(settings, args)
     if args.command == "program":
         from bot.program_cli import run as run_program
 

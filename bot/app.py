@@ -16,6 +16,7 @@ from bot.handlers import register_all
 from bot.handlers.guards import FloodGuard
 from bot.i18n import Texts
 from bot.jobs.deadlines import deadlines_job
+from bot.jobs.digest import CHECK_EVERY, digest_job
 from bot.jobs.feedback import due_job
 from bot.jobs.housekeeping import housekeeping_job
 from bot.jobs.outbox import OutboxSender, SendBudget, outbox_job
@@ -99,6 +100,8 @@ async def prepare(application: SuaraApplication) -> None:
         job_queue.run_once(deadlines_job, when=1, name="deadlines-catch-up")
         # Questionnaires, reminders, windows closing, follow-ups: at once, then twice a minute.
         job_queue.run_repeating(due_job, interval=dt.timedelta(seconds=30), first=1)
+        # Weekly digests: checked at once (a missed one is sent at start-up), then every 5 min.
+        job_queue.run_repeating(digest_job, interval=CHECK_EVERY, first=2, name="digest")
         job_queue.run_daily(
             housekeeping_job, time=dt.time(3, 0, tzinfo=state.settings.tz), name="housekeeping"
         )

@@ -22,6 +22,21 @@ DEFAULT_CATEGORIES = (
 )
 
 
+_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def parse_schedule(value: str) -> tuple[int, dt.time]:
+    """ "MON 07:00" -> (0, 07:00): the weekday (Monday 0) and the local time."""
+    day, _, moment = value.strip().upper().partition(" ")
+    try:
+        at = dt.time.fromisoformat(moment.strip())
+    except ValueError:
+        at = None
+    if day not in _DAYS or at is None:
+        raise ValueError("write a weekday and a time, e.g. MON 07:00")
+    return _DAYS.index(day), at
+
+
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -69,17 +84,54 @@ class Settings(BaseSettings):
     )
     followup_weeks: int = Field(default=12, ge=1, le=52, alias="FOLLOWUP_WEEKS")
     sending_hours: str = Field(default="08:00-20:00", alias="SENDING_HOURS")
+    digest_schedule: str = Field(default="MON 07:00", alias="DIGEST_SCHEDULE")
+    digest_when_empty: Literal["line", "skip"] = Field(default="line", alias="DIGEST_WHEN_EMPTY")
+    digest_bands: Annotated[list[float], NoDecode] = Field(
+        default=[4.21, 3.41, 2.61], alias="DIGEST_BANDS"
+    )
+    unit_populations: Annotated[dict[str, int], NoDecode] = Field(
+        default={}, alias="UNIT_POPULATIONS"
+    )
 
     @field_validator(
         "bot_admin_ids",
         "complaint_categories",
         "local_holidays",
         "feedback_reminder_hours",
+        "digest_bands",
         mode="before",
     )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _weekly_moment(cls, value: str) -> str:
+        if value.strip().upper() != "OFF":
+            parse_schedule(value)
+        return value.strip().upper()
+
+    @field_validator("digest_bands")
+    @classmethod
+    def _three_bands(cls, value: list[float]) -> list[float]:
+        if len(value) != 3 or not 5 >= value[0] > value[1] > value[2] >= 1:
+            raise ValueError("three descending means on the 1-5 scale, e.g. 4.21,3.41,2.61")
+        return value
+
+    @field_validator("unit_populations", mode="before")
+    @classmethod
+    def _populations(cls, value: object) -> object:
+        """ "LSL-DUKCAPIL=12000,LSM-DINKES=8000": people each unit serves (for the sample)."""
+        if not isinstance(value, str):
+            return value
+        populations: dict[str, int] = {}
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            code, _, number = part.partition("=")
+            if not code.strip() or not number.strip().isdigit() or int(number) < 1:
+                raise ValueError("write UNIT_CODE=NUMBER, comma-separated")
+            populations[code.strip()] = int(number)
+        return populations
 
     @field_validator("complaint_categories")
     @classmethod

@@ -215,6 +215,23 @@ class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
             )
         current_scope().durable_added = True
 
+    async def send_durable_file(
+        self, chat_id: int, method: str, name: str, data: bytes, caption: str | None = None
+    ) -> None:
+        """A photo (sendPhoto) or document (sendDocument) through the outbox, committed with
+        this update: the file is kept with the row until it is sent."""
+        payload: dict[str, Any] = {"chat_id": chat_id}
+        if caption:
+            payload["caption"] = caption
+        await outbox.enqueue(
+            current_scope().session,
+            chat_id=chat_id,
+            method=method,
+            payload=payload,
+            file=(name, data),
+        )
+        current_scope().durable_added = True
+
     async def notify(self, notices: list[Notice]) -> None:
         """Tells other people (organizers, the citizen) through the outbox, with this update."""
         if await deliver(current_scope().session, self.texts, notices):

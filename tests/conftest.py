@@ -56,7 +56,14 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def harness(database_url: str) -> AsyncIterator[Harness]:
     # Tests tap far faster than people; the flood guard has a test of its own.
-    running = Harness(database_url, BOT_ADMIN_IDS=str(ADMIN_ID), FLOOD_MESSAGES_PER_MINUTE="10000")
+    # Weekly digests off: they would arrive in every test's chats on whatever day CI runs
+    # (tests/e2e/test_digest.py turns them on with a clock of its own).
+    running = Harness(
+        database_url,
+        BOT_ADMIN_IDS=str(ADMIN_ID),
+        FLOOD_MESSAGES_PER_MINUTE="10000",
+        DIGEST_SCHEDULE="off",
+    )
     await running.start()
     try:
         yield running

@@ -13,6 +13,7 @@ from bot.handlers import (
     common,
     complaint_flow,
     complaint_status,
+    digest,
     errors,
     feedback,
     flow,
@@ -42,6 +43,7 @@ def register_all(application: Application) -> None:
     unit_blocks.register(application)
     feedback.register(application)
     programs.register(application)
+    digest.register(application)
     common.register(application)
     common.register_fallbacks(application)
     errors.register(application)

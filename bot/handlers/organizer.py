@@ -6,7 +6,7 @@ units, so a forged or forwarded button shows nothing of a complaint they do not 
 
 from __future__ import annotations
 
-from telegram import InputFile, Update
+from telegram import Update
 from telegram.ext import Application
 
 from bot.buttons import (
@@ -351,10 +351,12 @@ async def export_command(update: Update, context: SuaraContext) -> None:
             detail=f"{len(rows)} rows",
         )
     today = Clock.for_settings(context.settings).today
-    context.call(
+    # Through the outbox, like the weekly digest's files: sent even if the process stops now.
+    await context.send_durable_file(
+        update.effective_chat.id if update.effective_chat else 0,
         "sendDocument",
-        chat_id=update.effective_chat.id if update.effective_chat else 0,
-        document=InputFile(data, filename=f"aduan-{today.isoformat()}.xlsx"),
+        f"aduan-{today.isoformat()}.xlsx",
+        data,
         caption=t("organizer.export_caption", count=len(rows)),
     )
 

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from typing import Any
 
+from telegram import InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
@@ -160,7 +161,7 @@ class OutboxSender:
                 self.budget.record()
                 self._last_to_chat[row.chat_id] = time.monotonic()
             try:
-                await perform(self.bot, ApiCall(row.method, row.payload))
+                await perform(self.bot, _call_of(row))
             except Forbidden as exc:
                 await outbox.mark_failed(session, message_id=row.id, error=str(exc))
                 await set_reachable(session, user_id=row.chat_id, reachable=False)
@@ -198,6 +199,14 @@ class OutboxSender:
                 await outbox.mark_sent(session, row.id)
             await session.commit()
         return wait
+
+
+def _call_of(row: OutboxMessage) -> ApiCall:
+    if row.file_data is None:
+        return ApiCall(row.method, row.payload)
+    field = "photo" if row.method == "sendPhoto" else "document"
+    document = InputFile(row.file_data, filename=row.file_name or field)
+    return ApiCall(row.method, {**row.payload, field: document})
 
 
 def _as_delta(value: object) -> dt.timedelta:

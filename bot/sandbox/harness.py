@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import SecretStr
@@ -14,8 +16,15 @@ from bot.sandbox.emulator import BotApiEmulator
 class Harness:
     """An emulator and a running bot on one database; restart() plays a process restart."""
 
-    def __init__(self, database_url: str, **settings: Any) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        clock: Callable[[], dt.datetime] | None = None,
+        **settings: Any,
+    ) -> None:
         self.emulator = BotApiEmulator()
+        # What time the bot's scheduled work believes it is (tests of weekly work set it).
+        self.clock = clock
         self.database_url = database_url
         self._settings = settings
         self.runner: BotRunner | None = None
@@ -33,6 +42,8 @@ class Harness:
         if not self.emulator.port:
             await self.emulator.start()
         self.runner = BotRunner(self.settings)
+        if self.clock is not None:
+            self.runner.application.bot_data.clock = self.clock
         await self.runner.start()
 
     async def stop(self, *, crash: bool = False) -> None:

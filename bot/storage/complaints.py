@@ -43,6 +43,9 @@ class Complaint(SQLModel, table=True):
     __table_args__ = (
         Index("ix_complaints_unit_state", "unit_id", "state"),
         Index("ix_complaints_reporter", "reporter_id", "created_at"),
+        # The weekly digest counts by period.
+        Index("ix_complaints_created", "created_at"),
+        Index("ix_complaints_closed", "closed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 from bot.storage.types import UTCDateTime, utcnow
@@ -78,3 +78,7 @@ class OutboxMessage(SQLModel, table=True):
     lease_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A photo or document sent with the call (sendPhoto / sendDocument), kept with the row so
+    # that it survives a restart like the text does.
+    file_name: str | None = Field(default=None, max_length=128)
+    file_data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

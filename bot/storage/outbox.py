@@ -31,8 +31,10 @@ async def enqueue(
     payload: dict[str, Any],
     dedupe_key: str | None = None,
     not_before: dt.datetime | None = None,
+    file: tuple[str, bytes] | None = None,
 ) -> OutboxMessage | None:
-    """Adds a call; with a dedupe_key already present it adds nothing and returns None."""
+    """Adds a call; with a dedupe_key already present it adds nothing and returns None.
+    `file` (name, bytes) goes with sendPhoto / sendDocument as the photo or document."""
     if dedupe_key is not None:
         existing = await session.exec(
             select(OutboxMessage.id).where(col(OutboxMessage.dedupe_key) == dedupe_key)
@@ -46,6 +48,7 @@ async def enqueue(
         payload=payload,
         dedupe_key=dedupe_key,
         not_before=not_before,
+        file=file,
     )
 
 
@@ -57,6 +60,7 @@ def add(
     payload: dict[str, Any],
     dedupe_key: str | None = None,
     not_before: dt.datetime | None = None,
+    file: tuple[str, bytes] | None = None,
 ) -> OutboxMessage:
     """Adds a call whose dedupe key the caller knows to be new."""
     message = OutboxMessage(
@@ -65,6 +69,8 @@ def add(
         payload=payload,
         dedupe_key=dedupe_key,
         not_before=not_before or utcnow(),
+        file_name=file[0] if file else None,
+        file_data=file[1] if file else None,
     )
     session.add(message)
     return message

@@ -79,6 +79,7 @@ class TrainingProposal(SQLModel, table=True):
     """A training topic an ASN proposes (/usul), for the organizers of a unit."""
 
     __tablename__ = "training_proposals"
+    __table_args__ = (Index("ix_training_proposals_created", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(

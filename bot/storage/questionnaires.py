@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
@@ -49,7 +50,11 @@ class Response(SQLModel, table=True):
     """One person's answers to one questionnaire about one subject."""
 
     __tablename__ = "questionnaire_responses"
-    __table_args__ = (UniqueConstraint("subject_kind", "subject_id", "respondent_id"),)
+    __table_args__ = (
+        UniqueConstraint("subject_kind", "subject_id", "respondent_id"),
+        # The weekly digest: what was submitted in a period.
+        Index("ix_responses_submitted", "subject_kind", "status", "submitted_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     template_id: int = Field(

@@ -3,6 +3,7 @@
 from bot.storage import (  # noqa: F401
     audit,
     complaints,
+    digests,
     models,
     places,
     programs,

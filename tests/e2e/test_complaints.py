@@ -350,6 +350,7 @@ async def test_too_many_files_and_the_daily_limit(database_url: str) -> None:
         BOT_ADMIN_IDS=str(ADMIN_ID),
         COMPLAINTS_PER_DAY="1",
         FLOOD_MESSAGES_PER_MINUTE="10000",
+        DIGEST_SCHEDULE="off",
     ) as harness:
         emu = harness.emulator
         siti = emu.user(351, "Siti", "id")

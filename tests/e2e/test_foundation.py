@@ -210,7 +210,9 @@ async def test_unsupported_messages_and_unknown_commands(harness: Harness) -> No
 
 
 async def test_a_flood_gets_one_polite_word(database_url: str) -> None:
-    async with Harness(database_url, FLOOD_MESSAGES_PER_MINUTE="5") as harness:
+    async with Harness(
+        database_url, FLOOD_MESSAGES_PER_MINUTE="5", DIGEST_SCHEDULE="off"
+    ) as harness:
         emu = harness.emulator
         siti = emu.user(115, "Siti", "id")
         ids = [emu.send_text(siti, "/bantuan") for _ in range(12)]

@@ -118,7 +118,12 @@ async def _play(folder: Path, steps: list[tuple[str, str, str]]) -> None:
     logging.getLogger("bot").addHandler(failures)
     try:
         async with fresh_database(folder) as url:
-            harness = Harness(url, BOT_ADMIN_IDS=str(ADMIN_ID), FLOOD_MESSAGES_PER_MINUTE="10000")
+            harness = Harness(
+                url,
+                BOT_ADMIN_IDS=str(ADMIN_ID),
+                FLOOD_MESSAGES_PER_MINUTE="10000",
+                DIGEST_SCHEDULE="off",
+            )
             await harness.start()
             try:
                 emu = harness.emulator

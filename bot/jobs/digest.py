@@ -1,0 +1,237 @@
+"""The weekly digest, delivered exactly once per recipient and week.
+
+Every few minutes (and at start-up) `send_weekly` checks whether this week's scheduled moment
+(DIGEST_SCHEDULE, default Monday 07:00 local) has passed; if so, every organizer and admin who
+has not had last week's digest gets it: a claim row decides which process builds it (bot/storage/
+digests.py), the numbers are read in a session that writes nothing (on SQLite no chat waits for
+the build), and the message, chart and workbook are written to the outbox with the claim marked
+sent, in one short commit. A process that was down at the scheduled time catches up when it
+starts, within the same week.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardMarkup
+
+from bot.buttons import Inbox, OpenProgram
+from bot.calls import message_calls
+from bot.config import parse_schedule
+from bot.context import AppState
+from bot.i18n import Translator
+from bot.keyboards import Button, keyboard
+from bot.reports.digest_files import chart_png, workbook_xlsx
+from bot.reports.digest_text import render
+from bot.reports.export import complaint_rows
+from bot.services.access import all_admins
+from bot.services.complaints import unit_label
+from bot.services.digest import Bands, Digest, Period, build
+from bot.storage import digests, outbox
+from bot.storage.places import OrganizerUnit, place_by_code
+from bot.storage.users import get_users
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY = dt.timedelta(minutes=5)
+PROGRAM_BUTTONS = 3
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: int
+    scope: list[int] | None  # None: an admin, who gets everything
+
+
+@dataclass
+class Composed:
+    text: str
+    markup: InlineKeyboardMarkup | None
+    files: list[tuple[str, str, bytes]]  # (method, file name, bytes)
+    empty: bool
+
+
+async def recipients(session: AsyncSession, state: AppState) -> list[Recipient]:
+    """Admins (everything), then organizers (their units); an admin is not sent both."""
+    admins = await all_admins(session, state.settings)
+    units: dict[int, list[int]] = {}
+    for row in (await session.exec(select(OrganizerUnit))).all():
+        units.setdefault(row.user_id, []).append(row.unit_id)
+    found = [Recipient(a, None) for a in admins]
+    found += [Recipient(u, sorted(ids)) for u, ids in sorted(units.items()) if u not in admins]
+    return found
+
+
+def week_due(now: dt.datetime, state: AppState) -> Period | None:
+    """Last week's period once this week's scheduled moment has passed; None before it (and
+    always None with DIGEST_SCHEDULE=off: no weekly digests, /ringkasan still works)."""
+    if state.settings.digest_schedule == "OFF":
+        return None
+    weekday, at = parse_schedule(state.settings.digest_schedule)
+    local = now.astimezone(state.settings.tz)
+    this_week = Period.containing(local.date())
+    scheduled = dt.datetime.combine(
+        this_week.monday + dt.timedelta(days=weekday), at, state.settings.tz
+    )
+    return this_week.previous() if local >= scheduled else None
+
+
+async def _populations(session: AsyncSession, state: AppState) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for code, population in state.settings.unit_populations.items():
+        place = await place_by_code(session, code)
+        if place is not None and place.id is not None:
+            found[place.id] = population
+    return found
+
+
+async def _labels(session: AsyncSession, digest: Digest) -> dict[int, str]:
+    ids = {p.unit_id for p in digest.programs}
+    c = digest.complaints
+    ids |= {u for u, _ in c.new_by_unit} | {u for u, _ in c.open_by_unit}
+    ids |= {o.unit_id for o in c.overdue} | {need[0] for need in c.training_needs}
+    return {unit_id: await unit_label(session, unit_id) for unit_id in sorted(ids)}
+
+
+async def compose(
+    session: AsyncSession, state: AppState, scope: list[int] | None, period: Period, t: Translator
+) -> Composed:
+    """Reads and renders one digest; writes nothing."""
+    settings = state.settings
+    now = state.clock()
+    digest = await build(
+        session,
+        scope=scope,
+        period=period,
+        tz=settings.tz,
+        today=now.astimezone(settings.tz).date(),
+        min_responses=settings.feedback_min_responses,
+        bands=Bands(*settings.digest_bands),
+        populations=await _populations(session, state),
+    )
+    units = await _labels(session, digest)
+    text = render(digest, t, units)
+    empty = digest.empty and not digest.complaints.open_total
+    if empty:
+        return Composed(text, None, [], True)
+    rows: list[list[Button]] = [
+        [(t("digest.open_program", code=p.code), OpenProgram(p.program_id))]
+        for p in digest.programs[:PROGRAM_BUTTONS]
+    ]
+    if digest.complaints.overdue_total:
+        rows.append([(t("digest.open_overdue"), Inbox())])
+    until = dt.datetime.combine(period.monday + dt.timedelta(days=7), dt.time())
+    found = await complaint_rows(session, since=period.monday, unit_ids=scope, tz=settings.tz)
+    # The period's complaints, without any reporter identity (a digest travels in chats).
+    complaints = [
+        {k: v for k, v in row.items() if k not in ("reporter_id", "reporter_name")}
+        for row in found
+        if isinstance(row["created"], dt.datetime) and row["created"] < until
+    ]
+    name = f"suara-{period.label}"
+    files = [
+        ("sendPhoto", f"{name}.png", chart_png(digest, t)),
+        ("sendDocument", f"{name}.xlsx", workbook_xlsx(digest, t, units, complaints)),
+    ]
+    return Composed(text, keyboard(rows) if rows else None, files, False)
+
+
+async def _enqueue(
+    session: AsyncSession, chat_id: int, composed: Composed, key: str | None, t: Translator
+) -> None:
+    for number, call in enumerate(message_calls(chat_id, composed.text, composed.markup)):
+        await outbox.enqueue(
+            session,
+            chat_id=chat_id,
+            method=call.method,
+            payload=call.params,
+            dedupe_key=f"{key}#{number}" if key else None,
+        )
+    for method, name, data in composed.files:
+        caption = t("digest.caption_chart" if method == "sendPhoto" else "digest.caption_workbook")
+        await outbox.enqueue(
+            session,
+            chat_id=chat_id,
+            method=method,
+            payload={"chat_id": chat_id, "caption": caption},
+            dedupe_key=f"{key}#{name}" if key else None,
+            file=(name, data),
+        )
+
+
+async def send_one(state: AppState, recipient: Recipient, period: Period, *, weekly: bool) -> bool:
+    """Builds and queues one recipient's digest; weekly ones are claimed so they go once."""
+    now = state.clock()
+    if weekly:
+        async with state.db.session() as session:
+            won = await digests.claim(
+                session, recipient_id=recipient.user_id, week=period.label, now=now
+            )
+            if not won:
+                return False
+            await session.commit()
+    async with state.db.session() as session:
+        users = await get_users(session, {recipient.user_id})
+        user = users.get(recipient.user_id)
+        if user is not None and not user.reachable:
+            composed = None
+        else:
+            t = state.texts.for_user(
+                user.language if user else None, user.telegram_language if user else None
+            )
+            composed = await compose(session, state, recipient.scope, period, t)
+    async with state.db.session() as session:
+        skip = composed is None or (composed.empty and state.settings.digest_when_empty == "skip")
+        if composed is not None and not skip:
+            if composed.empty:
+                composed = dataclasses.replace(composed, files=[])
+            key = f"digest:{recipient.user_id}:{period.label}" if weekly else None
+            await _enqueue(session, recipient.user_id, composed, key, t)
+        if weekly:
+            await digests.mark_sent(
+                session, recipient_id=recipient.user_id, week=period.label, now=state.clock()
+            )
+        await session.commit()
+    if not skip:
+        state.outbox.nudge()
+    return not skip
+
+
+async def send_weekly(state: AppState) -> int:
+    """Queues last week's digest for everyone still without it; returns how many."""
+    period = week_due(state.clock(), state)
+    if period is None:
+        return 0
+    async with state.db.session() as session:
+        everyone = await recipients(session, state)
+        done = await digests.sent_weeks(session, period.label)
+    sent = 0
+    for recipient in everyone:
+        if recipient.user_id in done:
+            continue
+        try:
+            sent += await send_one(state, recipient, period, weekly=True)
+        except Exception:
+            # Left claimed: another run takes it over once the claim is stale.
+            log.exception("digest for one recipient failed; retried later")
+    if sent:
+        log.info("weekly digest %s queued for %d recipients", period.label, sent)
+    return sent
+
+
+async def digest_job(context: Any) -> None:
+    await send_weekly(context.application.bot_data)
+
+
+async def on_demand_job(context: Any) -> None:
+    """/ringkasan: built after the update that asked for it has committed."""
+    user_id, scope, monday = context.job.data
+    await send_one(
+        context.application.bot_data, Recipient(user_id, scope), Period(monday), weekly=False
+    )

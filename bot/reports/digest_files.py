@@ -1,0 +1,195 @@
+"""The digest's attachments: one PNG chart for a phone screen and one XLSX workbook.
+
+Pure: aggregates and a translator in, bytes out. matplotlib is imported when a chart is drawn,
+not when the bot starts (it costs memory and start-up time every process would pay).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from bot.i18n import Translator
+from bot.render import shorten
+from bot.reports.digest_text import item_label
+from bot.reports.export import Row, cell_text
+from bot.services.digest import SCALE_MAX, Digest, ItemStat
+
+# Diverging colours, low (red) to high (green), readable by most colour-blind readers.
+COLOURS = ("#c0392b", "#e59866", "#d5d8dc", "#7fb3d5", "#1f618d")
+ITEMS_SHOWN = 8
+
+
+def combined_items(digest: Digest) -> list[ItemStat]:
+    """The training items over all programs of the digest (instructor items folded in)."""
+    totals: dict[str, list[int]] = {}
+    for program in digest.programs:
+        for item in program.items:
+            counts = totals.setdefault(item.code, [0] * SCALE_MAX)
+            for i, n in enumerate(item.counts):
+                counts[i] += n
+    return [ItemStat(code, -1, tuple(counts)) for code, counts in totals.items()][:ITEMS_SHOWN]
+
+
+def chart_png(digest: Digest, t: Translator) -> bytes:
+    """Two panels: the items' answers as diverging stacked bars (low to the left of zero, high
+    to the right, the middle answer split), and the last 8 weeks as a small trend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    items = combined_items(digest)
+    fig, (top, bottom) = plt.subplots(
+        2,
+        1,
+        figsize=(6.4, 7.2),
+        dpi=150,
+        gridspec_kw={"height_ratios": [max(2, len(items)), 2.4]},
+    )
+    try:
+        top.set_title(t("digest.chart_items"), fontsize=11, loc="left")
+        if items:
+            labels = [f"{shorten(item_label(t, i, []), 22)}  n={i.n}" for i in reversed(items)]
+            for row, item in enumerate(reversed(items)):
+                shares = [n / item.n * 100 for n in item.counts]
+                left = -(shares[0] + shares[1] + shares[2] / 2)
+                for share, colour in zip(shares, COLOURS, strict=True):
+                    top.barh(row, share, left=left, color=colour, height=0.7)
+                    left += share
+                top.text(101, row, t.number(item.mean), va="center", ha="left", fontsize=9)
+            top.set_yticks(range(len(items)), labels, fontsize=9)
+            top.axvline(0, color="#555555", linewidth=0.8)
+            top.set_xlim(-100, 112)
+            top.set_xticks([-100, -50, 0, 50, 100], ["100%", "50%", "0", "50%", "100%"])
+            top.tick_params(axis="x", labelsize=8)
+            scale = t("digest.chart_scale", max=SCALE_MAX)
+            top.set_xlabel(scale, fontsize=8)
+        else:
+            top.text(0.5, 0.5, t("digest.no_training"), ha="center", va="center", fontsize=10)
+            top.set_axis_off()
+        weeks = [week.label[-3:] for week, _, _ in digest.trend]
+        counts = [new for _, new, _ in digest.trend]
+        bottom.bar(range(len(weeks)), counts, color="#7fb3d5")
+        for x, n in enumerate(counts):
+            bottom.text(x, n, str(n), ha="center", va="bottom", fontsize=8)
+        bottom.set_xticks(range(len(weeks)), weeks, fontsize=8)
+        bottom.set_title(t("digest.chart_trend"), fontsize=11, loc="left")
+        bottom.set_ylabel(t("digest.chart_new_complaints"), fontsize=8)
+        bottom.set_ylim(0, max([*counts, 1]) * 1.25)
+        means = [(x, mean) for x, (_, _, mean) in enumerate(digest.trend) if mean is not None]
+        if means:
+            twin = bottom.twinx()
+            twin.plot([x for x, _ in means], [m for _, m in means], color="#1f618d", marker="o")
+            twin.set_ylim(1, SCALE_MAX)
+            twin.set_ylabel(t("digest.chart_training_mean"), fontsize=8)
+        for side in ("top", "right"):
+            top.spines[side].set_visible(False)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def _sheet(
+    workbook: Workbook,
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, object]],
+    wide: Sequence[str] = (),
+) -> None:
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append(list(columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(
+            [cell_text(v) if isinstance(v, str) else v for v in (row.get(c) for c in columns)]
+        )
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(columns, start=1):
+        width = 60 if column in wide else min(40, max(12, len(column) + 2))
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for column in columns:
+        if column in ("created", "closed", "due"):
+            letter = get_column_letter(list(columns).index(column) + 1)
+            for cell in sheet[letter][1:]:
+                cell.number_format = "yyyy-mm-dd hh:mm" if column != "due" else "yyyy-mm-dd"
+
+
+def workbook_xlsx(
+    digest: Digest, t: Translator, units: dict[int, str], complaints: list[Row]
+) -> bytes:
+    """A sheet per section; the period's complaints without any reporter identity."""
+    workbook = Workbook()
+    default = workbook.active
+    if default is not None:
+        workbook.remove(default)
+    c = digest.complaints
+    summary: list[Row] = [
+        {"figure": t("digest.x_period"), "value": digest.period.label},
+        {"figure": t("digest.x_programs"), "value": len(digest.programs)},
+        {"figure": t("digest.x_new"), "value": c.new_total},
+        {"figure": t("digest.x_closed"), "value": c.closed_total},
+        {"figure": t("digest.x_open"), "value": c.open_total},
+        {"figure": t("digest.x_overdue"), "value": c.overdue_total},
+        {"figure": t("digest.x_first_response"), "value": c.median_first_response_hours},
+        {"figure": t("digest.x_close_days"), "value": c.median_close_days},
+        {"figure": t("digest.x_rating"), "value": c.rating[0] if c.rating else None},
+        {"figure": "IKM", "value": c.ikm.value if c.ikm else None},
+        {"figure": t("digest.x_ikm_n"), "value": c.ikm.responses if c.ikm else 0},
+        {"figure": t("digest.x_ikm_minimum"), "value": c.ikm_minimum},
+    ]
+    _sheet(workbook, t("digest.x_sheet_summary"), ("figure", "value"), summary, wide=("figure",))
+    items: list[Row] = []
+    for program in digest.programs:
+        base = {"program": program.code, "title": program.title}
+        if program.withheld:
+            items.append({**base, "item": t("digest.x_withheld"), "n": program.respondents})
+            continue
+        for item in program.items:
+            row: Row = {
+                **base,
+                "item": item_label(t, item, program.instructor_names),
+                "n": item.n,
+                "mean": round(item.mean, 2),
+                "change": round(item.change, 2) if item.change is not None else None,
+                "low_share": round(item.low_share, 3),
+            }
+            row.update({f"score_{i + 1}": n for i, n in enumerate(item.counts)})
+            items.append(row)
+    score_columns = [f"score_{i + 1}" for i in range(SCALE_MAX)]
+    _sheet(
+        workbook,
+        t("digest.x_sheet_training"),
+        ("program", "title", "item", "n", "mean", "change", "low_share", *score_columns),
+        items,
+        wide=("title", "item"),
+    )
+    comments = [
+        {"program": p.code, "comment": text} for p in digest.programs for text in p.comments
+    ]
+    _sheet(workbook, t("digest.x_sheet_comments"), ("program", "comment"), comments, ("comment",))
+    proposals = [{"topic": topic, "count": n} for topic, n in digest.proposals]
+    _sheet(workbook, t("digest.x_sheet_proposals"), ("topic", "count"), proposals, ("topic",))
+    columns = ("ticket", "created", "category", "place", "state", "privacy", "overdue", "closed")
+    _sheet(workbook, t("digest.x_sheet_complaints"), columns, complaints, ("place",))
+    overdue = [
+        {"ticket": o.ticket, "place": units.get(o.unit_id, "?"), "due": o.due, "days": o.days}
+        for o in c.overdue
+    ]
+    _sheet(workbook, t("digest.x_sheet_overdue"), ("ticket", "place", "due", "days"), overdue)
+    trend = [
+        {"week": week.label, "new_complaints": new, "training_mean": mean}
+        for week, new, mean in digest.trend
+    ]
+    _sheet(workbook, t("digest.x_sheet_trend"), ("week", "new_complaints", "training_mean"), trend)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

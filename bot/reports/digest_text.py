@@ -1,0 +1,212 @@
+"""The digest as a Telegram message (HTML), in the recipient's language. Pure: aggregates in,
+text out; every value goes through the translator, which escapes it. The caller splits the
+text into messages Telegram accepts (bot/render.py)."""
+
+from __future__ import annotations
+
+from bot.i18n import Safe, Translator
+from bot.render import shorten
+from bot.services.digest import ComplaintDigest, Digest, ItemStat, ProgramDigest
+
+TOP_CATEGORIES = 5
+
+
+def _change(t: Translator, change: float | None) -> str:
+    if change is None:
+        return ""
+    arrow = "▲" if change > 0.005 else "▼" if change < -0.005 else "＝"
+    sign = "+" if change > 0 else ""
+    return f" {arrow}{sign}{t.number(change)}"
+
+
+def item_label(t: Translator, item: ItemStat, instructors: list[str]) -> str:
+    label = t(f"digest.item.{item.code}") if t.has(f"digest.item.{item.code}") else item.code
+    if 0 <= item.instructor < len(instructors):
+        label = f"{label} ({shorten(instructors[item.instructor], 30)})"
+    return label
+
+
+def _program(
+    t: Translator, p: ProgramDigest, units: dict[int, str], instructors: bool, minimum: int
+) -> str:
+    lines = [
+        t(
+            "digest.program_title",
+            title=shorten(p.title, 80),
+            code=p.code,
+            unit=units.get(p.unit_id, "?"),
+        ),
+        t(
+            "digest.response_rate",
+            respondents=p.respondents,
+            participants=p.participants,
+            rate=t.number(p.rate * 100, digits=0),
+            week=p.answered_in_period,
+        ),
+    ]
+    if p.withheld:
+        lines.append(t("digest.withheld", minimum=minimum))
+        return "\n".join(lines)
+    if p.overall is not None and p.band is not None:
+        change = None if p.previous_overall is None else p.overall - p.previous_overall
+        compared = t(f"digest.compared_{p.compared_with}") if p.compared_with else ""
+        lines.append(
+            t(
+                "digest.overall",
+                score=t.number(p.overall),
+                band=t(f"digest.band_{p.band}"),
+                change=_change(t, change),
+                compared=compared,
+            )
+        )
+    for item in p.items:
+        if item.instructor >= 0 and not instructors:
+            continue
+        lines.append(
+            t(
+                "digest.item_line",
+                item=item_label(t, item, p.instructor_names),
+                mean=t.number(item.mean),
+                change=_change(t, item.change),
+                n=item.n,
+            )
+        )
+    for code in p.flags:
+        item = next(i for i in p.items if i.code == code)
+        suggestion = (
+            t(f"digest.suggest.{code}") if t.has(f"digest.suggest.{code}") else t("digest.suggest")
+        )
+        lines.append(
+            t(
+                "digest.flag",
+                item=item_label(t, item, []),
+                share=t.number(item.low_share * 100, digits=0),
+                suggestion=suggestion,
+            )
+        )
+    if instructors and p.instructors:
+        lines.append(t("digest.instructors"))
+        for name, mean, n in p.instructors:
+            lines.append(
+                t("digest.instructor_line", name=shorten(name, 60), mean=t.number(mean), n=n)
+            )
+    total = sum(p.sentiment.values())
+    if total:
+        lines.append(
+            t(
+                "digest.sentiment",
+                positive=p.sentiment.get("positive", 0),
+                neutral=p.sentiment.get("neutral", 0),
+                negative=p.sentiment.get("negative", 0),
+                total=total,
+            )
+        )
+    if p.themes:
+        lines.append(t("digest.hard_themes", themes=", ".join(p.themes)))
+    for comment in p.comments:
+        lines.append(t("digest.comment", text=shorten(comment, 200)))
+    if p.followup is not None:
+        lines.append(t("digest.followup", mean=t.number(p.followup[0]), n=p.followup[1]))
+    return "\n".join(lines)
+
+
+def _complaints(t: Translator, c: ComplaintDigest, units: dict[int, str]) -> list[str]:
+    lines = [t("digest.complaints_title")]
+    if not (c.new_total or c.closed_total or c.open_total):
+        lines.append(t("digest.no_complaints"))
+        return lines
+    lines.append(
+        t("digest.complaint_counts", new=c.new_total, closed=c.closed_total, open=c.open_total)
+    )
+    if c.new_by_category:
+        shown = ", ".join(
+            f"{t.category(cat)} {n}" for cat, n in c.new_by_category[:TOP_CATEGORIES]
+        )
+        lines.append(t("digest.new_by_category", categories=shown))
+    if len(c.open_by_unit) > 1 or (c.open_by_unit and len(units) > 1):
+        shown = ", ".join(f"{units.get(u, '?')} {n}" for u, n in c.open_by_unit[:TOP_CATEGORIES])
+        lines.append(t("digest.open_by_unit", units=shown))
+    if c.overdue_total:
+        lines.append(t("digest.overdue", count=c.overdue_total))
+        for late in c.overdue[:5]:
+            lines.append(
+                t(
+                    "digest.overdue_line",
+                    ticket=late.ticket,
+                    unit=units.get(late.unit_id, "?"),
+                    due=t.date(late.due),
+                    days=late.days,
+                )
+            )
+    else:
+        lines.append(t("digest.no_overdue"))
+    if c.median_first_response_hours is not None:
+        lines.append(
+            t("digest.first_response", hours=t.number(c.median_first_response_hours, digits=1))
+        )
+    if c.median_close_days is not None:
+        lines.append(t("digest.close_time", days=t.number(c.median_close_days, digits=1)))
+    if c.rating is not None:
+        lines.append(t("digest.rating", mean=t.number(c.rating[0]), n=c.rating[1]))
+    if c.ikm is not None:
+        minimum = (
+            t("digest.ikm_minimum", minimum=c.ikm_minimum, population=c.population)
+            if c.ikm_minimum is not None
+            else ""
+        )
+        lines.append(
+            t(
+                "digest.ikm",
+                value=t.number(c.ikm.value),
+                grade=c.ikm.grade,
+                grade_name=t(f"digest.grade_{c.ikm.grade}"),
+                n=c.ikm.responses,
+                minimum=minimum,
+            )
+        )
+    if c.themes:
+        lines.append(t("digest.complaint_themes", themes=", ".join(c.themes)))
+    for unit_id, element, value, n in c.training_needs:
+        lines.append(
+            t(
+                "digest.training_need",
+                unit=units.get(unit_id, "?"),
+                element=t(f"digest.item.{element}"),
+                value=t.number(value),
+                n=n,
+                topic=t(f"digest.need_topic.{element}"),
+            )
+        )
+    return lines
+
+
+def render(
+    digest: Digest, t: Translator, units: dict[int, str], *, instructors: bool = True
+) -> str:
+    """The whole digest; `units` names every unit the aggregates mention."""
+    period = t(
+        "digest.period",
+        week=digest.period.label,
+        start=t.date(digest.period.monday),
+        end=t.date(digest.period.sunday),
+    )
+    title = t(
+        "digest.title_admin" if digest.scope is None else "digest.title", period=Safe(period)
+    )
+    parts = [title]
+    if digest.empty and not digest.complaints.open_total:
+        parts.append(t("digest.nothing"))
+        return "\n\n".join(parts)
+    training = [t("digest.training_title")]
+    if digest.programs:
+        training += [
+            _program(t, p, units, instructors, digest.min_responses) for p in digest.programs
+        ]
+    else:
+        training.append(t("digest.no_training"))
+    if digest.proposals:
+        shown = "; ".join(f"{shorten(topic, 60)} ({n})" for topic, n in digest.proposals)
+        training.append(t("digest.proposals", topics=shown))
+    parts.append("\n\n".join(training))
+    parts.append("\n".join(_complaints(t, digest.complaints, units)))
+    return "\n\n".join(parts)

@@ -1,0 +1,321 @@
+"""Every number of a digest from fixed data: response rates, means and their change, bands,
+flags, instructors, withheld aggregates, complaint counts, overdue, medians, rating, IKM and its
+grade against the Krejcie-Morgan minimum, the training need from weak SKM answers; rendered in
+both languages, with the PNG and the XLSX opened and checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
+from PIL import Image
+
+from bot.i18n import Texts
+from bot.reports.digest_files import chart_png, workbook_xlsx
+from bot.reports.digest_text import render
+from bot.services import programs as program_service
+from bot.services.digest import Period, build, krejcie_morgan, parse_period
+from bot.services.programs import PROGRAM_SUBJECT, ProgramSpec
+from bot.services.questionnaires import seed_templates
+from bot.services.satisfaction import SKM_SUBJECT
+from bot.storage.complaints import BARU, DIVERIFIKASI, SELESAI, Complaint
+from bot.storage.db import Database
+from bot.storage.places import place_by_code, seed_places
+from bot.storage.programs import Participant, TrainingProposal
+from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, QuestionnaireTemplate, Response
+
+TZ = ZoneInfo("Asia/Jakarta")
+WEEK = Period(dt.date(2026, 11, 16))  # 2026-W47
+IN_WEEK = dt.datetime(2026, 11, 18, 10, 0, tzinfo=TZ)
+TODAY = dt.date(2026, 11, 24)
+ITEMS = ("relevansi", "pemahaman", "metode", "sarana", "layanan", "manfaat")
+
+
+def test_periods_and_the_sample_size() -> None:
+    assert parse_period("2026-W47", TODAY) == WEEK
+    assert parse_period("last-week", TODAY) == WEEK
+    assert parse_period("this-week", TODAY) == Period(dt.date(2026, 11, 23))
+    assert WEEK.label == "2026-W47" and WEEK.sunday == dt.date(2026, 11, 22)
+    # DOMAIN.md: N=100 -> 80, 1.000 -> 278, 10.000 -> 370, large -> 384.
+    assert [krejcie_morgan(n) for n in (100, 1000, 10_000, 10_000_000)] == [80, 278, 370, 384]
+
+
+async def _program(session, unit_id, title, ends, instructors=()):  # type: ignore[no-untyped-def]
+    return await program_service.create_program(
+        session,
+        spec=ProgramSpec(
+            title=title,
+            unit_id=unit_id,
+            starts_at=ends - dt.timedelta(days=2),
+            ends_at=ends,
+            instructors=list(instructors),
+        ),
+        created_by=1,
+        now=ends - dt.timedelta(days=3),
+    )
+
+
+def _answers(response_id: int, scores: dict[tuple[str, int], int]) -> list[Answer]:
+    return [
+        Answer(response_id=response_id, question=q, instructor=i, score=s)
+        for (q, i), s in scores.items()
+    ]
+
+
+async def _respond(session, subject, subject_id, template_id, who, at, scores, texts=()):  # type: ignore[no-untyped-def]
+    response = Response(
+        template_id=template_id,
+        subject_kind=subject,
+        subject_id=subject_id,
+        respondent_id=who,
+        status=RESPONSE_SUBMITTED,
+        submitted_at=at,
+    )
+    session.add(response)
+    await session.flush()
+    session.add_all(_answers(response.id, scores))
+    for question, text, label, polarity in texts:
+        session.add(
+            Answer(
+                response_id=response.id,
+                question=question,
+                text=text,
+                sentiment_label=label,
+                sentiment_polarity=polarity,
+            )
+        )
+
+
+async def _data(db: Database) -> dict[str, int]:
+    async with db.session() as session:
+        await seed_places(session)
+        await seed_templates(session)
+        unit = await place_by_code(session, "LSL-DUKCAPIL")
+        other = await place_by_code(session, "LSM-DINKES")
+        assert unit and unit.id and other and other.id
+        ends = dt.datetime(2026, 11, 14, 16, 0, tzinfo=TZ)
+        old = await _program(session, unit.id, "Pelayanan Prima", ends - dt.timedelta(days=60))
+        current = await _program(
+            session, unit.id, "Pelayanan Prima", ends, instructors=("Dr. Sari", "Budi")
+        )
+        small = await _program(session, unit.id, "Arsip Digital", ends)
+        elsewhere = await _program(session, other.id, "Kesehatan Kerja", ends)
+        template = current.template_id
+        for n in range(10):
+            session.add(Participant(program_id=current.id, user_id=100 + n))
+        # The previous run: 5 answers, every item 3.
+        for n in range(5):
+            await _respond(
+                session, PROGRAM_SUBJECT, old.id, template, 200 + n,
+                IN_WEEK - dt.timedelta(days=50), {(q, -1): 3 for q in ITEMS},
+            )  # fmt: skip
+        relevansi = [5, 5, 4, 4, 3, 3]  # mean 4.0, +1.0 on the previous run
+        pemahaman = [2, 1, 2, 4, 5, 3]  # half of the answers 2 or lower: flagged
+        comments = [
+            ("sulit", "Materi statistik terlalu cepat dan contoh kurang", "negative", -0.6),
+            ("saran", "Pengajar sangat ramah dan jelas, terima kasih banyak", "positive", 0.8),
+            ("sulit", "Materi statistik sulit dipahami tanpa latihan", "negative", -0.4),
+        ]
+        for n in range(6):
+            scores = {(q, -1): 4 for q in ITEMS}
+            scores[("relevansi", -1)] = relevansi[n]
+            scores[("pemahaman", -1)] = pemahaman[n]
+            scores[("penguasaan", 0)] = 5
+            scores[("penguasaan", 1)] = 3
+            await _respond(
+                session, PROGRAM_SUBJECT, current.id, template, 100 + n, IN_WEEK, scores,
+                comments[n : n + 1],
+            )  # fmt: skip
+        for n in range(2):  # below FEEDBACK_MIN_RESPONSES (5): withheld
+            await _respond(
+                session, PROGRAM_SUBJECT, small.id, template, 300 + n, IN_WEEK,
+                {(q, -1): 1 for q in ITEMS},
+            )  # fmt: skip
+        await _respond(
+            session, PROGRAM_SUBJECT, elsewhere.id, template, 400, IN_WEEK, {("manfaat", -1): 5}
+        )
+        session.add(TrainingProposal(unit_id=unit.id, proposer_id=1, topic="Excel lanjutan",
+                                     created_at=IN_WEEK))  # fmt: skip
+        session.add(TrainingProposal(unit_id=unit.id, proposer_id=2, topic="excel lanjutan ",
+                                     created_at=IN_WEEK))  # fmt: skip
+
+        def complaint(**fields: object) -> Complaint:
+            base: dict[str, object] = {
+                "reporter_id": 9,
+                "category": "Administrasi Kependudukan",
+                "unit_id": unit.id,
+                "description": "Antrean KTP elektronik sangat lama di kantor kecamatan",
+                "created_at": IN_WEEK,
+                "verify_due": dt.date(2026, 11, 23),
+            }
+            base.update(fields)
+            return Complaint(**base)  # type: ignore[arg-type]
+
+        closed_a = complaint(
+            ticket="ADU-1", state=SELESAI, rating=4,
+            first_response_at=IN_WEEK + dt.timedelta(hours=4),
+            closed_at=IN_WEEK + dt.timedelta(days=2),
+        )  # fmt: skip
+        closed_b = complaint(
+            ticket="ADU-2", state=SELESAI, rating=2, category="Kesehatan",
+            first_response_at=IN_WEEK + dt.timedelta(hours=10),
+            closed_at=IN_WEEK + dt.timedelta(days=3),
+        )  # fmt: skip
+        session.add_all([closed_a, closed_b])
+        session.add(complaint(ticket="ADU-3", state=BARU, verify_due=dt.date(2026, 11, 25)))
+        session.add(
+            complaint(
+                ticket="ADU-4", state=DIVERIFIKASI, created_at=IN_WEEK - dt.timedelta(days=30),
+                verify_due=dt.date(2026, 10, 20), followup_due=dt.date(2026, 11, 10),
+            )
+        )  # fmt: skip
+        session.add(
+            complaint(
+                ticket="ADU-5", state=BARU, created_at=IN_WEEK - dt.timedelta(days=20),
+                verify_due=dt.date(2026, 11, 3),
+            )
+        )  # fmt: skip
+        session.add(complaint(ticket="ADU-9", unit_id=other.id, state=BARU))
+        await session.flush()
+        skm = (
+            await session.exec(
+                QuestionnaireTemplate.__table__.select().where(  # type: ignore[attr-defined]
+                    QuestionnaireTemplate.code == "skm"
+                )
+            )
+        ).first()
+        assert skm is not None
+        for n in range(5):
+            scores = {(f"u{i}", -1): 3 for i in range(1, 10)}
+            scores[("u6", -1)] = scores[("u7", -1)] = 2
+            await _respond(session, SKM_SUBJECT, closed_a.id, skm.id, 500 + n, IN_WEEK, scores)
+        await session.commit()
+        return {"unit": unit.id, "other": other.id, "current": current.id or 0}
+
+
+async def test_every_number_of_an_organizer_digest(db: Database) -> None:
+    ids = await _data(db)
+    async with db.session() as session:
+        digest = await build(
+            session,
+            scope=[ids["unit"]],
+            period=WEEK,
+            tz=TZ,
+            today=TODAY,
+            min_responses=5,
+            populations={ids["unit"]: 1000},
+        )
+    # Training: the other unit's program is not there; the small one is withheld.
+    assert [p.title for p in digest.programs] == ["Pelayanan Prima", "Arsip Digital"]
+    main, small = digest.programs
+    assert (main.participants, main.respondents, main.answered_in_period) == (10, 6, 6)
+    assert round(main.rate, 2) == 0.6 and not main.withheld
+    items = {(i.code, i.instructor): i for i in main.items}
+    assert items[("relevansi", -1)].mean == 4.0 and items[("relevansi", -1)].change == 1.0
+    assert round(items[("pemahaman", -1)].mean, 3) == 2.833
+    assert items[("pemahaman", -1)].low_share == 0.5 and main.flags == ["pemahaman"]
+    assert main.compared_with == "run"
+    # Overall: the mean of the items' means (the instructor items count once each).
+    means = [4.0, 17 / 6, 4, 4, 4, 4, 5, 3]
+    assert main.overall is not None and abs(main.overall - sum(means) / 8) < 1e-9
+    assert main.band == "good"  # 3.85: from 3.41, under 4.21
+    assert main.instructors == [("Dr. Sari", 5.0, 6), ("Budi", 3.0, 6)]
+    assert main.sentiment == {"negative": 2, "positive": 1}
+    assert "statistik" in " ".join(main.themes)
+    assert len(main.comments) == 3
+    assert small.withheld and small.items == [] and small.respondents == 2
+    assert digest.proposals == [("Excel lanjutan", 2)]
+
+    c = digest.complaints
+    assert (c.new_total, c.closed_total, c.open_total) == (3, 2, 3)
+    assert c.new_by_category == [("Administrasi Kependudukan", 2), ("Kesehatan", 1)]
+    assert c.overdue_total == 2
+    assert [(o.ticket, o.due, o.days) for o in c.overdue] == [
+        ("ADU-5", dt.date(2026, 11, 3), 21),
+        ("ADU-4", dt.date(2026, 11, 10), 14),
+    ]
+    assert c.median_first_response_hours == 7.0  # 4 h and 10 h
+    assert c.median_close_days == 2.5
+    assert c.rating == (3.0, 2)
+    # IKM: seven elements at 3, two at 2 -> (21 + 4) / 9 x 25 = 69.44, grade C.
+    assert c.ikm is not None and (c.ikm.value, c.ikm.grade, c.ikm.responses) == (69.44, "C", 5)
+    assert (c.population, c.ikm_minimum) == (1000, 278)
+    assert c.training_needs == [(ids["unit"], "u6", 50.0, 5), (ids["unit"], "u7", 50.0, 5)]
+    assert "antrean" in " ".join(c.themes) or "ktp" in " ".join(c.themes)
+    assert [new for _, new, _ in digest.trend][-1] == 3
+
+    texts = Texts("id", TZ)
+    units = {ids["unit"]: "Kabupaten Lampung Selatan › Dinas Dukcapil"}
+    indonesian = render(digest, texts.for_language("id"), units)
+    english = render(digest, texts.for_language("en"), units)
+    for needed in (
+        "Ringkasan mingguan",
+        "Menjawab: 6 dari 10 peserta (60%)",
+        "<b>3,85</b> dari 5 – baik ▲+0,85 (dibanding angkatan sebelumnya)",
+        "Relevansi dengan pekerjaan: 4 ▲+1 (n=6)",
+        "Materi mudah dipahami: 2,83",
+        "⚠️ Materi mudah dipahami: 50% memberi nilai 2 atau kurang. Tinjau metode mengajar",
+        "Dr. Sari: 5 (n=6)",
+        "Rata-rata ditampilkan mulai 5 jawaban",
+        "Excel lanjutan (2)",
+        "Baru 3 · selesai 2 · terbuka saat ini 3",
+        "2 melewati batas waktu",
+        "ADU-5",
+        "Median waktu tanggapan pertama: 7 jam",
+        "<b>69,44</b>, mutu C (kurang baik), dari 5 survei; sampel minimum 278",
+        "Kebutuhan pelatihan di Kabupaten Lampung Selatan › Dinas Dukcapil",
+        "pelayanan prima",
+    ):
+        assert needed in indonesian, needed
+    for needed in (
+        "Weekly digest",
+        "Answered: 6 of 10 participants (60%)",
+        "<b>3.85</b> of 5 – good ▲+0.85 (against the previous run)",
+        "50% rated 2 or lower. Review the teaching method and the pace",
+        "New 3 · closed 2 · open now 3",
+        "<b>69.44</b>, grade C (less good), from 5 surveys; minimum sample 278",
+        "Administrative records 2" if "Administrative records" in english else "2 overdue",
+    ):
+        assert needed in english, needed
+
+    png = chart_png(digest, texts.for_language("en"))
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and 800 <= image.width <= 1200 and image.height >= 900
+    workbook = load_workbook(
+        io.BytesIO(workbook_xlsx(digest, texts.for_language("id"), units, []))
+    )
+    assert workbook.sheetnames == [
+        "Ringkasan", "Pelatihan", "Komentar", "Usulan", "Aduan", "Terlambat", "Tren",
+    ]  # fmt: skip
+    training = list(workbook["Pelatihan"].iter_rows(values_only=True))
+    assert training[0][:5] == ("program", "title", "item", "n", "mean")
+    relevance = next(r for r in training if r[2] == "Relevansi dengan pekerjaan")
+    assert relevance[3:6] == (6, 4.0, 1.0)
+    assert any(r[2] == "disembunyikan: jawaban terlalu sedikit" for r in training)
+    overdue = list(workbook["Terlambat"].iter_rows(values_only=True))
+    assert [r[0] for r in overdue[1:]] == ["ADU-5", "ADU-4"]
+    assert isinstance(overdue[1][2], dt.datetime)  # a date cell, not text
+    assert len(list(workbook["Tren"].iter_rows())) == 9
+
+
+async def test_the_admins_digest_covers_every_unit_and_an_empty_week_says_so(
+    db: Database,
+) -> None:
+    ids = await _data(db)
+    async with db.session() as session:
+        everything = await build(
+            session, scope=None, period=WEEK, tz=TZ, today=TODAY, min_responses=5
+        )
+        quiet = await build(
+            session, scope=[ids["other"]], period=WEEK.previous(3), tz=TZ, today=TODAY,
+            min_responses=5,
+        )  # fmt: skip
+    assert len(everything.programs) == 3 and everything.complaints.new_total == 4
+    assert everything.programs[-1].withheld  # one answer at the other unit
+    assert everything.complaints.ikm_minimum is None  # no population configured
+    texts = Texts("id", TZ)
+    assert quiet.empty
+    text = render(quiet, texts.for_language("en"), {})
+    assert "No questionnaire answers this week." in text or "Nothing happened" in text
