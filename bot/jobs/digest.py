@@ -165,8 +165,16 @@ async def _enqueue(
         )
 
 
-async def send_one(state: AppState, recipient: Recipient, period: Period, *, weekly: bool) -> bool:
-    """Builds and queues one recipient's digest; weekly ones are claimed so they go once."""
+async def send_one(
+    state: AppState,
+    recipient: Recipient,
+    period: Period,
+    *,
+    weekly: bool,
+    cache: dict[tuple[tuple[int, ...] | None, str], Composed] | None = None,
+) -> bool:
+    """Builds and queues one recipient's digest; weekly ones are claimed so they go once.
+    With `cache`, recipients of the same scope and language (the admins) share one build."""
     now = state.clock()
     if weekly:
         async with state.db.session() as session:
@@ -185,7 +193,12 @@ async def send_one(state: AppState, recipient: Recipient, period: Period, *, wee
             t = state.texts.for_user(
                 user.language if user else None, user.telegram_language if user else None
             )
-            composed = await compose(session, state, recipient.scope, period, t)
+            scope_key = tuple(recipient.scope) if recipient.scope is not None else None
+            composed = cache.get((scope_key, t.language)) if cache is not None else None
+            if composed is None:
+                composed = await compose(session, state, recipient.scope, period, t)
+                if cache is not None:
+                    cache[(scope_key, t.language)] = composed
     async with state.db.session() as session:
         skip = composed is None or (composed.empty and state.settings.digest_when_empty == "skip")
         if composed is not None and not skip:
@@ -212,11 +225,12 @@ async def send_weekly(state: AppState) -> int:
         everyone = await recipients(session, state)
         done = await digests.sent_weeks(session, period.label)
     sent = 0
+    built: dict[tuple[tuple[int, ...] | None, str], Composed] = {}
     for recipient in everyone:
         if recipient.user_id in done:
             continue
         try:
-            sent += await send_one(state, recipient, period, weekly=True)
+            sent += await send_one(state, recipient, period, weekly=True, cache=built)
         except Exception:
             # Left claimed: another run takes it over once the claim is stale.
             log.exception("digest for one recipient failed; retried later")

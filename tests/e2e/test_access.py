@@ -169,6 +169,7 @@ def _commands() -> list[tuple[str, set[str]]]:
         ("/ekspor", ORGANIZERS),
         ("/program", ORGANIZERS),
         ("/usulan", ORGANIZERS),
+        ("/ringkasan", ORGANIZERS),
         ("/staf", ADMINS),
         ("/undang", ADMINS),
         ("/penyelenggara", ADMINS),
@@ -238,6 +239,9 @@ async def _answer(emu: BotApiEmulator, who: Persona, push: int) -> list[str]:
     chat_before = len(emu.events(who))
     alerts_before = len(emu.callback_answers)
     await emu.wait_acknowledged(push)
+    if len(emu.events(who)) == chat_before and len(emu.callback_answers) == alerts_before:
+        # Files (an export) come through the outbox a moment after the update.
+        await emu.wait_until(lambda: len(emu.events(who)) > chat_before, timeout=10)
     said = [event.text for event in emu.events(who)[chat_before:]]
     said += [a.text or "" for a in emu.callback_answers[alerts_before:]]
     return said

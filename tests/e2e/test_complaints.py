@@ -135,8 +135,10 @@ async def test_the_whole_story(harness: Harness) -> None:
 
     # Nor is it in his export file.
     await say(emu, dedi, "/ekspor")
+    # The file comes through the outbox, a moment after the command's answer.
+    await emu.wait_until(lambda: emu.last_message(dedi).kind == "document")
     exported = emu.last_message(dedi)
-    assert exported.kind == "document" and exported.file_bytes
+    assert exported.file_bytes
     sheet = openpyxl.load_workbook(io.BytesIO(exported.file_bytes)).active
     assert sheet is not None and sheet.max_row == 1  # the header only
 
@@ -248,8 +250,9 @@ async def test_an_anonymous_complaint_shows_no_identity_to_organizers(
         assert secret not in organizer_texts
     # The organizer's export file, in chat.
     await say(emu, rina, "/ekspor")
+    await emu.wait_until(lambda: emu.last_message(rina).kind == "document")
     document = emu.last_message(rina)
-    assert document.kind == "document" and document.file_bytes
+    assert document.file_bytes
     sheet = openpyxl.load_workbook(io.BytesIO(document.file_bytes)).active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
