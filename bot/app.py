@@ -82,6 +82,7 @@ async def prepare(application: SuaraApplication) -> None:
     """Migrates, connects to Telegram, registers the command menu, starts the jobs."""
     state = application.bot_data
     await state.db.migrate()
+    await state.db.optimize()
     async with state.db.session() as session:
         await seed_places(session)
         await seed_templates(session)

@@ -126,13 +126,17 @@ async def compose(
     ]
     if digest.complaints.overdue_total:
         rows.append([(t("digest.open_overdue"), Inbox())])
-    until = dt.datetime.combine(period.monday + dt.timedelta(days=7), dt.time())
-    found = await complaint_rows(session, since=period.monday, unit_ids=scope, tz=settings.tz)
+    found = await complaint_rows(
+        session,
+        since=period.monday,
+        until=period.monday + dt.timedelta(days=7),
+        unit_ids=scope,
+        tz=settings.tz,
+    )
     # The period's complaints, without any reporter identity (a digest travels in chats).
     complaints = [
         {k: v for k, v in row.items() if k not in ("reporter_id", "reporter_name")}
         for row in found
-        if isinstance(row["created"], dt.datetime) and row["created"] < until
     ]
     name = f"suara-{period.label}"
     files = [

@@ -53,3 +53,4 @@ async def retention(state: AppState) -> int:
 async def housekeeping_job(context: Any) -> None:
     await clean(context.application.bot_data)
     await retention(context.application.bot_data)
+    await context.application.bot_data.db.optimize()

@@ -10,6 +10,7 @@ import io
 from collections.abc import Mapping, Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -97,6 +98,9 @@ def chart_png(digest: Digest, t: Translator) -> bytes:
         plt.close(fig)
 
 
+DATE_FORMATS = {"created": "yyyy-mm-dd hh:mm", "closed": "yyyy-mm-dd hh:mm", "due": "yyyy-mm-dd"}
+
+
 def _sheet(
     workbook: Workbook,
     title: str,
@@ -104,33 +108,39 @@ def _sheet(
     rows: Sequence[Mapping[str, object]],
     wide: Sequence[str] = (),
 ) -> None:
+    """A streamed sheet (openpyxl's write-only mode: fast, little memory): a bold frozen
+    header, widths for reading, dates as dates, user text made safe."""
     sheet = workbook.create_sheet(title[:31])
-    sheet.append(list(columns))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(
-            [cell_text(v) if isinstance(v, str) else v for v in (row.get(c) for c in columns)]
-        )
-    sheet.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):
         width = 60 if column in wide else min(40, max(12, len(column) + 2))
         sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
     for column in columns:
-        if column in ("created", "closed", "due"):
-            letter = get_column_letter(list(columns).index(column) + 1)
-            for cell in sheet[letter][1:]:
-                cell.number_format = "yyyy-mm-dd hh:mm" if column != "due" else "yyyy-mm-dd"
+        cell = WriteOnlyCell(sheet, value=column)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        values: list[object] = []
+        for column in columns:
+            value = row.get(column)
+            if isinstance(value, str):
+                value = cell_text(value)
+            elif column in DATE_FORMATS and value is not None:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = DATE_FORMATS[column]
+                value = cell
+            values.append(value)
+        sheet.append(values)
 
 
 def workbook_xlsx(
     digest: Digest, t: Translator, units: dict[int, str], complaints: list[Row]
 ) -> bytes:
     """A sheet per section; the period's complaints without any reporter identity."""
-    workbook = Workbook()
-    default = workbook.active
-    if default is not None:
-        workbook.remove(default)
+    workbook = Workbook(write_only=True)
     c = digest.complaints
     summary: list[Row] = [
         {"figure": t("digest.x_period"), "value": digest.period.label},

@@ -9,6 +9,8 @@ from bot.render import shorten
 from bot.services.digest import ComplaintDigest, Digest, ItemStat, ProgramDigest
 
 TOP_CATEGORIES = 5
+FULL_PROGRAMS = 4  # up to this many programs are shown in full; more get one line each
+LISTED_PROGRAMS = 15
 
 
 def _change(t: Translator, change: float | None) -> str:
@@ -110,6 +112,39 @@ def _program(
     return "\n".join(lines)
 
 
+def _program_lines(t: Translator, digest: Digest, units: dict[int, str]) -> str:
+    """Many programs (an admin's week): one line each, the weakest first, details in the XLSX."""
+    ranked = sorted(
+        digest.programs, key=lambda p: (p.withheld, p.overall if p.overall is not None else 9)
+    )
+    lines = [t("digest.programs_many", count=len(ranked))]
+    for p in ranked[:LISTED_PROGRAMS]:
+        if p.withheld or p.overall is None or p.band is None:
+            score = t("digest.withheld_short", minimum=digest.min_responses)
+        else:
+            score = t(
+                "digest.score_short", score=t.number(p.overall), band=t(f"digest.band_{p.band}")
+            )
+        flags = ", ".join(
+            item_label(t, i, []) for i in p.items if i.code in p.flags and i.instructor < 0
+        )
+        lines.append(
+            t(
+                "digest.program_line",
+                title=shorten(p.title, 50),
+                code=p.code,
+                unit=shorten(units.get(p.unit_id, "?"), 50),
+                respondents=p.respondents,
+                participants=p.participants,
+                score=score,
+                flags=f" ⚠️ {flags}" if flags else "",
+            )
+        )
+    if len(ranked) > LISTED_PROGRAMS:
+        lines.append(t("digest.programs_more", count=len(ranked) - LISTED_PROGRAMS))
+    return "\n".join(lines)
+
+
 def _complaints(t: Translator, c: ComplaintDigest, units: dict[int, str]) -> list[str]:
     lines = [t("digest.complaints_title")]
     if not (c.new_total or c.closed_total or c.open_total):
@@ -198,10 +233,12 @@ def render(
         parts.append(t("digest.nothing"))
         return "\n\n".join(parts)
     training = [t("digest.training_title")]
-    if digest.programs:
+    if 0 < len(digest.programs) <= FULL_PROGRAMS:
         training += [
             _program(t, p, units, instructors, digest.min_responses) for p in digest.programs
         ]
+    elif digest.programs:
+        training.append(_program_lines(t, digest, units))
     else:
         training.append(t("digest.no_training"))
     if digest.proposals:

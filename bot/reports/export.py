@@ -46,12 +46,14 @@ async def complaint_rows(
     since: dt.date | None,
     unit_ids: Sequence[int] | None,
     tz: ZoneInfo,
+    until: dt.date | None = None,
 ) -> list[Row]:
     start = dt.datetime.combine(since, dt.time(), tz) if since else None
     today = dt.datetime.now(tz).date()
     labels: dict[int, str] = {}
     rows: list[Row] = []
-    for c in await complaints_since(session, since=start, unit_ids=unit_ids):
+    end = dt.datetime.combine(until, dt.time(), tz) if until else None
+    for c in await complaints_since(session, since=start, unit_ids=unit_ids, until=end):
         if c.unit_id not in labels:
             labels[c.unit_id] = await unit_label(session, c.unit_id)
         anonymous = c.privacy == PRIVACY_ANONYMOUS

@@ -10,6 +10,7 @@ PNG and an XLSX in the recipient's language.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import statistics
@@ -141,13 +142,19 @@ class ProgramDigest:
     flags: list[str] = field(default_factory=list)  # item codes with many low ratings
     instructors: list[tuple[str, float, int]] = field(default_factory=list)
     sentiment: dict[str, int] = field(default_factory=dict)
-    themes: list[str] = field(default_factory=list)
+    theme_texts: list[str] = field(default_factory=list, repr=False)
     comments: list[str] = field(default_factory=list)
     followup: tuple[float, int] | None = None  # mean of "applied at work", answers
 
     @property
     def rate(self) -> float:
         return self.respondents / self.participants if self.participants else 0.0
+
+    @functools.cached_property
+    def themes(self) -> list[str]:
+        """What participants found hard, computed when first shown (a week with many programs
+        lists them in one line each and never needs it)."""
+        return [t.phrase for t in themes(self.theme_texts, top=5)]
 
 
 @dataclass
@@ -235,10 +242,8 @@ async def build(
 ) -> Digest:
     bands = bands or Bands()
     start, end = period.bounds(tz)
-    programs = [
-        await _program(session, program, start, end, min_responses, bands)
-        for program in await _programs_answered(session, scope, start, end)
-    ]
+    answered = await _programs_answered(session, scope, start, end)
+    programs = await _programs(session, answered, start, end, min_responses, bands)
     return Digest(
         period=period,
         scope=scope,
@@ -277,33 +282,56 @@ async def _programs_answered(
     return list((await session.exec(query)).all())
 
 
-async def _distribution(
-    session: AsyncSession, program_id: int, until: dt.datetime
-) -> tuple[dict[tuple[str, int], list[int]], int]:
-    """Scores per (item, instructor) of the program's responses submitted before `until`."""
-    submitted = and_(
+def _program_responses(
+    ids: Sequence[int], until: dt.datetime, since: dt.datetime | None = None
+) -> Any:
+    """The submitted questionnaires of these programs, before `until` (and from `since`)."""
+    conditions = [
         col(Response.subject_kind) == PROGRAM_SUBJECT,
-        col(Response.subject_id) == program_id,
+        col(Response.subject_id).in_(ids),
         col(Response.status) == RESPONSE_SUBMITTED,
         col(Response.submitted_at) < until,
-    )
+    ]
+    if since is not None:
+        conditions.append(col(Response.submitted_at) >= since)
+    return and_(*conditions)
+
+
+Distribution = dict[tuple[str, int], list[int]]
+
+
+async def _distributions(
+    session: AsyncSession, ids: Sequence[int], until: dt.datetime
+) -> tuple[dict[int, Distribution], dict[int, int]]:
+    """Per program: the count of each score per (item, instructor), and the respondents;
+    two GROUP BY queries for all the programs together."""
+    counts: dict[int, Distribution] = {}
+    respondents: dict[int, int] = {}
+    if not ids:
+        return counts, respondents
+    submitted = _program_responses(ids, until)
     query = (
-        select(Answer.question, Answer.instructor, Answer.score, func.count())
+        select(Response.subject_id, Answer.question, Answer.instructor, Answer.score, func.count())  # type: ignore[call-overload]
         .join(Response, col(Response.id) == col(Answer.response_id))
         .where(submitted, col(Answer.score).is_not(None))
-        .group_by(col(Answer.question), col(Answer.instructor), col(Answer.score))
+        .group_by(
+            col(Response.subject_id),
+            col(Answer.question),
+            col(Answer.instructor),
+            col(Answer.score),
+        )
     )
-    counts: dict[tuple[str, int], list[int]] = {}
-    for question, instructor, score, n in (await session.exec(query)).all():
+    for program_id, question, instructor, score, n in (await session.exec(query)).all():
         if score is not None and 1 <= score <= SCALE_MAX:
-            counts.setdefault((question, instructor), [0] * SCALE_MAX)[score - 1] += n
-    respondents = (
-        await session.exec(select(func.count()).select_from(Response).where(submitted))
-    ).one()
-    return counts, int(respondents)
+            per_item = counts.setdefault(int(program_id), {})
+            per_item.setdefault((question, instructor), [0] * SCALE_MAX)[score - 1] += n
+    query_n = select(Response.subject_id, func.count()).where(submitted)
+    for program_id, n in (await session.exec(query_n.group_by(col(Response.subject_id)))).all():
+        respondents[int(program_id)] = int(n)
+    return counts, respondents
 
 
-def _means(counts: dict[tuple[str, int], list[int]]) -> dict[tuple[str, int], float]:
+def _means(counts: Distribution) -> dict[tuple[str, int], float]:
     return {k: ItemStat(k[0], k[1], tuple(v)).mean for k, v in counts.items() if sum(v)}
 
 
@@ -313,127 +341,155 @@ def _overall(items: Sequence[ItemStat]) -> float | None:
     return sum(means) / len(means) if means else None
 
 
-async def _previous_run(session: AsyncSession, program: Program) -> Program | None:
-    query = (
-        select(Program)
-        .where(
-            col(Program.unit_id) == program.unit_id,
-            func.lower(Program.title) == program.title.lower(),
-            col(Program.ends_at) < program.starts_at,
-        )
-        .order_by(col(Program.ends_at).desc())
-        .limit(1)
+async def _previous_runs(session: AsyncSession, programs: Sequence[Program]) -> dict[int, int]:
+    """Program -> the previous run of the same program (same unit and title, ended before)."""
+    units = {p.unit_id for p in programs}
+    query = select(Program.id, Program.unit_id, Program.title, Program.ends_at).where(
+        col(Program.unit_id).in_(units)
     )
-    return (await session.exec(query)).first()
+    earlier: dict[tuple[int, str], list[tuple[dt.datetime, int]]] = {}
+    for program_id, unit_id, title, ends_at in (await session.exec(query)).all():
+        if program_id is not None:
+            earlier.setdefault((unit_id, title.lower()), []).append((ends_at, program_id))
+    found: dict[int, int] = {}
+    for program in programs:
+        before = [
+            (ends, pid)
+            for ends, pid in earlier.get((program.unit_id, program.title.lower()), [])
+            if ends < program.starts_at
+        ]
+        if before and program.id is not None:
+            found[program.id] = max(before)[1]
+    return found
 
 
-async def _program(
+async def _grouped_counts(session: AsyncSession, query: Any) -> dict[int, int]:
+    return {int(key): int(n) for key, n in (await session.exec(query)).all()}
+
+
+async def _programs(
     session: AsyncSession,
-    program: Program,
+    programs: Sequence[Program],
     start: dt.datetime,
     end: dt.datetime,
     min_responses: int,
     bands: Bands,
-) -> ProgramDigest:
-    assert program.id is not None
-    counts, respondents = await _distribution(session, program.id, end)
-    participants = (
-        await session.exec(
-            select(func.count())
-            .select_from(Participant)
-            .where(col(Participant.program_id) == program.id)
+) -> list[ProgramDigest]:
+    """Every program's section, from a fixed number of queries whatever their number."""
+    ids = [p.id for p in programs if p.id is not None]
+    if not ids:
+        return []
+    counts, respondents = await _distributions(session, ids, end)
+    participants = await _grouped_counts(
+        session,
+        select(Participant.program_id, func.count())
+        .where(col(Participant.program_id).in_(ids))
+        .group_by(col(Participant.program_id)),
+    )
+    in_period = await _grouped_counts(
+        session,
+        select(Response.subject_id, func.count())
+        .where(_program_responses(ids, end, start))
+        .group_by(col(Response.subject_id)),
+    )
+    previous_run = await _previous_runs(session, programs)
+    run_counts, run_respondents = await _distributions(
+        session, sorted(set(previous_run.values())), end
+    )
+    before_counts, before_respondents = await _distributions(session, ids, start)
+    comments = await _comments(session, ids, start, end)
+    followups = await _followups(session, ids, end, min_responses)
+    found = []
+    for program in programs:
+        assert program.id is not None
+        digest = ProgramDigest(
+            program_id=program.id,
+            code=program.code,
+            title=program.title,
+            unit_id=program.unit_id,
+            participants=participants.get(program.id, 0),
+            respondents=respondents.get(program.id, 0),
+            answered_in_period=in_period.get(program.id, 0),
+            withheld=respondents.get(program.id, 0) < min_responses,
+            instructor_names=list(program.instructors),
         )
-    ).one()
-    in_period = (
-        await session.exec(
-            select(func.count())
-            .select_from(Response)
-            .where(
-                col(Response.subject_kind) == PROGRAM_SUBJECT,
-                col(Response.subject_id) == program.id,
-                col(Response.status) == RESPONSE_SUBMITTED,
-                col(Response.submitted_at) >= start,
-                col(Response.submitted_at) < end,
+        found.append(digest)
+        if digest.withheld:
+            continue
+        # Compared with the previous run of the same program, else this one before the week.
+        previous: dict[tuple[str, int], float] = {}
+        run = previous_run.get(program.id)
+        if run is not None and run_respondents.get(run, 0) >= min_responses:
+            previous, digest.compared_with = _means(run_counts.get(run, {})), "run"
+        elif before_respondents.get(program.id, 0) >= min_responses:
+            previous = _means(before_counts.get(program.id, {}))
+            digest.compared_with = "period"
+        for (code, instructor), scores in sorted(
+            counts.get(program.id, {}).items(), key=lambda kv: kv[0][1]
+        ):
+            digest.items.append(
+                ItemStat(code, instructor, tuple(scores), previous.get((code, instructor)))
             )
+        digest.overall = _overall(digest.items)
+        if previous:
+            digest.previous_overall = sum(previous.values()) / len(previous)
+        digest.band = bands.of(digest.overall) if digest.overall is not None else None
+        digest.flags = sorted(
+            {
+                i.code
+                for i in digest.items
+                if i.n >= min_responses and i.low_share >= LOW_SHARE_FLAG
+            }
         )
-    ).one()
-    digest = ProgramDigest(
-        program_id=program.id,
-        code=program.code,
-        title=program.title,
-        unit_id=program.unit_id,
-        participants=int(participants),
-        respondents=respondents,
-        answered_in_period=int(in_period),
-        withheld=respondents < min_responses,
-        instructor_names=list(program.instructors),
-    )
-    if digest.withheld:
-        return digest
-    # What to compare with: the previous run of the same program, else this one before the week.
-    previous: dict[tuple[str, int], float] = {}
-    earlier = await _previous_run(session, program)
-    if earlier is not None and earlier.id is not None:
-        before, n_before = await _distribution(session, earlier.id, end)
-        if n_before >= min_responses:
-            previous, digest.compared_with = _means(before), "run"
-    if not previous:
-        before, n_before = await _distribution(session, program.id, start)
-        if n_before >= min_responses:
-            previous, digest.compared_with = _means(before), "period"
-    for (code, instructor), scores in sorted(counts.items(), key=lambda kv: kv[0][1]):
-        digest.items.append(
-            ItemStat(code, instructor, tuple(scores), previous.get((code, instructor)))
-        )
-    digest.overall = _overall(digest.items)
-    if previous:
-        digest.previous_overall = sum(previous.values()) / len(previous)
-    digest.band = bands.of(digest.overall) if digest.overall is not None else None
-    digest.flags = sorted(
-        {i.code for i in digest.items if i.n >= min_responses and i.low_share >= LOW_SHARE_FLAG}
-    )
-    per_instructor: dict[int, list[ItemStat]] = {}
-    for item in digest.items:
-        if item.instructor != NO_INSTRUCTOR:
-            per_instructor.setdefault(item.instructor, []).append(item)
-    for index, stats in sorted(per_instructor.items()):
-        if 0 <= index < len(program.instructors):
-            n = max(s.n for s in stats)
-            digest.instructors.append((program.instructors[index], _overall(stats) or 0.0, n))
-    await _comments(session, digest, start, end)
-    digest.followup = await _followup(session, program.id, end, min_responses)
-    return digest
+        per_instructor: dict[int, list[ItemStat]] = {}
+        for item in digest.items:
+            if item.instructor != NO_INSTRUCTOR:
+                per_instructor.setdefault(item.instructor, []).append(item)
+        for index, stats in sorted(per_instructor.items()):
+            if 0 <= index < len(program.instructors):
+                n = max(s.n for s in stats)
+                digest.instructors.append((program.instructors[index], _overall(stats) or 0.0, n))
+        sentiment, texts = comments.get(program.id, ({}, []))
+        digest.sentiment = sentiment
+        hard = [text for question, text, _ in texts if question == HARD_ITEM]
+        digest.theme_texts = hard or [t for _, t, _ in texts]
+        digest.comments = _representative([(t, p) for _, t, p in texts])
+        digest.followup = followups.get(program.id)
+    return found
 
 
 async def _comments(
-    session: AsyncSession, digest: ProgramDigest, start: dt.datetime, end: dt.datetime
-) -> None:
+    session: AsyncSession, ids: Sequence[int], start: dt.datetime, end: dt.datetime
+) -> dict[int, tuple[dict[str, int], list[tuple[str, str, float | None]]]]:
+    """Per program: the comments' sentiment counts and the texts (newest first, bounded)."""
     in_period = and_(
-        col(Response.subject_kind) == PROGRAM_SUBJECT,
-        col(Response.subject_id) == digest.program_id,
-        col(Response.status) == RESPONSE_SUBMITTED,
-        col(Response.submitted_at) >= start,
-        col(Response.submitted_at) < end,
+        _program_responses(ids, end, start),
         col(Answer.question).in_(COMMENT_ITEMS),
         col(Answer.text).is_not(None),
     )
-    joined = select(Answer.sentiment_label, func.count()).join(
-        Response, col(Response.id) == col(Answer.response_id)
+    found: dict[int, tuple[dict[str, int], list[tuple[str, str, float | None]]]] = {
+        program_id: ({}, []) for program_id in ids
+    }
+    labels = (
+        select(Response.subject_id, Answer.sentiment_label, func.count())
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(in_period)
+        .group_by(col(Response.subject_id), col(Answer.sentiment_label))
     )
-    rows = await session.exec(joined.where(in_period).group_by(col(Answer.sentiment_label)))
-    digest.sentiment = {str(label or "neutral"): int(n) for label, n in rows.all()}
+    for program_id, label, n in (await session.exec(labels)).all():
+        found[int(program_id)][0][str(label or "neutral")] = int(n)
     texts = (
-        await session.exec(
-            select(Answer.question, Answer.text, Answer.sentiment_polarity)
-            .join(Response, col(Response.id) == col(Answer.response_id))
-            .where(in_period)
-            .order_by(col(Answer.id).desc())
-            .limit(TEXTS_MAX)
-        )
-    ).all()
-    hard = [text for question, text, _ in texts if question == HARD_ITEM and text]
-    digest.themes = [t.phrase for t in themes(hard or [t for _, t, _ in texts if t], top=5)]
-    digest.comments = _representative([(t, p) for _, t, p in texts if t])
+        select(Response.subject_id, Answer.question, Answer.text, Answer.sentiment_polarity)
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(in_period)
+        .order_by(col(Answer.id).desc())
+        .limit(TEXTS_MAX * 4)
+    )
+    for program_id, question, text, polarity in (await session.exec(texts)).all():
+        kept = found[int(program_id)][1]
+        if text and len(kept) < TEXTS_MAX:
+            kept.append((question, text, polarity))
+    return found
 
 
 def _representative(texts: list[tuple[str, float | None]]) -> list[str]:
@@ -447,23 +503,27 @@ def _representative(texts: list[tuple[str, float | None]]) -> list[str]:
     return list(dict.fromkeys(chosen))[:3]
 
 
-async def _followup(
-    session: AsyncSession, program_id: int, end: dt.datetime, min_responses: int
-) -> tuple[float, int] | None:
+async def _followups(
+    session: AsyncSession, ids: Sequence[int], end: dt.datetime, min_responses: int
+) -> dict[int, tuple[float, int]]:
     query = (
-        select(func.avg(Answer.score), func.count())
+        select(Response.subject_id, func.avg(Answer.score), func.count())
         .join(Response, col(Response.id) == col(Answer.response_id))
         .where(
             col(Response.subject_kind) == FOLLOWUP_SUBJECT,
-            col(Response.subject_id) == program_id,
+            col(Response.subject_id).in_(ids),
             col(Response.status) == RESPONSE_SUBMITTED,
             col(Response.submitted_at) < end,
             col(Answer.question) == FOLLOWUP_ITEM,
             col(Answer.score).is_not(None),
         )
+        .group_by(col(Response.subject_id))
     )
-    mean, n = (await session.exec(query)).one()
-    return (float(mean), int(n)) if n and n >= min_responses and mean is not None else None
+    return {
+        int(program_id): (float(mean), int(n))
+        for program_id, mean, n in (await session.exec(query)).all()
+        if n and n >= min_responses and mean is not None
+    }
 
 
 async def _proposals(
@@ -574,7 +634,7 @@ async def _complaints(
     texts = await session.exec(
         select(Complaint.description).where(*created).order_by(col(Complaint.id).desc())
     )
-    c.themes = [t.phrase for t in themes(texts.fetchmany(TEXTS_MAX), top=5)]
+    c.themes = [t.phrase for t in themes(texts.fetchmany(TEXTS_MAX // 2), top=5)]
     c.training_needs = await _training_needs(session, scope, end, min_responses)
     return c
 

@@ -252,11 +252,17 @@ async def events_of(session: AsyncSession, complaint_id: int) -> list[ComplaintE
 
 
 async def complaints_since(
-    session: AsyncSession, *, since: dt.datetime | None, unit_ids: Sequence[int] | None
+    session: AsyncSession,
+    *,
+    since: dt.datetime | None,
+    unit_ids: Sequence[int] | None,
+    until: dt.datetime | None = None,
 ) -> list[Complaint]:
     query = select(Complaint).order_by(col(Complaint.id))
     if since is not None:
         query = query.where(col(Complaint.created_at) >= since)
+    if until is not None:
+        query = query.where(col(Complaint.created_at) < until)
     if unit_ids is not None:
         query = query.where(col(Complaint.unit_id).in_(unit_ids))
     return list((await session.exec(query)).all())

@@ -9,10 +9,12 @@ import datetime as dt
 import io
 from zoneinfo import ZoneInfo
 
+import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
 from bot.i18n import Texts
+from bot.reports import digest_text
 from bot.reports.digest_files import chart_png, workbook_xlsx
 from bot.reports.digest_text import render
 from bot.services import programs as program_service
@@ -301,7 +303,7 @@ async def test_every_number_of_an_organizer_digest(db: Database) -> None:
 
 
 async def test_the_admins_digest_covers_every_unit_and_an_empty_week_says_so(
-    db: Database,
+    db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = await _data(db)
     async with db.session() as session:
@@ -316,6 +318,13 @@ async def test_the_admins_digest_covers_every_unit_and_an_empty_week_says_so(
     assert everything.programs[-1].withheld  # one answer at the other unit
     assert everything.complaints.ikm_minimum is None  # no population configured
     texts = Texts("id", TZ)
+    # Many programs (an admin's week) get one line each, the weakest first.
+    monkeypatch.setattr(digest_text, "FULL_PROGRAMS", 2)
+    lines = render(everything, texts.for_language("id"), {}).splitlines()
+    assert "3 program mendapat jawaban minggu ini" in "\n".join(lines)
+    listed = [line for line in lines if line.startswith("• <b>")]
+    assert "Pelayanan Prima" in listed[0] and "3,85 baik ⚠️ Materi mudah dipahami" in listed[0]
+    assert "rata-rata mulai 5 jawaban" in listed[-1]
     assert quiet.empty
     text = render(quiet, texts.for_language("en"), {})
     assert "No questionnaire answers this week." in text or "Nothing happened" in text
