@@ -253,13 +253,25 @@ async def measure(url: str, who: str) -> dict[str, float]:
         composed = await compose(session, state, scope, period, t)
     seconds = time.perf_counter() - started
     await state.db.dispose()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_rss_mb()
     return {
         "seconds": seconds,
         "peak_mb": peak_mb,
         "text_chars": len(composed.text),
         "files_kb": sum(len(data) for _, _, data in composed.files) / 1024,
     }
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries ru_maxrss over
+    exec, so a child started by a big parent would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:

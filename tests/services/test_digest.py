@@ -277,7 +277,7 @@ async def test_every_number_of_an_organizer_digest(db: Database) -> None:
         "<b>3.85</b> of 5 – good ▲+0.85 (against the previous run)",
         "50% rated 2 or lower. Review the teaching method and the pace",
         "New 3 · closed 2 · open now 3",
-        "<b>69.44</b>, grade C (less good), from 5 surveys; minimum sample 278",
+        "<b>69.44</b>, grade C (less good); surveys: 5; minimum sample 278",
         "Administrative records 2" if "Administrative records" in english else "2 overdue",
     ):
         assert needed in english, needed
