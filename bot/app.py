@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
-from bot.analysis.sentiment import default_model, sentiment_of
+from bot.analysis.sentiment import sentiment_of
 from bot.config import Settings
 from bot.context import AppState, SuaraContext
 from bot.handlers import register_all
@@ -52,17 +53,18 @@ def build_application(settings: Settings, *, token: str | None = None) -> SuaraA
     if not secret:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     quiet_libraries()
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(secret)
         .base_url(f"{settings.telegram_api_base_url}/bot")
         .base_file_url(f"{settings.telegram_api_base_url}/file/bot")
         .context_types(ContextTypes(context=SuaraContext, bot_data=AppState))
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .connection_pool_size(64)
         .updater(None)
-        .build()
     )
+    if settings.telegram_rate_limiter == "on":
+        builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
     state: AppState = application.bot_data
     state.settings = settings
     state.texts = Texts(settings.bot_default_language, settings.tz)
@@ -71,8 +73,6 @@ def build_application(settings: Settings, *, token: str | None = None) -> SuaraA
         state, application.bot, SendBudget(settings.outbox_messages_per_second)
     )
     state.flood = FloodGuard(settings.flood_messages_per_minute)
-    # Loaded now (well under a second), not on the first complaint.
-    default_model()
     state.sentiment = sentiment_of
     register_all(application)
     return application
@@ -101,11 +101,18 @@ async def prepare(application: SuaraApplication) -> None:
         job_queue.run_once(deadlines_job, when=1, name="deadlines-catch-up")
         # Questionnaires, reminders, windows closing, follow-ups: at once, then twice a minute.
         job_queue.run_repeating(due_job, interval=dt.timedelta(seconds=30), first=1)
+        # TextBlob and the sentiment model load in the background once the bot answers, so
+        # start-up stays short and the first complaint does not wait for them.
+        job_queue.run_once(warm_up_job, when=5, name="warm-up")
         # Weekly digests: checked at once (a missed one is sent at start-up), then every 5 min.
         job_queue.run_repeating(digest_job, interval=CHECK_EVERY, first=2, name="digest")
         job_queue.run_daily(
             housekeeping_job, time=dt.time(3, 0, tzinfo=state.settings.tz), name="housekeeping"
         )
+
+
+async def warm_up_job(context: Any) -> None:
+    await asyncio.to_thread(sentiment_of, "siap")
 
 
 async def shutdown(application: SuaraApplication) -> None:

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     )
     followup_weeks: int = Field(default=12, ge=1, le=52, alias="FOLLOWUP_WEEKS")
     sending_hours: str = Field(default="08:00-20:00", alias="SENDING_HOURS")
+    # Benchmarks only: "off" takes PTB's rate limiter out of the way to measure the bot's own
+    # cost against a local emulator. Real Telegram needs it on.
+    telegram_rate_limiter: Literal["on", "off"] = Field(
+        default="on", alias="TELEGRAM_RATE_LIMITER"
+    )
     digest_schedule: str = Field(default="MON 07:00", alias="DIGEST_SCHEDULE")
     digest_when_empty: Literal["line", "skip"] = Field(default="line", alias="DIGEST_WHEN_EMPTY")
     digest_bands: Annotated[list[float], NoDecode] = Field(

@@ -18,11 +18,7 @@ from collections import namedtuple
 from functools import cache
 from pathlib import Path
 
-from textblob import Blobber
-from textblob.base import CONTINUOUS, BaseSentimentAnalyzer
-
 from bot.analysis.features import bucket, text_parts, word_features
-from bot.analysis.text import IndonesianTokenizer
 
 MODEL_PATH = Path(__file__).parent / "data" / "sentiment-id.bin.gz"
 LEXICON_PATH = Path(__file__).parent / "data" / "lexicon-id.tsv"
@@ -204,35 +200,11 @@ def default_model() -> SentimentModel:
     return SentimentModel.load()
 
 
-class IndonesianAnalyzer(BaseSentimentAnalyzer):
-    """TextBlob sentiment analyzer: Sentiment(label, polarity in [-1, 1], probabilities)."""
-
-    kind = CONTINUOUS
-
-    def __init__(self, model: SentimentModel | None = None) -> None:
-        super().__init__()
-        self._model = model
-
-    def train(self) -> None:
-        if self._model is None:
-            self._model = default_model()
-        super().train()
-
-    def analyze(self, text: str) -> Sentiment:
-        if not self._trained:
-            self.train()
-        assert self._model is not None
-        return self._model.analyze(text or "")
-
-
-@cache
-def blobber() -> Blobber:
-    """TextBlob set up for Indonesian: our tokenizer and analyzer, nothing from NLTK's data."""
-    return Blobber(tokenizer=IndonesianTokenizer(), analyzer=IndonesianAnalyzer())
-
-
 def sentiment_of(text: str) -> tuple[str, float]:
-    """(label, polarity) through TextBlob, as the rest of Suara asks for it."""
+    """(label, polarity) through TextBlob, as the rest of Suara asks for it. TextBlob (and
+    the NLTK it brings, 30 MB) is loaded on the first call, not when the bot starts."""
+    from bot.analysis.blob import blobber
+
     result = blobber()(text).sentiment
     return result.label, float(result.polarity)
 
@@ -243,11 +215,13 @@ def file_header(path: Path = MODEL_PATH) -> dict[str, object]:
     return dict(json.loads(raw[len(MAGIC) : end]))
 
 
-__all__ = [
-    "LABELS",
-    "IndonesianAnalyzer",
-    "Sentiment",
-    "SentimentModel",
-    "blobber",
-    "sentiment_of",
-]
+__all__ = ["LABELS", "Sentiment", "SentimentModel", "sentiment_of"]
+
+
+def __getattr__(name: str) -> object:
+    # The TextBlob classes live in bot/analysis/blob.py, imported when first asked for.
+    if name in ("IndonesianAnalyzer", "blobber"):
+        from bot.analysis import blob
+
+        return getattr(blob, name)
+    raise AttributeError(name)

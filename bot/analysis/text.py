@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from textblob.base import BaseTokenizer
-
 DATA = Path(__file__).parent / "data"
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|[.,!?;:]")
@@ -135,8 +133,10 @@ def words(tokens: Iterable[str]) -> list[str]:
     return [token for token in tokens if token not in BOUNDARY]
 
 
-class IndonesianTokenizer(BaseTokenizer):
-    """TextBlob tokenizer that needs no NLTK download: normalised Indonesian words."""
+def __getattr__(name: str) -> object:
+    # The TextBlob tokenizer lives in bot/analysis/blob.py, imported when first asked for.
+    if name == "IndonesianTokenizer":
+        from bot.analysis import blob
 
-    def tokenize(self, text: str) -> list[str]:
-        return words(normalise(text))
+        return blob.IndonesianTokenizer
+    raise AttributeError(name)

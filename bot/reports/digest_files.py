@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from typing import Any
 
 from bot.i18n import Translator
 from bot.render import shorten
@@ -102,7 +98,7 @@ DATE_FORMATS = {"created": "yyyy-mm-dd hh:mm", "closed": "yyyy-mm-dd hh:mm", "du
 
 
 def _sheet(
-    workbook: Workbook,
+    workbook: Any,
     title: str,
     columns: Sequence[str],
     rows: Sequence[Mapping[str, object]],
@@ -110,6 +106,10 @@ def _sheet(
 ) -> None:
     """A streamed sheet (openpyxl's write-only mode: fast, little memory): a bold frozen
     header, widths for reading, dates as dates, user text made safe."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     sheet = workbook.create_sheet(title[:31])
     for index, column in enumerate(columns, start=1):
         width = 60 if column in wide else min(40, max(12, len(column) + 2))
@@ -140,6 +140,8 @@ def workbook_xlsx(
     digest: Digest, t: Translator, units: dict[int, str], complaints: list[Row]
 ) -> bytes:
     """A sheet per section; the period's complaints without any reporter identity."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     c = digest.complaints
     summary: list[Row] = [

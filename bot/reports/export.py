@@ -5,13 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.complaints import due_date, is_overdue, unit_label
@@ -38,6 +35,8 @@ COLUMNS = (
 )
 
 Row = dict[str, object]
+# Characters a workbook cannot hold (the control characters XML 1.0 forbids).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 async def complaint_rows(
@@ -114,6 +113,11 @@ def table_xlsx(
     columns: Sequence[str], rows: list[Row], *, title: str, wide: Sequence[str] = ()
 ) -> bytes:
     """One sheet: a bold, frozen header; dates stay dates; user text made safe."""
+    # Imported here, not at start-up: most processes never write a workbook.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None

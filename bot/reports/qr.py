@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 
-import segno
-
 
 def qr_png(url: str, *, scale: int = 10) -> bytes:
     """A PNG of `url`, with error correction that survives a projector's glare (level Q)."""
+    import segno  # when a code is drawn, not at start-up
+
     buffer = io.BytesIO()
     segno.make(url, error="q", micro=False).save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
