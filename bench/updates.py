@@ -370,7 +370,7 @@ def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else values[0]
 
 
-async def main(only: str | None, database_url: str | None) -> None:
+async def main(only: str | None, database_url: str | None, users: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         counter = iter(range(1000))
 
@@ -381,7 +381,7 @@ async def main(only: str | None, database_url: str | None) -> None:
 
         engine = "PostgreSQL" if database_url else "SQLite"
         if only in (None, "cost"):
-            f = await cost(url_for, 1000)
+            f = await cost(url_for, users)
             for what, label in (("text", "(a) free text"), ("button", "(b) complaint button")):
                 ratio = f[f"suara_{what}_cpu"] / f[f"echo_{what}_cpu"]
                 report(
@@ -435,5 +435,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=["cost", "latency", "startup", "broadcast"])
     parser.add_argument("--database-url")
+    parser.add_argument("--users", type=int, default=1000, help="users in the cost bursts")
     args = parser.parse_args()
-    asyncio.run(main(args.only, args.database_url))
+    asyncio.run(main(args.only, args.database_url, args.users))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from typing import Any
@@ -101,18 +100,11 @@ async def prepare(application: SuaraApplication) -> None:
         job_queue.run_once(deadlines_job, when=1, name="deadlines-catch-up")
         # Questionnaires, reminders, windows closing, follow-ups: at once, then twice a minute.
         job_queue.run_repeating(due_job, interval=dt.timedelta(seconds=30), first=1)
-        # TextBlob and the sentiment model load in the background once the bot answers, so
-        # start-up stays short and the first complaint does not wait for them.
-        job_queue.run_once(warm_up_job, when=5, name="warm-up")
         # Weekly digests: checked at once (a missed one is sent at start-up), then every 5 min.
         job_queue.run_repeating(digest_job, interval=CHECK_EVERY, first=2, name="digest")
         job_queue.run_daily(
             housekeeping_job, time=dt.time(3, 0, tzinfo=state.settings.tz), name="housekeeping"
         )
-
-
-async def warm_up_job(context: Any) -> None:
-    await asyncio.to_thread(sentiment_of, "siap")
 
 
 async def shutdown(application: SuaraApplication) -> None:

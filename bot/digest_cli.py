@@ -16,18 +16,12 @@ import html
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
-from bot.context import AppState
-from bot.i18n import Texts
-from bot.jobs.digest import Composed, Recipient, compose, send_one
-from bot.services.access import all_admins
-from bot.services.digest import Period, parse_period
-from bot.storage.db import Database
-from bot.storage.places import units_of_organizer
-from bot.storage.types import utcnow
-from bot.storage.users import get_users
+
+if TYPE_CHECKING:
+    from bot.jobs.digest import Composed
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -46,6 +40,16 @@ class _NoSender:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int | Composed:
+    from bot.context import AppState
+    from bot.i18n import Texts
+    from bot.jobs.digest import Recipient, compose, send_one
+    from bot.services.access import all_admins
+    from bot.services.digest import Period, parse_period
+    from bot.storage.db import Database
+    from bot.storage.places import units_of_organizer
+    from bot.storage.types import utcnow
+    from bot.storage.users import get_users
+
     db = Database(settings.database_url)
     try:
         await db.migrate()

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import load_workbook
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
@@ -203,6 +202,8 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.exists():
         raise CliError(f"no such file: {path}")
     if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
         sheet = load_workbook(path, read_only=True, data_only=True).active
         if sheet is None:
             raise CliError(f"{path} has no sheet")

@@ -4,10 +4,8 @@ deployment's own days off. Deadlines of complaints (Perpres 76/2013) count in th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property
-
-import holidays
 
 VERIFY_DAYS = 3
 FOLLOW_UP_DAYS = 5
@@ -19,7 +17,10 @@ class WorkingCalendar:
         self.extra_days_off = frozenset(extra_days_off)
 
     @cached_property
-    def _national(self) -> holidays.HolidayBase:
+    def _national(self) -> Mapping[dt.date, str]:
+        # Imported when first needed: the package loads every country's calendar (0.1 s).
+        import holidays
+
         # "government" holds the cuti bersama days, when offices are closed too.
         return holidays.country_holidays("ID", categories=("public", "government"), language="id")
 

@@ -8,9 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration; tests/storage check it is Alembic's head. A database already there
+# starts without loading Alembic at all.
+HEAD = "0010"
 
 
 class Database:
@@ -47,6 +48,8 @@ class Database:
     async def migrate(self) -> None:
         """Brings the schema to the newest revision."""
         async with self.engine.begin() as conn:
+            if await conn.run_sync(_at_head):
+                return
             await conn.run_sync(_upgrade_to_head)
 
     async def optimize(self) -> None:
@@ -93,7 +96,9 @@ def _sqlite_write_transactions(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -101,5 +106,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def _at_head(connection: Connection) -> bool:
+    if not inspect(connection).has_table("alembic_version"):
+        return False  # a new database
+    version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return version == HEAD
+
+
 def _upgrade_to_head(connection: Connection) -> None:
+    from alembic import command  # only when there is something to migrate
+
     command.upgrade(alembic_config(connection), "head")

@@ -20,3 +20,11 @@ async def test_migrations_match_the_models(db: Database) -> None:
     async with db.engine.connect() as connection:
         diffs = await connection.run_sync(differences)
     assert diffs == []
+
+
+def test_the_head_the_bot_checks_at_start_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.db import HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD
