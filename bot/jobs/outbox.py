@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 PER_CHAT_GAP = 1.0  # seconds between two outbox messages to one chat
-IN_FLIGHT = 6  # outbox sends under way at once (each still waits for the second's budget)
 WINDOW = 1.0
 
 
@@ -110,44 +109,25 @@ class OutboxSender:
             rows = await outbox.claim_due(session)
             await session.commit()
         waiting = list(rows)
-        picking = asyncio.Lock()
-        probed = asyncio.Event()
-
-        async def worker(first: bool) -> None:
-            # Several rows in flight at once: a send waits on Telegram and its commit waits on
-            # the database, and one at a time would leave the second's budget unused. The
-            # first send goes alone, so a 429 pauses the others before they send anything.
-            nonlocal waiting
-            if not first:
-                await probed.wait()
-            while True:
-                async with picking:
-                    if not waiting or self._stopping:
-                        probed.set()
-                        return
-                    row = await self._next(waiting)
-                    waiting.remove(row)
-                    # Claimed for its chat now, so no other worker sends the chat's next row.
-                    self._last_to_chat[row.chat_id] = time.monotonic()
-                wait = await self._send(row)
-                probed.set()
-                if wait is not None:
-                    # The chat's later rows must not overtake the one that has to wait.
-                    async with picking:
-                        later = [r for r in waiting if r.chat_id == row.chat_id]
-                        waiting = [r for r in waiting if r.chat_id != row.chat_id]
-                    async with self.state.db.session() as session:
-                        await outbox.release(
-                            session, message_ids=[r.id for r in later if r.id], delay=wait
-                        )
-                        await session.commit()
-
-        await asyncio.gather(*(worker(n == 0) for n in range(IN_FLIGHT)))
-        if waiting and self._stopping:
-            async with self.state.db.session() as session:
-                ids = [r.id for r in waiting if r.id is not None]
-                await outbox.release(session, message_ids=ids, delay=dt.timedelta(0))
-                await session.commit()
+        while waiting:
+            if self._stopping:
+                async with self.state.db.session() as session:
+                    ids = [r.id for r in waiting if r.id is not None]
+                    await outbox.release(session, message_ids=ids, delay=dt.timedelta(0))
+                    await session.commit()
+                break
+            row = await self._next(waiting)
+            waiting.remove(row)
+            wait = await self._send(row)
+            if wait is not None:
+                # The chat's later rows must not overtake the one that has to wait.
+                later = [r for r in waiting if r.chat_id == row.chat_id]
+                waiting = [r for r in waiting if r.chat_id != row.chat_id]
+                async with self.state.db.session() as session:
+                    await outbox.release(
+                        session, message_ids=[r.id for r in later if r.id], delay=wait
+                    )
+                    await session.commit()
         return len(rows)
 
     async def _next(self, waiting: list[OutboxMessage]) -> OutboxMessage:
