@@ -28,10 +28,16 @@ def _parser() -> argparse.ArgumentParser:
         "and .env (see README). Without a token the sandbox starts instead (the scripted "
         "demo when there is no terminal).",
     )
-    commands.add_parser(
+    migrate = commands.add_parser(
         "migrate",
         help="create or upgrade the database schema",
         description="Applies the Alembic migrations to DATABASE_URL (also done on start).",
+    )
+    migrate.add_argument(
+        "--copy-from",
+        metavar="URL",
+        help="then copy every row from this database (e.g. sqlite:///data/suara.db) into the "
+        "empty DATABASE_URL, checked by row counts; stop the bot first",
     )
     sandbox = commands.add_parser(
         "sandbox",
@@ -139,12 +145,35 @@ def _export(settings: Settings, args: argparse.Namespace) -> Path:
     return path
 
 
+def _copy(settings: Settings, source: str) -> int:
+    from bot.config import load_settings as settings_for
+    from bot.storage.copy import CopyError, copy_database
+
+    try:
+        source_url = settings_for(DATABASE_URL=source).database_url
+        copied = asyncio.run(copy_database(source_url, settings.database_url))
+    except (CopyError, ValueError) as exc:
+        print(f"Copy refused: {exc}", file=sys.stderr)
+        return 2
+    wrong = [c for c in copied if c.source != c.target]
+    for c in copied:
+        mark = "ok" if c.source == c.target else "DIFFERENT"
+        print(f"{c.table}: {c.source} -> {c.target} {mark}")
+    if wrong:
+        print("Row counts differ: do not switch to the copy.", file=sys.stderr)
+        return 1
+    print(f"Copied into {_safe_url(settings.database_url)}: every table's rows match.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     setup_logging(settings.log_level if args.command in ("run", "migrate") else "WARNING", token)
 
+    if args.command == "migrate" and args.copy_from:
+        return _copy(settings, args.copy_from)
     if args.command == "migrate":
         from bot.storage.db import Database
 
