@@ -19,6 +19,7 @@ from bot.buttons import AssignPage, InviteFor, InvitePage, StaffList, StaffMembe
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.requires import command, requires
+from bot.handlers.start import show_menu
 from bot.keyboards import Button, keyboard, pager
 from bot.render import shorten
 from bot.services import access
@@ -280,6 +281,9 @@ async def invite_link(update: Update, context: SuaraContext, payload: str) -> No
         detail=f"{detail_code or 'admin'} by invite {invite.id}",
     )
     context.reply(update, yours)
+    # The menu again, now with the new role's entries (the power is read afresh).
+    context.scope.access = None
+    await show_menu(update, context)
     maker = await get_user(context.db, invite.created_by)
     their_t = context.texts.for_user(
         maker.language if maker else None, maker.telegram_language if maker else None
