@@ -13,10 +13,11 @@ from typing import Any
 from bot.i18n import Translator
 from bot.render import shorten
 from bot.reports.digest_text import item_label
-from bot.reports.export import Row, cell_text
+from bot.reports.export import Row, cell_text, column_width
 from bot.services.digest import SCALE_MAX, Digest, ItemStat
 
-# Diverging colours, low (red) to high (green), readable by most colour-blind readers.
+# Diverging colours, low (red, orange) through grey to high (light and dark blue): a pair
+# most colour-blind readers can tell apart.
 COLOURS = ("#c0392b", "#e59866", "#d5d8dc", "#7fb3d5", "#1f618d")
 ITEMS_SHOWN = 8
 
@@ -99,26 +100,29 @@ DATE_FORMATS = {"created": "yyyy-mm-dd hh:mm", "closed": "yyyy-mm-dd hh:mm", "du
 
 def _sheet(
     workbook: Any,
+    t: Translator,
     title: str,
     columns: Sequence[str],
     rows: Sequence[Mapping[str, object]],
     wide: Sequence[str] = (),
 ) -> None:
     """A streamed sheet (openpyxl's write-only mode: fast, little memory): a bold frozen
-    header, widths for reading, dates as dates, user text made safe."""
+    header in the reader's language, widths for reading, dates as dates, user text made
+    safe."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     sheet = workbook.create_sheet(title[:31])
-    for index, column in enumerate(columns, start=1):
-        width = 60 if column in wide else min(40, max(12, len(column) + 2))
+    labels = [t(f"digest.col.{column}") for column in columns]
+    for index, (column, label) in enumerate(zip(columns, labels, strict=True), start=1):
+        width = column_width(label, wide=column in wide)
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column)
+    for label in labels:
+        cell = WriteOnlyCell(sheet, value=label)
         cell.font = bold
         header.append(cell)
     sheet.append(header)
@@ -158,7 +162,9 @@ def workbook_xlsx(
         {"figure": t("digest.x_ikm_n"), "value": c.ikm.responses if c.ikm else 0},
         {"figure": t("digest.x_ikm_minimum"), "value": c.ikm_minimum},
     ]
-    _sheet(workbook, t("digest.x_sheet_summary"), ("figure", "value"), summary, wide=("figure",))
+    _sheet(
+        workbook, t, t("digest.x_sheet_summary"), ("figure", "value"), summary, wide=("figure",)
+    )
     items: list[Row] = []
     for program in digest.programs:
         base = {"program": program.code, "title": program.title}
@@ -179,6 +185,7 @@ def workbook_xlsx(
     score_columns = [f"score_{i + 1}" for i in range(SCALE_MAX)]
     _sheet(
         workbook,
+        t,
         t("digest.x_sheet_training"),
         ("program", "title", "item", "n", "mean", "change", "low_share", *score_columns),
         items,
@@ -187,21 +194,25 @@ def workbook_xlsx(
     comments = [
         {"program": p.code, "comment": text} for p in digest.programs for text in p.comments
     ]
-    _sheet(workbook, t("digest.x_sheet_comments"), ("program", "comment"), comments, ("comment",))
+    _sheet(
+        workbook, t, t("digest.x_sheet_comments"), ("program", "comment"), comments, ("comment",)
+    )
     proposals = [{"topic": topic, "count": n} for topic, n in digest.proposals]
-    _sheet(workbook, t("digest.x_sheet_proposals"), ("topic", "count"), proposals, ("topic",))
+    _sheet(workbook, t, t("digest.x_sheet_proposals"), ("topic", "count"), proposals, ("topic",))
     columns = ("ticket", "created", "category", "place", "state", "privacy", "overdue", "closed")
-    _sheet(workbook, t("digest.x_sheet_complaints"), columns, complaints, ("place",))
+    _sheet(workbook, t, t("digest.x_sheet_complaints"), columns, complaints, ("place",))
     overdue = [
         {"ticket": o.ticket, "place": units.get(o.unit_id, "?"), "due": o.due, "days": o.days}
         for o in c.overdue
     ]
-    _sheet(workbook, t("digest.x_sheet_overdue"), ("ticket", "place", "due", "days"), overdue)
+    _sheet(workbook, t, t("digest.x_sheet_overdue"), ("ticket", "place", "due", "days"), overdue)
     trend = [
         {"week": week.label, "new_complaints": new, "training_mean": mean}
         for week, new, mean in digest.trend
     ]
-    _sheet(workbook, t("digest.x_sheet_trend"), ("week", "new_complaints", "training_mean"), trend)
+    _sheet(
+        workbook, t, t("digest.x_sheet_trend"), ("week", "new_complaints", "training_mean"), trend
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

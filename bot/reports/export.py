@@ -109,6 +109,11 @@ def table_csv(columns: Sequence[str], rows: list[Row]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def column_width(header: str, *, wide: bool) -> int:
+    """A column wide enough for its header; text columns (descriptions, titles) wider."""
+    return 60 if wide else min(40, max(12, len(header) + 2))
+
+
 def table_xlsx(
     columns: Sequence[str], rows: list[Row], *, title: str, wide: Sequence[str] = ()
 ) -> bytes:
@@ -135,8 +140,9 @@ def table_xlsx(
         sheet.append(values)
     sheet.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):
-        width = 60 if column in wide else min(40, max(12, len(column) + 2))
-        sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.column_dimensions[get_column_letter(index)].width = column_width(
+            column, wide=column in wide
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

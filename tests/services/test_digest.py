@@ -292,7 +292,7 @@ async def test_every_number_of_an_organizer_digest(db: Database) -> None:
         "Ringkasan", "Pelatihan", "Komentar", "Usulan", "Aduan", "Terlambat", "Tren",
     ]  # fmt: skip
     training = list(workbook["Pelatihan"].iter_rows(values_only=True))
-    assert training[0][:5] == ("program", "title", "item", "n", "mean")
+    assert training[0][:5] == ("Program", "Judul", "Butir", "Jawaban", "Rata-rata")
     relevance = next(r for r in training if r[2] == "Relevansi dengan pekerjaan")
     assert relevance[3:6] == (6, 4.0, 1.0)
     assert any(r[2] == "disembunyikan: jawaban terlalu sedikit" for r in training)
