@@ -17,7 +17,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
@@ -34,7 +33,7 @@ from bot.services.access import all_admins
 from bot.services.complaints import unit_label
 from bot.services.digest import Bands, Digest, Period, build
 from bot.storage import digests, outbox
-from bot.storage.places import OrganizerUnit, place_by_code
+from bot.storage.places import place_by_code, units_by_organizer
 from bot.storage.users import get_users
 
 log = logging.getLogger(__name__)
@@ -60,11 +59,9 @@ class Composed:
 async def recipients(session: AsyncSession, state: AppState) -> list[Recipient]:
     """Admins (everything), then organizers (their units); an admin is not sent both."""
     admins = await all_admins(session, state.settings)
-    units: dict[int, list[int]] = {}
-    for row in (await session.exec(select(OrganizerUnit))).all():
-        units.setdefault(row.user_id, []).append(row.unit_id)
+    units = await units_by_organizer(session)
     found = [Recipient(a, None) for a in admins]
-    found += [Recipient(u, sorted(ids)) for u, ids in sorted(units.items()) if u not in admins]
+    found += [Recipient(u, ids) for u, ids in sorted(units.items()) if u not in admins]
     return found
 
 

@@ -119,6 +119,14 @@ async def units_of_organizer(session: AsyncSession, user_id: int) -> list[int]:
     return list((await session.exec(query)).all())
 
 
+async def units_by_organizer(session: AsyncSession) -> dict[int, list[int]]:
+    """Every organizer with the units they handle (sorted), by user id."""
+    found: dict[int, list[int]] = {}
+    for row in (await session.exec(select(OrganizerUnit))).all():
+        found.setdefault(row.user_id, []).append(row.unit_id)
+    return {user: sorted(units) for user, units in found.items()}
+
+
 async def organizers_of_unit(session: AsyncSession, unit_id: int) -> list[int]:
     query = select(OrganizerUnit.user_id).where(col(OrganizerUnit.unit_id) == unit_id)
     return list((await session.exec(query)).all())
