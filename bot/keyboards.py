@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.buttons import ButtonData
 
 Button = tuple[str, ButtonData]
+T = TypeVar("T")
 
 
 def keyboard(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup:
@@ -24,6 +26,13 @@ def keyboard(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup:
 
 def columns(buttons: Sequence[Button], width: int = 2) -> list[list[Button]]:
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def page_of(items: Sequence[T], page: int, size: int) -> tuple[list[T], int, int]:
+    """The items on page `page` (clamped to the pages there are), the page, and how many."""
+    pages = max(1, -(-len(items) // size))
+    page = max(0, min(page, pages - 1))
+    return list(items[page * size : (page + 1) * size]), page, pages
 
 
 def pager(

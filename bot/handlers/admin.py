@@ -13,7 +13,7 @@ from bot.handlers.buttons import on_button
 from bot.handlers.common import route_message
 from bot.handlers.requires import command, requires
 from bot.handlers.staff import staff_command
-from bot.keyboards import Button, keyboard, pager
+from bot.keyboards import Button, keyboard, page_of, pager
 from bot.services import access
 from bot.services.access import Need
 from bot.services.complaints import unit_label
@@ -172,9 +172,7 @@ async def _unit_choice(
     context: SuaraContext, user_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     units = await all_units(context.db)
-    pages = max(1, -(-len(units) // UNITS_PER_PAGE))
-    page = max(0, min(page, pages - 1))
-    shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
+    shown, page, pages = page_of(units, page, UNITS_PER_PAGE)
     rows: list[list[Button]] = [
         [(f"{u.code}: {u.name}", AssignUnit(user_id, u.id or 0))] for u in shown
     ]

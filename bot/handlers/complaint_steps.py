@@ -14,7 +14,7 @@ from telegram import InlineKeyboardMarkup, Message
 
 from bot.handlers.flow import END, NEXT, STAY, Invalid, Stale, Step, Turn
 from bot.i18n import Safe
-from bot.keyboards import Button, columns, keyboard, pager
+from bot.keyboards import Button, columns, keyboard, page_of, pager
 from bot.render import shorten
 from bot.services import complaints as service
 from bot.services.complaints import Clock, ComplaintError
@@ -156,9 +156,7 @@ class Place(Step[ComplaintDraft]):
     async def _question(self, turn: ComplaintTurn) -> tuple[str, InlineKeyboardMarkup]:
         t, db, draft = turn.t, turn.context.db, turn.draft
         places = await children_of(db, draft.parent)
-        pages = max(1, -(-len(places) // PAGE_SIZE))
-        page = min(draft.page, pages - 1)
-        shown = places[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        shown, page, pages = page_of(places, draft.page, PAGE_SIZE)
         rows: list[list[Button]] = [[turn.button(p.name, str(p.id))] for p in shown]
         labels = (t("common.previous"), t("common.next"))
         rows.append(pager(page, pages, labels, lambda n: turn.button("", f"p{n}")[1]))

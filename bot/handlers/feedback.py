@@ -19,7 +19,7 @@ from bot.handlers.flow import END, NEXT, STAY, Flow, Invalid, SkippableStep, Sta
 from bot.handlers.questionnaire import SUBJECTS, QTurn, Subject, resume
 from bot.handlers.requires import command, requires
 from bot.i18n import Safe
-from bot.keyboards import Button, keyboard, pager
+from bot.keyboards import Button, keyboard, page_of, pager
 from bot.render import shorten
 from bot.services import feedback
 from bot.services import programs as service
@@ -279,9 +279,7 @@ class ProposalUnit(Step[ProposalDraft]):
     async def _question(self, turn: Turn[ProposalDraft]) -> tuple[str, InlineKeyboardMarkup]:
         t = turn.t
         units = await all_units(turn.context.db)
-        pages = max(1, -(-len(units) // UNITS_PER_PAGE))
-        page = min(turn.draft.page, pages - 1)
-        shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
+        shown, page, pages = page_of(units, turn.draft.page, UNITS_PER_PAGE)
         rows: list[list[Button]] = [[turn.button(u.name, str(u.id))] for u in shown]
         labels = (t("common.previous"), t("common.next"))
         rows.append(pager(page, pages, labels, lambda n: turn.button("", f"p{n}")[1]))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from sqlmodel import select
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application
 
@@ -20,7 +19,7 @@ from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.requires import command, requires
 from bot.handlers.start import show_menu
-from bot.keyboards import Button, keyboard, pager
+from bot.keyboards import Button, keyboard, page_of, pager
 from bot.render import shorten
 from bot.services import access
 from bot.services.access import Need
@@ -28,11 +27,11 @@ from bot.services.complaints import unit_label
 from bot.storage import audit, staff
 from bot.storage.places import (
     LEVEL_UNIT,
-    OrganizerUnit,
     all_units,
     assign_organizer,
     get_place,
     remove_organizer,
+    units_by_organizer,
     units_of_organizer,
 )
 from bot.storage.users import get_or_create_user, get_user, get_users
@@ -51,22 +50,17 @@ def staff_name(user_id: int, name: str | None) -> str:
 
 async def _staff(context: SuaraContext) -> list[tuple[int, bool, list[int]]]:
     """(user, is admin, units) for everyone with a role, admins first."""
-    rows = (await context.db.exec(select(OrganizerUnit))).all()
-    units: dict[int, list[int]] = {}
-    for row in rows:
-        units.setdefault(row.user_id, []).append(row.unit_id)
+    units = await units_by_organizer(context.db)
     admins = await access.all_admins(context.db, context.settings)
-    people = [(a, True, sorted(units.pop(a, []))) for a in admins]
-    people += [(u, False, sorted(ids)) for u, ids in sorted(units.items())]
+    people = [(a, True, units.pop(a, [])) for a in admins]
+    people += [(u, False, ids) for u, ids in sorted(units.items())]
     return people
 
 
 async def _list_view(context: SuaraContext, page: int) -> tuple[str, InlineKeyboardMarkup]:
     t = context.t
     people = await _staff(context)
-    pages = max(1, -(-len(people) // PER_PAGE))
-    page = max(0, min(page, pages - 1))
-    shown = people[page * PER_PAGE : (page + 1) * PER_PAGE]
+    shown, page, pages = page_of(people, page, PER_PAGE)
     users = await get_users(context.db, {p[0] for p in shown})
     lines = [t("staff.title", total=len(people), page=page + 1, pages=pages)]
     rows: list[list[Button]] = []
@@ -172,12 +166,9 @@ async def remove_button(update: Update, context: SuaraContext, pressed: StaffRem
 
 async def _invite_view(context: SuaraContext, page: int) -> tuple[str, InlineKeyboardMarkup]:
     t = context.t
-    units = await all_units(context.db)
-    pages = max(1, -(-len(units) // PER_PAGE))
-    page = max(0, min(page, pages - 1))
+    shown, page, pages = page_of(await all_units(context.db), page, PER_PAGE)
     rows: list[list[Button]] = [
-        [(f"{u.code}: {shorten(u.name, 40)}", InviteFor(u.id or 0))]
-        for u in units[page * PER_PAGE : (page + 1) * PER_PAGE]
+        [(f"{u.code}: {shorten(u.name, 40)}", InviteFor(u.id or 0))] for u in shown
     ]
     rows.append(pager(page, pages, (t("common.previous"), t("common.next")), InvitePage))
     rows.append([(t("staff.invite_admin"), InviteFor(0))])
