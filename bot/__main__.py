@@ -21,12 +21,19 @@ def _parser() -> argparse.ArgumentParser:
         description="Suara: Telegram bot for ASN training feedback and citizen complaints.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
-        help="run the bot (polling); without TELEGRAM_BOT_TOKEN, start the sandbox",
-        description="Runs the bot with long polling. Settings come from the environment "
-        "and .env (see README). Without a token the sandbox starts instead (the scripted "
-        "demo when there is no terminal).",
+        help="run the bot (polling, or webhook when WEBHOOK_URL is set); without "
+        "TELEGRAM_BOT_TOKEN, start the sandbox",
+        description="Runs the bot: with long polling, or as a webhook worker when WEBHOOK_URL "
+        "is set (see docs/operations.md). Settings come from the environment and .env (see "
+        "README). Without a token the sandbox starts instead (the scripted demo when there "
+        "is no terminal).",
+    )
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="insist on webhook mode (fails when WEBHOOK_URL is not set)",
     )
     migrate = commands.add_parser(
         "migrate",
@@ -236,9 +243,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(run_demo(load_settings(DATABASE_URL=url).database_url))
         return 0
 
-    from bot.runner import BotRunner
+    return _run(settings, webhook=args.webhook)
 
-    asyncio.run(BotRunner(settings).run_until_signal())
+
+def _run(settings: Settings, *, webhook: bool) -> int:
+    from bot.storage.db import SchemaBehind
+
+    if webhook and not settings.webhook_url:
+        print(
+            "Configuration error: --webhook needs WEBHOOK_URL (and WEBHOOK_SECRET)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        if settings.webhook_url:
+            from bot.webhook import WebhookWorker
+
+            asyncio.run(WebhookWorker(settings).run_until_signal())
+        else:
+            from bot.runner import BotRunner
+
+            asyncio.run(BotRunner(settings).run_until_signal())
+    except SchemaBehind as exc:
+        print(f"Not started: {exc}", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -13,7 +13,6 @@ from bot.analysis.sentiment import sentiment_of
 from bot.config import Settings
 from bot.context import AppState, SuaraContext
 from bot.handlers import register_all
-from bot.handlers.guards import FloodGuard
 from bot.i18n import Texts
 from bot.jobs.deadlines import deadlines_job
 from bot.jobs.digest import CHECK_EVERY, digest_job
@@ -26,6 +25,8 @@ from bot.storage.db import Database
 from bot.storage.places import seed_places
 
 log = logging.getLogger(__name__)
+
+DAILY_CHECK = dt.timedelta(minutes=1)
 
 SuaraApplication = Application[Any, SuaraContext, Any, Any, AppState, Any]
 
@@ -71,7 +72,6 @@ def build_application(settings: Settings, *, token: str | None = None) -> SuaraA
     state.outbox = OutboxSender(
         state, application.bot, SendBudget(settings.outbox_messages_per_second)
     )
-    state.flood = FloodGuard(settings.flood_messages_per_minute)
     state.sentiment = sentiment_of
     register_all(application)
     return application
@@ -80,9 +80,13 @@ def build_application(settings: Settings, *, token: str | None = None) -> SuaraA
 async def prepare(application: SuaraApplication) -> None:
     """Migrates, connects to Telegram, registers the command menu, starts the jobs."""
     state = application.bot_data
-    await state.db.migrate()
+    if state.settings.auto_migrate:
+        await state.db.migrate()
+    else:
+        await state.db.require_head()  # raises SchemaBehind with what to do
     await state.db.optimize()
     async with state.db.session() as session:
+        await state.db.setup_lock(session)  # workers starting together seed once
         await seed_places(session)
         await seed_templates(session)
         await session.commit()
@@ -93,17 +97,15 @@ async def prepare(application: SuaraApplication) -> None:
     if job_queue is not None:
         # Runs at once too: catches up on what waited in the outbox while the bot was down.
         job_queue.run_repeating(outbox_job, interval=dt.timedelta(seconds=5), first=0)
-        # Reminders at the start of the working day, and once now to catch up after downtime.
-        job_queue.run_daily(
-            deadlines_job, time=dt.time(8, 0, tzinfo=state.settings.tz), name="deadlines"
-        )
-        job_queue.run_once(deadlines_job, when=1, name="deadlines-catch-up")
+        # The day's deadline pass (from 08:00) and housekeeping (from 03:00): every worker
+        # checks each minute, and at once after a start; one of them takes the day's turn.
+        job_queue.run_repeating(deadlines_job, interval=DAILY_CHECK, first=1, name="deadlines")
         # Questionnaires, reminders, windows closing, follow-ups: at once, then twice a minute.
         job_queue.run_repeating(due_job, interval=dt.timedelta(seconds=30), first=1)
         # Weekly digests: checked at once (a missed one is sent at start-up), then every 5 min.
         job_queue.run_repeating(digest_job, interval=CHECK_EVERY, first=2, name="digest")
-        job_queue.run_daily(
-            housekeeping_job, time=dt.time(3, 0, tzinfo=state.settings.tz), name="housekeeping"
+        job_queue.run_repeating(
+            housekeeping_job, interval=DAILY_CHECK, first=3, name="housekeeping"
         )
 
 

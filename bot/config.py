@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
@@ -97,6 +99,14 @@ class Settings(BaseSettings):
     unit_populations: Annotated[dict[str, int], NoDecode] = Field(
         default={}, alias="UNIT_POPULATIONS"
     )
+    # Webhook mode (several workers behind a load balancer): on when WEBHOOK_URL is set.
+    webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    webhook_listen: str = Field(default="127.0.0.1:8080", alias="WEBHOOK_LISTEN")
+    webhook_max_connections: int = Field(default=40, ge=1, le=100, alias="WEBHOOK_MAX_CONNECTIONS")
+    # Workers started together by a deploy should not each migrate: set false there and run
+    # `python -m bot migrate` as the deploy step; a worker then refuses an older schema.
+    auto_migrate: bool = Field(default=True, alias="AUTO_MIGRATE")
 
     @field_validator(
         "bot_admin_ids",
@@ -187,6 +197,56 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _public_https(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("the public https:// URL Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
+            raise ValueError("16-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("write it as HOST:PORT, for example 127.0.0.1:8080")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET is required with WEBHOOK_URL: without it anyone who finds "
+                "the URL could post updates (generate one: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))')"
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        if not self.webhook_url:
+            return "/"
+        return urlsplit(self.webhook_url).path or "/"
+
+    @property
+    def webhook_address(self) -> tuple[str, int]:
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
     @field_validator("bot_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -236,10 +296,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else "?"
-        name = _env_name(field)
+        where = f"{_env_name(str(error['loc'][0]))}: " if error["loc"] else ""
         message = str(error["msg"]).removeprefix("Value error, ")
-        print(f"Configuration error: {name}: {message}", file=sys.stderr)
+        print(f"Configuration error: {where}{message}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

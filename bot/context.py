@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from bot.config import Settings
-    from bot.handlers.guards import FloodGuard
     from bot.i18n import Texts
     from bot.jobs.outbox import OutboxSender
     from bot.services.access import Access
@@ -67,7 +66,6 @@ class AppState:
     texts: Texts
     db: Database
     outbox: OutboxSender
-    flood: FloodGuard
     # Deep-link payload prefix -> handler(update, context, payload), filled by feature modules.
     deep_links: dict[str, Callable[[Update, SuaraContext, str], Awaitable[None]]]
 

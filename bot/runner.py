@@ -27,6 +27,9 @@ class BotRunner:
 
     async def start(self) -> None:
         await prepare(self.application)
+        # getUpdates is refused while a webhook is set (a deployment moving back from
+        # webhook workers to one polling process); updates waiting there are kept.
+        await self.application.bot.delete_webhook(drop_pending_updates=False)
         self._task = asyncio.create_task(self.poller.run(), name="suara-poller")
         log.info("Suara is polling for updates")
 

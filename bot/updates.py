@@ -15,7 +15,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.error import Conflict, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -55,6 +57,7 @@ class UpdateGate:
         self.state: AppState = application.bot_data
         self._on_durable = on_durable
         self._limit = asyncio.Semaphore(MAX_CONCURRENT_CHATS)
+        self._chat_locks: dict[int | None, asyncio.Lock] = {}
 
     async def process_batch(self, updates: Sequence[Update]) -> None:
         """Returns once every update is committed; raises if any could not be committed."""
@@ -74,8 +77,27 @@ class UpdateGate:
                 await self.process_one(update)
 
     async def process_one(self, update: Update) -> None:
+        """Applies one update; in webhook mode several may arrive at once, so one chat's
+        updates take turns here, and across workers (PostgreSQL) on a lock in the database."""
+        key = chat_key(update)
+        lock = self._chat_locks.get(key)
+        if lock is None:
+            lock = self._chat_locks[key] = asyncio.Lock()
+        try:
+            async with lock:
+                await self._apply(update, key)
+        finally:
+            if not lock.locked() and self._chat_locks.get(key) is lock:
+                del self._chat_locks[key]
+
+    async def _apply(self, update: Update, key: int | None) -> None:
         state = self.state
         async with state.db.session() as session:
+            if key is not None and state.db.is_postgresql:
+                # Held until this update commits: the chat's next update, wherever it arrived,
+                # reads the flow state this one leaves. Taken before the dedupe check, so a
+                # redelivery racing the original finds it done.
+                await session.exec(select(func.pg_advisory_xact_lock(key)))
             if await was_processed(session, update.update_id):
                 log.info("update %s already applied; skipped", update.update_id)
                 return
@@ -103,7 +125,7 @@ class UpdateGate:
                 await session.rollback()
             elif tg_user is not None:
                 await _remember_app_language(session, tg_user.id, tg_user.language_code)
-            mark_processed(session, update.update_id)
+            mark_processed(session, update.update_id, scope.user_id)
             try:
                 await session.commit()
             except IntegrityError:
@@ -114,7 +136,7 @@ class UpdateGate:
                     return
                 # A constraint the handler broke: nothing of it is kept, the user is told.
                 log.exception("update %s broke a constraint; rolled back", update.update_id)
-                mark_processed(session, update.update_id)
+                mark_processed(session, update.update_id, scope.user_id)
                 await session.commit()
                 scope.replies = _apology(update, scope)
                 scope.durable_added = False

@@ -2,56 +2,25 @@
 
 from __future__ import annotations
 
-import time
-from collections import deque
+import datetime as dt
 
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import SuaraContext
+from bot.storage.types import utcnow
+from bot.storage.updates import count_since
 
-WINDOW_SECONDS = 60.0
-PRUNE_EVERY = 1000
+WINDOW = dt.timedelta(seconds=60)
 
 
-class FloodGuard:
-    """Counts a user's updates in a sliding minute; past the limit they get one polite word.
-
-    Kept in memory: each process guards what it receives, which is what a flood costs it.
-    """
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._seen: dict[int, deque[float]] = {}
-        self._warned: set[int] = set()
-        self._checks = 0
-
-    def _prune(self, now: float) -> None:
-        """Forgets users quiet for a whole window, so a long-running process does not keep a
-        queue for everyone it ever heard from."""
-        for user_id in [
-            u for u, seen in self._seen.items() if not seen or now - seen[-1] > WINDOW_SECONDS
-        ]:
-            del self._seen[user_id]
-            self._warned.discard(user_id)
-
-    def check(self, user_id: int, now: float | None = None) -> str:
-        """Returns "ok", "warn" (first update over the limit) or "drop"."""
-        now = time.monotonic() if now is None else now
-        self._checks += 1
-        if self._checks % PRUNE_EVERY == 0:
-            self._prune(now)
-        seen = self._seen.setdefault(user_id, deque())
-        while seen and now - seen[0] > WINDOW_SECONDS:
-            seen.popleft()
-        if len(seen) < self.per_minute:
-            seen.append(now)
-            self._warned.discard(user_id)
-            return "ok"
-        if user_id in self._warned:
-            return "drop"
-        self._warned.add(user_id)
-        return "warn"
+def flood_verdict(recent: int, per_minute: int) -> str:
+    """From how many updates the user sent in the last minute before this one: "ok", "warn"
+    (the first one over the limit gets one polite word) or "drop" (silence until they slow
+    down: dropped updates count too, so a flood that goes on stays quiet)."""
+    if recent < per_minute:
+        return "ok"
+    return "warn" if recent == per_minute else "drop"
 
 
 async def guard(update: Update, context: SuaraContext) -> None:
@@ -71,7 +40,10 @@ async def guard(update: Update, context: SuaraContext) -> None:
         raise ApplicationHandlerStop
     if update.my_chat_member is not None:
         return
-    verdict = context.bot_data.flood.check(tg_user.id)
+    # Counted from the processed updates, so every worker sees the same minute whichever of
+    # them got the user's earlier updates.
+    recent = await count_since(context.db, tg_user.id, utcnow() - WINDOW)
+    verdict = flood_verdict(recent, context.settings.flood_messages_per_minute)
     if verdict == "ok":
         return
     if verdict == "warn":

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import AppState
+from bot.jobs import turns
 from bot.notify import deliver
 from bot.services.access import all_admins
 from bot.services.complaints import Clock
 from bot.services.reminders import run_deadlines
 
 log = logging.getLogger(__name__)
+
+# Reminders go out at the start of the working day.
+DAILY_AT = dt.time(8, 0)
 
 
 async def check_deadlines(state: AppState) -> int:
@@ -37,4 +42,11 @@ async def check_deadlines(state: AppState) -> int:
 
 
 async def deadlines_job(context: Any) -> None:
-    await check_deadlines(context.application.bot_data)
+    """Every minute in every worker; the day's pass runs once, from 08:00 (or as soon as a
+    worker is up after that), in whichever worker takes the day's turn."""
+    state: AppState = context.application.bot_data
+    day = turns.daily_period(state, DAILY_AT)
+    if day is None or not await turns.take(state, "deadlines", period=day):
+        return
+    await check_deadlines(state)
+    await turns.give_back(state, "deadlines", done_for=day)

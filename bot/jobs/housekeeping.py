@@ -14,12 +14,14 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from bot.context import AppState
+from bot.jobs import turns
 from bot.services import privacy
 from bot.storage.models import OUTBOX_SENT, OutboxMessage, ProcessedUpdate
 from bot.storage.types import utcnow
 
 KEEP_UPDATE_IDS = dt.timedelta(days=3)
 KEEP_SENT = dt.timedelta(days=30)
+DAILY_AT = dt.time(3, 0)
 
 
 async def clean(state: AppState) -> tuple[int, int]:
@@ -51,6 +53,13 @@ async def retention(state: AppState) -> int:
 
 
 async def housekeeping_job(context: Any) -> None:
-    await clean(context.application.bot_data)
-    await retention(context.application.bot_data)
-    await context.application.bot_data.db.optimize()
+    """Every minute in every worker; the day's cleaning runs once, from 03:00, in whichever
+    worker takes the day's turn."""
+    state: AppState = context.application.bot_data
+    day = turns.daily_period(state, DAILY_AT)
+    if day is None or not await turns.take(state, "housekeeping", period=day):
+        return
+    await clean(state)
+    await retention(state)
+    await state.db.optimize()
+    await turns.give_back(state, "housekeeping", done_for=day)

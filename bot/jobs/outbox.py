@@ -25,6 +25,7 @@ from telegram.ext import ExtBot
 
 from bot.calls import ApiCall, perform
 from bot.context import AppState
+from bot.jobs import turns
 from bot.storage import outbox
 from bot.storage.models import OutboxMessage
 from bot.storage.users import set_reachable
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 PER_CHAT_GAP = 1.0  # seconds between two outbox messages to one chat
 WINDOW = 1.0
+SENDER = "outbox"  # the job lease of the one worker sending at a time
+RENEW_EVERY = 20.0  # seconds; the lease lasts turns.LEASE (60 s)
 
 
 class SendBudget:
@@ -73,6 +76,7 @@ class OutboxSender:
         self._paused_until = 0.0
         self._last_to_chat: dict[int, float] = {}
         self._stopping = False
+        self._renewed = 0.0
 
     def nudge(self) -> None:
         """Drains soon, without holding up the caller."""
@@ -94,15 +98,34 @@ class OutboxSender:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def drain(self) -> int:
+        """Sends until nothing is due. Only one worker drains at a time (Telegram's limit is
+        per bot): it holds the "outbox" job lease meanwhile and gives it back when done, so
+        the next nudge in any worker can take it; a worker that died leaves it after a
+        minute."""
         sent = 0
         async with self._lock:
-            while not self._stopping:
-                self._again = False
-                batch = await self._send_batch()
-                sent += batch
-                if batch == 0 and not self._again:
-                    return sent
+            if not await turns.take(self.state, SENDER):
+                return 0
+            self._renewed = time.monotonic()
+            try:
+                while not self._stopping:
+                    self._again = False
+                    batch = await self._send_batch()
+                    sent += batch
+                    if batch == 0 and not self._again:
+                        break
+                    if not await self._renew():
+                        break
+            finally:
+                await turns.give_back(self.state, SENDER)
         return sent
+
+    async def _renew(self) -> bool:
+        """Keeps the sender's lease while a long broadcast goes on; False if it was lost."""
+        if time.monotonic() - self._renewed < RENEW_EVERY:
+            return True
+        self._renewed = time.monotonic()
+        return await turns.take(self.state, SENDER)
 
     async def _send_batch(self) -> int:
         async with self.state.db.session() as session:
@@ -111,10 +134,10 @@ class OutboxSender:
         waiting = list(rows)
         while waiting:
             if self._stopping:
-                async with self.state.db.session() as session:
-                    ids = [r.id for r in waiting if r.id is not None]
-                    await outbox.release(session, message_ids=ids, delay=dt.timedelta(0))
-                    await session.commit()
+                await self._give_back(waiting)
+                break
+            if not await self._renew():
+                await self._give_back(waiting)
                 break
             row = await self._next(waiting)
             waiting.remove(row)
@@ -129,6 +152,14 @@ class OutboxSender:
                     )
                     await session.commit()
         return len(rows)
+
+    async def _give_back(self, rows: list[OutboxMessage]) -> None:
+        """Releases rows claimed but not sent, so the next sender need not wait for their
+        lease."""
+        async with self.state.db.session() as session:
+            ids = [r.id for r in rows if r.id is not None]
+            await outbox.release(session, message_ids=ids, delay=dt.timedelta(0))
+            await session.commit()
 
     async def _next(self, waiting: list[OutboxMessage]) -> OutboxMessage:
         """The first row (in order) whose chat may get a message now; waits if none may."""

@@ -8,6 +8,7 @@ sends. Tests, the interactive sandbox, the scripted demo and the benchmarks all 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.web_request import FileField
 
@@ -207,6 +209,15 @@ class BotApiEmulator:
         self._recent_sends: deque[float] = deque()
         self._chat_buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
         self._forced_429: list[int] = []  # retry_after of the next sends, forced by a test
+        # Webhook mode (setWebhook): updates are posted to the URL instead of waiting for
+        # getUpdates; one chat's updates one at a time and in order, several chats at once (up
+        # to max_connections); an answer other than 200 is retried after `webhook_retry`
+        # seconds, as Telegram retries (it waits longer).
+        self.webhook: _Webhook | None = None
+        self.webhook_retry = 1.0
+        self.webhook_posts: list[tuple[int, int]] = []  # (update_id, HTTP status or 0)
+        self._delivered: set[int] = set()
+        self._delivery: asyncio.Task[None] | None = None
 
     # -- server -------------------------------------------------------------------------------
 
@@ -228,6 +239,7 @@ class BotApiEmulator:
         self._closing = True
         async with self._changed:
             self._changed.notify_all()
+        await self._stop_delivery()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -321,8 +333,101 @@ class BotApiEmulator:
     async def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return {**self.bot_user, "can_join_groups": False, "supports_inline_queries": False}
 
-    async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+    async def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        url = str(params.get("url") or "")
+        if not url:
+            return await self._api_deleteWebhook(params)
+        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        max_connections = int(params.get("max_connections") or 40)
+        if not 1 <= max_connections <= 100:
+            raise ApiError(400, "Bad Request: bad webhook: max_connections must be 1-100")
+        hook = _Webhook(url, str(secret) if secret else None, max_connections)
+        if self.webhook != hook:
+            await self._stop_delivery()
+            self.webhook = hook
+            self._delivery = asyncio.get_running_loop().create_task(self._deliver(hook))
         return True
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        await self._stop_delivery()
+        self.webhook = None
+        if str(params.get("drop_pending_updates")).lower() == "true":
+            self._pending.clear()
+        return True
+
+    async def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        hook = self.webhook
+        return {
+            "url": hook.url if hook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+            **({"max_connections": hook.max_connections} if hook else {}),
+        }
+
+    async def _stop_delivery(self) -> None:
+        task, self._delivery = self._delivery, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver(self, hook: _Webhook) -> None:
+        """Posts pending updates to the webhook until it is changed or deleted."""
+        busy: set[object] = set()  # chats with an update in flight or waiting for a retry
+        running: set[asyncio.Task[None]] = set()
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            try:
+                while not self._closing:
+                    for update in list(self._pending):
+                        if len(running) >= hook.max_connections:
+                            break
+                        chat = _chat_of(update)
+                        if chat in busy:
+                            continue  # the chat's earlier update goes first
+                        busy.add(chat)
+                        task = asyncio.create_task(self._post(http, hook, update, chat, busy))
+                        running.add(task)
+                        task.add_done_callback(running.discard)
+                    async with self._changed:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._changed.wait(), 0.2)
+            finally:
+                for task in running:
+                    task.cancel()
+                await asyncio.gather(*running, return_exceptions=True)
+
+    async def _post(
+        self,
+        http: aiohttp.ClientSession,
+        hook: _Webhook,
+        update: dict[str, Any],
+        chat: object,
+        busy: set[object],
+    ) -> None:
+        update_id = update["update_id"]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": hook.secret} if hook.secret else {}
+        try:
+            async with http.post(hook.url, json=update, headers=headers) as response:
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError):
+            status = 0
+        self.webhook_posts.append((update_id, status))
+        if status == 200:
+            if update in self._pending:
+                self._pending.remove(update)
+            self._delivered.add(update_id)
+            while self.acknowledged + 1 in self._delivered:
+                self.acknowledged += 1
+        else:
+            await asyncio.sleep(self.webhook_retry)
+        busy.discard(chat)
+        async with self._changed:
+            self._changed.notify_all()
 
     async def _api_close(self, params: dict[str, Any]) -> bool:
         return True
@@ -341,6 +446,12 @@ class BotApiEmulator:
         return self.commands.get(params.get("language_code") or None, [])
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
@@ -721,6 +832,24 @@ class BotApiEmulator:
 
     def texts(self, persona: Persona | int, after: int = 0) -> list[str]:
         return [event.text for event in self.events(persona)[after:]]
+
+
+@dataclass(frozen=True)
+class _Webhook:
+    url: str
+    secret: str | None
+    max_connections: int
+
+
+def _chat_of(update: dict[str, Any]) -> object:
+    """The chat an update belongs to (its sender when it has no chat)."""
+    for value in update.values():
+        if isinstance(value, dict):
+            chat = value.get("chat") or (value.get("message") or {}).get("chat")
+            person = chat or value.get("from")
+            if isinstance(person, dict):
+                return person.get("id")
+    return None
 
 
 @dataclass

@@ -33,14 +33,6 @@ class Copied:
     target: int
 
 
-async def _version(db: Database) -> str | None:
-    async with db.engine.connect() as conn:
-        try:
-            return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        except Exception:
-            return None
-
-
 async def _count(db: Database, table: Table) -> int:
     async with db.engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar() or 0)
@@ -49,7 +41,7 @@ async def _count(db: Database, table: Table) -> int:
 async def copy_database(source_url: str, target_url: str) -> list[Copied]:
     source, target = Database(source_url), Database(target_url)
     try:
-        if await _version(source) != HEAD:
+        if await source.schema_version() != HEAD:
             raise CopyError(
                 "the source database is not at the newest schema: run `python -m bot migrate` "
                 "with DATABASE_URL set to it first"

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, func, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,23 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration; tests/storage check it is Alembic's head. A database already there
 # starts without loading Alembic at all.
-HEAD = "0010"
+HEAD = "0011"
+# The advisory lock `migrate` holds on PostgreSQL: a key no chat id can be (the gate locks chats
+# by their id).
+MIGRATION_LOCK = -(2**62) - 1
+
+
+class SchemaBehind(RuntimeError):
+    """The database's schema is older than this code; `python -m bot migrate` brings it up."""
+
+    def __init__(self, version: str | None) -> None:
+        self.version = version
+        found = f"at revision {version}" if version else "empty"
+        super().__init__(
+            f"The database schema is {found}; this code needs revision {HEAD}. "
+            "Run `python -m bot migrate` (once, as the deploy step) before starting workers, "
+            "or set AUTO_MIGRATE=true."
+        )
 
 
 class Database:
@@ -27,6 +44,7 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.is_postgresql = url.startswith("postgresql")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             _ensure_parent_dir(url)
@@ -46,11 +64,36 @@ class Database:
             yield session
 
     async def migrate(self) -> None:
-        """Brings the schema to the newest revision."""
+        """Brings the schema to the newest revision. Several processes may call it at once:
+        on PostgreSQL they queue on an advisory lock (migrations run in one transaction
+        there), on SQLite on the write lock that BEGIN IMMEDIATE takes; the later ones find
+        the schema at HEAD and do nothing."""
         async with self.engine.begin() as conn:
+            if self.is_postgresql:
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             if await conn.run_sync(_at_head):
                 return
             await conn.run_sync(_upgrade_to_head)
+
+    async def setup_lock(self, session: AsyncSession) -> None:
+        """Serializes start-up writes (seeding places and templates) among workers starting
+        together; on PostgreSQL an advisory lock held to the end of the session's transaction
+        (SQLite's BEGIN IMMEDIATE already makes them take turns)."""
+        if self.is_postgresql:
+            await session.exec(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+
+    async def schema_version(self) -> str | None:
+        """The revision the database is at (None for a new, empty one)."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_version)
+
+    async def require_head(self) -> None:
+        """For workers that do not migrate themselves: refuses a schema older than the code."""
+        version = await self.schema_version()
+        if version != HEAD:
+            raise SchemaBehind(version)
 
     async def optimize(self) -> None:
         """Keeps SQLite's query planner informed (table statistics, as PostgreSQL's autovacuum
@@ -106,11 +149,14 @@ def alembic_config(connection: Connection | None = None) -> Any:
     return config
 
 
-def _at_head(connection: Connection) -> bool:
+def _version(connection: Connection) -> str | None:
     if not inspect(connection).has_table("alembic_version"):
-        return False  # a new database
-    version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    return version == HEAD
+        return None  # a new database
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _at_head(connection: Connection) -> bool:
+    return _version(connection) == HEAD
 
 
 def _upgrade_to_head(connection: Connection) -> None:

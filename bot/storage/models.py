@@ -39,6 +39,11 @@ class ProcessedUpdate(SQLModel, table=True):
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     processed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Who sent it: a user's updates of the last minute are their flood count, the same in
+    # every worker.
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+    __table_args__ = (Index("ix_processed_updates_user", "user_id", "processed_at"),)
 
 
 class FlowState(SQLModel, table=True):

@@ -4,6 +4,7 @@ from bot.storage import (  # noqa: F401
     audit,
     complaints,
     digests,
+    job_leases,
     models,
     places,
     programs,

@@ -1,0 +1,81 @@
+"""Job leases: which worker does a piece of scheduled work, decided in the database.
+
+Every worker runs the same JobQueue. A job that must run in one place at a time (the outbox
+sender, because Telegram's 30 messages a second are per bot, not per worker) or once per period
+(the day's deadline pass, housekeeping) first takes its lease: one conditional UPDATE on the
+job's row, so of several workers asking at once exactly one gets it. A worker that dies keeps
+the lease only until `lease_until`; the next worker to ask after that takes over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+
+from sqlalchemy import String, and_, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, SQLModel, col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.types import UTCDateTime
+
+# This process, as other workers see it in the table (host, pid, and a random part so that a
+# restarted process with the same pid is someone else).
+HOLDER = f"{socket.gethostname()[:48]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class JobLease(SQLModel, table=True):
+    __tablename__ = "job_leases"
+
+    name: str = Field(sa_type=String(32), primary_key=True)
+    holder: str | None = Field(default=None, max_length=96)
+    lease_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The period (a date, a week) whose once-only work is done, for jobs that have one.
+    done_for: str | None = Field(default=None, max_length=16)
+
+
+async def take(
+    session: AsyncSession,
+    name: str,
+    *,
+    now: dt.datetime,
+    ttl: dt.timedelta,
+    period: str | None = None,
+    holder: str = HOLDER,
+) -> bool:
+    """Takes (or renews) the lease of `name` until now + ttl; False when another worker holds
+    it, or when `period` is given and its work is done already. Commit at once after True."""
+    insert = (
+        postgresql.insert(JobLease)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(JobLease)
+    )
+    await session.exec(insert.values(name=name).on_conflict_do_nothing())
+    free = or_(
+        col(JobLease.lease_until).is_(None),
+        col(JobLease.lease_until) < now,
+        col(JobLease.holder) == holder,
+    )
+    condition = and_(col(JobLease.name) == name, free)
+    if period is not None:
+        condition = and_(condition, col(JobLease.done_for).is_distinct_from(period))
+    taken = await session.exec(
+        update(JobLease).where(condition).values(holder=holder, lease_until=now + ttl)
+    )
+    return bool(taken.rowcount)
+
+
+async def give_back(
+    session: AsyncSession, name: str, *, done_for: str | None = None, holder: str = HOLDER
+) -> None:
+    """Ends this worker's lease of `name` (recording the period done, if any)."""
+    values: dict[str, object] = {"lease_until": None}
+    if done_for is not None:
+        values["done_for"] = done_for
+    await session.exec(
+        update(JobLease)
+        .where(col(JobLease.name) == name, col(JobLease.holder) == holder)
+        .values(**values)
+    )
