@@ -4,7 +4,8 @@ The emulator runs here; each bot runs in a process of its own (Suara: `python -m
 floor: bench/echo_bot.py), so the CPU counted is the bot's own, read from /proc. Reports one
 line per figure with its target; never asserts.
 
-    python bench/updates.py [--only cost|latency|startup|broadcast] [--database-url URL]
+    python bench/updates.py [--only cost|latency|startup|broadcast|scaleout]
+                            [--database-url URL]
 
 - cost: a burst of updates with the rate limiter out of the way (TELEGRAM_RATE_LIMITER=off and
   the emulator's limits lifted): (a) a known user's free text, (b) a button in the complaint
@@ -17,26 +18,34 @@ line per figure with its target; never asserts.
 - broadcast: 5,000 outbox messages queued while 300 users chat at 10 updates a second, with
   the emulator enforcing Telegram's limits. Targets: outbox at least 25 messages a second,
   interactive p95 under 1 s, none lost or doubled, under 1% answered 429.
+- scaleout: webhook workers behind the round-robin balancer, 1 and then 2, each on a fresh
+  database (PostgreSQL when --database-url names one): a burst of known users' free text with
+  the limits lifted. Updates per second, CPU per 1,000 updates summed over the workers.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from sqlalchemy import insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.buttons import FlowStep
 from bot.config import load_settings
+from bot.sandbox.balancer import Balancer
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.services.questionnaires import seed_templates
 from bot.storage.db import Database
@@ -366,6 +375,79 @@ async def broadcast(url: str, *, queued: int = 5000, chatters: int = 300) -> dic
         await emu.close()
 
 
+async def scaleout(database_url: str | None, folder: str, users_n: int) -> dict[int, tuple]:
+    """{workers: (updates/s, CPU s per 1,000 summed, share served by each)}"""
+    figures: dict[int, tuple] = {}
+    for workers in (1, 2):
+        async with fresh_database(database_url, folder, f"scale{workers}") as url:
+            figures[workers] = await _scaleout_of(workers, url, users_n)
+    return figures
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(base: str | None, folder: str, name: str) -> AsyncIterator[str]:
+    if base is None:
+        yield f"sqlite:///{folder}/{name}.db"
+        return
+    admin_url = make_url(load_settings(DATABASE_URL=base).database_url)
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    database = f"suara_bench_{name}"
+    async with admin.connect() as conn:
+        await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
+    try:
+        yield admin_url.set(database=database).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _scaleout_of(workers: int, url: str, users_n: int) -> tuple:
+    emu = BotApiEmulator()
+    await emu.start()
+    lift_limits(emu)
+    users = [emu.user(FIRST_USER + n, f"U{n}", "id") for n in range(users_n)]
+    await seed(url, range(FIRST_USER, FIRST_USER + users_n))
+    ports = [_free_port() for _ in range(workers)]
+    balancer = Balancer([f"http://127.0.0.1:{port}" for port in ports])
+    public = await balancer.start()
+    bots = [
+        suara(
+            emu,
+            url,
+            TELEGRAM_RATE_LIMITER="off",
+            WEBHOOK_URL=f"{public}/hook",
+            WEBHOOK_SECRET="bench-secret-0123456789",
+            WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+            WEBHOOK_MAX_CONNECTIONS="100",
+        )
+        for port in ports
+    ]
+    try:
+        await wait_for(lambda: emu.webhook is not None, timeout=60)
+        await asyncio.sleep(2)  # every worker listening
+        texts = [lambda u=u: emu.send_text(u, "Jalan di depan rumah saya rusak") for u in users]
+        await burst(emu, bots[0], texts[:100], count={"sendMessage"})
+        balancer.served.clear()
+        cpu = sum(bot.cpu() for bot in bots)
+        seconds, _ = await burst(emu, bots[0], texts, count={"sendMessage"})
+        cpu = sum(bot.cpu() for bot in bots) - cpu
+        shares = sorted(balancer.served.values(), reverse=True)
+        return users_n / seconds, cpu / users_n * 1000, shares
+    finally:
+        for bot in bots:
+            bot.stop()
+        await balancer.close()
+        await emu.close()
+
+
 def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else values[0]
 
@@ -417,6 +499,14 @@ async def main(only: str | None, database_url: str | None, users: int) -> None:
                 f"Suara {idle:.0f} MB, echo {echo_idle:.0f} MB",
                 "under 100 MB",
             )
+        if only == "scaleout":
+            scale = await scaleout(database_url, folder, users)
+            for workers, (ups, cpu, shares) in scale.items():
+                report(
+                    f"webhook workers behind a balancer, {workers}, {engine}",
+                    f"{ups:.0f} updates/s, {cpu:.1f} CPU s per 1,000 (all workers), "
+                    f"served {shares}",
+                )
         if only in (None, "broadcast"):
             b = await broadcast(url_for("broadcast"))
             report(
@@ -433,7 +523,7 @@ async def main(only: str | None, database_url: str | None, users: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["cost", "latency", "startup", "broadcast"])
+    parser.add_argument("--only", choices=["cost", "latency", "startup", "broadcast", "scaleout"])
     parser.add_argument("--database-url")
     parser.add_argument("--users", type=int, default=1000, help="users in the cost bursts")
     args = parser.parse_args()

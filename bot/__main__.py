@@ -177,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
-    setup_logging(settings.log_level if args.command in ("run", "migrate") else "WARNING", token)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    level = settings.log_level if args.command in ("run", "migrate") else "WARNING"
+    setup_logging(level, token, secret)
 
     if args.command == "migrate" and args.copy_from:
         return _copy(settings, args.copy_from)

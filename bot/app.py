@@ -68,7 +68,7 @@ def build_application(settings: Settings, *, token: str | None = None) -> SuaraA
     state: AppState = application.bot_data
     state.settings = settings
     state.texts = Texts(settings.bot_default_language, settings.tz)
-    state.db = Database(settings.database_url)
+    state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
     state.outbox = OutboxSender(
         state, application.bot, SendBudget(settings.outbox_messages_per_second)
     )

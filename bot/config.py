@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
     webhook_listen: str = Field(default="127.0.0.1:8080", alias="WEBHOOK_LISTEN")
     webhook_max_connections: int = Field(default=40, ge=1, le=100, alias="WEBHOOK_MAX_CONNECTIONS")
+    # PostgreSQL connections per process: this many, and as many again in bursts.
+    database_pool_size: int = Field(default=10, ge=1, le=100, alias="DATABASE_POOL_SIZE")
     # Workers started together by a deploy should not each migrate: set false there and run
     # `python -m bot migrate` as the deploy step; a worker then refuses an older schema.
     auto_migrate: bool = Field(default=True, alias="AUTO_MIGRATE")

@@ -21,6 +21,7 @@ from bot.i18n import Translator
 from bot.notify import deliver
 from bot.render import split_html
 from bot.storage import outbox
+from bot.storage.job_leases import new_holder
 from bot.storage.types import utcnow
 
 if TYPE_CHECKING:
@@ -84,8 +85,13 @@ class AppState:
     # What time it is for scheduled work (questionnaires, reminders, windows); tests move it.
     clock: Callable[[], dt.datetime]
 
+    # This application as the holder of job leases (bot/storage/job_leases.py): one per
+    # application, so two in one process (tests) are two workers too.
+    holder: str
+
     def __init__(self) -> None:
         self.clock = utcnow
+        self.holder = new_holder()
         self.free_text = None
         self.sentiment = None
         self.deep_links = {}

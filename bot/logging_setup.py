@@ -36,25 +36,32 @@ def _withheld(te: traceback.TracebackException) -> Iterator[str]:
 
 
 class RedactToken(logging.Filter):
-    """Replaces the token wherever a library puts it in a message (URLs, errors)."""
+    """Replaces the token (and the webhook secret) wherever a library puts them in a message
+    (URLs, errors)."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: str | None, *secrets: str | None) -> None:
         super().__init__()
         self.token = token
+        self.secrets = [s for s in secrets if s]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
+        if self.token or self.secrets:
             message = record.getMessage()
-            if self.token in message:
-                record.msg = message.replace(self.token, "<token>")
+            changed = message
+            if self.token:
+                changed = changed.replace(self.token, "<token>")
+            for secret in self.secrets:
+                changed = changed.replace(secret, "<secret>")
+            if changed != message:
+                record.msg = changed
                 record.args = None
         return True
 
 
-def setup_logging(level: str, token: str | None) -> None:
+def setup_logging(level: str, token: str | None, *secrets: str | None) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(PrivateFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactToken(token))
+    handler.addFilter(RedactToken(token, *secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -74,6 +81,7 @@ def quiet_libraries() -> None:
         ("aiosqlite", logging.INFO),
         ("sqlalchemy", logging.WARNING),
         ("aiohttp.access", logging.WARNING),
+        ("uvicorn.access", logging.WARNING),
     ):
         logger = logging.getLogger(name)
         # Never louder than the root logger asks for, never below the library's floor.

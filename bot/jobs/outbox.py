@@ -37,6 +37,7 @@ PER_CHAT_GAP = 1.0  # seconds between two outbox messages to one chat
 WINDOW = 1.0
 SENDER = "outbox"  # the job lease of the one worker sending at a time
 RENEW_EVERY = 20.0  # seconds; the lease lasts turns.LEASE (60 s)
+BUSY_RETRY = 1.0  # seconds before a worker that found another sending looks again
 
 
 class SendBudget:
@@ -77,6 +78,7 @@ class OutboxSender:
         self._last_to_chat: dict[int, float] = {}
         self._stopping = False
         self._renewed = 0.0
+        self._retry: asyncio.TimerHandle | None = None
 
     def nudge(self) -> None:
         """Drains soon, without holding up the caller."""
@@ -87,6 +89,18 @@ class OutboxSender:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _look_again_soon(self) -> None:
+        if self._stopping or (self._retry is not None and not self._retry.cancelled()):
+            return
+        loop = asyncio.get_running_loop()
+
+        def again() -> None:
+            self._retry = None
+            if not self._stopping:
+                self.nudge()
+
+        self._retry = loop.call_later(BUSY_RETRY, again)
+
     async def nudge_async(self) -> None:
         self.nudge()
 
@@ -94,6 +108,8 @@ class OutboxSender:
         """Lets a drain in progress finish the row it is sending, gives the rest of its batch
         back (so the next process need not wait for the lease), then stops."""
         self._stopping = True
+        if self._retry is not None:
+            self._retry.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
@@ -105,6 +121,9 @@ class OutboxSender:
         sent = 0
         async with self._lock:
             if not await turns.take(self.state, SENDER):
+                # Another worker is sending; it may be finishing just as this worker's new
+                # rows were committed, so look again in a second rather than at the next tick.
+                self._look_again_soon()
                 return 0
             self._renewed = time.monotonic()
             try:

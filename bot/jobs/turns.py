@@ -19,14 +19,16 @@ async def take(
     """Leases are timed by the real clock; `period` may come from the bot's clock (tests
     move that one)."""
     async with state.db.session() as session:
-        taken = await job_leases.take(session, name, now=utcnow(), ttl=ttl, period=period)
+        taken = await job_leases.take(
+            session, name, now=utcnow(), ttl=ttl, period=period, holder=state.holder
+        )
         await session.commit()
     return taken
 
 
 async def give_back(state: AppState, name: str, *, done_for: str | None = None) -> None:
     async with state.db.session() as session:
-        await job_leases.give_back(session, name, done_for=done_for)
+        await job_leases.give_back(session, name, done_for=done_for, holder=state.holder)
         await session.commit()
 
 

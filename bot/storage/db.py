@@ -41,7 +41,7 @@ class SchemaBehind(RuntimeError):
 class Database:
     """Owns the engine; hands out one session per unit of work."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.is_postgresql = url.startswith("postgresql")
@@ -50,7 +50,9 @@ class Database:
             _ensure_parent_dir(url)
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # At most 2 x pool_size connections per process (the pool, and as many again
+            # for bursts); docs/operations.md sizes PostgreSQL's max_connections from it.
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _sqlite_write_transactions(self.engine)

@@ -21,9 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.types import UTCDateTime
 
-# This process, as other workers see it in the table (host, pid, and a random part so that a
-# restarted process with the same pid is someone else).
-HOLDER = f"{socket.gethostname()[:48]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+def new_holder() -> str:
+    """A worker's name in the table: host, pid, and a random part (a restarted process with
+    the same pid, or a second application in one process, is someone else)."""
+    return f"{socket.gethostname()[:48]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class JobLease(SQLModel, table=True):
@@ -43,7 +45,7 @@ async def take(
     now: dt.datetime,
     ttl: dt.timedelta,
     period: str | None = None,
-    holder: str = HOLDER,
+    holder: str,
 ) -> bool:
     """Takes (or renews) the lease of `name` until now + ttl; False when another worker holds
     it, or when `period` is given and its work is done already. Commit at once after True."""
@@ -68,7 +70,7 @@ async def take(
 
 
 async def give_back(
-    session: AsyncSession, name: str, *, done_for: str | None = None, holder: str = HOLDER
+    session: AsyncSession, name: str, *, holder: str, done_for: str | None = None
 ) -> None:
     """Ends this worker's lease of `name` (recording the period done, if any)."""
     values: dict[str, object] = {"lease_until": None}
