@@ -444,8 +444,8 @@ async def _scaleout_of(workers: int, url: str, users_n: int) -> tuple:
     finally:
         for bot in bots:
             bot.stop()
-        await balancer.close()
         await emu.close()
+        await balancer.close()
 
 
 def percentile(values: list[float], p: int) -> float:

@@ -31,10 +31,10 @@ class Balancer:
         return f"http://127.0.0.1:{self.port}"
 
     async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()  # first stop taking requests
         if self._http is not None:
             await self._http.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     async def _forward(self, request: web.Request) -> web.Response:
         assert self._http is not None
