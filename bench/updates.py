@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import socket
@@ -36,16 +35,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import insert
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.buttons import FlowStep
 from bot.config import load_settings
 from bot.sandbox.balancer import Balancer
+from bot.sandbox.databases import scratch_database
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.services.questionnaires import seed_templates
 from bot.storage.db import Database
@@ -379,28 +377,9 @@ async def scaleout(database_url: str | None, folder: str, users_n: int) -> dict[
     """{workers: (updates/s, CPU s per 1,000 summed, share served by each)}"""
     figures: dict[int, tuple] = {}
     for workers in (1, 2):
-        async with fresh_database(database_url, folder, f"scale{workers}") as url:
+        async with scratch_database(database_url, Path(folder), "suara_bench") as url:
             figures[workers] = await _scaleout_of(workers, url, users_n)
     return figures
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(base: str | None, folder: str, name: str) -> AsyncIterator[str]:
-    if base is None:
-        yield f"sqlite:///{folder}/{name}.db"
-        return
-    admin_url = make_url(load_settings(DATABASE_URL=base).database_url)
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    database = f"suara_bench_{name}"
-    async with admin.connect() as conn:
-        await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
-    try:
-        yield admin_url.set(database=database).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.dispose()
 
 
 def _free_port() -> int:

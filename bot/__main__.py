@@ -258,14 +258,14 @@ def _run(settings: Settings, *, webhook: bool) -> int:
         )
         return 2
     try:
+        from bot.runner import BotRunner, run_until_signal
+
         if settings.webhook_url:
             from bot.webhook import WebhookWorker
 
-            asyncio.run(WebhookWorker(settings).run_until_signal())
+            asyncio.run(run_until_signal(WebhookWorker(settings)))
         else:
-            from bot.runner import BotRunner
-
-            asyncio.run(BotRunner(settings).run_until_signal())
+            asyncio.run(run_until_signal(BotRunner(settings)))
     except SchemaBehind as exc:
         print(f"Not started: {exc}", file=sys.stderr)
         return 3

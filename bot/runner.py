@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import Protocol
 
 from bot.app import SuaraApplication, build_application, prepare, shutdown
 from bot.config import Settings
@@ -45,15 +46,23 @@ class BotRunner:
             await self.poller.acknowledge()
         await shutdown(self.application)
 
-    async def run_until_signal(self) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await self.start()
-        try:
-            await stop.wait()
-        finally:
-            log.info("stopping")
-            await self.stop()
+
+class Service(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def run_until_signal(service: Service) -> None:
+    """Starts the polling runner or a webhook worker; on SIGTERM or SIGINT stops it cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await service.stop()

@@ -18,7 +18,6 @@ import contextlib
 import hmac
 import json
 import logging
-import signal
 from collections.abc import Iterator
 
 import uvicorn
@@ -87,6 +86,8 @@ class WebhookWorker:
         try:
             update = Update.de_json(json.loads(body), self.application.bot)
         except (ValueError, TypeError, KeyError, AttributeError):
+            update = None
+        if update is None:
             log.warning("webhook body is not an update; answered 400")
             return PlainTextResponse("not an update", status_code=400)
         self.in_flight += 1
@@ -171,6 +172,7 @@ class WebhookWorker:
         """Stops taking updates, answers those in flight, then stops the jobs. The webhook
         stays registered: the other workers (or this one, restarted) take the next updates."""
         self.ready = False
+        log.info("finishing %d updates in flight", self.in_flight)
         if self._server is not None and self._serving is not None:
             self._server.should_exit = True
             with contextlib.suppress(asyncio.CancelledError):
@@ -178,16 +180,3 @@ class WebhookWorker:
             self._server = None
             self._serving = None
         await shutdown(self.application)
-
-    async def run_until_signal(self) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await self.start()
-        try:
-            await stop.wait()
-        finally:
-            log.info("stopping: finishing %d updates in flight", self.in_flight)
-            await self.stop()

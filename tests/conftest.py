@@ -4,15 +4,13 @@ the real bot running against the local Bot API emulator."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.sandbox.databases import scratch_database
 from bot.sandbox.harness import Harness
 from bot.storage.db import Database
 
@@ -27,22 +25,8 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
         yield url
 
 
-@asynccontextmanager
-async def fresh_database(folder: Path) -> AsyncIterator[str]:
-    if not TEST_DATABASE_URL:
-        yield f"sqlite+aiosqlite:///{folder / f'suara-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    base = make_url(TEST_DATABASE_URL).set(drivername="postgresql+asyncpg")
-    name = f"suara_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.dispose()
+def fresh_database(folder: Path) -> AbstractAsyncContextManager[str]:
+    return scratch_database(TEST_DATABASE_URL or None, folder, "suara_test")
 
 
 @pytest.fixture

@@ -230,8 +230,9 @@ async def test_only_telegram_may_post(pair: Pair) -> None:
         for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: SECRET[:-1]}):
             async with http.post(url, json=update, headers=headers) as answer:
                 assert answer.status == 403
-        async with http.post(url, data=b"{not json", headers={SECRET_HEADER: SECRET}) as answer:
-            assert answer.status == 400
+        for body in (b"{not json", b"null", b"[1]", b'{"message": {}}'):
+            async with http.post(url, data=body, headers={SECRET_HEADER: SECRET}) as answer:
+                assert answer.status == 400, body
         async with http.get(pair.balancer.upstreams[0] + "/healthz") as answer:
             assert answer.status == 200
         async with http.get(pair.balancer.upstreams[0] + "/readyz") as answer:
