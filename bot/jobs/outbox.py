@@ -139,12 +139,27 @@ class OutboxSender:
                 await turns.give_back(self.state, SENDER)
         return sent
 
-    async def _renew(self) -> bool:
-        """Keeps the sender's lease while a long broadcast goes on; False if it was lost."""
+    async def _renew(self, holding: list[OutboxMessage] | None = None) -> bool:
+        """Keeps the sender's lease, and the leases of the rows it still holds, while a long
+        broadcast goes on; False if the sender's lease was lost."""
         if time.monotonic() - self._renewed < RENEW_EVERY:
             return True
         self._renewed = time.monotonic()
-        return await turns.take(self.state, SENDER)
+        if not await turns.take(self.state, SENDER):
+            return False
+        if holding:
+            async with self.state.db.session() as session:
+                await outbox.extend(session, message_ids=[r.id for r in holding if r.id])
+                await session.commit()
+        return True
+
+    async def _wait_out_pause(self, holding: list[OutboxMessage]) -> bool:
+        """Sleeps through Telegram's retry_after, renewing the leases meanwhile."""
+        while (pause := self._paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(min(pause, RENEW_EVERY))
+            if not await self._renew(holding):
+                return False
+        return True
 
     async def _send_batch(self) -> int:
         async with self.state.db.session() as session:
@@ -155,7 +170,7 @@ class OutboxSender:
             if self._stopping:
                 await self._give_back(waiting)
                 break
-            if not await self._renew():
+            if not await self._wait_out_pause(waiting) or not await self._renew(waiting):
                 await self._give_back(waiting)
                 break
             row = await self._next(waiting)

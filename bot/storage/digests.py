@@ -17,7 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.types import UTCDateTime
 
-STALE = dt.timedelta(minutes=10)
+# A build takes seconds (2.4 s for the admins on a million answers); a claim this old was
+# left by a worker that died, and another takes it over.
+STALE = dt.timedelta(minutes=1)
 
 
 class DigestClaim(SQLModel, table=True):

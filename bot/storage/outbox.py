@@ -17,9 +17,9 @@ from bot.storage import leases
 from bot.storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
 from bot.storage.types import utcnow
 
-# Long enough for a batch paced at one message a second per chat; a sender that died leaves
-# its rows to another after this.
-LEASE = dt.timedelta(seconds=300)
+# A sender that died leaves its rows to another after this; a live sender extends the lease
+# of the rows it still holds every 20 s (jobs/outbox.py), however long its batch takes.
+LEASE = dt.timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 
 
@@ -133,6 +133,19 @@ async def mark_retry(
     await session.exec(
         update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
     )
+
+
+async def extend(session: AsyncSession, *, message_ids: list[int]) -> None:
+    """Keeps the lease of rows this sender still holds."""
+    if message_ids:
+        await session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id).in_(message_ids),
+                col(OutboxMessage.status) == OUTBOX_PENDING,
+            )
+            .values(lease_until=utcnow() + LEASE)
+        )
 
 
 async def release(session: AsyncSession, *, message_ids: list[int], delay: dt.timedelta) -> None:

@@ -35,7 +35,7 @@ PROGRAM_CLOSED = "closed"
 
 DUE_PENDING = "pending"
 DUE_DONE = "done"
-DUE_LEASE = dt.timedelta(seconds=120)
+DUE_LEASE = dt.timedelta(seconds=60)  # a dead worker's item is taken over after this
 
 
 class Program(SQLModel, table=True):
