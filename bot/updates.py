@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func
@@ -44,6 +45,14 @@ def chat_key(update: Update) -> int | None:
     return None
 
 
+@dataclass
+class _Turn:
+    """One chat's lock, kept while any of its updates holds or waits for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 class UpdateGate:
     """Applies updates through the Application inside one committed unit of work each."""
 
@@ -57,7 +66,7 @@ class UpdateGate:
         self.state: AppState = application.bot_data
         self._on_durable = on_durable
         self._limit = asyncio.Semaphore(MAX_CONCURRENT_CHATS)
-        self._chat_locks: dict[int | None, asyncio.Lock] = {}
+        self._chat_turns: dict[int | None, _Turn] = {}
 
     async def process_batch(self, updates: Sequence[Update]) -> None:
         """Returns once every update is committed; raises if any could not be committed."""
@@ -80,15 +89,17 @@ class UpdateGate:
         """Applies one update; in webhook mode several may arrive at once, so one chat's
         updates take turns here, and across workers (PostgreSQL) on a lock in the database."""
         key = chat_key(update)
-        lock = self._chat_locks.get(key)
-        if lock is None:
-            lock = self._chat_locks[key] = asyncio.Lock()
+        turn = self._chat_turns.get(key)
+        if turn is None:
+            turn = self._chat_turns[key] = _Turn()
+        turn.users += 1
         try:
-            async with lock:
+            async with turn.lock:
                 await self._apply(update, key)
         finally:
-            if not lock.locked() and self._chat_locks.get(key) is lock:
-                del self._chat_locks[key]
+            turn.users -= 1
+            if turn.users == 0:
+                del self._chat_turns[key]
 
     async def _apply(self, update: Update, key: int | None) -> None:
         state = self.state
