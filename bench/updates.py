@@ -310,6 +310,8 @@ async def broadcast(url: str, *, queued: int = 5000, chatters: int = 300) -> dic
     await emu.start()
     users = [emu.user(FIRST_USER + n, f"U{n}", "id") for n in range(chatters)]
     receivers = range(FIRST_USER + 100_000, FIRST_USER + 100_000 + queued)
+    for chat in receivers:
+        emu.user(chat, "Peserta", "id")  # participants who joined: Telegram knows their chats
     await seed(url, range(FIRST_USER, FIRST_USER + chatters))
     db = Database(load_settings(DATABASE_URL=url).database_url)
     async with db.session() as session:

@@ -63,7 +63,10 @@ def build_application(settings: Settings, *, token: str | None = None) -> SuaraA
         .updater(None)
     )
     if settings.telegram_rate_limiter == "on":
-        builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # Keeps to 30 requests a second; no retries of its own, because a retry there holds
+        # every request of the process until retry_after is over. The gate retries the one
+        # reply, the outbox pauses itself.
+        builder.rate_limiter(AIORateLimiter(max_retries=0))
     application = builder.build()
     state: AppState = application.bot_data
     state.settings = settings

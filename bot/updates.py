@@ -34,6 +34,7 @@ from bot.storage.users import get_user, set_reachable
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_CHATS = 32
+REPLY_RETRIES = 3  # a reply answered 429 is sent again after Telegram's retry_after
 
 
 def chat_key(update: Update) -> int | None:
@@ -159,17 +160,37 @@ class UpdateGate:
 
     async def _send_replies(self, replies: list[ApiCall]) -> None:
         for call in replies:
+            await self._send_reply(call)
+
+    async def _send_reply(self, call: ApiCall) -> None:
+        for attempt in range(REPLY_RETRIES + 1):
             if call.method in SENDS:
                 # Counted, never held back: the outbox makes room for people who are chatting.
                 self.state.outbox.budget.record()
             try:
                 await perform(self.application.bot, call)
+                return
+            except RetryAfter as exc:
+                # Telegram says the bot sends too much. Only this reply waits (the rate
+                # limiter is built without retries: its retry would hold every request of
+                # the process and release them in one burst), and the outbox pauses as long,
+                # so that the people chatting go first.
+                delay = _seconds(exc.retry_after)
+                self.state.outbox.pause(delay)
+                if attempt == REPLY_RETRIES:
+                    log.warning(
+                        "reply %s refused by Telegram %d times (429)", call.method, attempt + 1
+                    )
+                    return
+                await asyncio.sleep(delay)
             except Forbidden:
                 await mark_unreachable(self.state, call.params.get("chat_id"))
+                return
             except TelegramError as exc:
                 # The effects are committed; a reply that cannot be delivered is logged, and
                 # the user sees the current state the next time they write.
                 log.warning("reply %s failed: %s", call.method, exc)
+                return
 
 
 async def _remember_app_language(session: AsyncSession, user_id: int, code: str | None) -> None:

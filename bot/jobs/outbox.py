@@ -80,6 +80,10 @@ class OutboxSender:
         self._renewed = 0.0
         self._retry: asyncio.TimerHandle | None = None
 
+    def pause(self, seconds: float) -> None:
+        """Sends nothing for `seconds` (Telegram answered 429, to the outbox or a reply)."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
     def nudge(self) -> None:
         """Drains soon, without holding up the caller."""
         if self._lock.locked():
@@ -241,7 +245,7 @@ class OutboxSender:
                 # Telegram says the bot sends too much: everything waits, this row included,
                 # and the wait is not held against the row as a failed attempt.
                 delay = wait = _as_delta(exc.retry_after)
-                self._paused_until = time.monotonic() + delay.total_seconds()
+                self.pause(delay.total_seconds())
                 log.warning("outbox paused %.0f s by Telegram (429)", delay.total_seconds())
                 await outbox.mark_retry(
                     session,

@@ -209,6 +209,7 @@ class BotApiEmulator:
         self._recent_sends: deque[float] = deque()
         self._chat_buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
         self._forced_429: list[int] = []  # retry_after of the next sends, forced by a test
+        self._forced_429_to: dict[int, list[int]] = {}  # the same, for one chat
         # Webhook mode (setWebhook): updates are posted to the URL instead of waiting for
         # getUpdates; one chat's updates one at a time and in order, several chats at once (up
         # to max_connections); an answer other than 200 is retried after `webhook_retry`
@@ -291,9 +292,13 @@ class BotApiEmulator:
             self._in_flight -= 1
         return web.json_response({"ok": True, "result": result})
 
-    def force_429(self, count: int, retry_after: int = 1) -> None:
-        """The next `count` sends are refused with 429 and this retry_after."""
-        self._forced_429.extend([retry_after] * count)
+    def force_429(self, count: int, retry_after: int = 1, *, chat_id: int | None = None) -> None:
+        """The next `count` sends (to `chat_id`, if given) are refused with 429 and this
+        retry_after."""
+        if chat_id is None:
+            self._forced_429.extend([retry_after] * count)
+        else:
+            self._forced_429_to.setdefault(chat_id, []).extend([retry_after] * count)
 
     def max_sends_in_a_second(self) -> int:
         """The most messages sent within any one second, all chats together."""
@@ -309,6 +314,9 @@ class BotApiEmulator:
         """The retry_after to answer with, or None when this send is within the limits."""
         if self._forced_429:
             return self._forced_429.pop(0)
+        forced_here = self._forced_429_to.get(_int_or_none(params.get("chat_id")) or 0)
+        if forced_here:
+            return forced_here.pop(0)
         now = time.monotonic()
         while self._recent_sends and now - self._recent_sends[0] >= 1.0:
             self._recent_sends.popleft()
@@ -832,6 +840,13 @@ class BotApiEmulator:
 
     def texts(self, persona: Persona | int, after: int = 0) -> list[str]:
         return [event.text for event in self.events(persona)[after:]]
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
