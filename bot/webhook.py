@@ -179,4 +179,5 @@ class WebhookWorker:
                 await self._serving
             self._server = None
             self._serving = None
+        await self.gate.close()
         await shutdown(self.application)
