@@ -44,7 +44,6 @@ class BotRunner:
             self._task = None
         if acknowledge:
             await self.poller.acknowledge()
-            await self.gate.close()
         await shutdown(self.application)
 
 

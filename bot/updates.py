@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,8 +68,6 @@ class UpdateGate:
         self._on_durable = on_durable
         self._limit = asyncio.Semaphore(MAX_CONCURRENT_CHATS)
         self._chat_turns: dict[int | None, _Turn] = {}
-        # Replies answered 429, per chat, waiting for their retry_after (and any after them).
-        self._delayed: dict[object, asyncio.Task[None]] = {}
 
     async def process_batch(self, updates: Sequence[Update]) -> None:
         """Returns once every update is committed; raises if any could not be committed."""
@@ -162,70 +160,37 @@ class UpdateGate:
 
     async def _send_replies(self, replies: list[ApiCall]) -> None:
         for call in replies:
-            chat = call.params.get("chat_id")
-            earlier = self._delayed.get(chat)
-            if earlier is not None:
-                # An earlier reply to this chat waits for Telegram's retry_after: this one
-                # goes after it, so the chat sees them in order.
-                self._delay(chat, self._after(earlier, call))
-                continue
-            wait = await self._try_reply(call)
-            if wait is not None:
-                # Only this chat waits; the update is committed and the next ones go on.
-                self._delay(chat, self._retry(call, wait))
+            await self._send_reply(call)
 
-    def _delay(self, chat: object, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._delayed[chat] = task
-
-        def forget(done: asyncio.Task[None]) -> None:
-            if self._delayed.get(chat) is done:
-                del self._delayed[chat]
-
-        task.add_done_callback(forget)
-
-    async def _after(self, earlier: asyncio.Task[None], call: ApiCall) -> None:
-        await asyncio.wait([earlier])
-        await self._retry(call, 0.0)
-
-    async def _retry(self, call: ApiCall, wait: float) -> None:
-        for _ in range(REPLY_RETRIES):
-            await asyncio.sleep(wait)
-            next_wait = await self._try_reply(call)
-            if next_wait is None:
+    async def _send_reply(self, call: ApiCall) -> None:
+        for attempt in range(REPLY_RETRIES + 1):
+            if call.method in SENDS:
+                # Counted, never held back: the outbox makes room for people who are chatting.
+                self.state.outbox.budget.record()
+            try:
+                await perform(self.application.bot, call)
                 return
-            wait = next_wait
-        log.warning("reply %s refused by Telegram %d times (429)", call.method, REPLY_RETRIES)
-
-    async def _try_reply(self, call: ApiCall) -> float | None:
-        """Sends one reply; returns Telegram's retry_after when it answered 429."""
-        if call.method in SENDS:
-            # Counted, never held back: the outbox makes room for people who are chatting.
-            self.state.outbox.budget.record()
-        try:
-            await perform(self.application.bot, call)
-        except RetryAfter as exc:
-            # Telegram says the bot sends too much: the outbox pauses as long, so that the
-            # people chatting go first. (python-telegram-bot's rate limiter is built without
-            # retries: its retry would hold every request of the process and release them in
-            # one burst.)
-            wait = _seconds(exc.retry_after)
-            log.warning("a reply was answered 429; outbox paused %.0f s", wait)
-            self.state.outbox.pause(wait)
-            return wait
-        except Forbidden:
-            await mark_unreachable(self.state, call.params.get("chat_id"))
-        except TelegramError as exc:
-            # The effects are committed; a reply that cannot be delivered is logged, and
-            # the user sees the current state the next time they write.
-            log.warning("reply %s failed: %s", call.method, exc)
-        return None
-
-    async def close(self, timeout: float = 15.0) -> None:
-        """On a clean stop: lets replies waiting for a retry_after go out."""
-        pending = [task for task in self._delayed.values() if not task.done()]
-        if pending:
-            await asyncio.wait(pending, timeout=timeout)
+            except RetryAfter as exc:
+                # Telegram says the bot sends too much. Only this reply waits (the rate
+                # limiter is built without retries: its retry would hold every request of
+                # the process and release them in one burst), and the outbox pauses as long,
+                # so that the people chatting go first.
+                delay = _seconds(exc.retry_after)
+                self.state.outbox.pause(delay)
+                if attempt == REPLY_RETRIES:
+                    log.warning(
+                        "reply %s refused by Telegram %d times (429)", call.method, attempt + 1
+                    )
+                    return
+                await asyncio.sleep(delay)
+            except Forbidden:
+                await mark_unreachable(self.state, call.params.get("chat_id"))
+                return
+            except TelegramError as exc:
+                # The effects are committed; a reply that cannot be delivered is logged, and
+                # the user sees the current state the next time they write.
+                log.warning("reply %s failed: %s", call.method, exc)
+                return
 
 
 async def _remember_app_language(session: AsyncSession, user_id: int, code: str | None) -> None:

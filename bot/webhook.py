@@ -179,5 +179,4 @@ class WebhookWorker:
                 await self._serving
             self._server = None
             self._serving = None
-        await self.gate.close()
         await shutdown(self.application)
