@@ -82,6 +82,9 @@ def quiet_libraries() -> None:
         ("sqlalchemy", logging.WARNING),
         ("aiohttp.access", logging.WARNING),
         ("uvicorn.access", logging.WARNING),
+        # It logs each 429 as an error with a traceback; Suara handles them (the outbox
+        # pauses, the reply is sent again) and logs them itself.
+        ("telegram.ext.AIORateLimiter", logging.CRITICAL),
     ):
         logger = logging.getLogger(name)
         # Never louder than the root logger asks for, never below the library's floor.

@@ -176,6 +176,7 @@ class UpdateGate:
                 # the process and release them in one burst), and the outbox pauses as long,
                 # so that the people chatting go first.
                 delay = _seconds(exc.retry_after)
+                log.warning("a reply was answered 429; outbox paused %.0f s", delay)
                 self.state.outbox.pause(delay)
                 if attempt == REPLY_RETRIES:
                     log.warning(
