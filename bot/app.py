@@ -21,7 +21,7 @@ from bot.jobs.housekeeping import housekeeping_job
 from bot.jobs.outbox import OutboxSender, SendBudget, outbox_job
 from bot.logging_setup import quiet_libraries
 from bot.services.questionnaires import seed_templates
-from bot.storage.db import Database
+from bot.storage.db import MIGRATION_LOCK, Database
 from bot.storage.places import seed_places
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,8 @@ async def prepare(application: SuaraApplication) -> None:
         await state.db.require_head()  # raises SchemaBehind with what to do
     await state.db.optimize()
     async with state.db.session() as session:
-        await state.db.setup_lock(session)  # workers starting together seed once
+        # Workers starting together seed one after another: the later ones find it done.
+        await state.db.take_turn(session, MIGRATION_LOCK)
         await seed_places(session)
         await seed_templates(session)
         await session.commit()

@@ -16,9 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.error import Conflict, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -105,11 +103,11 @@ class UpdateGate:
     async def _apply(self, update: Update, key: int | None) -> None:
         state = self.state
         async with state.db.session() as session:
-            if key is not None and state.db.is_postgresql:
+            if key is not None:
                 # Held until this update commits: the chat's next update, wherever it arrived,
                 # reads the flow state this one leaves. Taken before the dedupe check, so a
                 # redelivery racing the original finds it done.
-                await session.exec(select(func.pg_advisory_xact_lock(key)))
+                await state.db.take_turn(session, key)
             if await was_processed(session, update.update_id):
                 log.info("update %s already applied; skipped", update.update_id)
                 return

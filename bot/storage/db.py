@@ -20,8 +20,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration; tests/storage check it is Alembic's head. A database already there
 # starts without loading Alembic at all.
 HEAD = "0011"
-# The advisory lock `migrate` holds on PostgreSQL: a key no chat id can be (the gate locks chats
-# by their id).
+# The turn (advisory lock on PostgreSQL) that migrating and start-up seeding take: a key no
+# chat id can be (the gate takes turns by chat id).
 MIGRATION_LOCK = -(2**62) - 1
 
 
@@ -72,19 +72,17 @@ class Database:
         the schema at HEAD and do nothing."""
         async with self.engine.begin() as conn:
             if self.is_postgresql:
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
-                )
+                await conn.execute(_advisory_xact_lock(MIGRATION_LOCK))
             if await conn.run_sync(_at_head):
                 return
             await conn.run_sync(_upgrade_to_head)
 
-    async def setup_lock(self, session: AsyncSession) -> None:
-        """Serializes start-up writes (seeding places and templates) among workers starting
-        together; on PostgreSQL an advisory lock held to the end of the session's transaction
-        (SQLite's BEGIN IMMEDIATE already makes them take turns)."""
+    async def take_turn(self, session: AsyncSession, key: int) -> None:
+        """Makes transactions that name the same key run one after another, across processes:
+        on PostgreSQL an advisory lock held until the session's transaction ends; SQLite's
+        BEGIN IMMEDIATE already runs every writing transaction in turn."""
         if self.is_postgresql:
-            await session.exec(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+            await session.exec(_advisory_xact_lock(key))
 
     async def schema_version(self) -> str | None:
         """The revision the database is at (None for a new, empty one)."""
@@ -149,6 +147,10 @@ def alembic_config(connection: Connection | None = None) -> Any:
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+def _advisory_xact_lock(key: int) -> Any:
+    return select(func.pg_advisory_xact_lock(key))
 
 
 def _version(connection: Connection) -> str | None:

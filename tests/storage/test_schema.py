@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
 import bot.storage.tables  # noqa: F401
-from bot.storage.db import Database, SchemaBehind
+from bot.storage.db import MIGRATION_LOCK, Database, SchemaBehind
 
 
 async def test_migrations_match_the_models(db: Database) -> None:
@@ -46,7 +46,7 @@ async def test_processes_migrating_together_do_not_race(database_url: str) -> No
 
         async def seed(db: Database) -> None:
             async with db.session() as session:
-                await db.setup_lock(session)
+                await db.take_turn(session, MIGRATION_LOCK)
                 await seed_places(session)
                 await seed_templates(session)
                 await session.commit()
