@@ -49,12 +49,6 @@ async def take(
 ) -> bool:
     """Takes (or renews) the lease of `name` until now + ttl; False when another worker holds
     it, or when `period` is given and its work is done already. Commit at once after True."""
-    insert = (
-        postgresql.insert(JobLease)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(JobLease)
-    )
-    await session.exec(insert.values(name=name).on_conflict_do_nothing())
     free = or_(
         col(JobLease.lease_until).is_(None),
         col(JobLease.lease_until) < now,
@@ -63,10 +57,18 @@ async def take(
     condition = and_(col(JobLease.name) == name, free)
     if period is not None:
         condition = and_(condition, col(JobLease.done_for).is_distinct_from(period))
-    taken = await session.exec(
-        update(JobLease).where(condition).values(holder=holder, lease_until=now + ttl)
+    take_it = update(JobLease).where(condition).values(holder=holder, lease_until=now + ttl)
+    if (await session.exec(take_it)).rowcount:
+        return True
+    # Held by another worker, done for the period, or never taken yet: only the last needs
+    # the row, created free (two workers creating it at once: one insert is a no-op).
+    insert = (
+        postgresql.insert(JobLease)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(JobLease)
     )
-    return bool(taken.rowcount)
+    created = await session.exec(insert.values(name=name).on_conflict_do_nothing())
+    return bool(created.rowcount) and bool((await session.exec(take_it)).rowcount)
 
 
 async def give_back(
