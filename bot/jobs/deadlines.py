@@ -42,11 +42,5 @@ async def check_deadlines(state: AppState) -> int:
 
 
 async def deadlines_job(context: Any) -> None:
-    """Every minute in every worker; the day's pass runs once, from 08:00 (or as soon as a
-    worker is up after that), in whichever worker takes the day's turn."""
     state: AppState = context.application.bot_data
-    day = turns.daily_period(state, DAILY_AT)
-    if day is None or not await turns.take(state, "deadlines", period=day):
-        return
-    await check_deadlines(state)
-    await turns.give_back(state, "deadlines", done_for=day)
+    await turns.once_a_day(state, "deadlines", DAILY_AT, lambda: check_deadlines(state))

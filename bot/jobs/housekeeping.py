@@ -53,13 +53,11 @@ async def retention(state: AppState) -> int:
 
 
 async def housekeeping_job(context: Any) -> None:
-    """Every minute in every worker; the day's cleaning runs once, from 03:00, in whichever
-    worker takes the day's turn."""
     state: AppState = context.application.bot_data
-    day = turns.daily_period(state, DAILY_AT)
-    if day is None or not await turns.take(state, "housekeeping", period=day):
-        return
+    await turns.once_a_day(state, "housekeeping", DAILY_AT, lambda: daily_cleaning(state))
+
+
+async def daily_cleaning(state: AppState) -> None:
     await clean(state)
     await retention(state)
     await state.db.optimize()
-    await turns.give_back(state, "housekeeping", done_for=day)

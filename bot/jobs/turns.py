@@ -4,6 +4,7 @@ opens its own short transaction, so a lease is visible to the others at once."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 from bot.context import AppState
 from bot.storage import job_leases
@@ -36,3 +37,16 @@ def daily_period(state: AppState, at: dt.time) -> str | None:
     """Today's date (deployment zone) once the day's moment `at` has passed, else None."""
     local = state.clock().astimezone(state.settings.tz)
     return local.date().isoformat() if local.time() >= at else None
+
+
+async def once_a_day(
+    state: AppState, name: str, at: dt.time, work: Callable[[], Awaitable[object]]
+) -> None:
+    """Called every minute by every worker: does `work` once a day, from `at` (or as soon as
+    a worker is up after that), in whichever worker takes the day's turn. Work that fails
+    keeps the day open: another worker takes it over when the lease runs out."""
+    day = daily_period(state, at)
+    if day is None or not await take(state, name, period=day):
+        return
+    await work()
+    await give_back(state, name, done_for=day)
