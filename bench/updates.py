@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from sqlalchemy import insert
 
 from bot.buttons import FlowStep
 from bot.config import load_settings
-from bot.sandbox.balancer import Balancer
+from bot.sandbox.balancer import Balancer, free_port
 from bot.sandbox.databases import scratch_database
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.services.questionnaires import seed_templates
@@ -384,19 +383,13 @@ async def scaleout(database_url: str | None, folder: str, users_n: int) -> dict[
     return figures
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def _scaleout_of(workers: int, url: str, users_n: int) -> tuple:
     emu = BotApiEmulator()
     await emu.start()
     lift_limits(emu)
     users = [emu.user(FIRST_USER + n, f"U{n}", "id") for n in range(users_n)]
     await seed(url, range(FIRST_USER, FIRST_USER + users_n))
-    ports = [_free_port() for _ in range(workers)]
+    ports = [free_port() for _ in range(workers)]
     balancer = Balancer([f"http://127.0.0.1:{port}" for port in ports])
     public = await balancer.start()
     bots = [

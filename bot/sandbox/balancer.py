@@ -6,9 +6,17 @@ answer, 200 or not, goes back to the emulator unchanged."""
 from __future__ import annotations
 
 import itertools
+import socket
 
 import aiohttp
 from aiohttp import web
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now, for a worker started as a process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class Balancer:

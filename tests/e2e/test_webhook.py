@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import socket
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.sandbox.balancer import Balancer
+from bot.sandbox.balancer import Balancer, free_port
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.services.programs import ProgramSpec, create_program
 from bot.storage.complaints import Complaint
@@ -308,12 +307,6 @@ async def test_a_worker_refuses_an_older_schema(database_url: str) -> None:
         await emu.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def _ready(ports: list[int], timeout: float = 60) -> None:
     """Waits until every worker says it is ready (as a balancer's health check would)."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -334,7 +327,7 @@ async def test_sigterm_during_a_burst_loses_nothing(database_url: str) -> None:
     emu = BotApiEmulator()
     emu.webhook_retry = 0.2
     await emu.start()
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     balancer = Balancer([f"http://127.0.0.1:{port}" for port in ports])
     public = await balancer.start()
     db = Database(database_url)
