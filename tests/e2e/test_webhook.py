@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import os
 import signal
 import sys
@@ -229,6 +230,11 @@ async def test_only_telegram_may_post(pair: Pair) -> None:
         for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: SECRET[:-1]}):
             async with http.post(url, json=update, headers=headers) as answer:
                 assert answer.status == 403
+        oversized = b'{"update_id": 1, "padding": "' + b"<&>" * 400_000 + b'"}'
+        async with http.post(
+            url, data=io.BytesIO(oversized), headers={SECRET_HEADER: SECRET}
+        ) as answer:
+            assert answer.status == 413
         for body in (b"{not json", b"null", b"[1]", b'{"message": {}}'):
             async with http.post(url, data=body, headers={SECRET_HEADER: SECRET}) as answer:
                 assert answer.status == 400, body
