@@ -32,7 +32,7 @@ from bot.storage.users import get_user, set_reachable
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_CHATS = 32
-REPLY_RETRIES = 3  # a reply answered 429 is sent again after Telegram's retry_after
+REPLY_RETRIES = 10  # a reply answered 429 is sent again after each retry_after, this often
 
 
 def chat_key(update: Update) -> int | None:
