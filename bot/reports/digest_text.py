@@ -73,15 +73,15 @@ def _program(
                 n=item.n,
             )
         )
-    for code in p.flags:
-        item = next(i for i in p.items if i.code == code)
+    for code, instructor in p.flags:
+        item = next(i for i in p.items if (i.code, i.instructor) == (code, instructor))
         suggestion = (
             t(f"digest.suggest.{code}") if t.has(f"digest.suggest.{code}") else t("digest.suggest")
         )
         lines.append(
             t(
                 "digest.flag",
-                item=item_label(t, item, []),
+                item=item_label(t, item, p.instructor_names),
                 share=t.number(item.low_share * 100, digits=0),
                 suggestion=suggestion,
             )
@@ -126,7 +126,9 @@ def _program_lines(t: Translator, digest: Digest, units: dict[int, str]) -> str:
                 "digest.score_short", score=t.number(p.overall), band=t(f"digest.band_{p.band}")
             )
         flags = ", ".join(
-            item_label(t, i, []) for i in p.items if i.code in p.flags and i.instructor < 0
+            item_label(t, i, p.instructor_names)
+            for i in p.items
+            if (i.code, i.instructor) in p.flags
         )
         lines.append(
             t(

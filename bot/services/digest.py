@@ -24,7 +24,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.analysis.themes import themes
-from bot.services import satisfaction
+from bot.services import releases, satisfaction
 from bot.services.feedback import FOLLOWUP_SUBJECT
 from bot.services.programs import PROGRAM_SUBJECT
 from bot.services.satisfaction import SKM_SUBJECT, Ikm
@@ -139,7 +139,8 @@ class ProgramDigest:
     previous_overall: float | None = None
     compared_with: str | None = None  # "run" (the previous run) or "period" (before this week)
     band: str | None = None
-    flags: list[str] = field(default_factory=list)  # item codes with many low ratings
+    # Items with many low ratings, an instructor item once per instructor: (code, instructor).
+    flags: list[tuple[str, int]] = field(default_factory=list)
     instructors: list[tuple[str, float, int]] = field(default_factory=list)
     sentiment: dict[str, int] = field(default_factory=dict)
     theme_texts: list[str] = field(default_factory=list, repr=False)
@@ -297,23 +298,36 @@ def _program_responses(
     return and_(*conditions)
 
 
+def _program_released(
+    ids: Sequence[int], until: dt.datetime, since: dt.datetime | None = None
+) -> Any:
+    """The questionnaires of these programs released before `until` (and from `since`): what
+    every figure is made of (bot/services/releases.py)."""
+    return and_(
+        col(Response.subject_kind) == PROGRAM_SUBJECT,
+        col(Response.subject_id).in_(ids),
+        col(Response.status) == RESPONSE_SUBMITTED,
+        *releases.released(until, since),
+    )
+
+
 Distribution = dict[tuple[str, int], list[int]]
 
 
 async def _distributions(
     session: AsyncSession, ids: Sequence[int], until: dt.datetime
 ) -> tuple[dict[int, Distribution], dict[int, int]]:
-    """Per program: the count of each score per (item, instructor), and the respondents;
-    two GROUP BY queries for all the programs together."""
+    """Per program: the count of each score per (item, instructor) and the respondents, of
+    the questionnaires released before `until`; two GROUP BY queries for all the programs."""
     counts: dict[int, Distribution] = {}
     respondents: dict[int, int] = {}
     if not ids:
         return counts, respondents
-    submitted = _program_responses(ids, until)
+    released = _program_released(ids, until)
     query = (
         select(Response.subject_id, Answer.question, Answer.instructor, Answer.score, func.count())  # type: ignore[call-overload]
         .join(Response, col(Response.id) == col(Answer.response_id))
-        .where(submitted, col(Answer.score).is_not(None))
+        .where(released, col(Answer.score).is_not(None))
         .group_by(
             col(Response.subject_id),
             col(Answer.question),
@@ -325,7 +339,7 @@ async def _distributions(
         if score is not None and 1 <= score <= SCALE_MAX:
             per_item = counts.setdefault(int(program_id), {})
             per_item.setdefault((question, instructor), [0] * SCALE_MAX)[score - 1] += n
-    query_n = select(Response.subject_id, func.count()).where(submitted)
+    query_n = select(Response.subject_id, func.count()).where(released)
     for program_id, n in (await session.exec(query_n.group_by(col(Response.subject_id)))).all():
         respondents[int(program_id)] = int(n)
     return counts, respondents
@@ -379,7 +393,13 @@ async def _programs(
     ids = [p.id for p in programs if p.id is not None]
     if not ids:
         return []
-    counts, respondents = await _distributions(session, ids, end)
+    counts, released = await _distributions(session, ids, end)
+    respondents = await _grouped_counts(
+        session,
+        select(Response.subject_id, func.count())
+        .where(_program_responses(ids, end))
+        .group_by(col(Response.subject_id)),
+    )
     participants = await _grouped_counts(
         session,
         select(Participant.program_id, func.count())
@@ -410,7 +430,8 @@ async def _programs(
             participants=participants.get(program.id, 0),
             respondents=respondents.get(program.id, 0),
             answered_in_period=in_period.get(program.id, 0),
-            withheld=respondents.get(program.id, 0) < min_responses,
+            # Released answers come in whole blocks of the minimum: none, or enough.
+            withheld=released.get(program.id, 0) < min_responses,
             instructor_names=list(program.instructors),
         )
         found.append(digest)
@@ -436,7 +457,7 @@ async def _programs(
         digest.band = bands.of(digest.overall) if digest.overall is not None else None
         digest.flags = sorted(
             {
-                i.code
+                (i.code, i.instructor)
                 for i in digest.items
                 if i.n >= min_responses and i.low_share >= LOW_SHARE_FLAG
             }
@@ -461,9 +482,10 @@ async def _programs(
 async def _comments(
     session: AsyncSession, ids: Sequence[int], start: dt.datetime, end: dt.datetime
 ) -> dict[int, tuple[dict[str, int], list[tuple[str, str, float | None]]]]:
-    """Per program: the comments' sentiment counts and the texts (newest first, bounded)."""
+    """Per program: the comments' sentiment counts and the texts (newest first, bounded), of
+    the week's slice: the blocks released in it, never the week's respondents alone."""
     in_period = and_(
-        _program_responses(ids, end, start),
+        _program_released(ids, end, start),
         col(Answer.question).in_(COMMENT_ITEMS),
         col(Answer.text).is_not(None),
     )
@@ -513,7 +535,7 @@ async def _followups(
             col(Response.subject_kind) == FOLLOWUP_SUBJECT,
             col(Response.subject_id).in_(ids),
             col(Response.status) == RESPONSE_SUBMITTED,
-            col(Response.submitted_at) < end,
+            *releases.released(end),
             col(Answer.question) == FOLLOWUP_ITEM,
             col(Answer.score).is_not(None),
         )
@@ -676,7 +698,8 @@ async def _training_needs(
 async def _trend(
     session: AsyncSession, scope: list[int] | None, period: Period, tz: ZoneInfo
 ) -> list[tuple[Period, int, float | None]]:
-    """The last 8 weeks up to the period: new complaints and the training answers' mean."""
+    """The last 8 weeks up to the period: new complaints and the mean of the training answers
+    released in each week (a program below the minimum adds nothing to any week)."""
     weeks = []
     for back in range(TREND_WEEKS - 1, -1, -1):
         week = period.previous(back)
@@ -698,8 +721,7 @@ async def _trend(
             .where(
                 col(Response.subject_kind) == PROGRAM_SUBJECT,
                 col(Response.status) == RESPONSE_SUBMITTED,
-                col(Response.submitted_at) >= start,
-                col(Response.submitted_at) < end,
+                *releases.released(end, start),
                 col(Answer.score).is_not(None),
             )
         )

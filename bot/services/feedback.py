@@ -36,17 +36,17 @@ from bot.storage.programs import (
     Program,
 )
 from bot.storage.questionnaires import (
+    FOLLOWUP_SUBJECT,
     RESPONSE_OPEN,
     RESPONSE_SUBMITTED,
+    SUPERVISOR_SUBJECT,
     Answer,
     Response,
     response_for,
 )
 
 FOLLOWUP_TEMPLATE = "pasca"
-FOLLOWUP_SUBJECT = "followup"
 SUPERVISOR_TEMPLATE = "atasan"
-SUPERVISOR_SUBJECT = "supervisor"
 SUPERVISOR_LINK_PREFIX = "atasan"
 RESPONSE_EXPIRED = "expired"  # the window closed before it was submitted
 DISPATCH_BATCH = 200  # participants invited per transaction (keeps the SQLite write lock short)

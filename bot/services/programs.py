@@ -25,7 +25,7 @@ from bot.storage.programs import (
     Program,
     TrainingProposal,
 )
-from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, Response
+from bot.storage.questionnaires import PROGRAM_SUBJECT, RESPONSE_SUBMITTED, Answer, Response
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at a venue
 CODE_LENGTH = 6
@@ -35,7 +35,6 @@ WORK_UNIT_MAX = 200
 TOPIC_MIN, TOPIC_MAX = 5, 500
 PROPOSALS_PER_DAY = 5
 TRAINING_TEMPLATE = "pelatihan"
-PROGRAM_SUBJECT = "program"
 
 
 class ProgramError(Exception):
@@ -205,7 +204,9 @@ class ProgramFigures:
 
 
 async def figures(session: AsyncSession, program: Program, *, minimum: int) -> ProgramFigures:
-    """Participants, respondents and the mean of each rated item (SQL aggregates)."""
+    """Participants, respondents and the mean of each rated item, made of the released
+    questionnaires only (bot/services/releases.py): two refreshes on either side of one more
+    answer show the same figures."""
     assert program.id is not None
     participants = await store.count_participants(session, program.id)
     submitted = [
@@ -216,12 +217,11 @@ async def figures(session: AsyncSession, program: Program, *, minimum: int) -> P
     respondents = int(
         (await session.exec(select(func.count()).select_from(Response).where(*submitted))).one()
     )
-    if respondents < minimum:
-        return ProgramFigures(participants, respondents, (), withheld=True)
+    released = [*submitted, col(Response.released_at).is_not(None)]
     query = (
         select(Answer.question, Answer.instructor, func.avg(Answer.score), func.count())
         .join(Response, col(Response.id) == col(Answer.response_id))
-        .where(*submitted, col(Answer.score).is_not(None))
+        .where(*released, col(Answer.score).is_not(None))
         .group_by(col(Answer.question), col(Answer.instructor))
     )
     rows = (await session.exec(query)).all()
@@ -231,7 +231,7 @@ async def figures(session: AsyncSession, program: Program, *, minimum: int) -> P
         # Each breakdown (an instructor's items) is withheld below the minimum as well.
         if int(count) >= minimum
     )
-    return ProgramFigures(participants, respondents, items, withheld=False)
+    return ProgramFigures(participants, respondents, items, withheld=not items)
 
 
 async def propose(

@@ -132,7 +132,9 @@ async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
     )  # fmt: skip
     assert code == 0, err
     program_code = json.loads(out)["code"]
-    respondents = [880_001, 880_002, 880_003]
+    # Seven invited, six submitted: the five of the first full block are exported, the sixth
+    # waits for four more (FEEDBACK_MIN_RESPONSES is 5).
+    respondents = [880_001 + n for n in range(7)]
     async with db.session() as session:
         program = (await session.exec(select(Program))).one()
         assert program.id is not None
@@ -158,8 +160,8 @@ async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
                 else:
                     continue
                 await engine.record(session, response=response, item=item, value=value)
-            if number < 2:  # the third never sent: not exported
-                await engine.submit(session, response=response, asked=asked)
+            if number < 6:  # the seventh never sent: not exported
+                await engine.submit(session, response=response, asked=asked, minimum=5)
         await session.commit()
 
     for fmt in ("csv", "xlsx"):
@@ -169,7 +171,7 @@ async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
             "--program", program_code, "--output", str(output),
         )  # fmt: skip
         assert code == 0, err
-        assert "2 questionnaires written" in out
+        assert "5 questionnaires written" in out
         if fmt == "csv":
             raw = output.read_text("utf-8-sig")
             rows = list(csv.DictReader(io.StringIO(raw)))
@@ -179,8 +181,8 @@ async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
             values = list(sheet.iter_rows(values_only=True))
             rows = [dict(zip(values[0], v, strict=True)) for v in values[1:]]
             raw = "\n".join(str(v) for row in values for v in row)
-        assert len(rows) == 2
-        assert list(rows[0])[:5] == ["program", "title", "submitted", "relevansi", "pemahaman"]
+        assert len(rows) == 5
+        assert list(rows[0])[:5] == ["program", "title", "released", "relevansi", "pemahaman"]
         assert "penguasaan: Dr. Sari" in rows[0]
         assert {str(r["relevansi"]) for r in rows} == {"3", "4"}
         # A formula written as an answer stays text.

@@ -281,7 +281,9 @@ async def _fill_rest(
     raise AssertionError("the questionnaire did not end")
 
 
-async def test_a_program_with_four_answers_shows_no_aggregates(harness: Harness) -> None:
+async def test_a_program_shows_aggregates_from_five_answers_and_moves_by_five(
+    harness: Harness,
+) -> None:
     emu = harness.emulator
     state = _state(harness)
     rina = await _organizer(emu)
@@ -315,6 +317,18 @@ async def test_a_program_with_four_answers_shows_no_aggregates(harness: Harness)
     await _fill(emu, people[4], scores, "Rencana saya.")
     refreshed = text_of(await tap(emu, rina, ProgramAction(program.id or 0, "refresh").pack()))
     assert "Rata-rata nilai" in refreshed
+    # The sixth rates everything 1: refreshing again shows the same averages (only the count
+    # of those who answered moves), and the export still holds the first five.
+    await _fill(emu, people[5], iter([1] * 1000), "Rencana saya.")
+    again = text_of(await tap(emu, rina, ProgramAction(program.id or 0, "refresh").pack()))
+    assert "sudah menjawab: 6" in again
+    assert again.split("Rata-rata nilai")[1] == refreshed.split("Rata-rata nilai")[1]
+    await tap(emu, rina, ProgramAction(program.id or 0, "export").pack())
+    exported = emu.last_message(rina)
+    assert exported.kind == "document" and exported.file_bytes is not None
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.file_bytes)).active
+    assert sheet is not None and sheet.max_row == 6  # the header and the first five
+    assert 1 not in {v for row in sheet.iter_rows(min_row=2, values_only=True) for v in row}
 
 
 async def test_a_message_where_a_button_is_expected_is_answered_politely(
