@@ -121,6 +121,9 @@ async def build_database(url: str, answers: int, complaints: int) -> None:
                         "status": "submitted",
                         "created_at": submitted,
                         "submitted_at": submitted,
+                        # Released with its block (bot/services/releases.py); the digest
+                        # reads released answers only.
+                        "released_at": submitted,
                     }
                 )
         await _insert(session, Participant, participants)
