@@ -225,9 +225,13 @@ async def supervisor_link(update: Update, context: SuaraContext, payload: str) -
     if followup.respondent_id == tg_user.id:
         context.reply(update, context.t("supervisor.not_yourself"))
         return
-    response = await feedback.open_supervisor_response(
-        context.db, followup=followup, supervisor_id=tg_user.id
-    )
+    try:
+        response = await feedback.open_supervisor_response(
+            context.db, followup=followup, supervisor_id=tg_user.id
+        )
+    except feedback.SupervisorLinkUsed:
+        context.reply(update, context.t("supervisor.link_used"))
+        return
     await resume(update, context, response)
 
 

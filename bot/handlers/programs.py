@@ -22,9 +22,10 @@ from bot.handlers.requires import command, requires
 from bot.jobs.feedback import due_job
 from bot.keyboards import Button, columns, keyboard
 from bot.render import shorten
-from bot.reports.feedback_export import feedback_rows, to_xlsx
+from bot.reports import level3_text
+from bot.reports.feedback_export import program_workbook
 from bot.reports.qr import qr_png
-from bot.services import feedback
+from bot.services import feedback, level3
 from bot.services import programs as service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
@@ -130,6 +131,9 @@ async def _page(context: SuaraContext, program: Program) -> tuple[str, InlineKey
                 )
             )
         text += "\n\n" + "\n".join(lines)
+    followup = (await level3.results(context.db, [program.id])).get(program.id)
+    if followup is not None and not followup.empty:
+        text += "\n\n" + "\n".join(level3_text.lines(t, followup))
     return text, keyboard(_actions(context, program))
 
 
@@ -226,14 +230,19 @@ async def _send_qr(update: Update, context: SuaraContext, program: Program) -> N
 async def _send_export(update: Update, context: SuaraContext, program: Program) -> None:
     """The program's submitted questionnaires as XLSX: scores and comments, no names."""
     assert program.id is not None and update.effective_chat is not None
-    columns, rows = await feedback_rows(
-        context.db, tz=context.settings.tz, program_ids=[program.id]
+    workbook, count = await program_workbook(
+        context.db, tz=context.settings.tz, program_id=program.id
     )
     context.call(
         "sendDocument",
         chat_id=update.effective_chat.id,
-        document=InputFile(to_xlsx(columns, rows), filename=f"umpan-balik-{program.code}.xlsx"),
-        caption=context.t("program.export_caption", count=len(rows), code=program.code),
+        document=InputFile(workbook, filename=f"umpan-balik-{program.code}.xlsx"),
+        caption=context.t(
+            "program.export_caption",
+            count=count,
+            code=program.code,
+            minimum=context.settings.feedback_min_responses,
+        ),
     )
 
 

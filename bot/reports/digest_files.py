@@ -15,6 +15,7 @@ from bot.render import shorten
 from bot.reports.digest_text import item_label
 from bot.reports.export import Row, cell_text, column_width
 from bot.services.digest import SCALE_MAX, Digest, ItemStat
+from bot.services.level3 import PLAN_STEPS
 
 # Diverging colours, low (red, orange) through grey to high (light and dark blue): a pair
 # most colour-blind readers can tell apart.
@@ -93,6 +94,10 @@ def chart_png(digest: Digest, t: Translator) -> bytes:
         return buffer.getvalue()
     finally:
         plt.close(fig)
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None
 
 
 DATE_FORMATS = {"created": "yyyy-mm-dd hh:mm", "closed": "yyyy-mm-dd hh:mm", "due": "yyyy-mm-dd"}
@@ -197,6 +202,28 @@ def workbook_xlsx(
     _sheet(
         workbook, t, t("digest.x_sheet_comments"), ("program", "comment"), comments, ("comment",)
     )
+    level3_rows: list[Row] = []
+    for p in digest.programs:
+        if p.level3 is None or p.level3.empty:
+            continue
+        r = p.level3
+        level3_rows.append(
+            {
+                "program": p.code,
+                "title": p.title,
+                "alumni": r.respondents,
+                "applied": round(r.applied, 2) if r.applied is not None else None,
+                **{f"plan_{step}": r.plan.get(step, 0) for step in PLAN_STEPS},
+                "supervisors": r.supervisors,
+                "supervisor_change": _rounded(r.supervisor_means.get("perubahan")),
+                "supervisor_applied": _rounded(r.supervisor_means.get("penerapan")),
+            }
+        )
+    level3_columns = (
+        "program", "title", "alumni", "applied", *(f"plan_{s}" for s in PLAN_STEPS),
+        "supervisors", "supervisor_change", "supervisor_applied",
+    )  # fmt: skip
+    _sheet(workbook, t, t("digest.x_sheet_level3"), level3_columns, level3_rows, wide=("title",))
     proposals = [{"topic": topic, "count": n} for topic, n in digest.proposals]
     _sheet(workbook, t, t("digest.x_sheet_proposals"), ("topic", "count"), proposals, ("topic",))
     columns = ("ticket", "created", "category", "place", "state", "privacy", "overdue", "closed")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.i18n import Safe, Translator
 from bot.render import shorten
+from bot.reports import level3_text
 from bot.services.digest import ComplaintDigest, Digest, ItemStat, ProgramDigest
 
 TOP_CATEGORIES = 5
@@ -48,6 +49,8 @@ def _program(
     ]
     if p.withheld:
         lines.append(t("digest.withheld", minimum=minimum))
+        if p.level3 is not None:
+            lines += level3_text.lines(t, p.level3)
         return "\n".join(lines)
     if p.overall is not None and p.band is not None:
         change = None if p.previous_overall is None else p.overall - p.previous_overall
@@ -107,8 +110,8 @@ def _program(
         lines.append(t("digest.hard_themes", themes=", ".join(p.themes)))
     for comment in p.comments:
         lines.append(t("digest.comment", text=shorten(comment, 200)))
-    if p.followup is not None:
-        lines.append(t("digest.followup", mean=t.number(p.followup[0]), n=p.followup[1]))
+    if p.level3 is not None:
+        lines += level3_text.lines(t, p.level3)
     return "\n".join(lines)
 
 

@@ -20,12 +20,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.analysis.themes import themes
-from bot.services import releases, satisfaction
-from bot.services.feedback import FOLLOWUP_SUBJECT
+from bot.services import level3, releases, satisfaction
+from bot.services.level3 import Level3
 from bot.services.programs import PROGRAM_SUBJECT
 from bot.services.satisfaction import SKM_SUBJECT, Ikm
 from bot.storage.complaints import (
@@ -36,14 +37,20 @@ from bot.storage.complaints import (
     Complaint,
 )
 from bot.storage.programs import Participant, Program, TrainingProposal
-from bot.storage.questionnaires import NO_INSTRUCTOR, RESPONSE_SUBMITTED, Answer, Response
+from bot.storage.questionnaires import (
+    FOLLOWUP_SUBJECT,
+    NO_INSTRUCTOR,
+    RESPONSE_SUBMITTED,
+    SUPERVISOR_SUBJECT,
+    Answer,
+    Response,
+)
 
 SCALE_MAX = 5  # the training questionnaire's scale (bot/storage/templates/pelatihan.json)
 LOW_SCORE = 2  # "2 or lower" is a low rating
 LOW_SHARE_FLAG = 0.30  # an item is flagged when this share of answers is low
 COMMENT_ITEMS = ("sulit", "saran")  # free-text items whose words make the themes
 HARD_ITEM = "sulit"
-FOLLOWUP_ITEM = "penerapan"
 # SKM elements whose weakness points to a training need of the service officers.
 OFFICER_ELEMENTS = ("u6", "u7")  # kompetensi pelaksana, perilaku pelaksana
 OFFICER_WINDOW = dt.timedelta(weeks=12)
@@ -145,7 +152,7 @@ class ProgramDigest:
     sentiment: dict[str, int] = field(default_factory=dict)
     theme_texts: list[str] = field(default_factory=list, repr=False)
     comments: list[str] = field(default_factory=list)
-    followup: tuple[float, int] | None = None  # mean of "applied at work", answers
+    level3: Level3 | None = None  # the follow-up's results, alumni and supervisors apart
 
     @property
     def rate(self) -> float:
@@ -265,19 +272,34 @@ def _in_scope(column: Any, scope: list[int] | None) -> list[Any]:
 async def _programs_answered(
     session: AsyncSession, scope: list[int] | None, start: dt.datetime, end: dt.datetime
 ) -> list[Program]:
-    answered = (
-        select(col(Response.subject_id))
-        .where(
-            col(Response.subject_kind) == PROGRAM_SUBJECT,
-            col(Response.status) == RESPONSE_SUBMITTED,
-            col(Response.submitted_at) >= start,
-            col(Response.submitted_at) < end,
-        )
-        .scalar_subquery()
+    """Programs with a questionnaire submitted in the period, or follow-up results (alumni's
+    or supervisors') released in it: months after the training, those are its news."""
+    answered = select(col(Response.subject_id)).where(
+        col(Response.subject_kind) == PROGRAM_SUBJECT,
+        col(Response.status) == RESPONSE_SUBMITTED,
+        col(Response.submitted_at) >= start,
+        col(Response.submitted_at) < end,
+    )
+    followup = aliased(Response)
+    followed_up = select(col(Response.subject_id)).where(
+        col(Response.subject_kind) == FOLLOWUP_SUBJECT, *releases.released(end, start)
+    )
+    supervised = (
+        select(followup.subject_id)
+        .select_from(Response)
+        .join(followup, col(followup.id) == col(Response.subject_id))
+        .where(col(Response.subject_kind) == SUPERVISOR_SUBJECT, *releases.released(end, start))
     )
     query = (
         select(Program)
-        .where(col(Program.id).in_(answered), *_in_scope(Program.unit_id, scope))
+        .where(
+            or_(
+                col(Program.id).in_(answered.scalar_subquery()),
+                col(Program.id).in_(followed_up.scalar_subquery()),
+                col(Program.id).in_(supervised.scalar_subquery()),
+            ),
+            *_in_scope(Program.unit_id, scope),
+        )
         .order_by(col(Program.unit_id), col(Program.starts_at))
     )
     return list((await session.exec(query)).all())
@@ -418,7 +440,7 @@ async def _programs(
     )
     before_counts, before_respondents = await _distributions(session, ids, start)
     comments = await _comments(session, ids, start, end)
-    followups = await _followups(session, ids, end, min_responses)
+    followups = await level3.results(session, ids, until=end)
     found = []
     for program in programs:
         assert program.id is not None
@@ -435,6 +457,7 @@ async def _programs(
             instructor_names=list(program.instructors),
         )
         found.append(digest)
+        digest.level3 = followups.get(program.id)
         if digest.withheld:
             continue
         # Compared with the previous run of the same program, else this one before the week.
@@ -475,7 +498,6 @@ async def _programs(
         hard = [text for question, text, _ in texts if question == HARD_ITEM]
         digest.theme_texts = hard or [t for _, t, _ in texts]
         digest.comments = _representative([(t, p) for _, t, p in texts])
-        digest.followup = followups.get(program.id)
     return found
 
 
@@ -523,29 +545,6 @@ def _representative(texts: list[tuple[str, float | None]]) -> list[str]:
     ordered = sorted(usable, key=lambda tp: tp[1])
     chosen = [ordered[0][0], ordered[-1][0], ordered[len(ordered) // 2][0]]
     return list(dict.fromkeys(chosen))[:3]
-
-
-async def _followups(
-    session: AsyncSession, ids: Sequence[int], end: dt.datetime, min_responses: int
-) -> dict[int, tuple[float, int]]:
-    query = (
-        select(Response.subject_id, func.avg(Answer.score), func.count())
-        .join(Response, col(Response.id) == col(Answer.response_id))
-        .where(
-            col(Response.subject_kind) == FOLLOWUP_SUBJECT,
-            col(Response.subject_id).in_(ids),
-            col(Response.status) == RESPONSE_SUBMITTED,
-            *releases.released(end),
-            col(Answer.question) == FOLLOWUP_ITEM,
-            col(Answer.score).is_not(None),
-        )
-        .group_by(col(Response.subject_id))
-    )
-    return {
-        int(program_id): (float(mean), int(n))
-        for program_id, mean, n in (await session.exec(query)).all()
-        if n and n >= min_responses and mean is not None
-    }
 
 
 async def _proposals(

@@ -241,6 +241,13 @@ async def test_a_training_from_creation_to_follow_up(harness: Harness) -> None:
     await _fill_rest(emu, boss, scores)
     forged = payload.replace("_", "_9", 1)
     assert "tidak dikenal" in text_of(await say(emu, boss, f"/start {forged}"))
+    # The link is for one supervisor: a second account that opens it is refused.
+    other = emu.user(5998, "Kepala Bidang", "id")
+    await say(emu, other, f"/start {payload}")
+    await tap(emu, other, step("on", "privacy", "yes"))
+    refused = text_of(await tap(emu, other, step("on", "role", "asn")))
+    assert "sudah digunakan" in refused and "Penilaian atasan" not in refused
+    assert "sudah digunakan" in text_of(await say(emu, other, f"/start {payload}"))
     async with state.db.session() as session:
         supervisor = (
             await session.exec(select(Response).where(Response.subject_kind == "supervisor"))

@@ -296,7 +296,8 @@ async def test_every_number_of_an_organizer_digest(db: Database) -> None:
         io.BytesIO(workbook_xlsx(digest, texts.for_language("id"), units, []))
     )
     assert workbook.sheetnames == [
-        "Ringkasan", "Pelatihan", "Komentar", "Usulan", "Aduan", "Terlambat", "Tren",
+        "Ringkasan", "Pelatihan", "Komentar", "Pasca pelatihan", "Usulan", "Aduan",
+        "Terlambat", "Tren",
     ]  # fmt: skip
     training = list(workbook["Pelatihan"].iter_rows(values_only=True))
     assert training[0][:5] == ("Program", "Judul", "Butir", "Jawaban", "Rata-rata")
