@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.analysis.themes import themes
-from bot.services import level3, releases, satisfaction
+from bot.services import level3, questionnaires, releases, satisfaction
 from bot.services.level3 import Level3
 from bot.services.programs import PROGRAM_SUBJECT
 from bot.services.satisfaction import SKM_SUBJECT, Ikm
@@ -468,8 +468,14 @@ async def _programs(
         elif before_respondents.get(program.id, 0) >= min_responses:
             previous = _means(before_counts.get(program.id, {}))
             digest.compared_with = "period"
+        # In the questionnaire's order, an instructor's items after each other, as asked.
+        template = await questionnaires.template_of(session, program.template_id)
+        order = {
+            (item.question.code, item.instructor): n
+            for n, item in enumerate(questionnaires.items(template, list(program.instructors)))
+        }
         for (code, instructor), scores in sorted(
-            counts.get(program.id, {}).items(), key=lambda kv: kv[0][1]
+            counts.get(program.id, {}).items(), key=lambda kv: (order.get(kv[0], 999), kv[0])
         ):
             digest.items.append(
                 ItemStat(code, instructor, tuple(scores), previous.get((code, instructor)))

@@ -336,3 +336,47 @@ async def test_the_admins_digest_covers_every_unit_and_an_empty_week_says_so(
     assert quiet.empty
     text = render(quiet, texts.for_language("en"), {})
     assert "No questionnaire answers this week." in text or "Nothing happened" in text
+
+
+async def test_the_chart_reads_on_a_phone(db: Database) -> None:
+    """The trial's chart pooled instructors, cut labels and had no legend; this one names the
+    program, keeps the questionnaire's order with each instructor named, and counts in whole
+    numbers; a quiet eight weeks get no panel."""
+    from matplotlib import pyplot as plt
+
+    from bot.reports.digest_files import chart_figure
+
+    ids = await _data(db)
+    async with db.session() as session:
+        digest = await build(
+            session, scope=[ids["unit"]], period=WEEK, tz=TZ, today=TODAY, min_responses=5
+        )
+    t = Texts("id", TZ).for_language("id")
+    fig = chart_figure(digest, t)
+    try:
+        program, trend = fig.axes[0], fig.axes[1]
+        assert "Pelayanan Prima" in program.get_title(loc="left")
+        labels = [tick.get_text() for tick in program.get_yticklabels()][::-1]
+        assert labels[0] == "Relevansi dengan pekerjaan"
+        named = [label.replace("\n", " ") for label in labels if "(" in label]
+        assert named[:2] == ["Penguasaan pengajar (Dr. Sari)", "Penguasaan pengajar (Budi)"]
+        assert not any(label.endswith("…") for label in labels)
+        legend = fig.legends[0]
+        assert [text.get_text() for text in legend.get_texts()] == [
+            "1 terendah", "2", "3", "4", "5 tertinggi",
+        ]  # fmt: skip
+        assert all(float(tick).is_integer() for tick in trend.get_yticks())
+        assert min(text.get_fontsize() for text in program.get_yticklabels()) >= 10
+    finally:
+        plt.close(fig)
+    # A week of another unit with nothing in the last eight weeks: no trend panel.
+    async with db.session() as session:
+        quiet = await build(
+            session, scope=[ids["other"]], period=WEEK.previous(3), tz=TZ, today=TODAY,
+            min_responses=5,
+        )  # fmt: skip
+    fig = chart_figure(quiet, t)
+    try:
+        assert len(fig.axes) == 1
+    finally:
+        plt.close(fig)
