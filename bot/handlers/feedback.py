@@ -28,7 +28,7 @@ from bot.services.complaints import unit_label
 from bot.services.nip import NipError, check_nip
 from bot.services.programs import DEEP_LINK_PREFIX, PROGRAM_SUBJECT, ProgramError
 from bot.storage import programs as store
-from bot.storage.places import LEVEL_UNIT, all_units, get_place
+from bot.storage.places import LEVEL_UNIT, get_place, unit_labels
 from bot.storage.programs import PROGRAM_CLOSED, Program
 from bot.storage.questionnaires import RESPONSE_OPEN, RESPONSE_SUBMITTED, Response, response_for
 
@@ -282,9 +282,9 @@ class ProposalUnit(Step[ProposalDraft]):
 
     async def _question(self, turn: Turn[ProposalDraft]) -> tuple[str, InlineKeyboardMarkup]:
         t = turn.t
-        units = await all_units(turn.context.db)
-        shown, page, pages = page_of(units, turn.draft.page, UNITS_PER_PAGE)
-        rows: list[list[Button]] = [[turn.button(u.name, str(u.id))] for u in shown]
+        labels_of = await unit_labels(turn.context.db)
+        shown, page, pages = page_of(list(labels_of.items()), turn.draft.page, UNITS_PER_PAGE)
+        rows: list[list[Button]] = [[turn.button(label, str(u))] for u, label in shown]
         labels = (t("common.previous"), t("common.next"))
         rows.append(pager(page, pages, labels, lambda n: turn.button("", f"p{n}")[1]))
         return t("proposal.ask_unit", page=page + 1, pages=pages), keyboard(rows)
