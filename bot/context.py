@@ -69,6 +69,9 @@ class AppState:
     outbox: OutboxSender
     # Deep-link payload prefix -> handler(update, context, payload), filled by feature modules.
     deep_links: dict[str, Callable[[Update, SuaraContext, str], Awaitable[None]]]
+    # Deep-link prefix -> the role a new user coming by it has (a training's join link means
+    # an ASN): onboarding then does not ask.
+    deep_link_roles: dict[str, str]
 
     # Flow name -> handler(update, context, state) for messages while a user is in that flow.
     flow_inputs: dict[str, Callable[[Update, SuaraContext, FlowState], Awaitable[None]]]
@@ -95,6 +98,7 @@ class AppState:
         self.free_text = None
         self.sentiment = None
         self.deep_links = {}
+        self.deep_link_roles = {}
         self.flow_inputs = {}
         self.flows = {}
         self.menu_items = {}

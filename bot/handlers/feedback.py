@@ -28,6 +28,7 @@ from bot.services.complaints import unit_label
 from bot.services.nip import NipError, check_nip
 from bot.services.programs import DEEP_LINK_PREFIX, PROGRAM_SUBJECT, ProgramError
 from bot.storage import programs as store
+from bot.storage.models import ROLE_ASN
 from bot.storage.places import LEVEL_UNIT, get_place, unit_labels
 from bot.storage.programs import PROGRAM_CLOSED, Program
 from bot.storage.questionnaires import RESPONSE_OPEN, RESPONSE_SUBMITTED, Response, response_for
@@ -104,10 +105,12 @@ async def join_program(update: Update, context: SuaraContext, code: str) -> None
         context.reply(update, t(exc.key, **exc.values))
         return
     local = context.settings.tz
+    # Someone who joins after the training ended gets the questionnaire now, not "after it".
+    done = "join.done_ended" if context.bot_data.clock() >= program.ends_at else "join.done"
     context.reply(
         update,
         t(
-            "join.done" if joined.new else "join.already",
+            done if joined.new else "join.already",
             title=program.title,
             start=t.datetime(program.starts_at.astimezone(local)),
             end=t.datetime(program.ends_at.astimezone(local)),
@@ -358,6 +361,7 @@ def register(application: Application) -> None:
     JOIN.register(application)
     application.add_handler(command(["gabung", "join"], join_command))
     application.bot_data.deep_links[DEEP_LINK_PREFIX] = join_link
+    application.bot_data.deep_link_roles[DEEP_LINK_PREFIX] = ROLE_ASN
     application.bot_data.menu_items["pelatihan"] = my_trainings
     application.add_handler(command(["pelatihan", "trainings"], my_trainings))
     SUBJECTS[PROGRAM_SUBJECT] = Subject(describe=_program_subject, submitted=_thanks)
@@ -368,3 +372,4 @@ def register(application: Application) -> None:
         describe=_supervisor_subject, submitted=_thanks
     )
     application.bot_data.deep_links[feedback.SUPERVISOR_LINK_PREFIX] = supervisor_link
+    application.bot_data.deep_link_roles[feedback.SUPERVISOR_LINK_PREFIX] = ROLE_ASN

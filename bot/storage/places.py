@@ -145,6 +145,14 @@ async def units_by_organizer(session: AsyncSession) -> dict[int, list[int]]:
     return {user: sorted(units) for user, units in found.items()}
 
 
+async def organizers_since(session: AsyncSession) -> dict[int, dt.datetime]:
+    """Every organizer with the moment they were first given a unit they still handle."""
+    query = select(OrganizerUnit.user_id, func.min(OrganizerUnit.added_at)).group_by(
+        col(OrganizerUnit.user_id)
+    )
+    return {int(user): since for user, since in (await session.exec(query)).all() if since}
+
+
 async def organizers_of_unit(session: AsyncSession, unit_id: int) -> list[int]:
     query = select(OrganizerUnit.user_id).where(col(OrganizerUnit.unit_id) == unit_id)
     return list((await session.exec(query)).all())

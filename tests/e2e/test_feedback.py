@@ -111,13 +111,12 @@ async def test_a_training_from_creation_to_follow_up(harness: Harness) -> None:
     people = [emu.user(5000 + n, f"Peserta {n}", "id") for n in range(30)]
     for person in people[:10]:
         await say(emu, person, f"/start ikut_{code}")
-        await tap(emu, person, step("on", "privacy", "yes"))
-        joined = await tap(emu, person, step("on", "role", "asn"))
-        assert "Anda terdaftar sebagai peserta" in text_of(joined)
+        # A join link means an ASN: no role question after the privacy notice.
+        joined = text_of(await tap(emu, person, step("on", "privacy", "yes")))
+        assert "Anda terdaftar sebagai peserta" in joined and "sebagai siapa" not in joined
     for person in people[10:20]:
         await say(emu, person, f"/start {payload}")
         await tap(emu, person, step("on", "privacy", "yes"))
-        await tap(emu, person, step("on", "role", "asn"))
     for person in people[20:]:
         await onboard(emu, person, "asn")
         assert "Anda terdaftar" in text_of(await say(emu, person, f"/gabung {code.lower()}"))
@@ -235,8 +234,7 @@ async def test_a_training_from_creation_to_follow_up(harness: Harness) -> None:
     # The supervisor answers in their own chat; a link with another number is refused.
     boss = emu.user(5999, "Kepala Dinas", "id")
     await say(emu, boss, f"/start {payload}")
-    await tap(emu, boss, step("on", "privacy", "yes"))
-    asked = await tap(emu, boss, step("on", "role", "asn"))
+    asked = await tap(emu, boss, step("on", "privacy", "yes"))
     assert "Penilaian atasan" in text_of(asked)
     await _fill_rest(emu, boss, scores)
     forged = payload.replace("_", "_9", 1)
@@ -244,8 +242,7 @@ async def test_a_training_from_creation_to_follow_up(harness: Harness) -> None:
     # The link is for one supervisor: a second account that opens it is refused.
     other = emu.user(5998, "Kepala Bidang", "id")
     await say(emu, other, f"/start {payload}")
-    await tap(emu, other, step("on", "privacy", "yes"))
-    refused = text_of(await tap(emu, other, step("on", "role", "asn")))
+    refused = text_of(await tap(emu, other, step("on", "privacy", "yes")))
     assert "sudah digunakan" in refused and "Penilaian atasan" not in refused
     assert "sudah digunakan" in text_of(await say(emu, other, f"/start {payload}"))
     async with state.db.session() as session:

@@ -329,13 +329,13 @@ async def test_the_admins_digest_covers_every_unit_and_an_empty_week_says_so(
     # Many programs (an admin's week) get one line each, the weakest first.
     monkeypatch.setattr(digest_text, "FULL_PROGRAMS", 2)
     lines = render(everything, texts.for_language("id"), {}).splitlines()
-    assert "3 program mendapat jawaban minggu ini" in "\n".join(lines)
+    assert "3 program mendapat jawaban pada periode ini" in "\n".join(lines)
     listed = [line for line in lines if line.startswith("• <b>")]
     assert "Pelayanan Prima" in listed[0] and "3,88 baik ⚠️ Materi mudah dipahami" in listed[0]
     assert "rata-rata mulai 5 jawaban" in listed[-1]
     assert quiet.empty
     text = render(quiet, texts.for_language("en"), {})
-    assert "No questionnaire answers this week." in text or "Nothing happened" in text
+    assert "No questionnaire answers in this period." in text or "Nothing happened" in text
 
 
 async def test_the_chart_reads_on_a_phone(db: Database) -> None:
