@@ -377,6 +377,10 @@ class Moment(Step[ProgramDraft]):
         moment = parse_moment(message.text or "", turn.context.settings.tz)
         if moment is None:
             raise Invalid("program.moment_invalid")
+        try:
+            service.check_moment(moment, now=turn.context.bot_data.clock())
+        except ProgramError as exc:
+            raise Invalid(exc.key, **exc.values) from None
         if self.name == "start":
             turn.draft.starts_at = moment
             return NEXT

@@ -64,6 +64,18 @@ def parse_instructors(text: str) -> list[str]:
     return [name.strip() for name in text.split(";") if name.strip()]
 
 
+YEARS_AHEAD = 5  # a program is planned at most this far ahead
+EARLIEST_YEAR = 2000  # older programs are not imported
+
+
+def check_moment(moment: dt.datetime, *, now: dt.datetime | None = None) -> None:
+    """Refuses a start or an end no program has (year 9999, a slip of the keyboard) before any
+    arithmetic on it can overflow."""
+    latest = (now or dt.datetime.now(dt.UTC)).year + YEARS_AHEAD
+    if not EARLIEST_YEAR <= moment.year <= latest:
+        raise ProgramError("program.moment_range", earliest=EARLIEST_YEAR, latest=latest)
+
+
 def check_spec(spec: ProgramSpec, *, now: dt.datetime | None = None) -> None:
     """Raises ProgramError (a text key naming what is wrong) for an unusable program; with
     `now`, also for one whose answering time is over already."""
@@ -79,6 +91,8 @@ def check_spec(spec: ProgramSpec, *, now: dt.datetime | None = None) -> None:
         raise ProgramError("program.mode_invalid", modes=", ".join(MODES))
     if spec.starts_at.tzinfo is None or spec.ends_at.tzinfo is None:
         raise ValueError("program times must be timezone-aware")
+    check_moment(spec.starts_at, now=now)
+    check_moment(spec.ends_at, now=now)
     if spec.ends_at <= spec.starts_at:
         raise ProgramError("program.end_before_start")
     if spec.ends_at - spec.starts_at > dt.timedelta(days=366):

@@ -190,3 +190,36 @@ async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
         for user_id in respondents:
             assert str(user_id) not in raw
         assert "198503122010011002" not in raw
+
+
+async def test_files_as_offices_save_them_are_read_or_refused_in_one_line(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    """A blank first line, Excel's ANSI encoding, one column, a year 9999: a clear line each,
+    never a traceback."""
+    ansi = tmp_path / "ansi.csv"
+    ansi.write_bytes(
+        (
+            "\n;;\n"  # blank lines before the header, as exports from other systems have
+            "judul;unit;mulai;selesai\n"
+            f"Pelatihan Manajemen – Tahap II;{UNIT};{_at(0, '08:00')};{_at(1, '16:00')}\n"
+        ).encode("cp1252")
+    )
+    code, out, err = await _cli(database_url, "program", "import", str(ansi))
+    assert code == 0, err
+    assert "1 programs imported" in out and "Windows-1252" in err and "Traceback" not in err
+    async with db.session() as session:
+        (program,) = (await session.exec(select(Program))).all()
+    assert program.title == "Pelatihan Manajemen – Tahap II"
+
+    one_column = tmp_path / "satu.csv"
+    one_column.write_text("judul\nPelatihan Arsip\n", "utf-8")
+    far = tmp_path / "jauh.csv"
+    far.write_text(
+        f"judul,unit,mulai,selesai\nPelatihan Jauh,{UNIT},9999-12-30 08:00,9999-12-31 16:00\n",
+        "utf-8",
+    )
+    for path, needle in ((one_column, "columns missing"), (far, "row 2:")):
+        code, out, err = await _cli(database_url, "program", "import", str(path))
+        assert code == 2 and needle in err and "Traceback" not in err, err
+    assert "9999" not in out

@@ -345,6 +345,9 @@ async def test_a_message_where_a_button_is_expected_is_answered_politely(
     await say(emu, rina, "Pelatihan Arsip Digital")
     await tap(emu, rina, step("p", "provider", "skip"))
     await say(emu, rina, "01-12-2026 08:00")
+    # A year no program has is refused at once, politely, and the step waits.
+    far = text_of(await say(emu, rina, "31-12-9999 16:00"))
+    assert "Tahun 2000 sampai" in far and "kesalahan" not in far
     await say(emu, rina, "02-12-2026 16:00")
     # The mode is asked with buttons; a typed answer is told to use them.
     answer = text_of(await say(emu, rina, "klasikal saja"))
