@@ -44,6 +44,7 @@ from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
 from bot.services import programs as program_service
 from bot.services import questionnaires as engine
+from bot.services.access import Access
 from bot.services.programs import PROGRAM_SUBJECT, ProgramSpec
 from bot.storage.audit import AuditEntry
 from bot.storage.complaints import Complaint, UnitBlock
@@ -122,7 +123,7 @@ async def _world(harness: Harness) -> World:
                 starts_at=now - dt.timedelta(days=2),
                 ends_at=now - dt.timedelta(days=1),
             ),
-            created_by=rina.id,
+            caller=Access(user_id=rina.id, units=frozenset({unit_a.id})),
             now=now,
         )
         assert program.id is not None
