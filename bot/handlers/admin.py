@@ -14,7 +14,7 @@ from bot.handlers.common import route_message
 from bot.handlers.requires import command, requires
 from bot.handlers.staff import staff_command
 from bot.keyboards import Button, keyboard, page_of, pager
-from bot.services import access
+from bot.services import access, privacy
 from bot.services import staff as staff_service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
@@ -136,6 +136,21 @@ async def block_command(update: Update, context: SuaraContext) -> None:
         return
     user = await get_user(context.db, int(args[0]))
     if user is None:
+        # Someone who erased their identity while banned is banned by a keyed hash of the id.
+        if not banned and await privacy.forget_kept_ban(
+            context.db, context.settings, int(args[0])
+        ):
+            if update.effective_user is not None:
+                audit.record(
+                    context.db,
+                    actor_id=update.effective_user.id,
+                    actor_role="admin",
+                    action="unban",
+                    subject_kind="user",
+                    subject_id=int(args[0]),
+                )
+            context.reply(update, t("admin.unblocked", user=args[0]))
+            return
         context.reply(update, t("admin.unknown_user", user=args[0]))
         return
     user.banned = banned

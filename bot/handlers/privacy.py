@@ -12,6 +12,7 @@ from telegram.ext import Application
 
 from bot.context import SuaraContext
 from bot.handlers.flow import END, Flow, Stale, Step, Turn
+from bot.handlers.guards import open_to_banned
 from bot.handlers.requires import command, requires
 from bot.keyboards import keyboard
 from bot.services import privacy
@@ -66,7 +67,10 @@ class ConfirmErase(Step[EraseDraft]):
             return END
         if value != "yes":
             raise Stale
-        erased = await privacy.erase(turn.context.db, turn.user_id)
+        context = turn.context
+        erased = await privacy.erase(
+            context.db, context.settings, turn.user_id, now=context.bot_data.clock()
+        )
         turn.context.scope.user = None
         turn.edit(turn.t("privacy.erased", **erased.as_values()))
         return END
@@ -90,3 +94,7 @@ def register(application: Application) -> None:
     application.add_handler(command(["privasi", "privacy"], notice_command))
     application.add_handler(command(["datasaya", "mydata"], my_data_command))
     application.add_handler(command(["hapusdata", "erasedata"], erase_command))
+    # UU PDP rights do not end with a ban.
+    open_to_banned(
+        application, commands=["datasaya", "mydata", "hapusdata", "erasedata"], flows=[ERASE.code]
+    )

@@ -5,11 +5,17 @@ Erasing keeps what statistics need and nothing that points at the person: a comp
 its category, unit, text and dates, an answer its score; the Telegram id, the name, the NIP
 and the work unit go. A number that must stay unique (a response per person and program)
 becomes the negative of its own row id, which names nobody.
+
+Limits outlive erasure (a ban, a unit's limit, the day's complaint count): they are kept by
+`person_key`, a keyed hash of the Telegram id with the deployment's secret, from which the id
+cannot be read back; the day's count keeps it only until the day is over (housekeeping).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -17,10 +23,34 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import Settings
 from bot.storage.complaints import OPEN_STATES, Complaint, ComplaintEvent, UnitBlock
-from bot.storage.models import OUTBOX_PENDING, FlowState, OutboxMessage, User
-from bot.storage.programs import Participant, Program, TrainingProposal
+from bot.storage.models import FlowState, KeptBan, OutboxMessage, ProcessedUpdate, User
+from bot.storage.programs import DueItem, Participant, Program, TrainingProposal
 from bot.storage.questionnaires import Answer, Response
+
+# How long the day's complaint count keeps an erased reporter's key: the day it counts.
+DAILY_KEY_KEPT = dt.timedelta(days=1)
+
+
+def person_key(settings: Settings, user_id: int) -> str:
+    """The keyed hash that limits are kept by once the person erased their identity."""
+    message = f"telegram-user:{user_id}".encode()
+    return hmac.new(settings.limit_secret, message, hashlib.sha256).hexdigest()
+
+
+async def kept_ban(session: AsyncSession, settings: Settings, user_id: int) -> bool:
+    """Whether this person was banned before they erased their identity."""
+    return await session.get(KeptBan, person_key(settings, user_id)) is not None
+
+
+async def forget_kept_ban(session: AsyncSession, settings: Settings, user_id: int) -> bool:
+    """Lifts a ban kept after erasure (an admin unbans the id); False when there was none."""
+    ban = await session.get(KeptBan, person_key(settings, user_id))
+    if ban is None:
+        return False
+    await session.delete(ban)
+    return True
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -33,6 +63,15 @@ async def export(session: AsyncSession, user_id: int) -> dict[str, Any]:
     complaints = (
         await session.exec(select(Complaint).where(col(Complaint.reporter_id) == user_id))
     ).all()
+    events: dict[int, list[ComplaintEvent]] = {}
+    if complaints:
+        query = (
+            select(ComplaintEvent)
+            .where(col(ComplaintEvent.complaint_id).in_([c.id for c in complaints]))
+            .order_by(col(ComplaintEvent.id))
+        )
+        for event in (await session.exec(query)).all():
+            events.setdefault(event.complaint_id, []).append(event)
     data: dict[str, Any] = {
         "telegram_id": user_id,
         "profile": None
@@ -44,6 +83,7 @@ async def export(session: AsyncSession, user_id: int) -> dict[str, Any]:
             "consent_at": _iso(user.consent_at),
             "first_seen": _iso(user.first_seen),
             "staff_name": user.staff_name,
+            "banned": user.banned,
         },
         "complaints": [
             {
@@ -59,6 +99,18 @@ async def export(session: AsyncSession, user_id: int) -> dict[str, Any]:
                 "incident_date": _iso(c.incident_date),
                 "rating": c.rating,
                 "rating_comment": c.rating_comment,
+                "resolution": c.resolution,
+                # What the unit asked them and what they added (with their files, by kind).
+                "questions_to_you": [
+                    {"at": _iso(e.at), "question": e.note}
+                    for e in events.get(c.id or 0, [])
+                    if e.action == "ask"
+                ],
+                "information_you_added": [
+                    {"at": _iso(e.at), "text": e.note}
+                    for e in events.get(c.id or 0, [])
+                    if e.action == "info" and e.actor_role == "reporter"
+                ],
             }
             for c in complaints
         ],
@@ -125,15 +177,21 @@ class Erased:
         return asdict(self)
 
 
-async def erase(session: AsyncSession, user_id: int) -> Erased:
-    """Removes the user's identity everywhere; contents stay only anonymised."""
+async def erase(
+    session: AsyncSession, settings: Settings, user_id: int, *, now: dt.datetime
+) -> Erased:
+    """Removes the user's identity everywhere; contents stay only anonymised, and the limits
+    on them stay, kept by `person_key` instead of the id."""
     result = Erased()
+    key = person_key(settings, user_id)
     complaints = (
         await session.exec(select(Complaint).where(col(Complaint.reporter_id) == user_id))
     ).all()
     for complaint in complaints:
         result.complaints += 1
         result.open_complaints += complaint.state in OPEN_STATES
+        if complaint.created_at >= now - DAILY_KEY_KEPT:
+            complaint.reporter_key = key  # still counted by today's limit
         await _anonymise_complaint(session, complaint, user_id)
     responses = (
         await session.exec(select(Response).where(col(Response.respondent_id) == user_id))
@@ -153,19 +211,42 @@ async def erase(session: AsyncSession, user_id: int) -> Erased:
     result.proposals = int(proposals.rowcount or 0)
     await session.exec(
         update(UnitBlock)
+        .where(col(UnitBlock.user_id) == user_id, col(UnitBlock.lifted_at).is_(None))
+        .values(user_key=key)
+    )
+    await session.exec(
+        update(UnitBlock)
         .where(col(UnitBlock.user_id) == user_id)
         .values(user_id=-col(UnitBlock.id))
     )
     await session.exec(delete(FlowState).where(col(FlowState.user_id) == user_id))
+    # Messages to them, sent or not: a sent one names its ticket for a month otherwise.
+    await session.exec(delete(OutboxMessage).where(col(OutboxMessage.chat_id) == user_id))
+    # Their reminders, done or due: each names a program they were in.
+    await session.exec(delete(DueItem).where(col(DueItem.user_id) == user_id))
     await session.exec(
-        delete(OutboxMessage).where(
-            col(OutboxMessage.chat_id) == user_id, col(OutboxMessage.status) == OUTBOX_PENDING
-        )
+        update(ProcessedUpdate).where(col(ProcessedUpdate.user_id) == user_id).values(user_id=None)
     )
     user = await session.get(User, user_id)
     if user is not None:
+        if user.banned and await session.get(KeptBan, key) is None:
+            session.add(KeptBan(person_key=key, banned_at=now))
         await session.delete(user)
     return result
+
+
+async def forget_daily_keys(session: AsyncSession, *, now: dt.datetime) -> int:
+    """Erased reporters' keys on complaints older than the day's limit counts: no longer
+    needed, so no longer kept."""
+    done = await session.exec(
+        update(Complaint)
+        .where(
+            col(Complaint.reporter_key).is_not(None),
+            col(Complaint.created_at) < now - 2 * DAILY_KEY_KEPT,
+        )
+        .values(reporter_key=None)
+    )
+    return int(done.rowcount or 0)
 
 
 async def _anonymise_complaint(session: AsyncSession, complaint: Complaint, user_id: int) -> None:

@@ -188,8 +188,8 @@ def _commands() -> list[tuple[str, set[str]]]:
         ("/lapor", ANY),
         ("/status", ANY),
         ("/privasi", ANY),
-        ("/datasaya", ANY),
-        ("/hapusdata", ANY),
+        ("/datasaya", EVERYONE),  # UU PDP rights do not end with a ban
+        ("/hapusdata", EVERYONE),
         ("/usul", ANY),
         ("/gabung", ANY),
         ("/pelatihan", ANY),
