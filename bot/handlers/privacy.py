@@ -22,8 +22,9 @@ from bot.services.access import Need
 @requires(Need.ANYONE)
 async def notice_command(update: Update, context: SuaraContext) -> None:
     """/privasi: the privacy notice, as shown before consent."""
-    context.reply(update, context.t("privacy.notice"))
-    context.reply(update, context.t("privacy.rights", days=context.settings.retention_days))
+    days = context.settings.retention_days
+    context.reply(update, context.t("privacy.notice", days=days))
+    context.reply(update, context.t("privacy.rights", days=days))
 
 
 @requires(Need.ANYONE)

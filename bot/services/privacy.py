@@ -20,14 +20,20 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.services.feedback import FOLLOWUP_SUBJECT, SUPERVISOR_SUBJECT
+from bot.services.programs import PROGRAM_SUBJECT
 from bot.storage.complaints import OPEN_STATES, Complaint, ComplaintEvent, UnitBlock
 from bot.storage.models import FlowState, KeptBan, OutboxMessage, ProcessedUpdate, User
 from bot.storage.programs import DueItem, Participant, Program, TrainingProposal
 from bot.storage.questionnaires import Answer, Response
+
+# Questionnaires about a program answered by its participants (a supervisor's is about a
+# participant's follow-up response).
+_PROGRAM_SUBJECTS = (PROGRAM_SUBJECT, FOLLOWUP_SUBJECT)
 
 # How long the day's complaint count keeps an erased reporter's key: the day it counts.
 DAILY_KEY_KEPT = dt.timedelta(days=1)
@@ -267,13 +273,71 @@ async def _anonymise_complaint(session: AsyncSession, complaint: Complaint, user
 
 
 async def apply_retention(session: AsyncSession, *, days: int, now: dt.datetime) -> int:
-    """Complaints closed more than `days` ago lose their reporter's identity."""
+    """RETENTION_DAYS after a complaint is closed, or after a training program's last
+    questionnaire (its window and its follow-up), the people in it lose their identity there:
+    the same period the privacy notice names. Returns how many complaints and programs."""
+    cutoff = now - dt.timedelta(days=days)
     query = select(Complaint).where(
-        col(Complaint.closed_at) < now - dt.timedelta(days=days),
+        col(Complaint.closed_at) < cutoff,
         col(Complaint.reporter_id) > 0,
     )
     done = 0
     for complaint in (await session.exec(query)).all():
         await _anonymise_complaint(session, complaint, complaint.reporter_id)
         done += 1
+    old_programs = select(Program.id).where(
+        col(Program.closes_at) < cutoff, col(Program.followup_at) < cutoff
+    )
+    program_ids = [p for p in (await session.exec(old_programs)).all() if p is not None]
+    for start in range(0, len(program_ids), 500):
+        done += await _retire_programs(session, program_ids[start : start + 500])
     return done
+
+
+async def _retire_programs(session: AsyncSession, program_ids: list[int]) -> int:
+    """Participants (NIP, work unit) go, answers stay without identity, reminders go."""
+    named = (
+        await session.exec(
+            select(func.count())
+            .select_from(Participant)
+            .where(col(Participant.program_id).in_(program_ids))
+        )
+    ).one()
+    answered = (
+        await session.exec(
+            select(func.count())
+            .select_from(Response)
+            .where(
+                col(Response.subject_kind).in_(_PROGRAM_SUBJECTS),
+                col(Response.subject_id).in_(program_ids),
+                col(Response.respondent_id) > 0,
+            )
+        )
+    ).one()
+    if not named and not answered:
+        return 0
+    followups = select(Response.id).where(
+        col(Response.subject_kind) == FOLLOWUP_SUBJECT, col(Response.subject_id).in_(program_ids)
+    )
+    for condition in (
+        (
+            col(Response.subject_kind).in_(_PROGRAM_SUBJECTS),
+            col(Response.subject_id).in_(program_ids),
+        ),
+        (
+            col(Response.subject_kind) == SUPERVISOR_SUBJECT,
+            col(Response.subject_id).in_(followups),
+        ),
+    ):
+        await session.exec(
+            update(Response)
+            .where(*condition, col(Response.respondent_id) > 0)
+            .values(respondent_id=-col(Response.id))
+        )
+    await session.exec(delete(Participant).where(col(Participant.program_id).in_(program_ids)))
+    await session.exec(
+        delete(DueItem).where(
+            col(DueItem.program_id).in_(program_ids), col(DueItem.user_id).is_not(None)
+        )
+    )
+    return len(program_ids)

@@ -15,7 +15,8 @@ from bot.services.privacy import apply_retention, forget_daily_keys
 from bot.services.programs import ProgramSpec, create_program, join
 from bot.storage.complaints import Complaint, UnitBlock
 from bot.storage.models import OutboxMessage, User
-from bot.storage.programs import DueItem, schedule
+from bot.storage.places import place_by_code
+from bot.storage.programs import DueItem, Participant, schedule
 from tests.e2e.helpers import onboard, say, step, tap, text_of
 from tests.e2e.test_complaints import (
     _db,
@@ -24,6 +25,8 @@ from tests.e2e.test_complaints import (
     _setup_organizers,
     _wait_text,
 )
+
+NIP = "198503122010011002"
 
 
 async def test_a_citizen_downloads_their_data_then_erases_their_identity(harness: Harness) -> None:
@@ -247,3 +250,53 @@ async def test_erasure_leaves_no_message_or_reminder_that_names_the_telegram_id(
         due = (await session.exec(select(DueItem).where(DueItem.user_id == siti.id))).all()
     # The confirmation of the erasure itself is a reply, not an outbox row.
     assert to_her == [] and due == []
+
+
+async def test_the_privacy_notice_names_all_data_and_the_retention_the_bot_applies(
+    harness: Harness,
+) -> None:
+    emu = harness.emulator
+    assert harness.runner is not None
+    harness.runner.application.bot_data.settings.retention_days = 400
+    for who, words in (
+        (emu.user(398, "Siti", "id"), ("NIP", "unit kerja", "lokasi", "400 hari")),
+        (emu.user(399, "Sarah", "en"), ("NIP", "work unit", "location", "400 days")),
+    ):
+        notice = text_of(await say(emu, who, "/start"))
+        again = text_of(await say(emu, who, "/privasi"))
+        for text in (notice, again):
+            assert all(word in text for word in words), text
+            assert "2 tahun" not in text and "2 years" not in text
+
+
+async def test_retention_removes_identity_from_long_finished_training_programs(
+    harness: Harness,
+) -> None:
+    emu = harness.emulator
+    andi = emu.user(400, "Andi", "id")
+    await onboard(emu, andi, "asn")
+    now = dt.datetime.now(dt.UTC)
+    async with _db(harness).session() as session:
+        unit = await place_by_code(session, "LSL-DUKCAPIL")
+        assert unit is not None and unit.id is not None
+        ids = []
+        for ended in (500, 5):
+            program = await create_program(
+                session,
+                spec=ProgramSpec(
+                    title=f"Pelatihan {ended}",
+                    unit_id=unit.id,
+                    starts_at=now - dt.timedelta(days=ended + 1),
+                    ends_at=now - dt.timedelta(days=ended),
+                ),
+                caller=None,
+                now=now - dt.timedelta(days=ended + 2),
+            )
+            assert program.id is not None
+            await join(session, program=program, user_id=andi.id, nip=NIP, work_unit="BKPSDM")
+            ids.append(program.id)
+        await session.commit()
+        assert await apply_retention(session, days=365, now=now) == 1
+        await session.commit()
+        kept = (await session.exec(select(Participant.program_id))).all()
+    assert kept == [ids[1]]
