@@ -75,9 +75,9 @@ class Settings(BaseSettings):
         default=None, alias="BOT_USERNAME", pattern=r"^[A-Za-z0-9_]{5,32}$"
     )
     retention_days: int = Field(default=365, ge=30, le=3650, alias="RETENTION_DAYS")
-    # Keys the limits that outlive /hapusdata (bans, unit limits, the daily complaint count):
-    # a keyed hash of the Telegram id that cannot be read back without this secret. Without
-    # it the bot token is used; set it so that a new token keeps the limits.
+    # Keys the limits that outlive /hapusdata (bans, unit limits, the day's complaints and
+    # proposals): a keyed hash of the Telegram id that cannot be read back without this
+    # secret. Without it the bot token is used; set it so that a new token keeps the limits.
     pseudonym_secret: SecretStr | None = Field(default=None, alias="PSEUDONYM_SECRET")
     outbox_messages_per_second: int = Field(
         default=25, ge=1, le=30, alias="OUTBOX_MESSAGES_PER_SECOND"

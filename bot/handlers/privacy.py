@@ -73,6 +73,7 @@ class ConfirmErase(Step[EraseDraft]):
             context.db, context.settings, turn.user_id, now=context.bot_data.clock()
         )
         turn.context.scope.user = None
+        turn.context.scope.user_id = None  # this update is not recorded as theirs either
         turn.edit(turn.t("privacy.erased", **erased.as_values()))
         return END
 

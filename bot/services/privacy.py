@@ -6,9 +6,9 @@ its category, unit, text and dates, an answer its score; the Telegram id, the na
 and the work unit go. A number that must stay unique (a response per person and program)
 becomes the negative of its own row id, which names nobody.
 
-Limits outlive erasure (a ban, a unit's limit, the day's complaint count): they are kept by
-`person_key`, a keyed hash of the Telegram id with the deployment's secret, from which the id
-cannot be read back; the day's count keeps it only until the day is over (housekeeping).
+Limits outlive erasure (a ban, a unit's limit, the day's complaints and proposals): they are
+kept by `person_key`, a keyed hash of the Telegram id with the deployment's secret, from which
+the id cannot be read back; the day's counts keep it only until the day is over (housekeeping).
 """
 
 from __future__ import annotations
@@ -209,6 +209,14 @@ async def erase(
         result.answers += 1
     removed = await session.exec(delete(Participant).where(col(Participant.user_id) == user_id))
     result.trainings = int(removed.rowcount or 0)
+    await session.exec(
+        update(TrainingProposal)
+        .where(
+            col(TrainingProposal.proposer_id) == user_id,
+            col(TrainingProposal.created_at) >= now - DAILY_KEY_KEPT,
+        )
+        .values(proposer_key=key)  # still counted by the day's limit
+    )
     proposals = await session.exec(
         update(TrainingProposal)
         .where(col(TrainingProposal.proposer_id) == user_id)
@@ -242,17 +250,23 @@ async def erase(
 
 
 async def forget_daily_keys(session: AsyncSession, *, now: dt.datetime) -> int:
-    """Erased reporters' keys on complaints older than the day's limit counts: no longer
-    needed, so no longer kept."""
-    done = await session.exec(
+    """Erased people's keys on complaints and proposals older than the day's limits count:
+    no longer needed, so no longer kept."""
+    before = now - 2 * DAILY_KEY_KEPT
+    complaints = await session.exec(
         update(Complaint)
-        .where(
-            col(Complaint.reporter_key).is_not(None),
-            col(Complaint.created_at) < now - 2 * DAILY_KEY_KEPT,
-        )
+        .where(col(Complaint.reporter_key).is_not(None), col(Complaint.created_at) < before)
         .values(reporter_key=None)
     )
-    return int(done.rowcount or 0)
+    proposals = await session.exec(
+        update(TrainingProposal)
+        .where(
+            col(TrainingProposal.proposer_key).is_not(None),
+            col(TrainingProposal.created_at) < before,
+        )
+        .values(proposer_key=None)
+    )
+    return int(complaints.rowcount or 0) + int(proposals.rowcount or 0)
 
 
 async def _anonymise_complaint(session: AsyncSession, complaint: Complaint, user_id: int) -> None:

@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+from sqlalchemy import or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -251,18 +252,26 @@ async def figures(session: AsyncSession, program: Program, *, minimum: int) -> P
 
 
 async def propose(
-    session: AsyncSession, *, unit_id: int, proposer_id: int, topic: str, now: dt.datetime
+    session: AsyncSession,
+    *,
+    unit_id: int,
+    proposer_id: int,
+    topic: str,
+    now: dt.datetime,
+    proposer_key: str | None = None,
 ) -> TrainingProposal:
+    """Stores the proposal; the day's limit counts, given `proposer_key` (privacy.person_key),
+    what the proposer made before erasing their identity too."""
     text = clean_text(topic)
     if not TOPIC_MIN <= len(text) <= TOPIC_MAX:
         raise ProgramError("proposal.invalid", minimum=TOPIC_MIN, maximum=TOPIC_MAX)
     since = now - dt.timedelta(days=1)
+    who = col(TrainingProposal.proposer_id) == proposer_id
+    if proposer_key is not None:
+        who = or_(who, col(TrainingProposal.proposer_key) == proposer_key)
     count = (
         await session.exec(
-            select(func.count()).where(
-                col(TrainingProposal.proposer_id) == proposer_id,
-                col(TrainingProposal.created_at) >= since,
-            )
+            select(func.count()).where(who, col(TrainingProposal.created_at) >= since)
         )
     ).one()
     if int(count) >= PROPOSALS_PER_DAY:

@@ -12,9 +12,9 @@ from bot.buttons import BlockReporter, ComplaintAction
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
 from bot.services.privacy import apply_retention, forget_daily_keys
-from bot.services.programs import ProgramSpec, create_program, join
+from bot.services.programs import PROPOSALS_PER_DAY, ProgramSpec, create_program, join
 from bot.storage.complaints import Complaint, UnitBlock
-from bot.storage.models import OutboxMessage, User
+from bot.storage.models import OutboxMessage, ProcessedUpdate, User
 from bot.storage.places import place_by_code
 from bot.storage.programs import DueItem, Participant, schedule
 from tests.e2e.helpers import onboard, say, step, tap, text_of
@@ -248,8 +248,11 @@ async def test_erasure_leaves_no_message_or_reminder_that_names_the_telegram_id(
             await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == siti.id))
         ).all()
         due = (await session.exec(select(DueItem).where(DueItem.user_id == siti.id))).all()
+        updates = (
+            await session.exec(select(ProcessedUpdate).where(ProcessedUpdate.user_id == siti.id))
+        ).all()
     # The confirmation of the erasure itself is a reply, not an outbox row.
-    assert to_her == [] and due == []
+    assert to_her == [] and due == [] and updates == []
 
 
 async def test_the_privacy_notice_names_all_data_and_the_retention_the_bot_applies(
@@ -300,3 +303,28 @@ async def test_retention_removes_identity_from_long_finished_training_programs(
         await session.commit()
         kept = (await session.exec(select(Participant.program_id))).all()
     assert kept == [ids[1]]
+
+
+async def test_the_daily_proposal_limit_survives_erasure(harness: Harness) -> None:
+    emu = harness.emulator
+    andi = emu.user(401, "Andi", "id")
+    await onboard(emu, andi, "asn")
+    async with _db(harness).session() as session:
+        unit = await place_by_code(session, "LSL-DUKCAPIL")
+    assert unit is not None and unit.id is not None
+
+    async def propose(topic: str) -> str:
+        await say(emu, andi, "/usul")
+        await say(emu, andi, topic)
+        before, chat = len(emu.callback_answers), len(emu.events(andi))
+        pick = step("u", "unit", str(unit.id))  # the unit list is paged: pressed by its data
+        await emu.wait_acknowledged(emu.press_data(andi, emu.last_with_buttons(andi), pick))
+        alerts = [a.text or "" for a in emu.callback_answers[before:]]
+        return text_of(emu.events(andi)[chat:]) + "\n".join(alerts)
+
+    for number in range(PROPOSALS_PER_DAY):
+        assert "batas" not in await propose(f"Pelatihan arsip digital ke-{number}")
+    await say(emu, andi, "/batal")
+    await _erase(emu, andi)
+    await onboard(emu, andi, "asn")
+    assert "usulan hari ini" in await propose("Pelatihan arsip digital lagi")

@@ -29,6 +29,8 @@ def upgrade() -> None:
     with op.batch_alter_table("unit_blocks") as batch:
         batch.add_column(sa.Column("user_key", sa.String(64), nullable=True))
     op.create_index("ix_unit_blocks_key_unit", "unit_blocks", ["user_key", "unit_id"])
+    with op.batch_alter_table("training_proposals") as batch:
+        batch.add_column(sa.Column("proposer_key", sa.String(64), nullable=True))
     op.create_table(
         "kept_bans",
         sa.Column("person_key", sa.String(64), nullable=False),
@@ -39,6 +41,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("kept_bans")
+    with op.batch_alter_table("training_proposals") as batch:
+        batch.drop_column("proposer_key")
     op.drop_index("ix_unit_blocks_key_unit", "unit_blocks")
     with op.batch_alter_table("unit_blocks") as batch:
         batch.drop_column("user_key")
