@@ -96,7 +96,7 @@ async def build_database(url: str, answers: int, complaints: int) -> None:
                     ends_at=ends,
                     instructors=["Dr. Sari", "Budi Santoso"],
                 ),
-                created_by=1,
+                caller=None,
                 now=ends - dt.timedelta(days=4),
             )
             programs.append(program)

@@ -77,6 +77,10 @@ class AppState:
     flow_inputs: dict[str, Callable[[Update, SuaraContext, FlowState], Awaitable[None]]]
     # Flow code (in button data) -> the flow (bot/handlers/flow.py).
     flows: dict[str, Any]
+    # Commands (names without /) and flows (codes) that a banned user may still use: their
+    # rights over their data (UU PDP) do not end with a ban (bot/handlers/guards.py).
+    open_to_banned: set[str]
+    open_flows_to_banned: set[str]
     # Main-menu entry -> what pressing it does, filled by feature modules.
     menu_items: dict[str, Callable[[Update, SuaraContext], Awaitable[None]]]
 
@@ -102,6 +106,8 @@ class AppState:
         self.flow_inputs = {}
         self.flows = {}
         self.menu_items = {}
+        self.open_to_banned = set()
+        self.open_flows_to_banned = set()
 
 
 class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppState]):

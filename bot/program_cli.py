@@ -185,7 +185,7 @@ def _described(program: Program, unit: str, settings: Settings) -> dict[str, obj
 async def _create(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> int:
     values = vars(args)
     spec, unit = await _spec(session, settings, values, args.window_days)
-    program = await service.create_program(session, spec=spec, created_by=None, now=utcnow())
+    program = await service.create_program(session, spec=spec, caller=None, now=utcnow())
     described = _described(program, unit, settings)
     if args.json:
         print(json.dumps(described, ensure_ascii=False))
@@ -276,9 +276,7 @@ async def _import(session: AsyncSession, settings: Settings, args: argparse.Name
             print(line, file=sys.stderr)
         raise CliError(f"{len(errors)} row(s) wrong; nothing was imported")
     for row in rows:
-        program = await service.create_program(
-            session, spec=row.spec, created_by=None, now=utcnow()
-        )
+        program = await service.create_program(session, spec=row.spec, caller=None, now=utcnow())
         print(f"{program.code}  {program.title}")
     print(f"{len(rows)} programs imported")
     return 0

@@ -26,6 +26,7 @@ from bot.services import programs as service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
 from bot.services.nip import NipError, check_nip
+from bot.services.privacy import person_key
 from bot.services.programs import DEEP_LINK_PREFIX, PROGRAM_SUBJECT, ProgramError
 from bot.storage import programs as store
 from bot.storage.models import ROLE_ASN
@@ -312,6 +313,7 @@ class ProposalUnit(Step[ProposalDraft]):
                 proposer_id=turn.user_id,
                 topic=turn.draft.topic,
                 now=context.bot_data.clock(),
+                proposer_key=person_key(context.settings, turn.user_id),
             )
         except ProgramError as exc:
             raise Invalid(exc.key, **exc.values) from None

@@ -481,19 +481,37 @@ class Confirm(Step[ProgramDraft]):
                     window_days=settings.feedback_window_days,
                     followup_weeks=settings.followup_weeks,
                 ),
-                created_by=turn.user_id,
+                caller=await context.access(),
                 now=context.bot_data.clock(),
             )
         except ProgramError as exc:
+            if exc.key == "program.unit_not_yours":
+                return await _unit_lost(turn)
             raise Invalid(exc.key, **exc.values) from None
-        await _audit(context, turn.user_id, "program_create", program)
         turn.edit(turn.t("program.created", code=program.code, title=program.title))
         turn.reply(*await _page(context, program))
         await _send_qr(turn.update, context, program)
         return END
 
 
-CREATE = Flow(
+async def _unit_lost(turn: PTurn) -> str:
+    """The organizer no longer handles the draft's unit: they choose again among theirs."""
+    assert turn.draft.unit_id is not None
+    label = await unit_label(turn.context.db, turn.draft.unit_id)
+    turn.draft.unit_id = None
+    turn.reply(turn.t("program.unit_lost", unit=label))
+    return Unit.name
+
+
+class CreateFlow(Flow[ProgramDraft]):
+    async def recheck(self, turn: PTurn) -> str | None:
+        unit_id = turn.draft.unit_id
+        if unit_id is None or (await turn.context.access()).handles(unit_id):
+            return None
+        return await _unit_lost(turn)
+
+
+CREATE = CreateFlow(
     name="program",
     code="p",
     requires=Need.ORGANIZER,

@@ -34,7 +34,7 @@ class PrivacyNotice(Step[OnboardingDraft]):
         t = turn.t
         turn.reply(t("start.welcome_new"))
         turn.reply(
-            t("privacy.notice"),
+            t("privacy.notice", days=turn.context.settings.retention_days),
             keyboard(
                 [
                     [turn.button(t("privacy.agree"), "yes")],

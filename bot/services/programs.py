@@ -11,12 +11,15 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+from sqlalchemy import or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import questionnaires
+from bot.services.access import Access
 from bot.services.nip import check_nip
 from bot.services.text import clean_text
+from bot.storage import audit
 from bot.storage import programs as store
 from bot.storage.programs import (
     MODES,
@@ -117,10 +120,14 @@ async def _new_code(session: AsyncSession) -> str:
 
 
 async def create_program(
-    session: AsyncSession, *, spec: ProgramSpec, created_by: int | None, now: dt.datetime
+    session: AsyncSession, *, spec: ProgramSpec, caller: Access | None, now: dt.datetime
 ) -> Program:
-    """Stores the program with its scheduled work (send, close, follow-up). A program whose
-    answering time is already over is refused: its questionnaire could never be sent."""
+    """Stores the program with its scheduled work (send, close, follow-up), audited as the
+    caller's. Refused: a unit the caller does not handle at this moment (None is the
+    operator's CLI on the server), and a program whose answering time is already over (its
+    questionnaire could never be sent)."""
+    if caller is not None and not caller.handles(spec.unit_id):
+        raise ProgramError("program.unit_not_yours")
     check_spec(spec, now=now)
     template = await questionnaires.latest(session, TRAINING_TEMPLATE)
     assert template.id is not None
@@ -137,11 +144,21 @@ async def create_program(
         template_id=template.id,
         closes_at=closes_at.astimezone(dt.UTC),
         followup_at=(spec.ends_at + dt.timedelta(weeks=spec.followup_weeks)).astimezone(dt.UTC),
-        created_by=created_by,
+        created_by=caller.user_id if caller is not None else None,
     )
     session.add(program)
     await session.flush()
     assert program.id is not None
+    if caller is not None:
+        audit.record(
+            session,
+            actor_id=caller.user_id,
+            actor_role=caller.actor_role,
+            action="program_create",
+            subject_kind="program",
+            subject_id=program.id,
+            detail=program.code,
+        )
     for kind, due in (
         ("dispatch", program.ends_at),
         ("close", program.closes_at),
@@ -249,18 +266,26 @@ async def figures(session: AsyncSession, program: Program, *, minimum: int) -> P
 
 
 async def propose(
-    session: AsyncSession, *, unit_id: int, proposer_id: int, topic: str, now: dt.datetime
+    session: AsyncSession,
+    *,
+    unit_id: int,
+    proposer_id: int,
+    topic: str,
+    now: dt.datetime,
+    proposer_key: str | None = None,
 ) -> TrainingProposal:
+    """Stores the proposal; the day's limit counts, given `proposer_key` (privacy.person_key),
+    what the proposer made before erasing their identity too."""
     text = clean_text(topic)
     if not TOPIC_MIN <= len(text) <= TOPIC_MAX:
         raise ProgramError("proposal.invalid", minimum=TOPIC_MIN, maximum=TOPIC_MAX)
     since = now - dt.timedelta(days=1)
+    who = col(TrainingProposal.proposer_id) == proposer_id
+    if proposer_key is not None:
+        who = or_(who, col(TrainingProposal.proposer_key) == proposer_key)
     count = (
         await session.exec(
-            select(func.count()).where(
-                col(TrainingProposal.proposer_id) == proposer_id,
-                col(TrainingProposal.created_at) >= since,
-            )
+            select(func.count()).where(who, col(TrainingProposal.created_at) >= since)
         )
     ).one()
     if int(count) >= PROPOSALS_PER_DAY:

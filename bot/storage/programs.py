@@ -89,6 +89,8 @@ class TrainingProposal(SQLModel, table=True):
     )
     # Kept to limit how many one person files; never shown to organizers.
     proposer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Set only when the proposer erased their identity, while the day's limit still counts it.
+    proposer_key: str | None = Field(default=None, max_length=64)
     topic: str = Field(sa_column=Column(Text, nullable=False))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

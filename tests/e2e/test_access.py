@@ -45,6 +45,7 @@ from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
 from bot.services import programs as program_service
 from bot.services import questionnaires as engine
+from bot.services.access import Access
 from bot.services.programs import PROGRAM_SUBJECT, ProgramSpec
 from bot.storage.audit import AuditEntry
 from bot.storage.complaints import Complaint, UnitBlock
@@ -123,7 +124,7 @@ async def _world(harness: Harness) -> World:
                 starts_at=now - dt.timedelta(days=2),
                 ends_at=now - dt.timedelta(days=1),
             ),
-            created_by=rina.id,
+            caller=Access(user_id=rina.id, units=frozenset({unit_a.id})),
             now=now,
         )
         assert program.id is not None
@@ -188,8 +189,8 @@ def _commands() -> list[tuple[str, set[str]]]:
         ("/lapor", ANY),
         ("/status", ANY),
         ("/privasi", ANY),
-        ("/datasaya", ANY),
-        ("/hapusdata", ANY),
+        ("/datasaya", EVERYONE),  # UU PDP rights do not end with a ban
+        ("/hapusdata", EVERYONE),
         ("/usul", ANY),
         ("/gabung", ANY),
         ("/pelatihan", ANY),

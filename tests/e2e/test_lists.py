@@ -60,7 +60,7 @@ async def test_todays_program_is_on_the_first_page_after_importing_a_year(
                     title=title, unit_id=unit.id or 0, starts_at=starts,
                     ends_at=starts + dt.timedelta(days=2),
                 ),
-                created_by=rina.id,
+                caller=None,
                 now=min(now, starts - dt.timedelta(days=1)),
             )  # fmt: skip
 

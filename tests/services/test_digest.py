@@ -55,7 +55,7 @@ async def _program(session, unit_id, title, ends, instructors=()):  # type: igno
             ends_at=ends,
             instructors=list(instructors),
         ),
-        created_by=1,
+        caller=None,
         now=ends - dt.timedelta(days=3),
     )
 

@@ -42,7 +42,7 @@ async def _program(db: Database) -> int:
                 starts_at=ends - dt.timedelta(days=2),
                 ends_at=ends,
             ),
-            created_by=1,
+            caller=None,
             now=ends - dt.timedelta(days=3),
         )
         await session.commit()
