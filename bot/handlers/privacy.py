@@ -21,7 +21,8 @@ from bot.services.access import Need
 
 @requires(Need.ANYONE)
 async def notice_command(update: Update, context: SuaraContext) -> None:
-    """/privasi: the privacy notice, as shown before consent."""
+    """/privasi: the privacy notice, as shown before consent, without the consent question
+    (it has been answered; /hapusdata withdraws it)."""
     days = context.settings.retention_days
     context.reply(update, context.t("privacy.notice", days=days))
     context.reply(update, context.t("privacy.rights", days=days))
@@ -64,7 +65,7 @@ class ConfirmErase(Step[EraseDraft]):
 
     async def on_button(self, turn: Turn[EraseDraft], value: str) -> str:
         if value == "no":
-            turn.edit(turn.t("cancel.done"))
+            turn.edit(turn.t("privacy.erase_cancelled"))  # not "deleted": nothing was
             return END
         if value != "yes":
             raise Stale

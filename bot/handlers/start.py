@@ -34,7 +34,9 @@ class PrivacyNotice(Step[OnboardingDraft]):
         t = turn.t
         turn.reply(t("start.welcome_new"))
         turn.reply(
-            t("privacy.notice", days=turn.context.settings.retention_days),
+            t("privacy.notice", days=turn.context.settings.retention_days)
+            + "\n\n"
+            + t("privacy.ask_consent"),
             keyboard(
                 [
                     [turn.button(t("privacy.agree"), "yes")],

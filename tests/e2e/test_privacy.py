@@ -37,7 +37,14 @@ async def test_a_citizen_downloads_their_data_then_erases_their_identity(harness
     ticket = await _file(emu, siti, photos=0)
     await _wait_text(emu, rina, ticket)
 
-    assert "/hapusdata" in text_of(await say(emu, siti, "/privasi"))
+    shown = text_of(await say(emu, siti, "/privasi"))
+    # The notice again, without a consent question nobody can answer (no buttons there).
+    assert "/hapusdata" in shown and "Pemberitahuan pelindungan data" in shown
+    assert "Apakah Anda setuju" not in shown and not emu.last_message(siti).buttons
+    # Cancelling an erasure says nothing was erased.
+    await say(emu, siti, "/hapusdata")
+    kept = text_of(await tap(emu, siti, step("x", "confirm", "no")))
+    assert "tidak ada yang dihapus" in kept and "sudah dihapus" not in kept
     await say(emu, siti, "/datasaya")
     exported = emu.last_message(siti)
     assert exported.kind == "document" and exported.file_bytes is not None
