@@ -176,7 +176,7 @@ async def flow_complaint(context: SuaraContext, state: FlowState) -> Complaint |
     """The complaint a flow is about; if it is gone, the flow ends with it."""
     complaint = await store.get_complaint(context.db, int(state.draft.get("id", 0)))
     if complaint is None:
-        await flows.clear_flow(context.db, state.user_id)
+        await flows.clear_flow(context.db, state.user_id, state.flow)
     return complaint
 
 
@@ -212,9 +212,9 @@ async def add_message(update: Update, context: SuaraContext, state: FlowState) -
     except ComplaintError as exc:
         context.reply(update, t(exc.key, maximum=service.DESCRIPTION_MAX))
         if exc.key in ("citizen.closed_no_more_info", "status.not_found"):
-            await flows.clear_flow(context.db, tg_user.id)
+            await flows.clear_flow(context.db, tg_user.id, ADD_FLOW)
         return
-    await flows.clear_flow(context.db, tg_user.id)
+    await flows.clear_flow(context.db, tg_user.id, ADD_FLOW)
     await context.notify(notices)
     context.reply(update, t("citizen.info_added", ticket=complaint.ticket))
 

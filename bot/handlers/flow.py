@@ -7,6 +7,10 @@ the draft in the update's transaction, so a restart or another worker continues 
 same step. Every flow button (`FlowStep`) is checked against the stored flow and step here, once
 for all flows: a button from an earlier step, another flow or a finished one is "no longer
 valid". Moving on follows the declared order and skips steps the draft already answers.
+
+A user may have several flows at once, one row each: starting or continuing one puts the
+active one aside, and the user is told how to get back to it (`Flow.kept`, or the text
+`flows.kept_<name>`); when a flow ends, the user is reminded of the ones still waiting.
 """
 
 from __future__ import annotations
@@ -192,7 +196,7 @@ class Flow(Generic[D]):
         while target != END and self.steps[target].answered(turn.draft):
             target = self.after(target, turn.draft)
         if target == END:
-            await flows.clear_flow(turn.context.db, turn.user_id)
+            await self.finish(turn)
             return
         turn.step = target
         await self.save(turn)
@@ -202,9 +206,35 @@ class Flow(Generic[D]):
         stored = turn.draft.model_dump(mode="json", exclude_defaults=True)
         if turn.ref:
             stored["ref"] = turn.ref
-        await flows.set_flow(
+        aside = await flows.set_flow(
             turn.context.db, user_id=turn.user_id, flow=self.name, step=turn.step, draft=stored
         )
+        await tell_kept(turn.update, turn.context, aside)
+
+    async def finish(self, turn: Turn[D]) -> None:
+        """The flow is over: its state goes; the user hears of the flows still waiting."""
+        await flows.clear_flow(turn.context.db, turn.user_id, self.name)
+        await tell_kept(turn.update, turn.context)
+
+    async def resume(self, update: Update, context: SuaraContext) -> bool:
+        """Takes the user back to their kept state in this flow, asking its step again;
+        False when there is none."""
+        tg_user = update.effective_user
+        state = await flows.get_flow(context.db, tg_user.id, self.name) if tg_user else None
+        if state is None:
+            return False
+        turn = self._turn(update, context, state)
+        if turn is None or state.step not in self.steps:
+            await flows.clear_flow(context.db, state.user_id, self.name)
+            return False
+        await self.enter(turn, state.step)
+        return True
+
+    async def kept(self, update: Update, context: SuaraContext, state: FlowState) -> None:
+        """Tells the user this flow waits for them, and how to continue it."""
+        key = f"flows.kept_{self.name}"
+        if context.t.has(key):
+            context.reply(update, context.t(key))
 
     async def move(self, turn: Turn[D], go: str) -> None:
         if go == HANDED_OVER:
@@ -212,7 +242,7 @@ class Flow(Generic[D]):
         if go == STAY:
             await self.save(turn)
         elif go == END:
-            await flows.clear_flow(turn.context.db, turn.user_id)
+            await self.finish(turn)
         else:
             await self.enter(turn, self.after(turn.step, turn.draft) if go == NEXT else go)
 
@@ -231,14 +261,10 @@ class Flow(Generic[D]):
         tg_user = update.effective_user
         if tg_user is None:
             return
-        state = await flows.get_flow(context.db, tg_user.id)
+        # This flow's state, also while it waits: its button takes the user back to it.
+        state = await flows.get_flow(context.db, tg_user.id, self.name)
         turn = None
-        if (
-            state is not None
-            and state.flow == self.name
-            and self.accepts(state.step, data.step)
-            and data.step in self.steps
-        ):
+        if state is not None and self.accepts(state.step, data.step) and data.step in self.steps:
             turn = self._turn(update, context, state)
         if turn is None or turn.ref != data.ref:
             await self.on_stale(update, context, data)
@@ -266,7 +292,7 @@ class Flow(Generic[D]):
             return
         turn = self._turn(update, context, state)
         if turn is None or state.step not in self.steps:
-            await flows.clear_flow(context.db, state.user_id)
+            await flows.clear_flow(context.db, state.user_id, self.name)
             context.reply(update, context.t("flow.reset"))
             return
         if not await self._allowed(update, context):
@@ -281,7 +307,7 @@ class Flow(Generic[D]):
     async def _allowed(self, update: Update, context: SuaraContext) -> bool:
         if self.requires is Need.ANYONE or (await context.access()).allows(self.requires):
             return True
-        await flows.clear_flow(context.db, (await context.access()).user_id)
+        await flows.clear_flow(context.db, (await context.access()).user_id, self.name)
         context.deny(update)
         return False
 
@@ -291,6 +317,31 @@ class Flow(Generic[D]):
             raise ValueError(f"flow code {self.code!r} is used twice")
         state.flows[self.code] = self
         state.flow_inputs[self.name] = self.on_message
+
+
+async def tell_kept(
+    update: Update, context: SuaraContext, names: Sequence[str] | None = None
+) -> None:
+    """Tells the user how to get back to each of their flows in `names` (default: every
+    flow of theirs that waits)."""
+    tg_user = update.effective_user
+    if tg_user is None:
+        return
+    if names is None:
+        waiting = await flows.waiting_flows(context.db, tg_user.id)
+    else:
+        waiting = [
+            state
+            for name in names
+            if (state := await flows.get_flow(context.db, tg_user.id, name)) is not None
+        ]
+    by_name = {flow.name: flow for flow in context.bot_data.flows.values()}
+    for state in waiting:
+        flow = by_name.get(state.flow)
+        if flow is not None:
+            await flow.kept(update, context, state)
+        elif context.t.has(key := f"flows.kept_{state.flow}"):
+            context.reply(update, context.t(key))
 
 
 @requires(Need.ANYONE)  # each flow checks its own requirement (Flow.requires)

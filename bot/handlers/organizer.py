@@ -250,7 +250,7 @@ async def note_message(update: Update, context: SuaraContext, state: FlowState) 
         return
     complaint = await flow_complaint(context, state)
     if complaint is None or not (await context.access()).handles(complaint.unit_id):
-        await flows.clear_flow(context.db, tg_user.id)
+        await flows.clear_flow(context.db, tg_user.id, FLOW)
         context.deny(update)
         return
     action = str(state.draft.get("action"))
@@ -292,9 +292,9 @@ async def _do(
     except ComplaintError as exc:
         context.reply(update, t(exc.key, maximum=service.NOTE_MAX))
         if exc.key not in ("organizer.note_empty", "organizer.note_long"):
-            await flows.clear_flow(context.db, tg_user.id)
+            await flows.clear_flow(context.db, tg_user.id, FLOW)
         return
-    await flows.clear_flow(context.db, tg_user.id)
+    await flows.clear_flow(context.db, tg_user.id, FLOW)
     if action == "ask" and await flows.get_flow(context.db, complaint.reporter_id) is None:
         # The citizen's next message answers the question (unless they are busy filing).
         await flows.set_flow(

@@ -25,7 +25,7 @@ from telegram.ext import Application
 from bot.buttons import FillQuestionnaire, FlowStep
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
-from bot.handlers.flow import HANDED_OVER, STAY, Flow, Invalid, Stale, Step, Turn
+from bot.handlers.flow import HANDED_OVER, STAY, Flow, Invalid, Stale, Step, Turn, tell_kept
 from bot.handlers.requires import requires
 from bot.i18n import Safe
 from bot.keyboards import Button, columns, keyboard
@@ -33,6 +33,7 @@ from bot.services import questionnaires as engine
 from bot.services.access import Need
 from bot.services.questionnaires import AnswerError, Item
 from bot.storage import flows
+from bot.storage.models import FlowState
 from bot.storage.questionnaires import RESPONSE_OPEN, RESPONSE_SUBMITTED, Response
 
 ASK, REVIEW = "q", "review"
@@ -286,9 +287,10 @@ class Review(Step[QuestionnaireDraft]):
             raise Invalid(exc.key, **exc.values) from None
         turn.edit(turn.t("questionnaire.submitted", title=loaded.title))
         subject = SUBJECTS.get(loaded.response.subject_kind)
-        await flows.clear_flow(turn.context.db, turn.user_id)
+        await flows.clear_flow(turn.context.db, turn.user_id, turn.flow.name)
         if subject is not None:
             await subject.submitted(turn, loaded.response)
+        await tell_kept(turn.update, turn.context)
         return HANDED_OVER
 
 
@@ -310,12 +312,22 @@ class QuestionnaireFlow(Flow[QuestionnaireDraft]):
             key = "questionnaire.closed" if closed else "questionnaire.already_submitted"
             context.answer(update, context.t(key), alert=True)
             return
-        state = await flows.get_flow(context.db, tg_user.id)
-        if state is not None and state.flow == self.name and state.draft.get("ref") == data.ref:
+        state = await flows.get_flow(context.db, tg_user.id, self.name)
+        if state is not None and state.draft.get("ref") == data.ref:
             await super().on_stale(update, context, data)  # the right flow, a wrong step
             return
         await resume(update, context, response, announce=False)
         await self.on_button(update, context, data)
+
+    async def kept(self, update: Update, context: SuaraContext, state: FlowState) -> None:
+        """The questionnaire waits: its button (the invitation's) continues it."""
+        ref = state.draft.get("ref")
+        markup = None
+        if isinstance(ref, int):
+            markup = keyboard(
+                [[(context.t("flows.continue_questionnaire"), FillQuestionnaire(ref))]]
+            )
+        context.reply(update, context.t("flows.kept_questionnaire"), markup)
 
 
 QUESTIONNAIRE = QuestionnaireFlow(
@@ -343,13 +355,14 @@ async def resume(
     answers = await engine.answers_by_item(context.db, response)
     missing = engine.first_unanswered(asked, answers)
     if not announce:
-        await flows.set_flow(
+        aside = await flows.set_flow(
             context.db,
             user_id=response.respondent_id,
             flow=QUESTIONNAIRE.name,
             step=ASK,
             draft={"index": missing or 0, "ref": response.id},
         )
+        await tell_kept(update, context, aside)
         return
     if missing is None and answers:
         await QUESTIONNAIRE.start(

@@ -82,7 +82,7 @@ class RoleQuestion(Step[OnboardingDraft]):
         context.scope.user = user
         turn.edit(turn.t(f"role.chosen_{value}"))
         # The flow ends before the menu and the deep link, which may start a flow of their own.
-        await flows.clear_flow(context.db, turn.user_id)
+        await flows.clear_flow(context.db, turn.user_id, turn.flow.name)
         await show_menu(update, context)
         if turn.draft.payload:
             await follow_payload(update, context, turn.draft.payload)

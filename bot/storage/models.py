@@ -47,13 +47,15 @@ class ProcessedUpdate(SQLModel, table=True):
 
 
 class FlowState(SQLModel, table=True):
-    """Where a user is in a multi-step flow, with the answers so far."""
+    """Where a user is in one multi-step flow, with the answers so far (one row per flow)."""
 
     __tablename__ = "flow_states"
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    flow: str = Field(max_length=32)
+    flow: str = Field(sa_column=Column(String(32), primary_key=True))
     step: str = Field(max_length=32)
+    # The flow that takes the user's messages (at most one per user); the others wait.
+    active: bool = Field(default=True)
     draft: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
