@@ -67,6 +67,9 @@ class Turn(Generic[D]):
     draft: D
     step: str
     ref: int = 0
+    # Where the user was when the button was pressed (a flow may accept buttons of another
+    # step, see Flow.accepts); empty for a message.
+    stored: str = ""
 
     @property
     def t(self) -> Any:
@@ -272,6 +275,7 @@ class Flow(Generic[D]):
         if not await self._allowed(update, context):
             return
         turn.step = data.step
+        turn.stored = state.step if state is not None else ""
         try:
             go = await self.steps[data.step].on_button(turn, data.value)
         except Stale:

@@ -3,9 +3,11 @@
 The questions come from the response's template (bot/services/questionnaires.py); every
 answer is a row the moment it is given. A question answered by a button is replaced in place by
 the next one, so the chat stays short. The participant can go back, change any answer from the
-review, and submit once; an interrupted questionnaire resumes at the first unanswered question,
-also after a restart. A late tap on an older question changes that answer while the response
-is open, and is told "already submitted" after.
+review (and are taken back to the review after the change), and submit once; an interrupted
+questionnaire resumes at the first unanswered question, also after a restart. A tap on an
+older question's message (or on the one still on screen when a restart lost its edit) answers
+that question only and then shows where the participant is; after submitting it is told
+"already submitted".
 
 What a questionnaire is about (a training program, a complaint's SKM survey, a follow-up)
 is a *subject*: `SUBJECTS` gives each kind its title line, the values its questions may name,
@@ -42,6 +44,8 @@ REVIEW_TEXT_MAX = 80
 
 class QuestionnaireDraft(BaseModel):
     index: int = 0
+    # The question was opened from the review: once answered, back to the review.
+    editing: bool = False
 
 
 QTurn = Turn[QuestionnaireDraft]
@@ -123,26 +127,31 @@ class Ask(Step[QuestionnaireDraft]):
             raise Stale
         index = int(index_part)
         item = loaded.asked[index]
-        current = index == turn.draft.index
-        if action == "back" and current:
+        # The question the user is at (not the review). A tap on another question's message
+        # (an older one, or the one still on screen when a restart lost its edit) answers
+        # that question only, and the message then shows where the user is.
+        current = index == turn.draft.index and turn.stored != REVIEW
+        if action == "back":
             turn.draft.index = max(0, index - 1)
-        elif action == "next" and current and engine.key_of(item) in loaded.answers:
-            return self._forward(turn, loaded)
+            return ASK
+        if action == "next":
+            if current and engine.key_of(item) in loaded.answers:
+                return self._forward(turn, loaded)
+            if current:
+                raise Stale
         elif action == "skip":
             await _apply(turn, loaded, item, skip=True)
-            if not current:
-                return STAY
-            return self._forward(turn, loaded)
-        elif action not in ("back", "next"):
-            await _apply(turn, loaded, item, value=action)
-            if not current:
-                # A tap on an older question's message: that answer changes, the place stays.
-                turn.context.answer(turn.update, turn.t("questionnaire.changed"))
-                return STAY
-            return self._forward(turn, loaded)
+            if current:
+                return self._forward(turn, loaded)
         else:
-            raise Stale
-        await self.ask(turn)
+            before = _value_of(loaded.answers.get(engine.key_of(item)))
+            await _apply(turn, loaded, item, value=action)
+            if current:
+                return self._forward(turn, loaded)
+            if _value_of(loaded.answers.get(engine.key_of(item))) != before:
+                turn.context.answer(turn.update, turn.t("questionnaire.changed"))
+        turn.step = turn.stored or ASK
+        await turn.flow.steps[turn.step].ask(turn)
         return STAY
 
     async def on_message(self, turn: QTurn, message: Message) -> str:
@@ -160,10 +169,15 @@ class Ask(Step[QuestionnaireDraft]):
 
     def _forward(self, turn: QTurn, loaded: _Loaded) -> str:
         following = turn.draft.index + 1
-        if following >= len(loaded.asked):
+        if turn.draft.editing or following >= len(loaded.asked):
+            turn.draft.editing = False
             return REVIEW
         turn.draft.index = following
         return ASK
+
+
+def _value_of(answer: engine.Answer | None) -> tuple[object, ...] | None:
+    return None if answer is None else (answer.score, answer.choice, answer.text)
 
 
 async def _apply(
@@ -273,6 +287,7 @@ class Review(Step[QuestionnaireDraft]):
             raise Stale
         if value.startswith("e") and value[1:].isdigit() and int(value[1:]) < len(loaded.asked):
             turn.draft.index = int(value[1:])
+            turn.draft.editing = True
             return ASK
         if value != "send":
             raise Stale

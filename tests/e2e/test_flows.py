@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlmodel import col, select
+
+from bot.buttons import FlowStep
 from bot.jobs.feedback import run_due
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
-from tests.e2e.helpers import choose, onboard, say, tap, text_of
+from bot.storage.questionnaires import Answer, Response
+from tests.e2e.helpers import choose, onboard, say, step, tap, text_of
 from tests.e2e.test_feedback import (
     INVITATION,
+    NAVIGATION,
+    SUBMIT,
     WIB,
     Clock,
     _count,
@@ -84,3 +90,99 @@ async def test_a_questionnaire_opened_mid_complaint_keeps_the_draft_and_both_con
     again = text_of(await tap(emu, andi, "📝 Lanjutkan kuesioner"))
     assert "Draf laporan Anda tetap tersimpan" in again
     assert "Pertanyaan 2 dari" in again
+
+
+async def _answers(harness: Harness, who: Persona) -> dict[str, int | None]:
+    assert harness.runner is not None
+    async with harness.runner.application.bot_data.db.session() as session:
+        rows = (
+            await session.exec(
+                select(Answer)
+                .join(Response, col(Response.id) == col(Answer.response_id))
+                .where(Response.respondent_id == who.id)
+            )
+        ).all()
+    return {row.question: row.score for row in rows}
+
+
+async def test_changing_one_answer_from_the_review_returns_to_the_review(
+    harness: Harness,
+) -> None:
+    emu = harness.emulator
+    andi, _clock = await _invited(harness, 5302)
+    await tap(emu, andi, FILL)
+    scores = iter([4] * 100)
+    # Everything answered, up to the review (not sent).
+    for _ in range(40):
+        labels = [label for label, _ in emu.last_with_buttons(andi).buttons]
+        if SUBMIT in labels:
+            break
+        options = [label for label in labels if label not in NAVIGATION]
+        if any(label[:1].isdigit() for label in options):
+            await choose(emu, andi, next(scores))
+        elif "Lewati" in labels:
+            await tap(emu, andi, "Lewati")
+        else:
+            await say(emu, andi, "Menerapkan SOP pelayanan.")
+    assert "Periksa jawaban" in emu.last_with_buttons(andi).text or SUBMIT in str(
+        emu.last_with_buttons(andi).buttons
+    )
+    before = await _answers(harness, andi)
+
+    # The third answer is changed: then the review again, not question four.
+    review = emu.last_with_buttons(andi)
+    shown = text_of(await tap(emu, andi, step("q", "review", "e2", review_ref(review))))
+    assert "Pertanyaan 3 dari" in shown
+    after_change = await choose(emu, andi, 2)
+    assert SUBMIT in str(emu.last_with_buttons(andi).buttons)
+    assert "Pertanyaan 4 dari" not in text_of(after_change)
+    after = await _answers(harness, andi)
+    changed = [code for code in after if after[code] != before[code]]
+    assert len(changed) == 1 and after[changed[0]] == 2
+
+
+def review_ref(message: object) -> int:
+    """The response id the review's buttons carry."""
+    for _label, data in message.buttons:  # type: ignore[attr-defined]
+        parsed = FlowStep.parse(data)
+        if parsed is not None:
+            return parsed.ref
+    raise LookupError("no questionnaire button")
+
+
+async def test_a_tap_repeated_after_a_lost_edit_answers_that_question_and_moves_on(
+    harness: Harness,
+) -> None:
+    emu = harness.emulator
+    andi, clock = await _invited(harness, 5303)
+    opened = await tap(emu, andi, FILL)
+    assert "Pertanyaan 1 dari" in text_of(opened)
+    # The answer is committed, then the bot stops before the question is replaced.
+    emu.lose("editMessageText")
+    await choose(emu, andi, 4)
+    await harness.restart(crash=True)
+    assert harness.runner is not None
+    harness.runner.application.bot_data.clock = clock
+    on_screen = emu.last_with_buttons(andi)
+    assert "Pertanyaan 1 dari" in on_screen.text
+    five_on_question_one = dict(on_screen.buttons)[_rating(on_screen, 5)]
+
+    # The same tap again: question one keeps its answer, question two is shown, unanswered.
+    await choose(emu, andi, 4)
+    assert "Pertanyaan 2 dari" in emu.last_with_buttons(andi).text
+    assert list((await _answers(harness, andi)).values()) == [4]
+    # Another rating on question one's old buttons changes question one only.
+    await emu.wait_acknowledged(emu.press_data(andi, on_screen, five_on_question_one))
+    assert list((await _answers(harness, andi)).values()) == [5]
+    assert "Pertanyaan 2 dari" in emu.last_with_buttons(andi).text
+    # And question two is answered as usual.
+    await choose(emu, andi, 3)
+    assert sorted((await _answers(harness, andi)).values()) == [3, 5]
+    assert "Pertanyaan 3 dari" in emu.last_with_buttons(andi).text
+
+
+def _rating(message: object, number: int) -> str:
+    for label, _data in message.buttons:  # type: ignore[attr-defined]
+        if label.split(" ", 1)[0] == str(number):
+            return label
+    raise LookupError(number)
