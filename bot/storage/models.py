@@ -63,6 +63,7 @@ class FlowState(SQLModel, table=True):
 OUTBOX_PENDING = "pending"
 OUTBOX_SENT = "sent"
 OUTBOX_FAILED = "failed"
+OUTBOX_NOT_SENT = "not sent"  # its condition no longer held when it was due (last_error: why)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -89,3 +90,6 @@ class OutboxMessage(SQLModel, table=True):
     # that it survives a restart like the text does.
     file_name: str | None = Field(default=None, max_length=128)
     file_data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # What the message still depends on, checked again just before it is sent
+    # (bot/services/conditions.py); None: nothing.
+    condition: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

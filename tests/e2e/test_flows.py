@@ -31,13 +31,17 @@ DESCRIPTION = (
 )
 
 
-async def _invited(harness: Harness, person_id: int = 5301) -> tuple[Persona, Clock]:
-    """A participant of a training that has just ended, with the questionnaire's invitation."""
+async def _invited(
+    harness: Harness, person_id: int = 5301, *, ended_at: int = 15, dispatch: bool = True
+) -> tuple[Persona, Clock]:
+    """A participant of a training that has just ended (at `ended_at` o'clock WIB), with the
+    questionnaire's invitation (queued only, without `dispatch`)."""
     emu = harness.emulator
     assert harness.runner is not None
     state = harness.runner.application.bot_data
     now = dt.datetime.now(dt.UTC)
-    ended = (now - dt.timedelta(days=3)).astimezone(WIB).replace(hour=15, minute=0, second=0)
+    ended = (now - dt.timedelta(days=3)).astimezone(WIB)
+    ended = ended.replace(hour=ended_at, minute=0, second=0, microsecond=0)
     clock = Clock(ended - dt.timedelta(days=3))
     state.clock = clock
     rina = await _organizer(emu)
@@ -51,8 +55,9 @@ async def _invited(harness: Harness, person_id: int = 5301) -> tuple[Persona, Cl
     await onboard(emu, person, "asn")
     await say(emu, person, f"/gabung {code}")
     clock.now = ended + dt.timedelta(minutes=1)
-    await run_due(state)
-    await emu.wait_until(lambda: _count(emu, person, INVITATION) == 1)
+    if dispatch:
+        await run_due(state)
+        await emu.wait_until(lambda: _count(emu, person, INVITATION) == 1)
     return person, clock
 
 

@@ -1,5 +1,6 @@
 """A user may keep several flows at once (a complaint draft beside a questionnaire): flow state
-is keyed by user and flow, and one of a user's flows is the active one.
+is keyed by user and flow, and one of a user's flows is the active one. A queued message may
+carry a condition the outbox checks again just before sending it.
 
 Revision ID: 0014
 Revises: 0011
@@ -47,9 +48,13 @@ def upgrade() -> None:
     )
     op.drop_table("flow_states")
     op.rename_table("flow_states_new", "flow_states")
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("condition", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("condition")
     # One flow per user again: the active one stays, waiting drafts go.
     _flow_table("flow_states_old", by_flow=False)
     op.execute(
