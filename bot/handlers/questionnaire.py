@@ -167,6 +167,27 @@ class Ask(Step[QuestionnaireDraft]):
         await _apply(turn, loaded, item, value=message.text)
         return self._forward(turn, loaded)
 
+    async def waits_for_text(self, turn: QTurn) -> bool:
+        loaded = await _load(turn.context, turn.ref)
+        if loaded is None or not loaded.asked:
+            return False
+        return loaded.asked[min(turn.draft.index, len(loaded.asked) - 1)].question.kind == "text"
+
+    def mark(self, turn: QTurn) -> str:
+        return f"{self.name}:{turn.draft.index}"
+
+    async def on_correction(self, turn: QTurn, message: Message, detail: str) -> None:
+        """An edited written answer replaces the answer to the question it answered."""
+        loaded = await _load(turn.context, turn.ref)
+        if loaded is None or not detail.isdigit() or int(detail) >= len(loaded.asked):
+            raise Stale
+        item = loaded.asked[int(detail)]
+        if message.text is None:
+            raise Invalid("questionnaire.text_only")
+        if item.question.kind == "choice":
+            raise Invalid("questionnaire.use_buttons")
+        await _apply(turn, loaded, item, value=message.text)
+
     def _forward(self, turn: QTurn, loaded: _Loaded) -> str:
         following = turn.draft.index + 1
         if turn.draft.editing or following >= len(loaded.asked):

@@ -670,12 +670,19 @@ class BotApiEmulator:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._push({"message": message})
 
-    def edit_text(self, persona: Persona, text: str) -> int:
-        """The user edits a message they sent earlier (Telegram sends edited_message)."""
+    def edit_text(self, persona: Persona, text: str, *, message_id: int | None = None) -> int:
+        """The user edits a message they sent earlier (Telegram sends edited_message): the
+        one with `message_id` (see `message_id_of`), or one the bot never saw."""
         message = self._message_base(persona)
+        if message_id is not None:
+            message["message_id"] = message_id
         message["text"] = text
         message["edit_date"] = int(time.time())
         return self._push({"edited_message": message})
+
+    def message_id_of(self, update_id: int) -> int:
+        """The id of the message the user sent in this update."""
+        return int(self._sent_updates[update_id]["message"]["message_id"])
 
     def send_voice(self, persona: Persona, seconds: int = 7) -> int:
         message = self._message_base(persona)

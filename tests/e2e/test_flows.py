@@ -191,3 +191,98 @@ def _rating(message: object, number: int) -> str:
         if label.split(" ", 1)[0] == str(number):
             return label
     raise LookupError(number)
+
+
+async def _edit(emu: BotApiEmulator, who: Persona, text: str, sent: int | None = None) -> str:
+    """The user edits the message sent in update `sent` (or one the bot never saw)."""
+    before = len(emu.events(who))
+    message_id = emu.message_id_of(sent) if sent is not None else None
+    await emu.wait_acknowledged(emu.edit_text(who, text, message_id=message_id))
+    return text_of(emu.events(who)[before:])
+
+
+async def test_an_edited_description_corrects_the_draft_and_the_place_stays(
+    harness: Harness,
+) -> None:
+    emu = harness.emulator
+    siti = emu.user(5501, "Siti", "id")
+    await onboard(emu, siti)
+    await _complaint_until_description(emu, siti)
+    sent = emu.send_text(siti, DESCRIPTION)
+    await emu.wait_acknowledged(sent)
+    corrected = DESCRIPTION.replace("pukul sepuluh", "pukul sebelas")
+    answer = await _edit(emu, siti, corrected, sent)
+    assert "Perubahan Anda sudah kami catat" in answer and "Langkah" not in answer
+    # Still at the files; the summary shows the corrected description.
+    await tap(emu, siti, step("c", "files", "done"))
+    await tap(emu, siti, step("c", "loc", "skip"))
+    await tap(emu, siti, step("c", "date", "skip"))
+    summary = text_of(await tap(emu, siti, step("c", "priv", "rahasia")))
+    assert "pukul sebelas" in summary and "pukul sepuluh" not in summary
+
+
+async def test_an_edit_while_a_step_waits_for_text_is_its_answer(harness: Harness) -> None:
+    emu = harness.emulator
+    siti = emu.user(5502, "Siti", "id")
+    await onboard(emu, siti)
+    await _complaint_until_description(emu, siti)
+    answer = await _edit(emu, siti, DESCRIPTION)
+    assert "Langkah 4" in answer
+
+
+async def test_an_edit_nothing_waits_for_is_answered_and_never_runs_a_command(
+    harness: Harness,
+) -> None:
+    emu = harness.emulator
+    siti = emu.user(5503, "Siti", "id")
+    budi = emu.user(5504, "Budi", "en")
+    await onboard(emu, siti)
+    await onboard(emu, budi)
+    # Outside any flow: one short word, in the user's language.
+    assert "pesan yang diubah tidak kami baca" in await _edit(emu, siti, "Halo, ada yang baru?")
+    assert "edited messages are not read" in await _edit(emu, budi, "Hello?")
+    # In the middle of a complaint, at a question answered by buttons: the same word, and an
+    # edit into /lapor starts nothing over.
+    await say(emu, siti, "/lapor")
+    await tap(emu, siti, "Administrasi Kependudukan")
+    answer = await _edit(emu, siti, "/lapor")
+    assert "pesan yang diubah tidak kami baca" in answer and "Langkah 1" not in answer
+    await tap(emu, siti, "Provinsi Lampung")
+    await tap(emu, siti, "Kabupaten Lampung Selatan")
+    asked = await tap(emu, siti, "Dinas Kependudukan dan Pencatatan Sipil")
+    assert ASK_DESCRIPTION in text_of(asked)
+
+
+async def test_an_edited_written_answer_replaces_that_answer_only(harness: Harness) -> None:
+    emu = harness.emulator
+    andi, _clock = await _invited(harness, 5505)
+    await tap(emu, andi, FILL)
+    plan = "Menerapkan SOP pelayanan satu pintu."
+    sent = None
+    for _ in range(40):
+        labels = [label for label, _ in emu.last_with_buttons(andi).buttons]
+        options = [label for label in labels if label not in NAVIGATION]
+        if sent is not None or SUBMIT in labels:
+            break
+        if any(label[:1].isdigit() for label in options):
+            await choose(emu, andi, 4)
+        elif "Lewati" in labels:
+            await tap(emu, andi, "Lewati")
+        else:
+            sent = emu.send_text(andi, plan)
+            await emu.wait_acknowledged(sent)
+    assert sent is not None
+    on_screen = emu.last_with_buttons(andi).text
+    answer = await _edit(emu, andi, "Membuat papan informasi layanan.", sent)
+    assert "Perubahan Anda sudah kami catat" in answer
+    assert emu.last_with_buttons(andi).text == on_screen
+    assert harness.runner is not None
+    async with harness.runner.application.bot_data.db.session() as session:
+        texts = (
+            await session.exec(
+                select(Answer.text)
+                .join(Response, col(Response.id) == col(Answer.response_id))
+                .where(Response.respondent_id == andi.id, col(Answer.text).is_not(None))
+            )
+        ).all()
+    assert texts == ["Membuat papan informasi layanan."]
