@@ -103,7 +103,7 @@ async def join_program(update: Update, context: SuaraContext, code: str) -> None
     except ProgramError as exc:
         context.reply(update, t(exc.key, **exc.values))
         return
-    local = context.settings.tz
+    local = await feedback.unit_zone(context.db, program.unit_id, context.settings.tz)
     context.reply(
         update,
         t(

@@ -85,8 +85,14 @@ def _still(
 
 
 async def program_tz(session: AsyncSession, program: Program, rules: Rules) -> ZoneInfo:
-    name = await timezone_of(session, program.unit_id)
-    return ZoneInfo(name) if name else rules.default_tz
+    return await unit_zone(session, program.unit_id, rules.default_tz)
+
+
+async def unit_zone(session: AsyncSession, unit_id: int, default: ZoneInfo) -> ZoneInfo:
+    """Where the unit is (its region's zone), else `default`: a program's times are shown
+    and its messages timed there."""
+    name = await timezone_of(session, unit_id)
+    return ZoneInfo(name) if name else default
 
 
 async def run(
