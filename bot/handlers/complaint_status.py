@@ -21,6 +21,7 @@ from bot.handlers.flow import (
     Stale,
     Step,
     Turn,
+    tell_kept,
 )
 from bot.handlers.questionnaire import SUBJECTS, QuestionnaireDraft, Subject, resume
 from bot.handlers.requires import command, requires
@@ -162,13 +163,14 @@ async def add_button(update: Update, context: SuaraContext, pressed: AddInformat
     if complaint.state not in OPEN_STATES:
         context.reply(update, context.t("citizen.closed_no_more_info"))
         return
-    await flows.set_flow(
+    aside = await flows.set_flow(
         context.db,
         user_id=update.effective_user.id,
         flow=ADD_FLOW,
         step="text",
         draft={"id": complaint.id},
     )
+    await tell_kept(update, context, aside)
     context.reply(update, context.t("citizen.ask_info", ticket=complaint.ticket))
 
 

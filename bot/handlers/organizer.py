@@ -20,6 +20,7 @@ from bot.buttons import (
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.complaint_status import ADD_FLOW, flow_complaint
+from bot.handlers.flow import tell_kept
 from bot.handlers.requires import command, requires
 from bot.keyboards import Button, columns, keyboard, pager
 from bot.reports.export import complaint_rows, to_xlsx
@@ -221,13 +222,14 @@ async def action_button(update: Update, context: SuaraContext, pressed: Complain
         await _do(update, context, complaint, action, note=None, target=None)
         return
     # The organizer's next message completes the action: a unit code and reason, or a note.
-    await flows.set_flow(
+    aside = await flows.set_flow(
         context.db,
         user_id=tg_user.id,
         flow=FLOW,
         step="forward" if action == "forward" else "note",
         draft={"id": complaint.id, "action": action},
     )
+    await tell_kept(update, context, aside)
     if action == "forward":
         units = [u for u in await all_units(context.db) if u.id != complaint.unit_id]
         codes = ", ".join(u.code for u in units[:60])

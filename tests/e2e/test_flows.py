@@ -286,3 +286,18 @@ async def test_an_edited_written_answer_replaces_that_answer_only(harness: Harne
             )
         ).all()
     assert texts == ["Membuat papan informasi layanan."]
+
+
+async def test_adding_information_mid_draft_keeps_the_draft(harness: Harness) -> None:
+    from tests.e2e.test_complaints import _file
+
+    emu = harness.emulator
+    siti = emu.user(5506, "Siti", "id")
+    await onboard(emu, siti)
+    ticket = await _file(emu, siti, photos=0)
+    await _complaint_until_description(emu, siti)
+    await say(emu, siti, f"/status {ticket}")
+    asked = text_of(await tap(emu, siti, "➕ Tambah informasi"))
+    assert "Draf laporan Anda tetap tersimpan" in asked
+    await say(emu, siti, "Nomor antrean saya 57, datang pukul 08.15.")
+    assert ASK_DESCRIPTION in text_of(await say(emu, siti, "/lapor"))
