@@ -62,7 +62,7 @@ async def test_a_reminder_to_someone_who_answered_meanwhile_is_not_sent(harness:
             await say(emu, andi, "Menerapkan SOP pelayanan.")
     # The reminder falls due and is queued; before the outbox gets to it, Andi sends.
     state = _state(harness)
-    state.outbox.pause(1.5)
+    state.outbox.pause(3.0)
     clock.now += dt.timedelta(hours=25)
     await run_due(state)
     assert len(await _rows(harness, andi, "remind:")) == 1
@@ -76,7 +76,7 @@ async def test_an_invitation_due_after_the_window_closed_is_not_sent(harness: Ha
     emu = harness.emulator
     andi, clock = await _invited(harness, 5402, dispatch=False)
     state = _state(harness)
-    state.outbox.pause(1.0)
+    state.outbox.pause(3.0)
     await run_due(state)
     async with state.db.session() as session:
         program = (await session.exec(select(Program))).one()
@@ -93,7 +93,7 @@ async def test_an_invitation_left_past_the_sending_hours_by_a_restart_waits_for_
     # The training ends at 19:00 WIB; the invitation is queued at 19:01, within the hours.
     andi, clock = await _invited(harness, 5403, ended_at=19, dispatch=False)
     state = _state(harness)
-    state.outbox.pause(1.0)
+    state.outbox.pause(3.0)
     await run_due(state)
     # The bot stops before sending and is back at 21:30.
     clock.now += dt.timedelta(hours=2, minutes=29)
