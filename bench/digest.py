@@ -96,7 +96,7 @@ async def build_database(url: str, answers: int, complaints: int) -> None:
                     ends_at=ends,
                     instructors=["Dr. Sari", "Budi Santoso"],
                 ),
-                created_by=1,
+                caller=None,
                 now=ends - dt.timedelta(days=4),
             )
             programs.append(program)
@@ -121,6 +121,9 @@ async def build_database(url: str, answers: int, complaints: int) -> None:
                         "status": "submitted",
                         "created_at": submitted,
                         "submitted_at": submitted,
+                        # Released with its block (bot/services/releases.py); the digest
+                        # reads released answers only.
+                        "released_at": submitted,
                     }
                 )
         await _insert(session, Participant, participants)

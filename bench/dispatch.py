@@ -50,7 +50,7 @@ async def main(participants: int, url: str) -> None:
                 starts_at=ended - dt.timedelta(days=1),
                 ends_at=ended,
             ),
-            created_by=None,
+            caller=None,
             now=ended - dt.timedelta(days=2),
         )
         session.add_all(

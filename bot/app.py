@@ -20,6 +20,7 @@ from bot.jobs.feedback import due_job
 from bot.jobs.housekeeping import housekeeping_job
 from bot.jobs.outbox import OutboxSender, SendBudget, outbox_job
 from bot.logging_setup import quiet_libraries
+from bot.services import releases
 from bot.services.questionnaires import seed_templates
 from bot.storage.db import MIGRATION_LOCK, Database
 from bot.storage.places import seed_places
@@ -93,6 +94,8 @@ async def prepare(application: SuaraApplication) -> None:
         await state.db.take_turn(session, MIGRATION_LOCK)
         await seed_places(session)
         await seed_templates(session)
+        # Answers submitted before blocks existed, or waiting for a minimum that was lowered.
+        await releases.catch_up(session, minimum=state.settings.feedback_min_responses)
         await session.commit()
     await application.initialize()
     await register_commands(application)

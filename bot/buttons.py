@@ -236,6 +236,13 @@ class NewProgram(ButtonData, prefix="pn"):
 
 
 @dataclasses.dataclass(frozen=True)
+class ProgramPage(ButtonData, prefix="pp"):
+    """A page of the organizer's program list (0: running and coming ones first)."""
+
+    page: int
+
+
+@dataclasses.dataclass(frozen=True)
 class LiftBlock(ButtonData, prefix="lb"):
     """An admin lifts an organizer's block on a reporter."""
 

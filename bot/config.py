@@ -75,6 +75,10 @@ class Settings(BaseSettings):
         default=None, alias="BOT_USERNAME", pattern=r"^[A-Za-z0-9_]{5,32}$"
     )
     retention_days: int = Field(default=365, ge=30, le=3650, alias="RETENTION_DAYS")
+    # Keys the limits that outlive /hapusdata (bans, unit limits, the day's complaints and
+    # proposals): a keyed hash of the Telegram id that cannot be read back without this
+    # secret. Without it the bot token is used; set it so that a new token keeps the limits.
+    pseudonym_secret: SecretStr | None = Field(default=None, alias="PSEUDONYM_SECRET")
     outbox_messages_per_second: int = Field(
         default=25, ge=1, le=30, alias="OUTBOX_MESSAGES_PER_SECOND"
     )
@@ -168,6 +172,18 @@ class Settings(BaseSettings):
         if token.lower() in {"changeme", "your-token-here", "xxx"} or ":" not in token:
             raise ValueError("does not look like a token from BotFather (digits:letters)")
         return SecretStr(token)
+
+    @field_validator("pseudonym_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().strip()) < 16:
+            raise ValueError(
+                "at least 16 characters (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))')"
+            )
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("telegram_api_base_url")
     @classmethod
@@ -282,6 +298,14 @@ class Settings(BaseSettings):
             dt.time.fromisoformat(part.strip()) for part in self.sending_hours.split("-")
         )
         return first, last
+
+    @property
+    def limit_secret(self) -> bytes:
+        """The secret of the limits kept after erasure (PSEUDONYM_SECRET, else the token)."""
+        secret = self.pseudonym_secret or self.telegram_bot_token
+        if secret is None:
+            raise RuntimeError("set PSEUDONYM_SECRET (or TELEGRAM_BOT_TOKEN)")
+        return secret.get_secret_value().encode()
 
     @property
     def tz(self) -> ZoneInfo:

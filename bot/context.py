@@ -69,11 +69,18 @@ class AppState:
     outbox: OutboxSender
     # Deep-link payload prefix -> handler(update, context, payload), filled by feature modules.
     deep_links: dict[str, Callable[[Update, SuaraContext, str], Awaitable[None]]]
+    # Deep-link prefix -> the role a new user coming by it has (a training's join link means
+    # an ASN): onboarding then does not ask.
+    deep_link_roles: dict[str, str]
 
     # Flow name -> handler(update, context, state) for messages while a user is in that flow.
     flow_inputs: dict[str, Callable[[Update, SuaraContext, FlowState], Awaitable[None]]]
     # Flow code (in button data) -> the flow (bot/handlers/flow.py).
     flows: dict[str, Any]
+    # Commands (names without /) and flows (codes) that a banned user may still use: their
+    # rights over their data (UU PDP) do not end with a ban (bot/handlers/guards.py).
+    open_to_banned: set[str]
+    open_flows_to_banned: set[str]
     # Main-menu entry -> what pressing it does, filled by feature modules.
     menu_items: dict[str, Callable[[Update, SuaraContext], Awaitable[None]]]
 
@@ -95,9 +102,12 @@ class AppState:
         self.free_text = None
         self.sentiment = None
         self.deep_links = {}
+        self.deep_link_roles = {}
         self.flow_inputs = {}
         self.flows = {}
         self.menu_items = {}
+        self.open_to_banned = set()
+        self.open_flows_to_banned = set()
 
 
 class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppState]):

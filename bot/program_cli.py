@@ -185,7 +185,7 @@ def _described(program: Program, unit: str, settings: Settings) -> dict[str, obj
 async def _create(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> int:
     values = vars(args)
     spec, unit = await _spec(session, settings, values, args.window_days)
-    program = await service.create_program(session, spec=spec, created_by=None, now=utcnow())
+    program = await service.create_program(session, spec=spec, caller=None, now=utcnow())
     described = _described(program, unit, settings)
     if args.json:
         print(json.dumps(described, ensure_ascii=False))
@@ -198,7 +198,8 @@ async def _create(session: AsyncSession, settings: Settings, args: argparse.Name
 
 
 def read_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row number as a spreadsheet counts it, values by field) for each non-empty row."""
+    """(row number as a spreadsheet counts it, values by field) for each non-empty row; the
+    header is the first row that is not blank."""
     if not path.exists():
         raise CliError(f"no such file: {path}")
     if path.suffix.lower() == ".xlsx":
@@ -209,21 +210,55 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             raise CliError(f"{path} has no sheet")
         lines: list[list[Any]] = [list(row) for row in sheet.iter_rows(values_only=True)]
     elif path.suffix.lower() == ".csv":
-        text = path.read_text("utf-8-sig")
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
-        lines = [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+        lines = _csv_lines(path)
     else:
         raise CliError("the file must be .csv or .xlsx")
-    if not lines:
+    header = next((n for n, line in enumerate(lines) if _filled(line)), None)
+    if header is None:
         raise CliError(f"{path} is empty")
-    fields = [HEADERS.get(str(name or "").strip().lower()) for name in lines[0]]
+    fields = [HEADERS.get(str(name or "").strip().lower()) for name in lines[header]]
     missing = [name for name in REQUIRED if name not in fields]
     if missing:
-        raise CliError(f"columns missing in the header row: {', '.join(missing)}")
-    for number, line in enumerate(lines[1:], start=2):
-        if not any(str(cell or "").strip() for cell in line):
+        raise CliError(
+            f"columns missing in the header row (row {header + 1}): {', '.join(missing)}"
+            f"; the header names: {', '.join(sorted(HEADERS))}"
+        )
+    for number, line in enumerate(lines[header + 1 :], start=header + 2):
+        if not _filled(line):
             continue
         yield number, {f: v for f, v in zip(fields, line, strict=False) if f is not None}
+
+
+def _filled(line: list[Any]) -> bool:
+    return any(str(cell or "").strip() for cell in line)
+
+
+def _csv_lines(path: Path) -> list[list[Any]]:
+    """A CSV file's rows: UTF-8 (with or without Excel's BOM), else Excel's "CSV" of Windows
+    (Windows-1252, which Excel calls ANSI), said on stderr; the delimiter as Excel wrote it
+    (comma, semicolon or tab), a comma when there is only one column."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise CliError(
+                f"{path} is neither UTF-8 nor Windows-1252 text: in Excel, save it as "
+                '"CSV UTF-8 (Comma delimited)"'
+            ) from None
+        print(
+            f"{path}: read as Windows-1252 (Excel's ANSI); to be sure of every letter, save it "
+            'as "CSV UTF-8 (Comma delimited)"',
+            file=sys.stderr,
+        )
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    try:
+        dialect: Any = csv.Sniffer().sniff(first, delimiters=",;\t")
+    except csv.Error:  # one column: nothing to sniff
+        dialect = csv.excel
+    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
 
 
 async def _import(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> int:
@@ -241,9 +276,7 @@ async def _import(session: AsyncSession, settings: Settings, args: argparse.Name
             print(line, file=sys.stderr)
         raise CliError(f"{len(errors)} row(s) wrong; nothing was imported")
     for row in rows:
-        program = await service.create_program(
-            session, spec=row.spec, created_by=None, now=utcnow()
-        )
+        program = await service.create_program(session, spec=row.spec, caller=None, now=utcnow())
         print(f"{program.code}  {program.title}")
     print(f"{len(rows)} programs imported")
     return 0

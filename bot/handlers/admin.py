@@ -14,9 +14,11 @@ from bot.handlers.common import route_message
 from bot.handlers.requires import command, requires
 from bot.handlers.staff import staff_command
 from bot.keyboards import Button, keyboard, page_of, pager
-from bot.services import access
+from bot.services import access, privacy
+from bot.services import staff as staff_service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
+from bot.services.staff import StaffError
 from bot.storage import audit
 from bot.storage.places import (
     LEVEL_UNIT,
@@ -25,7 +27,6 @@ from bot.storage.places import (
     assign_organizer,
     get_place,
     place_by_code,
-    remove_organizer,
 )
 from bot.storage.users import get_or_create_user, get_user
 
@@ -91,19 +92,21 @@ async def remove_command(update: Update, context: SuaraContext) -> None:
         return
     user_id, unit = parsed
     assert unit.id is not None
-    removed = await remove_organizer(context.db, user_id=user_id, unit_id=unit.id)
-    if removed and update.effective_user is not None:
-        audit.record(
+    label = await unit_label(context.db, unit.id)
+    try:
+        notices = await staff_service.remove_from_unit(
             context.db,
-            actor_id=update.effective_user.id,
-            actor_role="admin",
-            action="remove_organizer",
-            subject_kind="user",
-            subject_id=user_id,
-            detail=unit.code,
+            context.settings,
+            caller=await context.access(),
+            user_id=user_id,
+            unit_id=unit.id,
+            now=context.bot_data.clock(),
         )
-    key = "admin.removed" if removed else "admin.not_assigned"
-    context.reply(update, context.t(key, user=user_id, unit=await unit_label(context.db, unit.id)))
+    except StaffError:
+        context.reply(update, context.t("admin.not_assigned", user=user_id, unit=label))
+        return
+    context.reply(update, context.t("admin.removed", user=user_id, unit=label))
+    await context.notify(notices)
 
 
 @requires(Need.ADMIN)
@@ -133,6 +136,21 @@ async def block_command(update: Update, context: SuaraContext) -> None:
         return
     user = await get_user(context.db, int(args[0]))
     if user is None:
+        # Someone who erased their identity while banned is banned by a keyed hash of the id.
+        if not banned and await privacy.forget_kept_ban(
+            context.db, context.settings, int(args[0])
+        ):
+            if update.effective_user is not None:
+                audit.record(
+                    context.db,
+                    actor_id=update.effective_user.id,
+                    actor_role="admin",
+                    action="unban",
+                    subject_kind="user",
+                    subject_id=int(args[0]),
+                )
+            context.reply(update, t("admin.unblocked", user=args[0]))
+            return
         context.reply(update, t("admin.unknown_user", user=args[0]))
         return
     user.banned = banned

@@ -28,6 +28,7 @@ from bot.handlers.complaint_steps import (
     Place,
     Privacy,
     check_daily_limit,
+    reporter_key,
     summary_text,
 )
 from bot.handlers.flow import END, Flow, Invalid, Stale, Step
@@ -100,6 +101,7 @@ async def _send(turn: ComplaintTurn) -> None:
             clock=Clock.for_settings(context.settings),
             daily_limit=context.settings.complaints_per_day,
             sentiment=context.bot_data.sentiment,
+            reporter_key=reporter_key(turn),
         )
     except ComplaintError as exc:
         raise Invalid(exc.key, limit=context.settings.complaints_per_day) from None

@@ -18,8 +18,9 @@ from bot.keyboards import Button, columns, keyboard, page_of, pager
 from bot.render import shorten
 from bot.services import complaints as service
 from bot.services.complaints import Clock, ComplaintError
+from bot.services.privacy import person_key
 from bot.services.text import clean_text
-from bot.storage.complaints import PRIVACY_ANONYMOUS, PRIVACY_CONFIDENTIAL, active_block
+from bot.storage.complaints import PRIVACY_ANONYMOUS, PRIVACY_CONFIDENTIAL
 from bot.storage.places import LEVEL_UNIT, children_of, get_place, place_path
 
 OFFER, CATEGORY, PLACE, DESCRIPTION, FILES, LOCATION, DATE, PRIVACY, SUMMARY, EDIT = (
@@ -91,10 +92,18 @@ class Offer(Step[ComplaintDraft]):
         return CATEGORY
 
 
+def reporter_key(turn: ComplaintTurn) -> str:
+    """What the limits on this reporter are kept by after an erasure."""
+    return person_key(turn.context.settings, turn.user_id)
+
+
 async def check_daily_limit(turn: ComplaintTurn) -> None:
     settings = turn.context.settings
     filed = await service.filed_today(
-        turn.context.db, reporter_id=turn.user_id, clock=Clock.for_settings(settings)
+        turn.context.db,
+        reporter_id=turn.user_id,
+        clock=Clock.for_settings(settings),
+        reporter_key=reporter_key(turn),
     )
     if filed >= settings.complaints_per_day:
         raise Invalid("complaint.daily_limit", limit=settings.complaints_per_day)
@@ -140,8 +149,12 @@ class Place(Step[ComplaintDraft]):
             if place is None or place.parent_id != draft.parent:
                 raise Stale
             if place.level == LEVEL_UNIT:
-                blocked = await active_block(db, user_id=turn.user_id, unit_id=place.id or 0)
-                if blocked is not None:
+                if await service.blocked_at_unit(
+                    db,
+                    reporter_id=turn.user_id,
+                    unit_id=place.id or 0,
+                    reporter_key=reporter_key(turn),
+                ):
                     raise Invalid("complaint.unit_blocked")
                 draft.unit_id = place.id
                 label = await service.unit_label(db, place.id or 0)

@@ -26,9 +26,11 @@ from bot.services import programs as service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
 from bot.services.nip import NipError, check_nip
+from bot.services.privacy import person_key
 from bot.services.programs import DEEP_LINK_PREFIX, PROGRAM_SUBJECT, ProgramError
 from bot.storage import programs as store
-from bot.storage.places import LEVEL_UNIT, all_units, get_place
+from bot.storage.models import ROLE_ASN
+from bot.storage.places import LEVEL_UNIT, get_place, unit_labels
 from bot.storage.programs import PROGRAM_CLOSED, Program
 from bot.storage.questionnaires import RESPONSE_OPEN, RESPONSE_SUBMITTED, Response, response_for
 
@@ -104,10 +106,12 @@ async def join_program(update: Update, context: SuaraContext, code: str) -> None
         context.reply(update, t(exc.key, **exc.values))
         return
     local = await feedback.unit_zone(context.db, program.unit_id, context.settings.tz)
+    # Someone who joins after the training ended gets the questionnaire now, not "after it".
+    done = "join.done_ended" if context.bot_data.clock() >= program.ends_at else "join.done"
     context.reply(
         update,
         t(
-            "join.done" if joined.new else "join.already",
+            done if joined.new else "join.already",
             title=program.title,
             start=t.datetime(program.starts_at.astimezone(local)),
             end=t.datetime(program.ends_at.astimezone(local)),
@@ -225,9 +229,13 @@ async def supervisor_link(update: Update, context: SuaraContext, payload: str) -
     if followup.respondent_id == tg_user.id:
         context.reply(update, context.t("supervisor.not_yourself"))
         return
-    response = await feedback.open_supervisor_response(
-        context.db, followup=followup, supervisor_id=tg_user.id
-    )
+    try:
+        response = await feedback.open_supervisor_response(
+            context.db, followup=followup, supervisor_id=tg_user.id
+        )
+    except feedback.SupervisorLinkUsed:
+        context.reply(update, context.t("supervisor.link_used"))
+        return
     await resume(update, context, response)
 
 
@@ -278,9 +286,9 @@ class ProposalUnit(Step[ProposalDraft]):
 
     async def _question(self, turn: Turn[ProposalDraft]) -> tuple[str, InlineKeyboardMarkup]:
         t = turn.t
-        units = await all_units(turn.context.db)
-        shown, page, pages = page_of(units, turn.draft.page, UNITS_PER_PAGE)
-        rows: list[list[Button]] = [[turn.button(u.name, str(u.id))] for u in shown]
+        labels_of = await unit_labels(turn.context.db)
+        shown, page, pages = page_of(list(labels_of.items()), turn.draft.page, UNITS_PER_PAGE)
+        rows: list[list[Button]] = [[turn.button(label, str(u))] for u, label in shown]
         labels = (t("common.previous"), t("common.next"))
         rows.append(pager(page, pages, labels, lambda n: turn.button("", f"p{n}")[1]))
         return t("proposal.ask_unit", page=page + 1, pages=pages), keyboard(rows)
@@ -305,6 +313,7 @@ class ProposalUnit(Step[ProposalDraft]):
                 proposer_id=turn.user_id,
                 topic=turn.draft.topic,
                 now=context.bot_data.clock(),
+                proposer_key=person_key(context.settings, turn.user_id),
             )
         except ProgramError as exc:
             raise Invalid(exc.key, **exc.values) from None
@@ -354,6 +363,7 @@ def register(application: Application) -> None:
     JOIN.register(application)
     application.add_handler(command(["gabung", "join"], join_command))
     application.bot_data.deep_links[DEEP_LINK_PREFIX] = join_link
+    application.bot_data.deep_link_roles[DEEP_LINK_PREFIX] = ROLE_ASN
     application.bot_data.menu_items["pelatihan"] = my_trainings
     application.add_handler(command(["pelatihan", "trainings"], my_trainings))
     SUBJECTS[PROGRAM_SUBJECT] = Subject(describe=_program_subject, submitted=_thanks)
@@ -364,3 +374,4 @@ def register(application: Application) -> None:
         describe=_supervisor_subject, submitted=_thanks
     )
     application.bot_data.deep_links[feedback.SUPERVISOR_LINK_PREFIX] = supervisor_link
+    application.bot_data.deep_link_roles[feedback.SUPERVISOR_LINK_PREFIX] = ROLE_ASN

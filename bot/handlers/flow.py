@@ -198,6 +198,11 @@ class Flow(Generic[D]):
         """Whether a button of step `pressed` may answer while the user is at `stored`."""
         return stored == pressed
 
+    async def recheck(self, turn: Turn[D]) -> str | None:
+        """Before every answer: the step to send the user back to when what the draft holds
+        is no longer theirs to use (a unit they were removed from); None to go on."""
+        return None
+
     async def on_stale(self, update: Update, context: SuaraContext, data: FlowStep) -> None:
         context.answer(update, context.t("button.stale"), alert=True)
 
@@ -302,6 +307,11 @@ class Flow(Generic[D]):
             return
         if not await self._allowed(update, context):
             return
+        back = await self.recheck(turn)
+        if back is not None:
+            context.answer(update)
+            await self.enter(turn, back)
+            return
         turn.step = data.step
         turn.stored = state.step if state is not None else ""
         try:
@@ -328,6 +338,10 @@ class Flow(Generic[D]):
             context.reply(update, context.t("flow.reset"))
             return
         if not await self._allowed(update, context):
+            return
+        back = await self.recheck(turn)
+        if back is not None:
+            await self.enter(turn, back)
             return
         step = self.steps[state.step]
         mark = step.mark(turn)

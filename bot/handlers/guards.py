@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
+from bot.buttons import FlowStep
 from bot.context import SuaraContext
+from bot.services import privacy
 from bot.storage.types import utcnow
 from bot.storage.updates import count_since
 
@@ -32,8 +35,7 @@ async def guard(update: Update, context: SuaraContext) -> None:
     if chat is not None and chat.type != "private" and update.my_chat_member is None:
         # Complaints and questionnaires are personal: the bot works in private chats only.
         raise ApplicationHandlerStop
-    user = context.user
-    if user is not None and user.banned and (await context.access()).banned:
+    if await _banned(update, context, tg_user.id) and not _open_to_banned(update, context):
         if update.callback_query is not None:
             context.answer(update)
         context.reply(update, context.t("guard.banned"))
@@ -51,6 +53,33 @@ async def guard(update: Update, context: SuaraContext) -> None:
     if update.callback_query is not None:
         context.answer(update)
     raise ApplicationHandlerStop
+
+
+async def _banned(update: Update, context: SuaraContext, user_id: int) -> bool:
+    user = context.user
+    if user is not None:
+        return user.banned and (await context.access()).banned
+    # No account: perhaps one that was banned and then erased, kept by a keyed hash.
+    return await privacy.kept_ban(context.db, context.settings, user_id)
+
+
+def _open_to_banned(update: Update, context: SuaraContext) -> bool:
+    """A command or flow button a banned user may still use (their rights over their data)."""
+    message = update.message
+    if message is not None and message.text and message.text.startswith("/"):
+        name = message.text[1:].split(maxsplit=1)[0].partition("@")[0].lower()
+        return name in context.bot_data.open_to_banned
+    query = update.callback_query
+    pressed = FlowStep.parse(query.data if query else None)
+    return pressed is not None and pressed.flow in context.bot_data.open_flows_to_banned
+
+
+def open_to_banned(
+    application: Application, *, commands: Sequence[str], flows: Sequence[str] = ()
+) -> None:
+    """Lets banned users through the guard to these commands and flow buttons."""
+    application.bot_data.open_to_banned.update(name.lower() for name in commands)
+    application.bot_data.open_flows_to_banned.update(flows)
 
 
 def register(application: Application) -> None:

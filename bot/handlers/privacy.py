@@ -12,6 +12,7 @@ from telegram.ext import Application
 
 from bot.context import SuaraContext
 from bot.handlers.flow import END, Flow, Stale, Step, Turn
+from bot.handlers.guards import open_to_banned
 from bot.handlers.requires import command, requires
 from bot.keyboards import keyboard
 from bot.services import privacy
@@ -21,8 +22,9 @@ from bot.services.access import Need
 @requires(Need.ANYONE)
 async def notice_command(update: Update, context: SuaraContext) -> None:
     """/privasi: the privacy notice, as shown before consent."""
-    context.reply(update, context.t("privacy.notice"))
-    context.reply(update, context.t("privacy.rights", days=context.settings.retention_days))
+    days = context.settings.retention_days
+    context.reply(update, context.t("privacy.notice", days=days))
+    context.reply(update, context.t("privacy.rights", days=days))
 
 
 @requires(Need.ANYONE)
@@ -66,8 +68,12 @@ class ConfirmErase(Step[EraseDraft]):
             return END
         if value != "yes":
             raise Stale
-        erased = await privacy.erase(turn.context.db, turn.user_id)
+        context = turn.context
+        erased = await privacy.erase(
+            context.db, context.settings, turn.user_id, now=context.bot_data.clock()
+        )
         turn.context.scope.user = None
+        turn.context.scope.user_id = None  # this update is not recorded as theirs either
         turn.edit(turn.t("privacy.erased", **erased.as_values()))
         return END
 
@@ -90,3 +96,7 @@ def register(application: Application) -> None:
     application.add_handler(command(["privasi", "privacy"], notice_command))
     application.add_handler(command(["datasaya", "mydata"], my_data_command))
     application.add_handler(command(["hapusdata", "erasedata"], erase_command))
+    # UU PDP rights do not end with a ban.
+    open_to_banned(
+        application, commands=["datasaya", "mydata", "hapusdata", "erasedata"], flows=[ERASE.code]
+    )

@@ -14,17 +14,18 @@ from pydantic import BaseModel
 from telegram import InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.ext import Application
 
-from bot.buttons import NewProgram, OpenProgram, ProgramAction
+from bot.buttons import NewProgram, OpenProgram, ProgramAction, ProgramPage
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.flow import END, NEXT, Flow, Invalid, SkippableStep, Stale, Step, Turn
 from bot.handlers.requires import command, requires
 from bot.jobs.feedback import due_job
-from bot.keyboards import Button, columns, keyboard
+from bot.keyboards import Button, columns, keyboard, pager
 from bot.render import shorten
-from bot.reports.feedback_export import feedback_rows, to_xlsx
+from bot.reports import level3_text
+from bot.reports.feedback_export import program_workbook
 from bot.reports.qr import qr_png
-from bot.services import feedback
+from bot.services import feedback, level3
 from bot.services import programs as service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
@@ -32,10 +33,11 @@ from bot.services.programs import ProgramError, ProgramSpec
 from bot.services.questionnaires import items, template_of
 from bot.storage import audit
 from bot.storage import programs as store
-from bot.storage.places import all_units, get_place
+from bot.storage.places import all_units, unit_labels
 from bot.storage.programs import MODES, PROGRAM_CLOSED, PROGRAM_SCHEDULED, Program
 
 EXTEND_DAYS = 7
+LIST_PAGE = 10
 _MOMENT_FORMATS = ("%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%d-%m-%Y %H.%M", "%d/%m/%Y %H.%M")
 
 
@@ -50,12 +52,42 @@ async def _managed(update: Update, context: SuaraContext, program_id: int) -> Pr
 
 @requires(Need.ORGANIZER)
 async def list_command(update: Update, context: SuaraContext) -> None:
-    """/program: the programs of the organizer's units, newest first."""
-    t = context.t
+    """/program [KODE]: the programs of the organizer's units, running and coming ones first,
+    a page at a time; with a code, that program's page."""
     context.answer(update)
+    if context.args:
+        program = await store.program_by_code(context.db, context.args[0][:16])
+        if program is None or not (await context.access()).handles(program.unit_id):
+            context.reply(update, context.t("program.code_unknown", code=context.args[0][:16]))
+            return
+        context.reply(update, *await _page(context, program))
+        return
+    context.reply(update, *await _calendar(context, 0))
+
+
+@requires(Need.ORGANIZER)
+async def list_page_button(update: Update, context: SuaraContext, pressed: ProgramPage) -> None:
+    context.answer(update)
+    context.edit(update, *await _calendar(context, pressed.page))
+
+
+async def _calendar(context: SuaraContext, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    t = context.t
     scope = (await context.access()).unit_scope()
-    programs = await store.programs_of_units(context.db, scope, limit=20)
+    now = context.bot_data.clock()
+    page = max(0, min(page, 10_000))
+    programs, total = await store.program_calendar(
+        context.db, scope, now=now, offset=page * LIST_PAGE, limit=LIST_PAGE
+    )
+    pages = max(1, -(-total // LIST_PAGE))
+    if page >= pages:  # the list shrank since the button was sent
+        page = pages - 1
+        programs, total = await store.program_calendar(
+            context.db, scope, now=now, offset=page * LIST_PAGE, limit=LIST_PAGE
+        )
     lines = [t("program.list_title")]
+    if pages > 1:
+        lines.append(t("program.list_page", page=page + 1, pages=pages, total=total))
     rows: list[list[Button]] = []
     for program in programs:
         assert program.id is not None
@@ -64,15 +96,16 @@ async def list_command(update: Update, context: SuaraContext) -> None:
                 "program.list_item",
                 code=program.code,
                 title=shorten(program.title, 80),
-                start=t.date(program.starts_at),
+                start=t.date(program.starts_at.astimezone(context.settings.tz)),
                 state=t(f"program.state_{program.status}"),
             )
         )
         rows.append([(f"{program.code} · {shorten(program.title, 40)}", OpenProgram(program.id))])
     if not programs:
         lines.append(t("program.list_empty"))
+    rows.append(pager(page, pages, (t("common.previous"), t("common.next")), ProgramPage))
     rows.append([(t("program.new"), NewProgram())])
-    context.reply(update, "\n".join(lines), keyboard(rows))
+    return "\n".join(lines), keyboard(rows)
 
 
 @requires(Need.ORGANIZER)
@@ -130,6 +163,9 @@ async def _page(context: SuaraContext, program: Program) -> tuple[str, InlineKey
                 )
             )
         text += "\n\n" + "\n".join(lines)
+    followup = (await level3.results(context.db, [program.id])).get(program.id)
+    if followup is not None and not followup.empty:
+        text += "\n\n" + "\n".join(level3_text.lines(t, followup))
     return text, keyboard(_actions(context, program))
 
 
@@ -226,14 +262,19 @@ async def _send_qr(update: Update, context: SuaraContext, program: Program) -> N
 async def _send_export(update: Update, context: SuaraContext, program: Program) -> None:
     """The program's submitted questionnaires as XLSX: scores and comments, no names."""
     assert program.id is not None and update.effective_chat is not None
-    columns, rows = await feedback_rows(
-        context.db, tz=context.settings.tz, program_ids=[program.id]
+    workbook, count = await program_workbook(
+        context.db, tz=context.settings.tz, program_id=program.id
     )
     context.call(
         "sendDocument",
         chat_id=update.effective_chat.id,
-        document=InputFile(to_xlsx(columns, rows), filename=f"umpan-balik-{program.code}.xlsx"),
-        caption=context.t("program.export_caption", count=len(rows), code=program.code),
+        document=InputFile(workbook, filename=f"umpan-balik-{program.code}.xlsx"),
+        caption=context.t(
+            "program.export_caption",
+            count=count,
+            code=program.code,
+            minimum=context.settings.feedback_min_responses,
+        ),
     )
 
 
@@ -276,11 +317,12 @@ class Unit(Step[ProgramDraft]):
         return draft.unit_id is not None
 
     async def ask(self, turn: PTurn) -> None:
+        mine = set(await _units(turn.update, turn.context))
+        labels = await unit_labels(turn.context.db)
         rows: list[list[Button]] = []
-        for unit_id in (await _units(turn.update, turn.context))[:30]:
-            place = await get_place(turn.context.db, unit_id)
-            if place is not None:
-                rows.append([turn.button(f"{place.code}: {place.name}", str(unit_id))])
+        for unit_id, label in labels.items():
+            if unit_id in mine and len(rows) < 30:
+                rows.append([turn.button(label, str(unit_id))])
         turn.reply(turn.t("program.ask_unit"), keyboard(rows))
 
     async def on_button(self, turn: PTurn, value: str) -> str:
@@ -335,6 +377,10 @@ class Moment(Step[ProgramDraft]):
         moment = parse_moment(message.text or "", turn.context.settings.tz)
         if moment is None:
             raise Invalid("program.moment_invalid")
+        try:
+            service.check_moment(moment, now=turn.context.bot_data.clock())
+        except ProgramError as exc:
+            raise Invalid(exc.key, **exc.values) from None
         if self.name == "start":
             turn.draft.starts_at = moment
             return NEXT
@@ -437,19 +483,37 @@ class Confirm(Step[ProgramDraft]):
                     window_days=settings.feedback_window_days,
                     followup_weeks=settings.followup_weeks,
                 ),
-                created_by=turn.user_id,
+                caller=await context.access(),
                 now=context.bot_data.clock(),
             )
         except ProgramError as exc:
+            if exc.key == "program.unit_not_yours":
+                return await _unit_lost(turn)
             raise Invalid(exc.key, **exc.values) from None
-        await _audit(context, turn.user_id, "program_create", program)
         turn.edit(turn.t("program.created", code=program.code, title=program.title))
         turn.reply(*await _page(context, program))
         await _send_qr(turn.update, context, program)
         return END
 
 
-CREATE = Flow(
+async def _unit_lost(turn: PTurn) -> str:
+    """The organizer no longer handles the draft's unit: they choose again among theirs."""
+    assert turn.draft.unit_id is not None
+    label = await unit_label(turn.context.db, turn.draft.unit_id)
+    turn.draft.unit_id = None
+    turn.reply(turn.t("program.unit_lost", unit=label))
+    return Unit.name
+
+
+class CreateFlow(Flow[ProgramDraft]):
+    async def recheck(self, turn: PTurn) -> str | None:
+        unit_id = turn.draft.unit_id
+        if unit_id is None or (await turn.context.access()).handles(unit_id):
+            return None
+        return await _unit_lost(turn)
+
+
+CREATE = CreateFlow(
     name="program",
     code="p",
     requires=Need.ORGANIZER,
@@ -482,6 +546,7 @@ def register(application: Application) -> None:
     application.add_handler(command(["program", "programs"], list_command))
     application.bot_data.menu_items["program"] = list_command
     application.add_handler(on_button(OpenProgram, open_button))
+    application.add_handler(on_button(ProgramPage, list_page_button))
     application.add_handler(on_button(ProgramAction, action_button))
     application.add_handler(on_button(NewProgram, new_button))
     CREATE.register(application)

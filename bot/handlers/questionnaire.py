@@ -313,7 +313,12 @@ class Review(Step[QuestionnaireDraft]):
         if value != "send":
             raise Stale
         try:
-            await engine.submit(turn.context.db, response=loaded.response, asked=loaded.asked)
+            await engine.submit(
+                turn.context.db,
+                response=loaded.response,
+                asked=loaded.asked,
+                minimum=turn.context.settings.feedback_min_responses,
+            )
         except AnswerError as exc:
             missing = exc.values.get("number")
             if isinstance(missing, int):

@@ -22,19 +22,19 @@ from bot.handlers.start import show_menu
 from bot.keyboards import Button, keyboard, page_of, pager
 from bot.render import shorten
 from bot.services import access
+from bot.services import staff as staff_service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
+from bot.services.staff import StaffError
 from bot.storage import audit, staff
 from bot.storage.places import (
     LEVEL_UNIT,
     all_units,
-    assign_organizer,
     get_place,
-    remove_organizer,
     units_by_organizer,
     units_of_organizer,
 )
-from bot.storage.users import get_or_create_user, get_user, get_users
+from bot.storage.users import get_user, get_users
 
 INVITE_LINK_PREFIX = "staf"
 PER_PAGE = 8
@@ -127,38 +127,29 @@ async def remove_button(update: Update, context: SuaraContext, pressed: StaffRem
     """Removes one role; the person is told, the change audited."""
     t = context.t
     you = await context.access()
-    target = await get_user(context.db, pressed.user)
-    if pressed.unit == 0:
-        if access.is_founding_admin(context.settings, pressed.user):
-            context.answer(update, t("staff.cannot_dismiss_founding"), alert=True)
-            return
-        done = await staff.dismiss_admin(context.db, pressed.user)
-        action, detail, notice = "dismiss_admin", None, t("staff.dismissed_admin")
-        their_key, their_values = "staff.you_were_dismissed", {}
-    else:
-        done = await remove_organizer(context.db, user_id=pressed.user, unit_id=pressed.unit)
-        place = await get_place(context.db, pressed.unit)
-        label = await unit_label(context.db, pressed.unit) if place else "?"
-        action, detail = "remove_organizer", place.code if place else None
-        notice = t("staff.removed_from", unit=label)
-        their_key, their_values = "staff.you_were_removed", {"unit": label}
-    if not done:
-        context.answer(update, t("button.stale"), alert=True)
+    now = context.bot_data.clock()
+    try:
+        if pressed.unit == 0:
+            notices = await staff_service.dismiss_admin(
+                context.db, context.settings, caller=you, user_id=pressed.user, now=now
+            )
+            done = t("staff.dismissed_admin")
+        else:
+            notices = await staff_service.remove_from_unit(
+                context.db,
+                context.settings,
+                caller=you,
+                user_id=pressed.user,
+                unit_id=pressed.unit,
+                now=now,
+            )
+            done = t("staff.removed_from", unit=await unit_label(context.db, pressed.unit))
+    except StaffError as exc:
+        context.answer(update, t(exc.key), alert=True)
         return
-    audit.record(
-        context.db,
-        actor_id=you.user_id,
-        actor_role=you.actor_role,
-        action=action,
-        subject_kind="user",
-        subject_id=pressed.user,
-        detail=detail,
-    )
-    context.answer(update, notice)
+    context.answer(update, done)
     context.edit(update, *await _member_view(context, pressed.user))
-    if target is not None:
-        their_t = context.texts.for_user(target.language, target.telegram_language)
-        await context.send_durable(pressed.user, their_t(their_key, **their_values))
+    await context.notify(notices)
 
 
 # -- invitations --------------------------------------------------------------------------------
@@ -237,52 +228,31 @@ async def invite_link(update: Update, context: SuaraContext, payload: str) -> No
     tg_user = update.effective_user
     if tg_user is None:
         return
-    token = payload.partition("_")[2]
-    invite = await staff.redeem_invite(
-        context.db, token, user_id=tg_user.id, now=context.bot_data.clock()
-    )
-    if invite is None:
-        context.reply(update, t("staff.invite_invalid"))
-        return
-    user = await get_or_create_user(context.db, tg_user.id)
     name = " ".join(p for p in (tg_user.first_name, tg_user.last_name) if p)
     if tg_user.username:
         name = f"{name} @{tg_user.username}".strip()
-    user.staff_name = name[:64] or None
-    context.db.add(user)
-    if invite.unit_id is not None:
-        await assign_organizer(
-            context.db, user_id=tg_user.id, unit_id=invite.unit_id, added_by=invite.created_by
-        )
-        role = await unit_label(context.db, invite.unit_id)
-        place = await get_place(context.db, invite.unit_id)
-        action, detail_code = "assign_organizer", place.code if place else None
-        yours = t("staff.welcome_organizer", unit=role)
-    else:
-        await staff.appoint_admin(context.db, user_id=tg_user.id, added_by=invite.created_by)
-        role, action, detail_code = t("staff.role_admin"), "appoint_admin", None
-        yours = t("staff.welcome_admin")
-    audit.record(
+    redeemed = await staff_service.redeem(
         context.db,
-        actor_id=invite.created_by,
-        actor_role=access.ADMIN,
-        action=action,
-        subject_kind="user",
-        subject_id=tg_user.id,
-        detail=f"{detail_code or 'admin'} by invite {invite.id}",
+        context.settings,
+        token=payload.partition("_")[2],
+        user_id=tg_user.id,
+        name=name,
+        now=context.bot_data.clock(),
     )
-    context.reply(update, yours)
+    if redeemed is None:
+        context.reply(update, t("staff.invite_invalid"))
+        return
+    unit_id = redeemed.invite.unit_id
+    if unit_id is not None:
+        context.reply(
+            update, t("staff.welcome_organizer", unit=await unit_label(context.db, unit_id))
+        )
+    else:
+        context.reply(update, t("staff.welcome_admin"))
     # The menu again, now with the new role's entries (the power is read afresh).
     context.scope.access = None
     await show_menu(update, context)
-    maker = await get_user(context.db, invite.created_by)
-    their_t = context.texts.for_user(
-        maker.language if maker else None, maker.telegram_language if maker else None
-    )
-    await context.send_durable(
-        invite.created_by,
-        their_t("staff.invite_used", name=staff_name(tg_user.id, user.staff_name), role=role),
-    )
+    await context.notify(redeemed.notices)
 
 
 def register(application: Application) -> None:

@@ -34,7 +34,7 @@ class PrivacyNotice(Step[OnboardingDraft]):
         t = turn.t
         turn.reply(t("start.welcome_new"))
         turn.reply(
-            t("privacy.notice"),
+            t("privacy.notice", days=turn.context.settings.retention_days),
             keyboard(
                 [
                     [turn.button(t("privacy.agree"), "yes")],
@@ -47,7 +47,8 @@ class PrivacyNotice(Step[OnboardingDraft]):
         context = turn.context
         if value == "yes":
             turn.edit(turn.t("privacy.accepted"))
-            return NEXT
+            role = implied_role(context, turn.draft.payload)
+            return await _set_up(turn, role) if role else NEXT
         if value != "no":
             raise Stale
         if context.user is not None and context.user.consent_at is None:
@@ -76,17 +77,29 @@ class RoleQuestion(Step[OnboardingDraft]):
     async def on_button(self, turn: Turn[OnboardingDraft], value: str) -> str:
         if value not in (ROLE_ASN, ROLE_CITIZEN):
             raise Stale
-        context, update = turn.context, turn.update
-        user = await get_or_create_user(context.db, turn.user_id)
-        await record_consent(context.db, user=user, role=value, at=utcnow())
-        context.scope.user = user
         turn.edit(turn.t(f"role.chosen_{value}"))
-        # The flow ends before the menu and the deep link, which may start a flow of their own.
-        await flows.clear_flow(context.db, turn.user_id, turn.flow.name)
-        await show_menu(update, context)
-        if turn.draft.payload:
-            await follow_payload(update, context, turn.draft.payload)
-        return HANDED_OVER
+        return await _set_up(turn, value)
+
+
+def implied_role(context: SuaraContext, payload: str | None) -> str | None:
+    """The role the deep link a new user came by implies (None: ask)."""
+    if not payload:
+        return None
+    return context.bot_data.deep_link_roles.get(payload.split("_")[0])
+
+
+async def _set_up(turn: Turn[OnboardingDraft], role: str) -> str:
+    """Records the consent and the role, shows the menu and follows the deep link."""
+    context, update = turn.context, turn.update
+    user = await get_or_create_user(context.db, turn.user_id)
+    await record_consent(context.db, user=user, role=role, at=utcnow())
+    context.scope.user = user
+    # The flow ends before the menu and the deep link, which may start a flow of their own.
+    await flows.clear_flow(context.db, turn.user_id, turn.flow.name)
+    await show_menu(update, context)
+    if turn.draft.payload:
+        await follow_payload(update, context, turn.draft.payload)
+    return HANDED_OVER
 
 
 ONBOARDING = Flow(

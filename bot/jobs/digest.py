@@ -33,7 +33,7 @@ from bot.services.access import all_admins
 from bot.services.complaints import unit_label
 from bot.services.digest import Bands, Digest, Period, build
 from bot.storage import digests, outbox
-from bot.storage.places import place_by_code, units_by_organizer
+from bot.storage.places import organizers_since, place_by_code, units_by_organizer
 from bot.storage.users import get_users
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,11 @@ PROGRAM_BUTTONS = 3
 class Recipient:
     user_id: int
     scope: list[int] | None  # None: an admin, who gets everything
+    since: dt.datetime | None = None  # when an organizer got their first unit
+
+    def new_after(self, period: Period, tz: Any) -> bool:
+        """Whether they became an organizer after the period ended."""
+        return self.since is not None and self.since >= period.bounds(tz)[1]
 
 
 @dataclass
@@ -60,8 +65,11 @@ async def recipients(session: AsyncSession, state: AppState) -> list[Recipient]:
     """Admins (everything), then organizers (their units); an admin is not sent both."""
     admins = await all_admins(session, state.settings)
     units = await units_by_organizer(session)
+    since = await organizers_since(session)
     found = [Recipient(a, None) for a in admins]
-    found += [Recipient(u, ids) for u, ids in sorted(units.items()) if u not in admins]
+    found += [
+        Recipient(u, ids, since.get(u)) for u, ids in sorted(units.items()) if u not in admins
+    ]
     return found
 
 
@@ -201,7 +209,16 @@ async def send_one(
                 if cache is not None:
                     cache[(scope_key, t.language)] = composed
     async with state.db.session() as session:
-        skip = composed is None or (composed.empty and state.settings.digest_when_empty == "skip")
+        # An empty week is not someone's first message from Suara: an organizer appointed
+        # after it ended is not sent it.
+        quiet = composed is not None and composed.empty
+        skip = composed is None or (
+            quiet
+            and (
+                state.settings.digest_when_empty == "skip"
+                or (weekly and recipient.new_after(period, state.settings.tz))
+            )
+        )
         if composed is not None and not skip:
             if composed.empty:
                 composed = dataclasses.replace(composed, files=[])

@@ -38,6 +38,7 @@ async def clean(state: AppState) -> tuple[int, int]:
                 col(OutboxMessage.sent_at) < now - KEEP_SENT,
             )
         )
+        await privacy.forget_daily_keys(session, now=now)
         await session.commit()
     return int(updates.rowcount or 0), int(sent.rowcount or 0)
 

@@ -7,92 +7,152 @@ not when the bot starts (it costs memory and start-up time every process would p
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.i18n import Translator
-from bot.render import shorten
 from bot.reports.digest_text import item_label
 from bot.reports.export import Row, cell_text, column_width
-from bot.services.digest import SCALE_MAX, Digest, ItemStat
+from bot.services.digest import SCALE_MAX, Digest, ProgramDigest
+from bot.services.level3 import PLAN_STEPS
 
 # Diverging colours, low (red, orange) through grey to high (light and dark blue): a pair
 # most colour-blind readers can tell apart.
 COLOURS = ("#c0392b", "#e59866", "#d5d8dc", "#7fb3d5", "#1f618d")
-ITEMS_SHOWN = 8
 
 
-def combined_items(digest: Digest) -> list[ItemStat]:
-    """The training items over all programs of the digest (instructor items folded in)."""
-    totals: dict[str, list[int]] = {}
-    for program in digest.programs:
-        for item in program.items:
-            counts = totals.setdefault(item.code, [0] * SCALE_MAX)
-            for i, n in enumerate(item.counts):
-                counts[i] += n
-    return [ItemStat(code, -1, tuple(counts)) for code, counts in totals.items()][:ITEMS_SHOWN]
+PROGRAMS_CHARTED = 3
+LABEL_WIDTH = 26  # characters per line of an item's label (wrapped, never cut)
+TITLE_WIDTH = 44
 
 
-def chart_png(digest: Digest, t: Translator) -> bytes:
-    """Two panels: the items' answers as diverging stacked bars (low to the left of zero, high
-    to the right, the middle answer split), and the last 8 weeks as a small trend."""
+def charted_programs(digest: Digest) -> list[ProgramDigest]:
+    """The programs drawn: those with figures, the most answered first."""
+    shown = [p for p in digest.programs if not p.withheld and p.items]
+    return sorted(shown, key=lambda p: -p.respondents)[:PROGRAMS_CHARTED]
+
+
+def _wrapped(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width, break_long_words=True)) or text
+
+
+def chart_figure(digest: Digest, t: Translator) -> Any:
+    """The digest's chart as a matplotlib figure, for a phone: a panel per program (up to
+    three, each named, its items in the questionnaire's order, an instructor's items named),
+    the answers as diverging stacked bars with a legend of the scores, and the last 8 weeks
+    when anything happened in them. The caller closes it."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
 
-    items = combined_items(digest)
-    fig, (top, bottom) = plt.subplots(
-        2,
-        1,
-        figsize=(6.4, 7.2),
-        dpi=150,
-        gridspec_kw={"height_ratios": [max(2, len(items)), 2.4]},
+    programs = charted_programs(digest)
+    trend = any(new for _, new, _ in digest.trend) or any(
+        mean is not None for _, _, mean in digest.trend
     )
-    try:
-        top.set_title(t("digest.chart_items"), fontsize=11, loc="left")
-        if items:
-            labels = [f"{shorten(item_label(t, i, []), 22)}  n={i.n}" for i in reversed(items)]
-            for row, item in enumerate(reversed(items)):
-                shares = [n / item.n * 100 for n in item.counts]
-                left = -(shares[0] + shares[1] + shares[2] / 2)
-                for share, colour in zip(shares, COLOURS, strict=True):
-                    top.barh(row, share, left=left, color=colour, height=0.7)
-                    left += share
-                top.text(101, row, t.number(item.mean), va="center", ha="left", fontsize=9)
-            top.set_yticks(range(len(items)), labels, fontsize=9)
-            top.axvline(0, color="#555555", linewidth=0.8)
-            top.set_xlim(-100, 112)
-            top.set_xticks([-100, -50, 0, 50, 100], ["100%", "50%", "0", "50%", "100%"])
-            top.tick_params(axis="x", labelsize=8)
-            scale = t("digest.chart_scale", max=SCALE_MAX)
-            top.set_xlabel(scale, fontsize=8)
-        else:
-            top.text(0.5, 0.5, t("digest.no_training"), ha="center", va="center", fontsize=10)
-            top.set_axis_off()
+    heights = [1.4 + 0.62 * len(p.items) for p in programs] or [1.2]
+    if trend:
+        heights.append(3.0)
+    fig, axes = plt.subplots(
+        len(heights), 1, figsize=(6.4, sum(heights) + 0.9), dpi=150,
+        gridspec_kw={"height_ratios": heights}, squeeze=False,
+    )  # fmt: skip
+    panels = [row[0] for row in axes]
+    if not programs:
+        panels[0].text(0.5, 0.5, t("digest.no_training"), ha="center", va="center", fontsize=13)
+        panels[0].set_axis_off()
+    for panel, program in zip(panels, programs, strict=False):
+        _program_panel(panel, program, t)
+    if programs:
+        fig.legend(
+            handles=[
+                Patch(color=colour, label=_score_label(t, score))
+                for score, colour in enumerate(COLOURS, start=1)
+            ],
+            loc="upper center", ncol=SCALE_MAX, fontsize=10, frameon=False,
+            bbox_to_anchor=(0.5, 1.0), handlelength=1.2, columnspacing=1.0,
+        )  # fmt: skip
+    more = len([p for p in digest.programs if not p.withheld and p.items]) - len(programs)
+    if more > 0:
+        fig.text(0.01, 0.005, t("digest.chart_more", count=more), fontsize=10)
+    if trend:
+        bottom = panels[-1]
         weeks = [week.label[-3:] for week, _, _ in digest.trend]
         counts = [new for _, new, _ in digest.trend]
         bottom.bar(range(len(weeks)), counts, color="#7fb3d5")
         for x, n in enumerate(counts):
-            bottom.text(x, n, str(n), ha="center", va="bottom", fontsize=8)
-        bottom.set_xticks(range(len(weeks)), weeks, fontsize=8)
-        bottom.set_title(t("digest.chart_trend"), fontsize=11, loc="left")
-        bottom.set_ylabel(t("digest.chart_new_complaints"), fontsize=8)
-        bottom.set_ylim(0, max([*counts, 1]) * 1.25)
+            bottom.text(x, n, str(n), ha="center", va="bottom", fontsize=11)
+        bottom.set_xticks(range(len(weeks)), weeks, fontsize=11)
+        bottom.set_title(t("digest.chart_trend"), fontsize=13, loc="left")
+        bottom.set_ylabel(t("digest.chart_new_complaints"), fontsize=11)
+        bottom.set_ylim(0, max([*counts, 1]) * 1.3)
+        bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
+        bottom.tick_params(axis="y", labelsize=10)
         means = [(x, mean) for x, (_, _, mean) in enumerate(digest.trend) if mean is not None]
         if means:
             twin = bottom.twinx()
             twin.plot([x for x, _ in means], [m for _, m in means], color="#1f618d", marker="o")
             twin.set_ylim(1, SCALE_MAX)
-            twin.set_ylabel(t("digest.chart_training_mean"), fontsize=8)
-        for side in ("top", "right"):
-            top.spines[side].set_visible(False)
-        fig.tight_layout()
+            twin.yaxis.set_major_locator(MaxNLocator(integer=True))
+            twin.set_ylabel(t("digest.chart_training_mean"), fontsize=11)
+            twin.tick_params(axis="y", labelsize=10)
+        for side in ("top",):
+            bottom.spines[side].set_visible(False)
+    fig.tight_layout(rect=(0, 0.02, 1, 1 - 0.45 / (sum(heights) + 0.9)))
+    return fig
+
+
+def _score_label(t: Translator, score: int) -> str:
+    if score == 1:
+        return t("digest.chart_low")
+    if score == SCALE_MAX:
+        return t("digest.chart_high", max=SCALE_MAX)
+    return str(score)
+
+
+def _program_panel(panel: Any, program: ProgramDigest, t: Translator) -> None:
+    items = list(reversed(program.items))  # barh draws from the bottom: the first item on top
+    title = _wrapped(f"{program.title} ({program.code})", TITLE_WIDTH)
+    panel.set_title(title, fontsize=13, loc="left", fontweight="bold")
+    labels = [_wrapped(item_label(t, i, program.instructor_names), LABEL_WIDTH) for i in items]
+    for row, item in enumerate(items):
+        shares = [n / item.n * 100 for n in item.counts]
+        middle = len(shares) // 2
+        left = -(sum(shares[:middle]) + shares[middle] / 2)
+        for share, colour in zip(shares, COLOURS, strict=True):
+            panel.barh(row, share, left=left, color=colour, height=0.7)
+            left += share
+        panel.text(
+            103, row, f"{t.number(item.mean)} (n={item.n})", va="center", ha="left", fontsize=10
+        )
+    panel.set_yticks(range(len(items)), labels, fontsize=10)
+    panel.axvline(0, color="#555555", linewidth=0.8)
+    panel.set_xlim(-100, 135)
+    panel.set_xticks([-100, -50, 0, 50, 100], ["100%", "50%", "0", "50%", "100%"])
+    panel.tick_params(axis="x", labelsize=10)
+    panel.set_xlabel(_wrapped(t("digest.chart_scale", max=SCALE_MAX), 60), fontsize=10)
+    for side in ("top", "right"):
+        panel.spines[side].set_visible(False)
+
+
+def chart_png(digest: Digest, t: Translator) -> bytes:
+    """The chart (chart_figure) as a PNG."""
+    fig = chart_figure(digest, t)
+    from matplotlib import pyplot as plt
+
+    try:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
         return buffer.getvalue()
     finally:
         plt.close(fig)
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None
 
 
 DATE_FORMATS = {"created": "yyyy-mm-dd hh:mm", "closed": "yyyy-mm-dd hh:mm", "due": "yyyy-mm-dd"}
@@ -197,6 +257,28 @@ def workbook_xlsx(
     _sheet(
         workbook, t, t("digest.x_sheet_comments"), ("program", "comment"), comments, ("comment",)
     )
+    level3_rows: list[Row] = []
+    for p in digest.programs:
+        if p.level3 is None or p.level3.empty:
+            continue
+        r = p.level3
+        level3_rows.append(
+            {
+                "program": p.code,
+                "title": p.title,
+                "alumni": r.respondents,
+                "applied": round(r.applied, 2) if r.applied is not None else None,
+                **{f"plan_{step}": r.plan.get(step, 0) for step in PLAN_STEPS},
+                "supervisors": r.supervisors,
+                "supervisor_change": _rounded(r.supervisor_means.get("perubahan")),
+                "supervisor_applied": _rounded(r.supervisor_means.get("penerapan")),
+            }
+        )
+    level3_columns = (
+        "program", "title", "alumni", "applied", *(f"plan_{s}" for s in PLAN_STEPS),
+        "supervisors", "supervisor_change", "supervisor_applied",
+    )  # fmt: skip
+    _sheet(workbook, t, t("digest.x_sheet_level3"), level3_columns, level3_rows, wide=("title",))
     proposals = [{"topic": topic, "count": n} for topic, n in digest.proposals]
     _sheet(workbook, t, t("digest.x_sheet_proposals"), ("topic", "count"), proposals, ("topic",))
     columns = ("ticket", "created", "category", "place", "state", "privacy", "overdue", "closed")

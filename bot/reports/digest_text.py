@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.i18n import Safe, Translator
 from bot.render import shorten
+from bot.reports import level3_text
 from bot.services.digest import ComplaintDigest, Digest, ItemStat, ProgramDigest
 
 TOP_CATEGORIES = 5
@@ -48,6 +49,8 @@ def _program(
     ]
     if p.withheld:
         lines.append(t("digest.withheld", minimum=minimum))
+        if p.level3 is not None:
+            lines += level3_text.lines(t, p.level3)
         return "\n".join(lines)
     if p.overall is not None and p.band is not None:
         change = None if p.previous_overall is None else p.overall - p.previous_overall
@@ -73,15 +76,15 @@ def _program(
                 n=item.n,
             )
         )
-    for code in p.flags:
-        item = next(i for i in p.items if i.code == code)
+    for code, instructor in p.flags:
+        item = next(i for i in p.items if (i.code, i.instructor) == (code, instructor))
         suggestion = (
             t(f"digest.suggest.{code}") if t.has(f"digest.suggest.{code}") else t("digest.suggest")
         )
         lines.append(
             t(
                 "digest.flag",
-                item=item_label(t, item, []),
+                item=item_label(t, item, p.instructor_names),
                 share=t.number(item.low_share * 100, digits=0),
                 suggestion=suggestion,
             )
@@ -107,8 +110,8 @@ def _program(
         lines.append(t("digest.hard_themes", themes=", ".join(p.themes)))
     for comment in p.comments:
         lines.append(t("digest.comment", text=shorten(comment, 200)))
-    if p.followup is not None:
-        lines.append(t("digest.followup", mean=t.number(p.followup[0]), n=p.followup[1]))
+    if p.level3 is not None:
+        lines += level3_text.lines(t, p.level3)
     return "\n".join(lines)
 
 
@@ -126,7 +129,9 @@ def _program_lines(t: Translator, digest: Digest, units: dict[int, str]) -> str:
                 "digest.score_short", score=t.number(p.overall), band=t(f"digest.band_{p.band}")
             )
         flags = ", ".join(
-            item_label(t, i, []) for i in p.items if i.code in p.flags and i.instructor < 0
+            item_label(t, i, p.instructor_names)
+            for i in p.items
+            if (i.code, i.instructor) in p.flags
         )
         lines.append(
             t(

@@ -118,31 +118,41 @@ def table_xlsx(
     columns: Sequence[str], rows: list[Row], *, title: str, wide: Sequence[str] = ()
 ) -> bytes:
     """One sheet: a bold, frozen header; dates stay dates; user text made safe."""
+    return tables_xlsx([(title, columns, rows, wide)])
+
+
+Sheet = tuple[str, Sequence[str], list[Row], Sequence[str]]  # title, columns, rows, wide ones
+
+
+def tables_xlsx(sheets: Sequence[Sheet]) -> bytes:
+    """A sheet per table, each as table_xlsx writes one."""
     # Imported here, not at start-up: most processes never write a workbook.
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title
-    sheet.append(list(columns))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        values: list[object] = []
-        for column in columns:
-            value = row.get(column)
-            if isinstance(value, str):
-                value = cell_text(value)
-            values.append(value)
-        sheet.append(values)
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column_width(
-            column, wide=column in wide
-        )
+    default = workbook.active
+    for title, columns, rows, wide in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append(list(columns))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            values: list[object] = []
+            for column in columns:
+                value = row.get(column)
+                if isinstance(value, str):
+                    value = cell_text(value)
+                values.append(value)
+            sheet.append(values)
+        sheet.freeze_panes = "A2"
+        for index, column in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = column_width(
+                column, wide=column in wide
+            )
+    if default is not None:
+        workbook.remove(default)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

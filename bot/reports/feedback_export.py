@@ -1,26 +1,44 @@
-"""Training feedback export: one row per submitted questionnaire, without names.
+"""Training feedback export: one row per released questionnaire, without names.
 
-No respondent id, name or NIP is ever read into a row: a row has the program, the day it was
-sent, each item's score (instructor items once per instructor) and the written answers.
-Columns follow the templates' question order, so two exports of the same programs line up.
+No respondent id, name or NIP is ever read into a row: a row has the program, the day its
+block of respondents was released (shared by at least FEEDBACK_MIN_RESPONSES people, never the
+day one person answered), each item's score (instructor items once per instructor) and the
+written answers. Only released questionnaires are exported (bot/services/releases.py), so an
+export waits for the minimum and two exports differ by whole blocks; within a block the rows
+are in the order of their contents, not of who answered first. Columns follow the templates'
+question order, so two exports of the same programs line up.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.reports.export import Row, table_csv, table_xlsx
+from bot.reports.export import Row, table_csv, table_xlsx, tables_xlsx
 from bot.services import questionnaires
-from bot.services.programs import PROGRAM_SUBJECT
 from bot.storage.programs import Program
-from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, Response
+from bot.storage.questionnaires import (
+    FOLLOWUP_SUBJECT,
+    PROGRAM_SUBJECT,
+    RESPONSE_SUBMITTED,
+    SUPERVISOR_SUBJECT,
+    Answer,
+    Response,
+)
 
-FIXED = ("program", "title", "submitted")
+FIXED = ("program", "title", "released")
+SHEETS = (
+    (PROGRAM_SUBJECT, "Umpan balik"),
+    (FOLLOWUP_SUBJECT, "Pasca pelatihan"),
+    (SUPERVISOR_SUBJECT, "Atasan"),
+)
+TEXT_COLUMNS = ("sulit", "saran", "rencana", "title", "contoh", "dukungan", "catatan")
 
 
 def column_of(question: str, instructor_name: str) -> str:
@@ -33,25 +51,29 @@ async def feedback_rows(
     tz: ZoneInfo,
     program_ids: list[int] | None = None,
     since: dt.date | None = None,
+    kind: str = PROGRAM_SUBJECT,
 ) -> tuple[list[str], list[Row]]:
-    """The columns and rows of the submitted questionnaires of these programs (None: all)."""
+    """The columns and rows of the released questionnaires of these programs (None: all):
+    the evaluation, or with `kind` the alumni's follow-ups or their supervisors' answers."""
+    program_of = _program_column(kind)
     query = (
-        select(Response.id, Response.subject_id, Response.submitted_at)
+        select(Response.id, program_of, Response.released_at, Response.template_id)
         .where(
-            col(Response.subject_kind) == PROGRAM_SUBJECT,
+            col(Response.subject_kind) == kind,
             col(Response.status) == RESPONSE_SUBMITTED,
+            col(Response.released_at).is_not(None),
         )
-        .order_by(col(Response.subject_id), col(Response.submitted_at))
+        .order_by(program_of, col(Response.released_at))
     )
+    if kind == SUPERVISOR_SUBJECT:
+        query = query.join(_FOLLOWUP, col(_FOLLOWUP.id) == col(Response.subject_id))
     if program_ids is not None:
-        query = query.where(col(Response.subject_id).in_(program_ids))
+        query = query.where(program_of.in_(program_ids))
     if since is not None:
-        query = query.where(
-            col(Response.submitted_at) >= dt.datetime.combine(since, dt.time(), tz)
-        )
+        query = query.where(col(Response.released_at) >= dt.datetime.combine(since, dt.time(), tz))
     responses = (await session.exec(query)).all()
     answers: dict[int, list[Answer]] = defaultdict(list)
-    ids = [response_id for response_id, _, _ in responses if response_id is not None]
+    ids = [response_id for response_id, _, _, _ in responses if response_id is not None]
     for start in range(0, len(ids), 900):  # stays under SQLite's bound-parameter limit
         chunk = ids[start : start + 900]
         for answer in (
@@ -60,26 +82,31 @@ async def feedback_rows(
             answers[answer.response_id].append(answer)
 
     columns: list[str] = list(FIXED)
-    programs: dict[int, tuple[Program, dict[tuple[str, int], str]]] = {}
+    programs: dict[int, Program | None] = {}
+    names_of: dict[tuple[int, int], dict[tuple[str, int], str]] = {}
     rows: list[Row] = []
-    for response_id, program_id, submitted_at in responses:
+    for response_id, program_id, released_at, template_id in responses:
         if program_id not in programs:
-            program = await session.get(Program, program_id)
-            if program is None:
-                continue
-            template = await questionnaires.template_of(session, program.template_id)
+            programs[program_id] = await session.get(Program, program_id)
+        program = programs[program_id]
+        if program is None:
+            continue
+        key = (program_id, template_id)
+        if key not in names_of:
+            template = await questionnaires.template_of(session, template_id)
+            asked = program.instructors if kind == PROGRAM_SUBJECT else []
             names: dict[tuple[str, int], str] = {}
-            for item in questionnaires.items(template, program.instructors):
+            for item in questionnaires.items(template, asked):
                 name = column_of(item.question.code, item.instructor_name)
                 names[(item.question.code, item.instructor)] = name
                 if name not in columns:
                     columns.append(name)
-            programs[program_id] = (program, names)
-        program, names = programs[program_id]
+            names_of[key] = names
+        names = names_of[key]
         row: Row = {
             "program": program.code,
             "title": program.title,
-            "submitted": submitted_at.astimezone(tz).date() if submitted_at else None,
+            "released": released_at.astimezone(tz).date() if released_at else None,
         }
         for answer in answers.get(response_id or 0, []):
             column = names.get((answer.question, answer.instructor))
@@ -87,7 +114,37 @@ async def feedback_rows(
                 value = answer.score if answer.score is not None else answer.choice or answer.text
                 row[column] = value
         rows.append(row)
+    # Within a program's block the order says nothing about who answered when.
+    rows.sort(key=lambda r: (str(r["program"]), str(r["released"]), _content_key(columns, r)))
     return columns, rows
+
+
+_FOLLOWUP = aliased(Response)
+
+
+def _program_column(kind: str) -> Any:
+    """The column naming a response's program: its subject, or for a supervisor's answers the
+    subject of the follow-up they are about."""
+    return col(_FOLLOWUP.subject_id) if kind == SUPERVISOR_SUBJECT else col(Response.subject_id)
+
+
+def _content_key(columns: list[str], row: Row) -> tuple[str, ...]:
+    return tuple(str(row.get(column, "")) for column in columns)
+
+
+async def program_workbook(
+    session: AsyncSession, *, tz: ZoneInfo, program_id: int
+) -> tuple[bytes, int]:
+    """A program's export: the evaluation, the follow-up and the supervisors' answers, a sheet
+    each, released answers only; with the number of evaluation rows."""
+    sheets = []
+    evaluations = 0
+    for kind, title in SHEETS:
+        columns, rows = await feedback_rows(session, tz=tz, program_ids=[program_id], kind=kind)
+        if kind == PROGRAM_SUBJECT:
+            evaluations = len(rows)
+        sheets.append((title, columns, rows, _wide(columns)))
+    return tables_xlsx(sheets), evaluations
 
 
 def to_csv(columns: list[str], rows: list[Row]) -> bytes:
@@ -95,5 +152,8 @@ def to_csv(columns: list[str], rows: list[Row]) -> bytes:
 
 
 def to_xlsx(columns: list[str], rows: list[Row]) -> bytes:
-    texts = [c for c in columns if c in ("sulit", "saran", "rencana", "title")]
-    return table_xlsx(columns, rows, title="Umpan balik", wide=texts)
+    return table_xlsx(columns, rows, title=SHEETS[0][1], wide=_wide(columns))
+
+
+def _wide(columns: list[str]) -> list[str]:
+    return [c for c in columns if c in TEXT_COLUMNS]

@@ -118,9 +118,25 @@ def check_note(text: str) -> str:
     return cleaned
 
 
-async def filed_today(session: AsyncSession, *, reporter_id: int, clock: Clock) -> int:
+async def filed_today(
+    session: AsyncSession, *, reporter_id: int, clock: Clock, reporter_key: str | None = None
+) -> int:
+    """Complaints filed today by this person: with `reporter_key` (privacy.person_key), those
+    filed before they erased their identity count too."""
     midnight = dt.datetime.combine(clock.today, dt.time(), clock.tz)
-    return await store.count_since(session, reporter_id=reporter_id, since=midnight)
+    return await store.count_since(
+        session, reporter_id=reporter_id, since=midnight, reporter_key=reporter_key
+    )
+
+
+async def blocked_at_unit(
+    session: AsyncSession, *, reporter_id: int, unit_id: int, reporter_key: str | None = None
+) -> bool:
+    """Whether the unit limited this person (before an erasure too, given `reporter_key`)."""
+    block = await store.active_block(
+        session, user_id=reporter_id, unit_id=unit_id, user_key=reporter_key
+    )
+    return block is not None
 
 
 async def similar_recent(
@@ -146,10 +162,18 @@ async def file_complaint(
     clock: Clock,
     daily_limit: int,
     sentiment: Sentiment | None = None,
+    reporter_key: str | None = None,
 ) -> tuple[Complaint, list[Notice]]:
-    if await filed_today(session, reporter_id=reporter_id, clock=clock) >= daily_limit:
+    """Stores the complaint; `reporter_key` (privacy.person_key) makes the day's limit and the
+    units' limits count what the reporter did before erasing their identity."""
+    filed = await filed_today(
+        session, reporter_id=reporter_id, clock=clock, reporter_key=reporter_key
+    )
+    if filed >= daily_limit:
         raise ComplaintError("complaint.daily_limit")
-    if await store.active_block(session, user_id=reporter_id, unit_id=draft.unit_id):
+    if await blocked_at_unit(
+        session, reporter_id=reporter_id, unit_id=draft.unit_id, reporter_key=reporter_key
+    ):
         raise ComplaintError("complaint.unit_blocked")
     unit = await get_place(session, draft.unit_id)
     if unit is None:

@@ -20,12 +20,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.analysis.themes import themes
-from bot.services import satisfaction
-from bot.services.feedback import FOLLOWUP_SUBJECT
+from bot.services import level3, questionnaires, releases, satisfaction
+from bot.services.level3 import Level3
 from bot.services.programs import PROGRAM_SUBJECT
 from bot.services.satisfaction import SKM_SUBJECT, Ikm
 from bot.storage.complaints import (
@@ -36,14 +37,20 @@ from bot.storage.complaints import (
     Complaint,
 )
 from bot.storage.programs import Participant, Program, TrainingProposal
-from bot.storage.questionnaires import NO_INSTRUCTOR, RESPONSE_SUBMITTED, Answer, Response
+from bot.storage.questionnaires import (
+    FOLLOWUP_SUBJECT,
+    NO_INSTRUCTOR,
+    RESPONSE_SUBMITTED,
+    SUPERVISOR_SUBJECT,
+    Answer,
+    Response,
+)
 
 SCALE_MAX = 5  # the training questionnaire's scale (bot/storage/templates/pelatihan.json)
 LOW_SCORE = 2  # "2 or lower" is a low rating
 LOW_SHARE_FLAG = 0.30  # an item is flagged when this share of answers is low
 COMMENT_ITEMS = ("sulit", "saran")  # free-text items whose words make the themes
 HARD_ITEM = "sulit"
-FOLLOWUP_ITEM = "penerapan"
 # SKM elements whose weakness points to a training need of the service officers.
 OFFICER_ELEMENTS = ("u6", "u7")  # kompetensi pelaksana, perilaku pelaksana
 OFFICER_WINDOW = dt.timedelta(weeks=12)
@@ -139,12 +146,13 @@ class ProgramDigest:
     previous_overall: float | None = None
     compared_with: str | None = None  # "run" (the previous run) or "period" (before this week)
     band: str | None = None
-    flags: list[str] = field(default_factory=list)  # item codes with many low ratings
+    # Items with many low ratings, an instructor item once per instructor: (code, instructor).
+    flags: list[tuple[str, int]] = field(default_factory=list)
     instructors: list[tuple[str, float, int]] = field(default_factory=list)
     sentiment: dict[str, int] = field(default_factory=dict)
     theme_texts: list[str] = field(default_factory=list, repr=False)
     comments: list[str] = field(default_factory=list)
-    followup: tuple[float, int] | None = None  # mean of "applied at work", answers
+    level3: Level3 | None = None  # the follow-up's results, alumni and supervisors apart
 
     @property
     def rate(self) -> float:
@@ -264,19 +272,34 @@ def _in_scope(column: Any, scope: list[int] | None) -> list[Any]:
 async def _programs_answered(
     session: AsyncSession, scope: list[int] | None, start: dt.datetime, end: dt.datetime
 ) -> list[Program]:
-    answered = (
-        select(col(Response.subject_id))
-        .where(
-            col(Response.subject_kind) == PROGRAM_SUBJECT,
-            col(Response.status) == RESPONSE_SUBMITTED,
-            col(Response.submitted_at) >= start,
-            col(Response.submitted_at) < end,
-        )
-        .scalar_subquery()
+    """Programs with a questionnaire submitted in the period, or follow-up results (alumni's
+    or supervisors') released in it: months after the training, those are its news."""
+    answered = select(col(Response.subject_id)).where(
+        col(Response.subject_kind) == PROGRAM_SUBJECT,
+        col(Response.status) == RESPONSE_SUBMITTED,
+        col(Response.submitted_at) >= start,
+        col(Response.submitted_at) < end,
+    )
+    followup = aliased(Response)
+    followed_up = select(col(Response.subject_id)).where(
+        col(Response.subject_kind) == FOLLOWUP_SUBJECT, *releases.released(end, start)
+    )
+    supervised = (
+        select(followup.subject_id)
+        .select_from(Response)
+        .join(followup, col(followup.id) == col(Response.subject_id))
+        .where(col(Response.subject_kind) == SUPERVISOR_SUBJECT, *releases.released(end, start))
     )
     query = (
         select(Program)
-        .where(col(Program.id).in_(answered), *_in_scope(Program.unit_id, scope))
+        .where(
+            or_(
+                col(Program.id).in_(answered.scalar_subquery()),
+                col(Program.id).in_(followed_up.scalar_subquery()),
+                col(Program.id).in_(supervised.scalar_subquery()),
+            ),
+            *_in_scope(Program.unit_id, scope),
+        )
         .order_by(col(Program.unit_id), col(Program.starts_at))
     )
     return list((await session.exec(query)).all())
@@ -297,23 +320,36 @@ def _program_responses(
     return and_(*conditions)
 
 
+def _program_released(
+    ids: Sequence[int], until: dt.datetime, since: dt.datetime | None = None
+) -> Any:
+    """The questionnaires of these programs released before `until` (and from `since`): what
+    every figure is made of (bot/services/releases.py)."""
+    return and_(
+        col(Response.subject_kind) == PROGRAM_SUBJECT,
+        col(Response.subject_id).in_(ids),
+        col(Response.status) == RESPONSE_SUBMITTED,
+        *releases.released(until, since),
+    )
+
+
 Distribution = dict[tuple[str, int], list[int]]
 
 
 async def _distributions(
     session: AsyncSession, ids: Sequence[int], until: dt.datetime
 ) -> tuple[dict[int, Distribution], dict[int, int]]:
-    """Per program: the count of each score per (item, instructor), and the respondents;
-    two GROUP BY queries for all the programs together."""
+    """Per program: the count of each score per (item, instructor) and the respondents, of
+    the questionnaires released before `until`; two GROUP BY queries for all the programs."""
     counts: dict[int, Distribution] = {}
     respondents: dict[int, int] = {}
     if not ids:
         return counts, respondents
-    submitted = _program_responses(ids, until)
+    released = _program_released(ids, until)
     query = (
         select(Response.subject_id, Answer.question, Answer.instructor, Answer.score, func.count())  # type: ignore[call-overload]
         .join(Response, col(Response.id) == col(Answer.response_id))
-        .where(submitted, col(Answer.score).is_not(None))
+        .where(released, col(Answer.score).is_not(None))
         .group_by(
             col(Response.subject_id),
             col(Answer.question),
@@ -325,7 +361,7 @@ async def _distributions(
         if score is not None and 1 <= score <= SCALE_MAX:
             per_item = counts.setdefault(int(program_id), {})
             per_item.setdefault((question, instructor), [0] * SCALE_MAX)[score - 1] += n
-    query_n = select(Response.subject_id, func.count()).where(submitted)
+    query_n = select(Response.subject_id, func.count()).where(released)
     for program_id, n in (await session.exec(query_n.group_by(col(Response.subject_id)))).all():
         respondents[int(program_id)] = int(n)
     return counts, respondents
@@ -379,7 +415,13 @@ async def _programs(
     ids = [p.id for p in programs if p.id is not None]
     if not ids:
         return []
-    counts, respondents = await _distributions(session, ids, end)
+    counts, released = await _distributions(session, ids, end)
+    respondents = await _grouped_counts(
+        session,
+        select(Response.subject_id, func.count())
+        .where(_program_responses(ids, end))
+        .group_by(col(Response.subject_id)),
+    )
     participants = await _grouped_counts(
         session,
         select(Participant.program_id, func.count())
@@ -398,7 +440,7 @@ async def _programs(
     )
     before_counts, before_respondents = await _distributions(session, ids, start)
     comments = await _comments(session, ids, start, end)
-    followups = await _followups(session, ids, end, min_responses)
+    followups = await level3.results(session, ids, until=end)
     found = []
     for program in programs:
         assert program.id is not None
@@ -410,10 +452,12 @@ async def _programs(
             participants=participants.get(program.id, 0),
             respondents=respondents.get(program.id, 0),
             answered_in_period=in_period.get(program.id, 0),
-            withheld=respondents.get(program.id, 0) < min_responses,
+            # Released answers come in whole blocks of the minimum: none, or enough.
+            withheld=released.get(program.id, 0) < min_responses,
             instructor_names=list(program.instructors),
         )
         found.append(digest)
+        digest.level3 = followups.get(program.id)
         if digest.withheld:
             continue
         # Compared with the previous run of the same program, else this one before the week.
@@ -424,8 +468,14 @@ async def _programs(
         elif before_respondents.get(program.id, 0) >= min_responses:
             previous = _means(before_counts.get(program.id, {}))
             digest.compared_with = "period"
+        # In the questionnaire's order, an instructor's items after each other, as asked.
+        template = await questionnaires.template_of(session, program.template_id)
+        order = {
+            (item.question.code, item.instructor): n
+            for n, item in enumerate(questionnaires.items(template, list(program.instructors)))
+        }
         for (code, instructor), scores in sorted(
-            counts.get(program.id, {}).items(), key=lambda kv: kv[0][1]
+            counts.get(program.id, {}).items(), key=lambda kv: (order.get(kv[0], 999), kv[0])
         ):
             digest.items.append(
                 ItemStat(code, instructor, tuple(scores), previous.get((code, instructor)))
@@ -436,7 +486,7 @@ async def _programs(
         digest.band = bands.of(digest.overall) if digest.overall is not None else None
         digest.flags = sorted(
             {
-                i.code
+                (i.code, i.instructor)
                 for i in digest.items
                 if i.n >= min_responses and i.low_share >= LOW_SHARE_FLAG
             }
@@ -454,16 +504,16 @@ async def _programs(
         hard = [text for question, text, _ in texts if question == HARD_ITEM]
         digest.theme_texts = hard or [t for _, t, _ in texts]
         digest.comments = _representative([(t, p) for _, t, p in texts])
-        digest.followup = followups.get(program.id)
     return found
 
 
 async def _comments(
     session: AsyncSession, ids: Sequence[int], start: dt.datetime, end: dt.datetime
 ) -> dict[int, tuple[dict[str, int], list[tuple[str, str, float | None]]]]:
-    """Per program: the comments' sentiment counts and the texts (newest first, bounded)."""
+    """Per program: the comments' sentiment counts and the texts (newest first, bounded), of
+    the week's slice: the blocks released in it, never the week's respondents alone."""
     in_period = and_(
-        _program_responses(ids, end, start),
+        _program_released(ids, end, start),
         col(Answer.question).in_(COMMENT_ITEMS),
         col(Answer.text).is_not(None),
     )
@@ -501,29 +551,6 @@ def _representative(texts: list[tuple[str, float | None]]) -> list[str]:
     ordered = sorted(usable, key=lambda tp: tp[1])
     chosen = [ordered[0][0], ordered[-1][0], ordered[len(ordered) // 2][0]]
     return list(dict.fromkeys(chosen))[:3]
-
-
-async def _followups(
-    session: AsyncSession, ids: Sequence[int], end: dt.datetime, min_responses: int
-) -> dict[int, tuple[float, int]]:
-    query = (
-        select(Response.subject_id, func.avg(Answer.score), func.count())
-        .join(Response, col(Response.id) == col(Answer.response_id))
-        .where(
-            col(Response.subject_kind) == FOLLOWUP_SUBJECT,
-            col(Response.subject_id).in_(ids),
-            col(Response.status) == RESPONSE_SUBMITTED,
-            col(Response.submitted_at) < end,
-            col(Answer.question) == FOLLOWUP_ITEM,
-            col(Answer.score).is_not(None),
-        )
-        .group_by(col(Response.subject_id))
-    )
-    return {
-        int(program_id): (float(mean), int(n))
-        for program_id, mean, n in (await session.exec(query)).all()
-        if n and n >= min_responses and mean is not None
-    }
 
 
 async def _proposals(
@@ -676,7 +703,8 @@ async def _training_needs(
 async def _trend(
     session: AsyncSession, scope: list[int] | None, period: Period, tz: ZoneInfo
 ) -> list[tuple[Period, int, float | None]]:
-    """The last 8 weeks up to the period: new complaints and the training answers' mean."""
+    """The last 8 weeks up to the period: new complaints and the mean of the training answers
+    released in each week (a program below the minimum adds nothing to any week)."""
     weeks = []
     for back in range(TREND_WEEKS - 1, -1, -1):
         week = period.previous(back)
@@ -698,8 +726,7 @@ async def _trend(
             .where(
                 col(Response.subject_kind) == PROGRAM_SUBJECT,
                 col(Response.status) == RESPONSE_SUBMITTED,
-                col(Response.submitted_at) >= start,
-                col(Response.submitted_at) < end,
+                *releases.released(end, start),
                 col(Answer.score).is_not(None),
             )
         )

@@ -37,17 +37,17 @@ from bot.storage.programs import (
     Program,
 )
 from bot.storage.questionnaires import (
+    FOLLOWUP_SUBJECT,
     RESPONSE_OPEN,
     RESPONSE_SUBMITTED,
+    SUPERVISOR_SUBJECT,
     Answer,
     Response,
     response_for,
 )
 
 FOLLOWUP_TEMPLATE = "pasca"
-FOLLOWUP_SUBJECT = "followup"
 SUPERVISOR_TEMPLATE = "atasan"
-SUPERVISOR_SUBJECT = "supervisor"
 SUPERVISOR_LINK_PREFIX = "atasan"
 RESPONSE_EXPIRED = "expired"  # the window closed before it was submitted
 DISPATCH_BATCH = 200  # participants invited per transaction (keeps the SQLite write lock short)
@@ -373,11 +373,32 @@ def _signature(followup_response_id: int, secret: str) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:16]
 
 
+class SupervisorLinkUsed(Exception):
+    """Another account has already answered (or begun answering) through this link."""
+
+
 async def open_supervisor_response(
     session: AsyncSession, *, followup: Response, supervisor_id: int
 ) -> Response:
+    """The supervisor's questionnaire about one follow-up. A link is for one supervisor: the
+    first account that opens it keeps it, and any other is refused (SupervisorLinkUsed)."""
     template = await questionnaires.latest(session, SUPERVISOR_TEMPLATE)
     assert template.id is not None and followup.id is not None
+    # Two accounts opening the link at once take turns on the follow-up's row.
+    await session.exec(
+        select(Response.id).where(col(Response.id) == followup.id).with_for_update()
+    )
+    taken = (
+        await session.exec(
+            select(Response.respondent_id).where(
+                col(Response.subject_kind) == SUPERVISOR_SUBJECT,
+                col(Response.subject_id) == followup.id,
+                col(Response.respondent_id) != supervisor_id,
+            )
+        )
+    ).first()
+    if taken is not None:
+        raise SupervisorLinkUsed
     return await questionnaires.open_response(
         session,
         template_id=template.id,

@@ -9,9 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
-_NIP = re.compile(r"\d{18}")
+_NIP = re.compile(r"[0-9]{18}", re.ASCII)
 MIN_AGE_AT_APPOINTMENT = 17
+
+
+def normalise_digits(text: str) -> str:
+    """Every decimal digit as its ASCII digit; spaces and invisible (format) characters such
+    as zero-width spaces removed; anything else kept, for the check to refuse."""
+    kept = []
+    for ch in unicodedata.normalize("NFKC", text):
+        if ch.isspace() or unicodedata.category(ch) == "Cf":
+            continue
+        digit = unicodedata.decimal(ch, None)
+        kept.append(str(digit) if digit is not None else ch)
+    return "".join(kept)
 
 
 class NipError(ValueError):
@@ -23,9 +36,10 @@ class NipError(ValueError):
 
 
 def check_nip(text: str, *, today: dt.date | None = None) -> str:
-    """The NIP without spaces, or NipError. Spaces (as printed on cards: 19850312 201001 1 002)
-    are allowed."""
-    nip = re.sub(r"\s+", "", text)
+    """The NIP in ASCII digits without spaces, or NipError. Spaces (as printed on cards:
+    19850312 201001 1 002) are allowed; digits typed in another script (full-width, Arabic-
+    Indic, ...) are read as the digits they are, and invisible characters are dropped."""
+    nip = normalise_digits(text)
     if not _NIP.fullmatch(nip):
         raise NipError("nip.format")
     today = today or dt.date.today()

@@ -11,12 +11,15 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+from sqlalchemy import or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import questionnaires
+from bot.services.access import Access
 from bot.services.nip import check_nip
 from bot.services.text import clean_text
+from bot.storage import audit
 from bot.storage import programs as store
 from bot.storage.programs import (
     MODES,
@@ -25,7 +28,7 @@ from bot.storage.programs import (
     Program,
     TrainingProposal,
 )
-from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, Response
+from bot.storage.questionnaires import PROGRAM_SUBJECT, RESPONSE_SUBMITTED, Answer, Response
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at a venue
 CODE_LENGTH = 6
@@ -35,7 +38,6 @@ WORK_UNIT_MAX = 200
 TOPIC_MIN, TOPIC_MAX = 5, 500
 PROPOSALS_PER_DAY = 5
 TRAINING_TEMPLATE = "pelatihan"
-PROGRAM_SUBJECT = "program"
 
 
 class ProgramError(Exception):
@@ -65,6 +67,18 @@ def parse_instructors(text: str) -> list[str]:
     return [name.strip() for name in text.split(";") if name.strip()]
 
 
+YEARS_AHEAD = 5  # a program is planned at most this far ahead
+EARLIEST_YEAR = 2000  # older programs are not imported
+
+
+def check_moment(moment: dt.datetime, *, now: dt.datetime | None = None) -> None:
+    """Refuses a start or an end no program has (year 9999, a slip of the keyboard) before any
+    arithmetic on it can overflow."""
+    latest = (now or dt.datetime.now(dt.UTC)).year + YEARS_AHEAD
+    if not EARLIEST_YEAR <= moment.year <= latest:
+        raise ProgramError("program.moment_range", earliest=EARLIEST_YEAR, latest=latest)
+
+
 def check_spec(spec: ProgramSpec, *, now: dt.datetime | None = None) -> None:
     """Raises ProgramError (a text key naming what is wrong) for an unusable program; with
     `now`, also for one whose answering time is over already."""
@@ -80,6 +94,8 @@ def check_spec(spec: ProgramSpec, *, now: dt.datetime | None = None) -> None:
         raise ProgramError("program.mode_invalid", modes=", ".join(MODES))
     if spec.starts_at.tzinfo is None or spec.ends_at.tzinfo is None:
         raise ValueError("program times must be timezone-aware")
+    check_moment(spec.starts_at, now=now)
+    check_moment(spec.ends_at, now=now)
     if spec.ends_at <= spec.starts_at:
         raise ProgramError("program.end_before_start")
     if spec.ends_at - spec.starts_at > dt.timedelta(days=366):
@@ -104,10 +120,14 @@ async def _new_code(session: AsyncSession) -> str:
 
 
 async def create_program(
-    session: AsyncSession, *, spec: ProgramSpec, created_by: int | None, now: dt.datetime
+    session: AsyncSession, *, spec: ProgramSpec, caller: Access | None, now: dt.datetime
 ) -> Program:
-    """Stores the program with its scheduled work (send, close, follow-up). A program whose
-    answering time is already over is refused: its questionnaire could never be sent."""
+    """Stores the program with its scheduled work (send, close, follow-up), audited as the
+    caller's. Refused: a unit the caller does not handle at this moment (None is the
+    operator's CLI on the server), and a program whose answering time is already over (its
+    questionnaire could never be sent)."""
+    if caller is not None and not caller.handles(spec.unit_id):
+        raise ProgramError("program.unit_not_yours")
     check_spec(spec, now=now)
     template = await questionnaires.latest(session, TRAINING_TEMPLATE)
     assert template.id is not None
@@ -124,11 +144,21 @@ async def create_program(
         template_id=template.id,
         closes_at=closes_at.astimezone(dt.UTC),
         followup_at=(spec.ends_at + dt.timedelta(weeks=spec.followup_weeks)).astimezone(dt.UTC),
-        created_by=created_by,
+        created_by=caller.user_id if caller is not None else None,
     )
     session.add(program)
     await session.flush()
     assert program.id is not None
+    if caller is not None:
+        audit.record(
+            session,
+            actor_id=caller.user_id,
+            actor_role=caller.actor_role,
+            action="program_create",
+            subject_kind="program",
+            subject_id=program.id,
+            detail=program.code,
+        )
     for kind, due in (
         ("dispatch", program.ends_at),
         ("close", program.closes_at),
@@ -205,7 +235,9 @@ class ProgramFigures:
 
 
 async def figures(session: AsyncSession, program: Program, *, minimum: int) -> ProgramFigures:
-    """Participants, respondents and the mean of each rated item (SQL aggregates)."""
+    """Participants, respondents and the mean of each rated item, made of the released
+    questionnaires only (bot/services/releases.py): two refreshes on either side of one more
+    answer show the same figures."""
     assert program.id is not None
     participants = await store.count_participants(session, program.id)
     submitted = [
@@ -216,12 +248,11 @@ async def figures(session: AsyncSession, program: Program, *, minimum: int) -> P
     respondents = int(
         (await session.exec(select(func.count()).select_from(Response).where(*submitted))).one()
     )
-    if respondents < minimum:
-        return ProgramFigures(participants, respondents, (), withheld=True)
+    released = [*submitted, col(Response.released_at).is_not(None)]
     query = (
         select(Answer.question, Answer.instructor, func.avg(Answer.score), func.count())
         .join(Response, col(Response.id) == col(Answer.response_id))
-        .where(*submitted, col(Answer.score).is_not(None))
+        .where(*released, col(Answer.score).is_not(None))
         .group_by(col(Answer.question), col(Answer.instructor))
     )
     rows = (await session.exec(query)).all()
@@ -231,22 +262,30 @@ async def figures(session: AsyncSession, program: Program, *, minimum: int) -> P
         # Each breakdown (an instructor's items) is withheld below the minimum as well.
         if int(count) >= minimum
     )
-    return ProgramFigures(participants, respondents, items, withheld=False)
+    return ProgramFigures(participants, respondents, items, withheld=not items)
 
 
 async def propose(
-    session: AsyncSession, *, unit_id: int, proposer_id: int, topic: str, now: dt.datetime
+    session: AsyncSession,
+    *,
+    unit_id: int,
+    proposer_id: int,
+    topic: str,
+    now: dt.datetime,
+    proposer_key: str | None = None,
 ) -> TrainingProposal:
+    """Stores the proposal; the day's limit counts, given `proposer_key` (privacy.person_key),
+    what the proposer made before erasing their identity too."""
     text = clean_text(topic)
     if not TOPIC_MIN <= len(text) <= TOPIC_MAX:
         raise ProgramError("proposal.invalid", minimum=TOPIC_MIN, maximum=TOPIC_MAX)
     since = now - dt.timedelta(days=1)
+    who = col(TrainingProposal.proposer_id) == proposer_id
+    if proposer_key is not None:
+        who = or_(who, col(TrainingProposal.proposer_key) == proposer_key)
     count = (
         await session.exec(
-            select(func.count()).where(
-                col(TrainingProposal.proposer_id) == proposer_id,
-                col(TrainingProposal.created_at) >= since,
-            )
+            select(func.count()).where(who, col(TrainingProposal.created_at) >= since)
         )
     ).one()
     if int(count) >= PROPOSALS_PER_DAY:

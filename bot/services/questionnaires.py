@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import releases
 from bot.services.text import clean_text
 from bot.storage import questionnaires as store
 from bot.storage.questionnaires import (
@@ -279,8 +280,11 @@ def first_unanswered(asked: list[Item], answers: dict[AnswerKey, Answer]) -> int
     return None
 
 
-async def submit(session: AsyncSession, *, response: Response, asked: list[Item]) -> None:
-    """Makes the answers final. A second submission is refused, as is a missing answer."""
+async def submit(
+    session: AsyncSession, *, response: Response, asked: list[Item], minimum: int
+) -> None:
+    """Makes the answers final and releases the block it completes (`minimum` respondents,
+    bot/services/releases.py). A second submission is refused, as is a missing answer."""
     _check_open(response)
     missing = first_unanswered(asked, await answers_by_item(session, response))
     if missing is not None:
@@ -288,3 +292,5 @@ async def submit(session: AsyncSession, *, response: Response, asked: list[Item]
     response.status = RESPONSE_SUBMITTED
     response.submitted_at = utcnow()
     session.add(response)
+    await session.flush()
+    await releases.after_submit(session, response, minimum=minimum)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     case,
     func,
+    or_,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
@@ -46,6 +47,7 @@ class Complaint(SQLModel, table=True):
         # The weekly digest counts by period.
         Index("ix_complaints_created", "created_at"),
         Index("ix_complaints_closed", "closed_at"),
+        Index("ix_complaints_reporter_key", "reporter_key", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -54,6 +56,9 @@ class Complaint(SQLModel, table=True):
     # shown to organizers, never exported when privacy is anonymous.
     reporter_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     reporter_name: str | None = Field(default=None, max_length=200)
+    # Set only when the reporter erased their identity, on the complaints the day's limit
+    # still counts (bot/services/privacy.py person_key); cleared once the day is over.
+    reporter_key: str | None = Field(default=None, max_length=64)
     privacy: str = Field(default=PRIVACY_CONFIDENTIAL, max_length=16)
     category: str = Field(max_length=80)
     unit_id: int = Field(sa_column=Column(Integer, ForeignKey("places.id"), nullable=False))
@@ -118,11 +123,16 @@ class UnitBlock(SQLModel, table=True):
     admin may lift it. The organizer never learns who the reporter is."""
 
     __tablename__ = "unit_blocks"
-    __table_args__ = (Index("ix_unit_blocks_user_unit", "user_id", "unit_id"),)
+    __table_args__ = (
+        Index("ix_unit_blocks_user_unit", "user_id", "unit_id"),
+        Index("ix_unit_blocks_key_unit", "user_key", "unit_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(sa_column=Column(Integer, ForeignKey("places.id"), nullable=False))
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # After the reporter erased their identity: the keyed hash that still names the limit.
+    user_key: str | None = Field(default=None, max_length=64)
     complaint_id: int = Field(
         sa_column=Column(Integer, ForeignKey("complaints.id"), nullable=False)
     )
@@ -133,11 +143,15 @@ class UnitBlock(SQLModel, table=True):
     lifted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-async def active_block(session: AsyncSession, *, user_id: int, unit_id: int) -> UnitBlock | None:
+async def active_block(
+    session: AsyncSession, *, user_id: int, unit_id: int, user_key: str | None = None
+) -> UnitBlock | None:
+    """The unit's limit on this person: by their id, or by the key it kept after erasure."""
+    who = col(UnitBlock.user_id) == user_id
+    if user_key is not None:
+        who = or_(who, col(UnitBlock.user_key) == user_key)
     query = select(UnitBlock).where(
-        col(UnitBlock.user_id) == user_id,
-        col(UnitBlock.unit_id) == unit_id,
-        col(UnitBlock.lifted_at).is_(None),
+        who, col(UnitBlock.unit_id) == unit_id, col(UnitBlock.lifted_at).is_(None)
     )
     return (await session.exec(query)).first()
 
@@ -178,10 +192,18 @@ async def complaints_of_reporter(
     return list((await session.exec(query)).all())
 
 
-async def count_since(session: AsyncSession, *, reporter_id: int, since: dt.datetime) -> int:
-    query = select(func.count()).where(
-        col(Complaint.reporter_id) == reporter_id, col(Complaint.created_at) >= since
-    )
+async def count_since(
+    session: AsyncSession,
+    *,
+    reporter_id: int,
+    since: dt.datetime,
+    reporter_key: str | None = None,
+) -> int:
+    """Complaints this person filed since then, those filed before an erasure included."""
+    who = col(Complaint.reporter_id) == reporter_id
+    if reporter_key is not None:
+        who = or_(who, col(Complaint.reporter_key) == reporter_key)
+    query = select(func.count()).where(who, col(Complaint.created_at) >= since)
     return int((await session.exec(query)).one())
 
 

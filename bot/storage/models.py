@@ -32,6 +32,16 @@ class User(SQLModel, table=True):
     staff_name: str | None = Field(default=None, max_length=64)
 
 
+class KeptBan(SQLModel, table=True):
+    """A ban that outlived the banned person's erasure (/hapusdata): kept by a keyed hash of
+    their Telegram id (bot/services/privacy.py person_key), which names nobody by itself."""
+
+    __tablename__ = "kept_bans"
+
+    person_key: str = Field(sa_column=Column(String(64), primary_key=True))
+    banned_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class ProcessedUpdate(SQLModel, table=True):
     """An update whose effects are committed; a redelivered one is skipped."""
 

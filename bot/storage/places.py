@@ -109,6 +109,24 @@ async def timezone_of(session: AsyncSession, place_id: int) -> str | None:
     return None
 
 
+async def unit_labels(session: AsyncSession) -> dict[int, str]:
+    """Every unit's name with its region ("Kabupaten Lampung Selatan › Dinas Kesehatan"), in
+    the order of the labels: units of the same name in two regions (every kabupaten has a
+    Dinas Kesehatan) are told apart wherever a list offers them. One query."""
+    places = {p.id: p for p in (await session.exec(select(Place))).all() if p.id is not None}
+    labels: dict[int, str] = {}
+    for place_id, place in places.items():
+        if place.level != LEVEL_UNIT:
+            continue
+        names = [place.name]
+        parent = places.get(place.parent_id) if place.parent_id else None
+        while parent is not None and parent.level != LEVEL_PROVINCE:
+            names.append(parent.name)
+            parent = places.get(parent.parent_id) if parent.parent_id else None
+        labels[place_id] = " › ".join(reversed(names))
+    return dict(sorted(labels.items(), key=lambda kv: kv[1].casefold()))
+
+
 async def all_units(session: AsyncSession) -> list[Place]:
     query = select(Place).where(col(Place.level) == LEVEL_UNIT).order_by(col(Place.code))
     return list((await session.exec(query)).all())
@@ -125,6 +143,14 @@ async def units_by_organizer(session: AsyncSession) -> dict[int, list[int]]:
     for row in (await session.exec(select(OrganizerUnit))).all():
         found.setdefault(row.user_id, []).append(row.unit_id)
     return {user: sorted(units) for user, units in found.items()}
+
+
+async def organizers_since(session: AsyncSession) -> dict[int, dt.datetime]:
+    """Every organizer with the moment they were first given a unit they still handle."""
+    query = select(OrganizerUnit.user_id, func.min(OrganizerUnit.added_at)).group_by(
+        col(OrganizerUnit.user_id)
+    )
+    return {int(user): since for user, since in (await session.exec(query)).all() if since}
 
 
 async def organizers_of_unit(session: AsyncSession, unit_id: int) -> list[int]:

@@ -8,6 +8,7 @@ that was down finds what fell due meanwhile, and two processes never do the same
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
     update,
 )
 from sqlmodel import Field, SQLModel, col, func, select
@@ -87,6 +89,8 @@ class TrainingProposal(SQLModel, table=True):
     )
     # Kept to limit how many one person files; never shown to organizers.
     proposer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Set only when the proposer erased their identity, while the day's limit still counts it.
+    proposer_key: str | None = Field(default=None, max_length=64)
     topic: str = Field(sa_column=Column(Text, nullable=False))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -122,6 +126,35 @@ async def programs_of_units(
     if unit_ids is not None:
         query = query.where(col(Program.unit_id).in_(unit_ids))
     return list((await session.exec(query)).all())
+
+
+def _calendar_order(now: dt.datetime) -> list[Any]:
+    """Running programs first, then those coming (soonest first), then past ones (latest
+    first): after importing a year of programs, today's is still on the first page."""
+    bucket = case(
+        (and_(col(Program.starts_at) <= now, col(Program.ends_at) >= now), 0),
+        (col(Program.starts_at) > now, 1),
+        else_=2,
+    )
+    upcoming = case((col(Program.ends_at) >= now, col(Program.starts_at)), else_=None)
+    return [bucket, upcoming.asc(), col(Program.starts_at).desc(), col(Program.id)]
+
+
+async def program_calendar(
+    session: AsyncSession,
+    unit_ids: list[int] | None,
+    *,
+    now: dt.datetime,
+    offset: int,
+    limit: int,
+) -> tuple[list[Program], int]:
+    """One page of the programs of these units (None: all) in calendar order, and how many
+    there are in all."""
+    scope = [] if unit_ids is None else [col(Program.unit_id).in_(unit_ids)]
+    query = select(Program).where(*scope).order_by(*_calendar_order(now))
+    found = list((await session.exec(query.offset(offset).limit(limit))).all())
+    total = (await session.exec(select(func.count()).select_from(Program).where(*scope))).one()
+    return found, int(total)
 
 
 async def participant(session: AsyncSession, program_id: int, user_id: int) -> Participant | None:

@@ -32,6 +32,11 @@ from bot.storage.types import UTCDateTime, utcnow
 
 RESPONSE_OPEN = "open"
 RESPONSE_SUBMITTED = "submitted"
+# What a response is about (its subject_kind): a training program, a program's follow-up, a
+# supervisor's view of a follow-up; a complaint's SKM survey is "complaint".
+PROGRAM_SUBJECT = "program"
+FOLLOWUP_SUBJECT = "followup"
+SUPERVISOR_SUBJECT = "supervisor"
 NO_INSTRUCTOR = -1  # the `instructor` of an answer to a question not asked per instructor
 
 
@@ -54,6 +59,8 @@ class Response(SQLModel, table=True):
         UniqueConstraint("subject_kind", "subject_id", "respondent_id"),
         # The weekly digest: what was submitted in a period.
         Index("ix_responses_submitted", "subject_kind", "status", "submitted_at"),
+        # What a program's figures are made of: its released answers (bot/services/releases.py).
+        Index("ix_responses_released", "subject_kind", "subject_id", "released_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -70,6 +77,9 @@ class Response(SQLModel, table=True):
     status: str = Field(default=RESPONSE_OPEN, max_length=16)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     submitted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the block of respondents this one belongs to filled up; until then no figure,
+    # comment or export includes it (None: not released yet).
+    released_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Answer(SQLModel, table=True):

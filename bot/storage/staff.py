@@ -49,6 +49,8 @@ class Invite(SQLModel, table=True):
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     used_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When its maker lost the power to make it (dismissed, removed): it no longer works.
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 def _hash(token: str) -> str:
@@ -100,10 +102,21 @@ async def create_invite(
     return token, invite
 
 
+async def pending_invite(session: AsyncSession, token: str, *, now: dt.datetime) -> Invite | None:
+    """The invitation of this token if it may still be used: not used, revoked or expired."""
+    query = select(Invite).where(
+        col(Invite.token_hash) == _hash(token),
+        col(Invite.used_by).is_(None),
+        col(Invite.revoked_at).is_(None),
+        col(Invite.expires_at) > now,
+    )
+    return (await session.exec(query)).first()
+
+
 async def redeem_invite(
     session: AsyncSession, token: str, *, user_id: int, now: dt.datetime
 ) -> Invite | None:
-    """Marks the invitation used by `user_id`; None when unknown, used or expired.
+    """Marks the invitation used by `user_id`; None when unknown, used, revoked or expired.
 
     One conditional UPDATE decides: two people opening the same link at once cannot both win.
     """
@@ -112,6 +125,7 @@ async def redeem_invite(
         .where(
             col(Invite.token_hash) == _hash(token),
             col(Invite.used_by).is_(None),
+            col(Invite.revoked_at).is_(None),
             col(Invite.expires_at) > now,
         )
         .values(used_by=user_id, used_at=now)
@@ -120,3 +134,21 @@ async def redeem_invite(
         return None
     query = select(Invite).where(col(Invite.token_hash) == _hash(token))
     return (await session.exec(query)).one()
+
+
+async def open_invites_by(
+    session: AsyncSession, created_by: int, *, now: dt.datetime
+) -> list[Invite]:
+    """The invitations this person made that could still be used."""
+    query = select(Invite).where(
+        col(Invite.created_by) == created_by,
+        col(Invite.used_by).is_(None),
+        col(Invite.revoked_at).is_(None),
+        col(Invite.expires_at) > now,
+    )
+    return list((await session.exec(query)).all())
+
+
+def revoke(session: AsyncSession, invite: Invite, *, now: dt.datetime) -> None:
+    invite.revoked_at = now
+    session.add(invite)

@@ -35,6 +35,7 @@ from bot.buttons import (
     OpenComplaint,
     OpenProgram,
     ProgramAction,
+    ProgramPage,
     Rate,
     StaffList,
     StaffMember,
@@ -44,6 +45,7 @@ from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
 from bot.services import programs as program_service
 from bot.services import questionnaires as engine
+from bot.services.access import Access
 from bot.services.programs import PROGRAM_SUBJECT, ProgramSpec
 from bot.storage.audit import AuditEntry
 from bot.storage.complaints import Complaint, UnitBlock
@@ -122,7 +124,7 @@ async def _world(harness: Harness) -> World:
                 starts_at=now - dt.timedelta(days=2),
                 ends_at=now - dt.timedelta(days=1),
             ),
-            created_by=rina.id,
+            caller=Access(user_id=rina.id, units=frozenset({unit_a.id})),
             now=now,
         )
         assert program.id is not None
@@ -187,8 +189,8 @@ def _commands() -> list[tuple[str, set[str]]]:
         ("/lapor", ANY),
         ("/status", ANY),
         ("/privasi", ANY),
-        ("/datasaya", ANY),
-        ("/hapusdata", ANY),
+        ("/datasaya", EVERYONE),  # UU PDP rights do not end with a ban
+        ("/hapusdata", EVERYONE),
         ("/usul", ANY),
         ("/gabung", ANY),
         ("/pelatihan", ANY),
@@ -213,6 +215,7 @@ def _buttons(w: World) -> list[tuple[ButtonData, set[str]]]:
         (OpenProgram(w.program), THIS_UNIT),
         (ProgramAction(w.program, "refresh"), THIS_UNIT),
         (NewProgram(), ORGANIZERS),
+        (ProgramPage(1), ORGANIZERS),
         (AssignPage(VICTIM, 0), ADMINS),
         (AssignUnit(VICTIM, w.unit_b), ADMINS),
         (StaffList(), ADMINS),

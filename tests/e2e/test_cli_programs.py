@@ -132,7 +132,9 @@ async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
     )  # fmt: skip
     assert code == 0, err
     program_code = json.loads(out)["code"]
-    respondents = [880_001, 880_002, 880_003]
+    # Seven invited, six submitted: the five of the first full block are exported, the sixth
+    # waits for four more (FEEDBACK_MIN_RESPONSES is 5).
+    respondents = [880_001 + n for n in range(7)]
     async with db.session() as session:
         program = (await session.exec(select(Program))).one()
         assert program.id is not None
@@ -158,8 +160,8 @@ async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
                 else:
                     continue
                 await engine.record(session, response=response, item=item, value=value)
-            if number < 2:  # the third never sent: not exported
-                await engine.submit(session, response=response, asked=asked)
+            if number < 6:  # the seventh never sent: not exported
+                await engine.submit(session, response=response, asked=asked, minimum=5)
         await session.commit()
 
     for fmt in ("csv", "xlsx"):
@@ -169,7 +171,7 @@ async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
             "--program", program_code, "--output", str(output),
         )  # fmt: skip
         assert code == 0, err
-        assert "2 questionnaires written" in out
+        assert "5 questionnaires written" in out
         if fmt == "csv":
             raw = output.read_text("utf-8-sig")
             rows = list(csv.DictReader(io.StringIO(raw)))
@@ -179,8 +181,8 @@ async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
             values = list(sheet.iter_rows(values_only=True))
             rows = [dict(zip(values[0], v, strict=True)) for v in values[1:]]
             raw = "\n".join(str(v) for row in values for v in row)
-        assert len(rows) == 2
-        assert list(rows[0])[:5] == ["program", "title", "submitted", "relevansi", "pemahaman"]
+        assert len(rows) == 5
+        assert list(rows[0])[:5] == ["program", "title", "released", "relevansi", "pemahaman"]
         assert "penguasaan: Dr. Sari" in rows[0]
         assert {str(r["relevansi"]) for r in rows} == {"3", "4"}
         # A formula written as an answer stays text.
@@ -188,3 +190,36 @@ async def test_feedback_export_has_scores_and_comments_but_no_one_in_it(
         for user_id in respondents:
             assert str(user_id) not in raw
         assert "198503122010011002" not in raw
+
+
+async def test_files_as_offices_save_them_are_read_or_refused_in_one_line(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    """A blank first line, Excel's ANSI encoding, one column, a year 9999: a clear line each,
+    never a traceback."""
+    ansi = tmp_path / "ansi.csv"
+    ansi.write_bytes(
+        (
+            "\n;;\n"  # blank lines before the header, as exports from other systems have
+            "judul;unit;mulai;selesai\n"
+            f"Pelatihan Manajemen – Tahap II;{UNIT};{_at(0, '08:00')};{_at(1, '16:00')}\n"
+        ).encode("cp1252")
+    )
+    code, out, err = await _cli(database_url, "program", "import", str(ansi))
+    assert code == 0, err
+    assert "1 programs imported" in out and "Windows-1252" in err and "Traceback" not in err
+    async with db.session() as session:
+        (program,) = (await session.exec(select(Program))).all()
+    assert program.title == "Pelatihan Manajemen – Tahap II"
+
+    one_column = tmp_path / "satu.csv"
+    one_column.write_text("judul\nPelatihan Arsip\n", "utf-8")
+    far = tmp_path / "jauh.csv"
+    far.write_text(
+        f"judul,unit,mulai,selesai\nPelatihan Jauh,{UNIT},9999-12-30 08:00,9999-12-31 16:00\n",
+        "utf-8",
+    )
+    for path, needle in ((one_column, "columns missing"), (far, "row 2:")):
+        code, out, err = await _cli(database_url, "program", "import", str(path))
+        assert code == 2 and needle in err and "Traceback" not in err, err
+    assert "9999" not in out

@@ -89,10 +89,15 @@ async def test_a_missed_digest_is_sent_at_start_once_even_with_two_processes(
         await asyncio.sleep(3)
         assert _digests(emu, rina) == (1, 1, 1) and _digests(emu, admin) == (1, 1, 1)
 
-        # Two processes on one database, both checking at once: a new organizer gets one.
+        # Two processes on one database, both checking at once: a new organizer of a unit
+        # that had a complaint last week gets one; a new organizer of a quiet unit gets none
+        # (an empty week is not anyone's first message from Suara).
         dedi = emu.user(7103, "Dedi", "id")
         await onboard(emu, dedi, "asn")
-        await say(emu, admin, "/penyelenggara 7103 LSM-DINKES")
+        await say(emu, admin, "/penyelenggara 7103 LSL-DUKCAPIL")
+        eko = emu.user(7104, "Eko", "id")
+        await onboard(emu, eko, "asn")
+        await say(emu, admin, "/penyelenggara 7104 LSM-DINKES")
         second = BotRunner(harness.settings)
         second.application.bot_data.clock = lambda: clock[0]
         await prepare(second.application)
@@ -102,11 +107,11 @@ async def test_a_missed_digest_is_sent_at_start_once_even_with_two_processes(
             send_weekly(first_state), send_weekly(second.application.bot_data)
         )
         assert sorted(results) == [0, 1]
-        # His unit had nothing this week: one line, no attachments (DIGEST_WHEN_EMPTY=line).
-        await _settle(emu, dedi, (1, 0, 0))
+        await _settle(emu, dedi, (1, 1, 1))
         await asyncio.sleep(1)
-        assert _digests(emu, dedi) == (1, 0, 0) and _digests(emu, rina) == (1, 1, 1)
-        assert "Tidak ada kegiatan" in next(m.text for m in emu.messages(dedi) if TITLE in m.text)
+        assert _digests(emu, dedi) == (1, 1, 1) and _digests(emu, rina) == (1, 1, 1)
+        assert _digests(emu, eko) == (0, 0, 0)
+        assert not any("Tidak ada kegiatan" in m.text for m in emu.messages(eko))
 
         # On demand: /ringkasan builds this week's so far, again whenever asked.
         await say(emu, rina, "/ringkasan")

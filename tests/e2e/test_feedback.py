@@ -112,13 +112,12 @@ async def test_a_training_from_creation_to_follow_up(harness: Harness) -> None:
     people = [emu.user(5000 + n, f"Peserta {n}", "id") for n in range(30)]
     for person in people[:10]:
         await say(emu, person, f"/start ikut_{code}")
-        await tap(emu, person, step("on", "privacy", "yes"))
-        joined = await tap(emu, person, step("on", "role", "asn"))
-        assert "Anda terdaftar sebagai peserta" in text_of(joined)
+        # A join link means an ASN: no role question after the privacy notice.
+        joined = text_of(await tap(emu, person, step("on", "privacy", "yes")))
+        assert "Anda terdaftar sebagai peserta" in joined and "sebagai siapa" not in joined
     for person in people[10:20]:
         await say(emu, person, f"/start {payload}")
         await tap(emu, person, step("on", "privacy", "yes"))
-        await tap(emu, person, step("on", "role", "asn"))
     for person in people[20:]:
         await onboard(emu, person, "asn")
         assert "Anda terdaftar" in text_of(await say(emu, person, f"/gabung {code.lower()}"))
@@ -239,12 +238,17 @@ async def test_a_training_from_creation_to_follow_up(harness: Harness) -> None:
     # The supervisor answers in their own chat; a link with another number is refused.
     boss = emu.user(5999, "Kepala Dinas", "id")
     await say(emu, boss, f"/start {payload}")
-    await tap(emu, boss, step("on", "privacy", "yes"))
-    asked = await tap(emu, boss, step("on", "role", "asn"))
+    asked = await tap(emu, boss, step("on", "privacy", "yes"))
     assert "Penilaian atasan" in text_of(asked)
     await _fill_rest(emu, boss, scores)
     forged = payload.replace("_", "_9", 1)
     assert "tidak dikenal" in text_of(await say(emu, boss, f"/start {forged}"))
+    # The link is for one supervisor: a second account that opens it is refused.
+    other = emu.user(5998, "Kepala Bidang", "id")
+    await say(emu, other, f"/start {payload}")
+    refused = text_of(await tap(emu, other, step("on", "privacy", "yes")))
+    assert "sudah digunakan" in refused and "Penilaian atasan" not in refused
+    assert "sudah digunakan" in text_of(await say(emu, other, f"/start {payload}"))
     async with state.db.session() as session:
         supervisor = (
             await session.exec(select(Response).where(Response.subject_kind == "supervisor"))
@@ -298,7 +302,9 @@ async def _fill_rest(
     raise AssertionError("the questionnaire did not end")
 
 
-async def test_a_program_with_four_answers_shows_no_aggregates(harness: Harness) -> None:
+async def test_a_program_shows_aggregates_from_five_answers_and_moves_by_five(
+    harness: Harness,
+) -> None:
     emu = harness.emulator
     state = _state(harness)
     rina = await _organizer(emu)
@@ -332,6 +338,18 @@ async def test_a_program_with_four_answers_shows_no_aggregates(harness: Harness)
     await _fill(emu, people[4], scores, "Rencana saya.")
     refreshed = text_of(await tap(emu, rina, ProgramAction(program.id or 0, "refresh").pack()))
     assert "Rata-rata nilai" in refreshed
+    # The sixth rates everything 1: refreshing again shows the same averages (only the count
+    # of those who answered moves), and the export still holds the first five.
+    await _fill(emu, people[5], iter([1] * 1000), "Rencana saya.")
+    again = text_of(await tap(emu, rina, ProgramAction(program.id or 0, "refresh").pack()))
+    assert "sudah menjawab: 6" in again
+    assert again.split("Rata-rata nilai")[1] == refreshed.split("Rata-rata nilai")[1]
+    await tap(emu, rina, ProgramAction(program.id or 0, "export").pack())
+    exported = emu.last_message(rina)
+    assert exported.kind == "document" and exported.file_bytes is not None
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.file_bytes)).active
+    assert sheet is not None and sheet.max_row == 6  # the header and the first five
+    assert 1 not in {v for row in sheet.iter_rows(min_row=2, values_only=True) for v in row}
 
 
 async def test_a_message_where_a_button_is_expected_is_answered_politely(
@@ -344,6 +362,9 @@ async def test_a_message_where_a_button_is_expected_is_answered_politely(
     await say(emu, rina, "Pelatihan Arsip Digital")
     await tap(emu, rina, step("p", "provider", "skip"))
     await say(emu, rina, "01-12-2026 08:00")
+    # A year no program has is refused at once, politely, and the step waits.
+    far = text_of(await say(emu, rina, "31-12-9999 16:00"))
+    assert "Tahun 2000 sampai" in far and "kesalahan" not in far
     await say(emu, rina, "02-12-2026 16:00")
     # The mode is asked with buttons; a typed answer is told to use them.
     answer = text_of(await say(emu, rina, "klasikal saja"))

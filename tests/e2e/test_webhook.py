@@ -189,7 +189,7 @@ async def test_scheduled_work_is_done_once(pair: Pair) -> None:
                 starts_at=ended - dt.timedelta(days=2),
                 ends_at=ended,
             ),
-            created_by=None,
+            caller=None,
             now=ended - dt.timedelta(days=3),
         )
         session.add_all(Participant(program_id=program.id or 0, user_id=p.id) for p in people)

@@ -38,7 +38,7 @@ async def _program(session: AsyncSession, *, ended: dt.datetime, window_days: in
             ends_at=ended,
             window_days=window_days,
         ),
-        created_by=None,
+        caller=None,
         now=ended - dt.timedelta(days=1),
     )
 

@@ -16,6 +16,17 @@ def test_a_plausible_nip_is_accepted_with_the_spaces_of_the_card_removed() -> No
     assert check_nip("199012242019032005", today=TODAY) == "199012242019032005"
 
 
+def test_digits_of_other_scripts_and_invisible_characters_are_read_as_the_nip() -> None:
+    full_width = "１９８５０３１２ ２０１００１ １ ００２"
+    arabic_indic = "١٩٨٥٠٣١٢٢٠١٠٠١١٠٠٢"
+    zero_width = "19850312\u200b201001\u200d1002\ufeff"
+    for typed in (full_width, arabic_indic, zero_width, "19850312\u00a0201001\u20091\u2009002"):
+        assert check_nip(typed, today=TODAY) == "198503122010011002", typed
+    # Letters that look like digits are not digits.
+    with pytest.raises(NipError):
+        check_nip("I985O312201001I002", today=TODAY)
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [

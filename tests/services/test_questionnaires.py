@@ -58,7 +58,7 @@ async def test_answers_are_checked_stored_once_each_and_final_after_submit(db: D
             await engine.record(session, response=response, item=plan, value="\x1b\u200b\u200b ")
         assert empty.value.key == "questionnaire.text_empty"
         with pytest.raises(AnswerError) as missing:
-            await engine.submit(session, response=response, asked=asked)
+            await engine.submit(session, response=response, asked=asked, minimum=5)
         assert missing.value.key == "questionnaire.missing"
         for item in asked:
             if item.question.kind == "scale":
@@ -66,9 +66,9 @@ async def test_answers_are_checked_stored_once_each_and_final_after_submit(db: D
         await engine.record(
             session, response=response, item=plan, value="Antrean\x0b daring 👩\u200d💻"
         )
-        await engine.submit(session, response=response, asked=asked)
+        await engine.submit(session, response=response, asked=asked, minimum=5)
         with pytest.raises(AnswerError) as again:
-            await engine.submit(session, response=response, asked=asked)
+            await engine.submit(session, response=response, asked=asked, minimum=5)
         assert again.value.key == "questionnaire.already_submitted"
         with pytest.raises(AnswerError):
             await engine.record(session, response=response, item=first, value="1")

@@ -3,7 +3,7 @@ is keyed by user and flow, and one of a user's flows is the active one. A queued
 carry a condition the outbox checks again just before sending it.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-02
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from bot.storage.types import UTCDateTime
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

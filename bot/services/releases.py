@@ -1,0 +1,147 @@
+"""The small-n gate, against arithmetic as well as against reading.
+
+A gate that hides a program's figures below k respondents is not enough: a mean at 5
+answers and at 6 gives the sixth person's answer, and a cumulative figure beside the same
+figure "before this week" gives the week's respondents. So answers are *released* in blocks:
+a submitted questionnaire joins its program's figures only when k questionnaires are waiting,
+and then all k join at once, stamped with the moment the block filled (`released_at`).
+
+Every output reads only released answers: the program page, the digest's text, chart and
+workbook, the trend, the exports (and the web pages to come). A figure "up to a moment" is made
+of the blocks released before it; a week's slice is the blocks released in that week. Any two
+such sets differ by whole blocks, so no two figures ever differ by fewer than k respondents,
+whatever is subtracted from what. A block, once released, stays released (a later change of
+FEEDBACK_MIN_RESPONSES makes later blocks bigger or smaller, never reopens earlier ones).
+
+Blocks are formed per program: its questionnaires; its follow-ups; its supervisors' answers
+(grouped by the program their follow-up belongs to), each kind apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.questionnaires import (
+    FOLLOWUP_SUBJECT,
+    PROGRAM_SUBJECT,
+    RESPONSE_SUBMITTED,
+    SUPERVISOR_SUBJECT,
+    Response,
+)
+
+GATED_KINDS = (PROGRAM_SUBJECT, FOLLOWUP_SUBJECT, SUPERVISOR_SUBJECT)
+_LOCK_BASE = 0x5E1EA5E << 20  # advisory-lock keys of their own (chats use Telegram ids)
+
+
+def of_program(kind: str, program_ids: Any) -> Any:
+    """The responses of `kind` that belong to these programs (a list or a subquery)."""
+    if kind == SUPERVISOR_SUBJECT:
+        followup = aliased(Response)
+        followups = select(followup.id).where(
+            followup.subject_kind == FOLLOWUP_SUBJECT, col(followup.subject_id).in_(program_ids)
+        )
+        return (col(Response.subject_kind) == SUPERVISOR_SUBJECT) & col(Response.subject_id).in_(
+            followups.scalar_subquery()
+        )
+    return (col(Response.subject_kind) == kind) & col(Response.subject_id).in_(program_ids)
+
+
+def released(until: dt.datetime | None = None, since: dt.datetime | None = None) -> list[Any]:
+    """Conditions for the released responses: all, those released before `until`, or those
+    released in [since, until) (a period's slice)."""
+    conditions: list[Any] = [col(Response.released_at).is_not(None)]
+    if until is not None:
+        conditions.append(col(Response.released_at) < until)
+    if since is not None:
+        conditions.append(col(Response.released_at) >= since)
+    return conditions
+
+
+async def program_of(session: AsyncSession, response: Response) -> int | None:
+    """The program whose figures this response counts in (None: not a gated kind)."""
+    if response.subject_kind in (PROGRAM_SUBJECT, FOLLOWUP_SUBJECT):
+        return response.subject_id
+    if response.subject_kind == SUPERVISOR_SUBJECT:
+        followup = await session.get(Response, response.subject_id)
+        return followup.subject_id if followup is not None else None
+    return None
+
+
+async def after_submit(session: AsyncSession, response: Response, *, minimum: int) -> int:
+    """Releases what the submission of `response` completes; returns how many were released."""
+    program_id = await program_of(session, response)
+    if program_id is None:
+        return 0
+    return await release(
+        session, kind=response.subject_kind, program_id=program_id, minimum=minimum
+    )
+
+
+async def release(session: AsyncSession, *, kind: str, program_id: int, minimum: int) -> int:
+    """Releases the program's waiting responses of `kind` in whole blocks of `minimum`, in the
+    order they were submitted; the rest wait. Two submissions at once take turns here, so a
+    block is never split between two transactions."""
+    await _take_turn(session, kind, program_id)
+    waiting = (
+        await session.exec(
+            select(Response.id, Response.submitted_at)
+            .where(
+                of_program(kind, [program_id]),
+                col(Response.status) == RESPONSE_SUBMITTED,
+                col(Response.released_at).is_(None),
+            )
+            .order_by(col(Response.submitted_at), col(Response.id))
+        )
+    ).all()
+    whole = len(waiting) // minimum * minimum
+    for start in range(0, whole, minimum):
+        block = waiting[start : start + minimum]
+        moment = max(submitted for _, submitted in block if submitted is not None)
+        await session.exec(
+            update(Response)
+            .where(col(Response.id).in_([response_id for response_id, _ in block]))
+            .values(released_at=moment)
+        )
+    return whole
+
+
+async def catch_up(session: AsyncSession, *, minimum: int) -> int:
+    """Releases every program's full blocks (after an upgrade, or a change of the minimum)."""
+    total = 0
+    for kind in GATED_KINDS:
+        subject = col(Response.subject_id)
+        query = (
+            select(subject, func.count())
+            .where(
+                col(Response.subject_kind) == kind,
+                col(Response.status) == RESPONSE_SUBMITTED,
+                col(Response.released_at).is_(None),
+            )
+            .group_by(subject)
+        )
+        pending: dict[int, int] = {}
+        for subject_id, n in (await session.exec(query)).all():
+            if kind == SUPERVISOR_SUBJECT:
+                followup = await session.get(Response, subject_id)
+                if followup is None:
+                    continue
+                subject_id = followup.subject_id
+            pending[int(subject_id)] = pending.get(int(subject_id), 0) + int(n)
+        for program_id, n in sorted(pending.items()):
+            if n >= minimum:
+                total += await release(session, kind=kind, program_id=program_id, minimum=minimum)
+    return total
+
+
+async def _take_turn(session: AsyncSession, kind: str, program_id: int) -> None:
+    # SQLite runs every writing transaction in turn already (BEGIN IMMEDIATE).
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        key = _LOCK_BASE + (zlib.crc32(f"{kind}:{program_id}".encode()) & 0xFFFFF)
+        await session.exec(select(func.pg_advisory_xact_lock(key)))

@@ -1,0 +1,200 @@
+"""The small-n gate against arithmetic: each test is a differencing attack from the trial, run
+against the program page's figures, the export and the weekly digest (its text, trend and
+change against "before this week"). Answers are released in blocks of the minimum, so no two
+figures shown ever differ by fewer than the minimum number of respondents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bot.i18n import Texts
+from bot.reports.digest_text import render
+from bot.reports.feedback_export import feedback_rows
+from bot.services import programs as program_service
+from bot.services import releases
+from bot.services.digest import Period, build
+from bot.services.programs import ProgramSpec
+from bot.services.questionnaires import seed_templates
+from bot.storage.db import Database
+from bot.storage.places import place_by_code, seed_places
+from bot.storage.programs import Program
+from bot.storage.questionnaires import PROGRAM_SUBJECT, RESPONSE_SUBMITTED, Answer, Response
+
+TZ = ZoneInfo("Asia/Jakarta")
+MINIMUM = 5
+WEEK = Period(dt.date(2026, 11, 16))
+ITEMS = ("relevansi", "pemahaman", "metode", "sarana", "layanan", "manfaat")
+
+
+async def _program(db: Database) -> int:
+    async with db.session() as session:
+        await seed_places(session)
+        await seed_templates(session)
+        unit = await place_by_code(session, "LSL-DUKCAPIL")
+        assert unit is not None and unit.id is not None
+        ends = dt.datetime(2026, 11, 6, 16, 0, tzinfo=TZ)
+        program = await program_service.create_program(
+            session,
+            spec=ProgramSpec(
+                title="Pelayanan Prima",
+                unit_id=unit.id,
+                starts_at=ends - dt.timedelta(days=2),
+                ends_at=ends,
+            ),
+            caller=None,
+            now=ends - dt.timedelta(days=3),
+        )
+        await session.commit()
+        assert program.id is not None
+        return program.id
+
+
+async def _submit(
+    db: Database, program_id: int, who: int, at: dt.datetime, score: int, comment: str = ""
+) -> None:
+    """One participant's questionnaire, submitted as the chat submits it."""
+    async with db.session() as session:
+        program = await session.get(Program, program_id)
+        assert program is not None
+        response = Response(
+            template_id=program.template_id,
+            subject_kind=PROGRAM_SUBJECT,
+            subject_id=program_id,
+            respondent_id=who,
+            status=RESPONSE_SUBMITTED,
+            submitted_at=at,
+        )
+        session.add(response)
+        await session.flush()
+        assert response.id is not None
+        session.add_all(Answer(response_id=response.id, question=q, score=score) for q in ITEMS)
+        if comment:
+            label = "negative" if score <= 2 else "positive"
+            session.add(
+                Answer(response_id=response.id, question="saran", text=comment,
+                       sentiment_label=label, sentiment_polarity=-0.5 if score <= 2 else 0.5)
+            )  # fmt: skip
+        await releases.after_submit(session, response, minimum=MINIMUM)
+        await session.commit()
+
+
+async def _figures(db: Database, program_id: int) -> dict[str, float]:
+    async with db.session() as session:
+        program = await session.get(Program, program_id)
+        assert program is not None
+        figures = await program_service.figures(session, program, minimum=MINIMUM)
+    return {f.question: f.mean for f in figures.items}
+
+
+def _in_week(day: int, hour: int = 10) -> dt.datetime:
+    return dt.datetime.combine(WEEK.monday + dt.timedelta(days=day), dt.time(hour), TZ)
+
+
+async def test_refreshing_the_page_at_five_and_six_answers_gives_nobody_away(
+    db: Database,
+) -> None:
+    program_id = await _program(db)
+    for n in range(4):
+        await _submit(db, program_id, 100 + n, _in_week(0, 8 + n), 4)
+    assert await _figures(db, program_id) == {}  # withheld: looks like no figure at all
+    await _submit(db, program_id, 104, _in_week(0, 13), 4)
+    five = await _figures(db, program_id)
+    assert five and set(five.values()) == {4.0}
+    # The sixth answers all 1: the two refreshes must not tell.
+    await _submit(db, program_id, 105, _in_week(1), 1)
+    assert await _figures(db, program_id) == five
+    for n in range(3):
+        await _submit(db, program_id, 106 + n, _in_week(1, 11 + n), 1)
+    assert await _figures(db, program_id) == five
+    # The tenth completes the second block: now the figure moves, by five people at once.
+    await _submit(db, program_id, 109, _in_week(1, 15), 1)
+    assert set((await _figures(db, program_id)).values()) == {2.5}
+
+
+async def test_the_export_waits_for_the_minimum_and_grows_by_whole_blocks(db: Database) -> None:
+    program_id = await _program(db)
+
+    async def rows() -> list[dict[str, object]]:
+        async with db.session() as session:
+            _, found = await feedback_rows(session, tz=TZ, program_ids=[program_id])
+        return found
+
+    await _submit(db, program_id, 100, _in_week(0), 2, "Ruangan panas sekali dan sempit")
+    assert await rows() == []  # one person's full row was the trial's finding
+    for n in range(1, 6):
+        await _submit(db, program_id, 100 + n, _in_week(n % 5, 9 + n), 4)
+    exported = await rows()
+    assert len(exported) == MINIMUM
+    # No row carries the day one person answered: the block's day is shared by all five.
+    assert {row["released"] for row in exported} == {_in_week(4, 13).date()}
+    assert "submitted" not in exported[0]
+
+
+async def test_a_late_respondent_is_not_singled_out_by_the_weekly_digest(db: Database) -> None:
+    program_id = await _program(db)
+    before = WEEK.previous()
+    for n in range(5):
+        at = dt.datetime.combine(before.monday, dt.time(9 + n), TZ)
+        await _submit(db, program_id, 100 + n, at, 4, "Materinya sangat bermanfaat bagi kami")
+    # One person answers late, in the digest's week, with low scores and a comment.
+    late = "Pengajar sering terlambat dan materi membosankan sekali"
+    await _submit(db, program_id, 105, _in_week(2), 1, late)
+    async with db.session() as session:
+        digest = await build(
+            session, scope=None, period=WEEK, tz=TZ, today=WEEK.sunday, min_responses=MINIMUM
+        )
+        earlier = await build(
+            session, scope=None, period=before, tz=TZ, today=before.sunday, min_responses=MINIMUM
+        )
+    (program,) = digest.programs
+    assert program.respondents == 6 and program.answered_in_period == 1
+    # The week's slice holds nobody: no sentiment, no comment, no themes from the late one.
+    assert program.sentiment == {} and program.comments == [] and program.theme_texts == []
+    # The cumulative figures are those of last week, so "change" reveals nothing either.
+    assert [i.mean for i in program.items] == [i.mean for i in earlier.programs[0].items]
+    assert all(i.change in (None, 0.0) for i in program.items)
+    text = render(digest, Texts("id", TZ).for_language("id"), {})
+    assert "terlambat" not in text and "dari 1" not in text
+    # The trend has no mean for this week (one person), and last week's is the five's.
+    assert digest.trend[-1][2] is None and digest.trend[-2][2] == 4.0
+
+
+async def test_the_trend_shows_no_mean_of_a_program_whose_figures_are_withheld(
+    db: Database,
+) -> None:
+    program_id = await _program(db)
+    await _submit(db, program_id, 100, _in_week(0), 1)
+    await _submit(db, program_id, 101, _in_week(1), 2)
+    async with db.session() as session:
+        digest = await build(
+            session, scope=None, period=WEEK, tz=TZ, today=WEEK.sunday, min_responses=MINIMUM
+        )
+    assert digest.programs[0].withheld
+    assert all(mean is None for _, _, mean in digest.trend)
+
+
+async def test_answers_from_before_blocks_existed_are_released_in_order_at_start_up(
+    db: Database,
+) -> None:
+    program_id = await _program(db)
+    async with db.session() as session:
+        program = await session.get(Program, program_id)
+        assert program is not None
+        for n in range(7):
+            session.add(
+                Response(
+                    template_id=program.template_id, subject_kind=PROGRAM_SUBJECT,
+                    subject_id=program_id, respondent_id=100 + n, status=RESPONSE_SUBMITTED,
+                    submitted_at=_in_week(0, 8 + n),
+                )
+            )  # fmt: skip
+        await session.commit()
+    async with db.session() as session:
+        assert await releases.catch_up(session, minimum=MINIMUM) == 5
+        await session.commit()
+        assert await releases.catch_up(session, minimum=MINIMUM) == 0
+    async with db.session() as session:
+        found = (await session.exec(Response.__table__.select())).all()  # type: ignore[attr-defined]
+    released = sorted(r.respondent_id for r in found if r.released_at is not None)
+    assert released == [100, 101, 102, 103, 104]
