@@ -85,7 +85,22 @@ class Translator:
         return format_date(value, format="d MMM yyyy", locale=self.locale)
 
     def datetime(self, value: dt.datetime) -> str:
-        return format_datetime(value.astimezone(self.tz), "d MMM yyyy HH.mm", locale=self.locale)
+        """A moment with its zone named ("3 Des 2026 16.00 WIB"): in the zone the value
+        carries when it is a named one (a program's, its unit's), else in the reader's."""
+        zone = value.tzinfo if isinstance(value.tzinfo, ZoneInfo) else None
+        if zone is None or zone.key == "UTC":
+            zone = self.tz
+        local = value.astimezone(zone)
+        shown = format_datetime(local, "d MMM yyyy HH.mm", locale=self.locale)
+        return f"{shown} {self.zone_name(local)}"
+
+    def zone_name(self, local: dt.datetime) -> str:
+        """The zone's everyday name (WIB, WITA, WIT), else its abbreviation or offset."""
+        zone = local.tzinfo
+        key = f"zone.{zone.key}" if isinstance(zone, ZoneInfo) else ""
+        if key and key in self._messages:
+            return self._messages[key]
+        return local.tzname() or format_datetime(local, "xxx", locale=self.locale)
 
 
 def _escape(value: object) -> str:

@@ -76,6 +76,7 @@ async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) ->
                 payload=call.params,
                 dedupe_key=f"{key}#{number}" if key and number else key,
                 not_before=notice.not_before,
+                condition=notice.condition.to_json() if notice.condition else None,
             )
         if notice.dedupe_key is not None:
             seen.add(notice.dedupe_key)

@@ -49,7 +49,14 @@ def test_values_are_escaped_and_formatted_for_the_locale() -> None:
     assert t_id.number(1234567.5) == "1.234.567,5"
     assert t_en.number(1234567.5) == "1,234,567.5"
     moment = dt.datetime(2026, 3, 1, 20, 30, tzinfo=dt.UTC)
-    assert t_id.datetime(moment) == "2 Mar 2026 03.30"
+    assert t_id.datetime(moment) == "2 Mar 2026 03.30 WIB"
+    # A moment that carries its place's zone is shown there, the zone named.
+    assert t_en.datetime(moment.astimezone(zoneinfo.ZoneInfo("Asia/Makassar"))) == (
+        "2 Mar 2026 04.30 WITA"
+    )
+    assert t_id.datetime(moment.astimezone(zoneinfo.ZoneInfo("Asia/Jayapura"))) == (
+        "2 Mar 2026 05.30 WIT"
+    )
     assert t_id.date(dt.date(2026, 8, 17)) == "17 Agu 2026"
     assert t_en.date(dt.date(2026, 8, 17)) == "17 Aug 2026"
 

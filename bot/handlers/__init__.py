@@ -14,6 +14,7 @@ from bot.handlers import (
     complaint_flow,
     complaint_status,
     digest,
+    edits,
     errors,
     feedback,
     flow,
@@ -30,6 +31,7 @@ from bot.handlers import (
 
 def register_all(application: Application) -> None:
     guards.register(application)
+    edits.register(application)
     start.register(application)
     privacy.register(application)
     flow.register(application)

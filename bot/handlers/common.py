@@ -16,6 +16,7 @@ from telegram.ext import (
 from bot.buttons import Language
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
+from bot.handlers.flow import tell_kept
 from bot.handlers.requires import command, requires
 from bot.handlers.start import show_menu
 from bot.keyboards import keyboard
@@ -77,6 +78,7 @@ async def cancel_command(update: Update, context: SuaraContext) -> None:
     had_flow = await flows.clear_flow(context.db, tg_user.id)
     context.answer(update)
     context.reply(update, context.t("cancel.done" if had_flow else "cancel.nothing"))
+    await tell_kept(update, context)
     if context.user is not None and context.user.consent_at is not None:
         await show_menu(update, context)
 

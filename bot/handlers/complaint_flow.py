@@ -38,6 +38,7 @@ from bot.services import complaints as service
 from bot.services.access import Need
 from bot.services.complaints import Clock, ComplaintError, Draft
 from bot.services.text import clean_text
+from bot.storage import flows
 from bot.storage.complaints import PRIVACY_ANONYMOUS
 
 
@@ -149,8 +150,13 @@ FLOW = ComplaintFlow(
 
 @requires(Need.ANYONE)
 async def report_command(update: Update, context: SuaraContext) -> None:
-    """/lapor and the menu button: starts a new complaint."""
+    """/lapor and the menu button: continues the complaint draft the user kept, else starts
+    a new complaint."""
     context.answer(update)
+    if context.user is not None and context.user.consent_at is not None:
+        kept = await flows.get_flow(context.db, context.user.id, FLOW.name)
+        if kept is not None and kept.step != OFFER and await FLOW.resume(update, context):
+            return
     await begin(update, context, ComplaintDraft())
 
 

@@ -21,6 +21,7 @@ from bot.handlers.flow import (
     Stale,
     Step,
     Turn,
+    tell_kept,
 )
 from bot.handlers.questionnaire import SUBJECTS, QuestionnaireDraft, Subject, resume
 from bot.handlers.requires import command, requires
@@ -162,13 +163,14 @@ async def add_button(update: Update, context: SuaraContext, pressed: AddInformat
     if complaint.state not in OPEN_STATES:
         context.reply(update, context.t("citizen.closed_no_more_info"))
         return
-    await flows.set_flow(
+    aside = await flows.set_flow(
         context.db,
         user_id=update.effective_user.id,
         flow=ADD_FLOW,
         step="text",
         draft={"id": complaint.id},
     )
+    await tell_kept(update, context, aside)
     context.reply(update, context.t("citizen.ask_info", ticket=complaint.ticket))
 
 
@@ -176,7 +178,7 @@ async def flow_complaint(context: SuaraContext, state: FlowState) -> Complaint |
     """The complaint a flow is about; if it is gone, the flow ends with it."""
     complaint = await store.get_complaint(context.db, int(state.draft.get("id", 0)))
     if complaint is None:
-        await flows.clear_flow(context.db, state.user_id)
+        await flows.clear_flow(context.db, state.user_id, state.flow)
     return complaint
 
 
@@ -212,9 +214,9 @@ async def add_message(update: Update, context: SuaraContext, state: FlowState) -
     except ComplaintError as exc:
         context.reply(update, t(exc.key, maximum=service.DESCRIPTION_MAX))
         if exc.key in ("citizen.closed_no_more_info", "status.not_found"):
-            await flows.clear_flow(context.db, tg_user.id)
+            await flows.clear_flow(context.db, tg_user.id, ADD_FLOW)
         return
-    await flows.clear_flow(context.db, tg_user.id)
+    await flows.clear_flow(context.db, tg_user.id, ADD_FLOW)
     await context.notify(notices)
     context.reply(update, t("citizen.info_added", ticket=complaint.ticket))
 

@@ -224,6 +224,9 @@ class Files(Step[ComplaintDraft]):
         turn.edit(turn.t("complaint.files_saved", count=len(turn.draft.files)))
         return NEXT
 
+    async def waits_for_text(self, turn: ComplaintTurn) -> bool:
+        return False  # photos and documents
+
     async def on_message(self, turn: ComplaintTurn, message: Message) -> str:
         t, files = turn.t, turn.draft.files
         if message.photo:

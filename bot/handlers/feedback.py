@@ -105,7 +105,7 @@ async def join_program(update: Update, context: SuaraContext, code: str) -> None
     except ProgramError as exc:
         context.reply(update, t(exc.key, **exc.values))
         return
-    local = context.settings.tz
+    local = await feedback.unit_zone(context.db, program.unit_id, context.settings.tz)
     # Someone who joins after the training ended gets the questionnaire now, not "after it".
     done = "join.done_ended" if context.bot_data.clock() >= program.ends_at else "join.done"
     context.reply(

@@ -7,13 +7,22 @@ the draft in the update's transaction, so a restart or another worker continues 
 same step. Every flow button (`FlowStep`) is checked against the stored flow and step here, once
 for all flows: a button from an earlier step, another flow or a finished one is "no longer
 valid". Moving on follows the declared order and skips steps the draft already answers.
+
+A user may have several flows at once, one row each: starting or continuing one puts the
+active one aside, and the user is told how to get back to it (`Flow.kept`, or the text
+`flows.kept_<name>`); when a flow ends, the user is reminded of the ones still waiting.
+
+The flow remembers which of the user's messages each step took (`Turn.taken`), so that an
+edited message is a correction: the step that took it takes the new text, and the user stays
+where they are. An edit of another message, while the step waits for a written answer, is that
+answer (`Flow.on_edit`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -37,6 +46,7 @@ END = "<end>"  # the flow is over: its state is removed
 HANDED_OVER = "<handed over>"  # the step started another flow (or ended this one) itself
 
 D = TypeVar("D", bound=BaseModel)
+TAKEN_KEPT = 20  # messages remembered per flow for corrections
 
 
 class Invalid(Exception):
@@ -63,6 +73,11 @@ class Turn(Generic[D]):
     draft: D
     step: str
     ref: int = 0
+    # Where the user was when the button was pressed (a flow may accept buttons of another
+    # step, see Flow.accepts); empty for a message.
+    stored: str = ""
+    # The user's messages the flow took: message id -> the step's mark (Step.mark).
+    taken: dict[str, str] = field(default_factory=dict)
 
     @property
     def t(self) -> Any:
@@ -107,6 +122,20 @@ class Step(Generic[D]):
     def answered(self, draft: D) -> bool:
         """True when moving forward may skip this step (the draft has its answer already)."""
         return False
+
+    async def waits_for_text(self, turn: Turn[D]) -> bool:
+        """Whether the step takes a written answer (an edited message may then be it): by
+        default, whether it takes messages at all."""
+        return type(self).on_message is not Step.on_message
+
+    def mark(self, turn: Turn[D]) -> str:
+        """What to remember of the step with a message it takes, to correct it later."""
+        return self.name
+
+    async def on_correction(self, turn: Turn[D], message: Message, detail: str) -> None:
+        """The message this step took was edited: the draft takes the new text (`detail`:
+        what `mark` added). The user stays where they are."""
+        await self.on_message(turn, message)
 
 
 class SkippableStep(Step[D]):
@@ -197,7 +226,7 @@ class Flow(Generic[D]):
         while target != END and self.steps[target].answered(turn.draft):
             target = self.after(target, turn.draft)
         if target == END:
-            await flows.clear_flow(turn.context.db, turn.user_id)
+            await self.finish(turn)
             return
         turn.step = target
         await self.save(turn)
@@ -207,9 +236,37 @@ class Flow(Generic[D]):
         stored = turn.draft.model_dump(mode="json", exclude_defaults=True)
         if turn.ref:
             stored["ref"] = turn.ref
-        await flows.set_flow(
+        if turn.taken:
+            stored["taken"] = dict(list(turn.taken.items())[-TAKEN_KEPT:])
+        aside = await flows.set_flow(
             turn.context.db, user_id=turn.user_id, flow=self.name, step=turn.step, draft=stored
         )
+        await tell_kept(turn.update, turn.context, aside)
+
+    async def finish(self, turn: Turn[D]) -> None:
+        """The flow is over: its state goes; the user hears of the flows still waiting."""
+        await flows.clear_flow(turn.context.db, turn.user_id, self.name)
+        await tell_kept(turn.update, turn.context)
+
+    async def resume(self, update: Update, context: SuaraContext) -> bool:
+        """Takes the user back to their kept state in this flow, asking its step again;
+        False when there is none."""
+        tg_user = update.effective_user
+        state = await flows.get_flow(context.db, tg_user.id, self.name) if tg_user else None
+        if state is None:
+            return False
+        turn = self._turn(update, context, state)
+        if turn is None or state.step not in self.steps:
+            await flows.clear_flow(context.db, state.user_id, self.name)
+            return False
+        await self.enter(turn, state.step)
+        return True
+
+    async def kept(self, update: Update, context: SuaraContext, state: FlowState) -> None:
+        """Tells the user this flow waits for them, and how to continue it."""
+        key = f"flows.kept_{self.name}"
+        if context.t.has(key):
+            context.reply(update, context.t(key))
 
     async def move(self, turn: Turn[D], go: str) -> None:
         if go == HANDED_OVER:
@@ -217,33 +274,33 @@ class Flow(Generic[D]):
         if go == STAY:
             await self.save(turn)
         elif go == END:
-            await flows.clear_flow(turn.context.db, turn.user_id)
+            await self.finish(turn)
         else:
             await self.enter(turn, self.after(turn.step, turn.draft) if go == NEXT else go)
 
     def _turn(self, update: Update, context: SuaraContext, state: FlowState) -> Turn[D] | None:
         stored = dict(state.draft)
         ref = stored.pop("ref", 0)
+        taken = stored.pop("taken", {})
         try:
             draft = self.draft_type.model_validate(stored)
         except ValidationError:
             # A draft this code cannot read (an older version's, or damaged): start again.
             log.warning("flow %s: stored draft unreadable; cleared", self.name)
             return None
-        return Turn(update, context, self, draft, state.step, int(ref or 0))
+        turn = Turn(update, context, self, draft, state.step, int(ref or 0))
+        if isinstance(taken, dict):
+            turn.taken = {str(k): str(v) for k, v in taken.items()}
+        return turn
 
     async def on_button(self, update: Update, context: SuaraContext, data: FlowStep) -> None:
         tg_user = update.effective_user
         if tg_user is None:
             return
-        state = await flows.get_flow(context.db, tg_user.id)
+        # This flow's state, also while it waits: its button takes the user back to it.
+        state = await flows.get_flow(context.db, tg_user.id, self.name)
         turn = None
-        if (
-            state is not None
-            and state.flow == self.name
-            and self.accepts(state.step, data.step)
-            and data.step in self.steps
-        ):
+        if state is not None and self.accepts(state.step, data.step) and data.step in self.steps:
             turn = self._turn(update, context, state)
         if turn is None or turn.ref != data.ref:
             await self.on_stale(update, context, data)
@@ -256,6 +313,7 @@ class Flow(Generic[D]):
             await self.enter(turn, back)
             return
         turn.step = data.step
+        turn.stored = state.step if state is not None else ""
         try:
             go = await self.steps[data.step].on_button(turn, data.value)
         except Stale:
@@ -276,7 +334,7 @@ class Flow(Generic[D]):
             return
         turn = self._turn(update, context, state)
         if turn is None or state.step not in self.steps:
-            await flows.clear_flow(context.db, state.user_id)
+            await flows.clear_flow(context.db, state.user_id, self.name)
             context.reply(update, context.t("flow.reset"))
             return
         if not await self._allowed(update, context):
@@ -285,17 +343,54 @@ class Flow(Generic[D]):
         if back is not None:
             await self.enter(turn, back)
             return
+        step = self.steps[state.step]
+        mark = step.mark(turn)
         try:
-            go = await self.steps[state.step].on_message(turn, message)
+            go = await step.on_message(turn, message)
         except Invalid as exc:
             context.reply(update, context.t(exc.key, **exc.values))
             return
+        if message.text is not None:
+            turn.taken[str(message.message_id)] = mark
         await self.move(turn, go)
+
+    async def on_edit(
+        self, update: Update, context: SuaraContext, state: FlowState, edited: Message
+    ) -> bool:
+        """An edited message while this flow is the user's: a correction of what a step took,
+        or the answer of a step waiting for text. False: the edit means nothing here."""
+        turn = self._turn(update, context, state)
+        if turn is None or state.step not in self.steps:
+            return False
+        mark = turn.taken.get(str(edited.message_id))
+        if mark is None:
+            if not await self.steps[state.step].waits_for_text(turn):
+                return False
+            # Taken as the step's answer, as if it had been written now.
+            await self.on_message(as_message(update, edited), context, state)
+            return True
+        name, _, detail = mark.partition(":")
+        step = self.steps.get(name)
+        if step is None:
+            return False
+        if not await self._allowed(update, context):
+            return True
+        try:
+            await step.on_correction(turn, edited, detail)
+        except Invalid as exc:
+            context.reply(update, context.t(exc.key, **exc.values))
+            return True
+        except Stale:
+            return False
+        turn.step = state.step
+        await self.save(turn)
+        context.reply(update, context.t("flows.edit_corrected"))
+        return True
 
     async def _allowed(self, update: Update, context: SuaraContext) -> bool:
         if self.requires is Need.ANYONE or (await context.access()).allows(self.requires):
             return True
-        await flows.clear_flow(context.db, (await context.access()).user_id)
+        await flows.clear_flow(context.db, (await context.access()).user_id, self.name)
         context.deny(update)
         return False
 
@@ -305,6 +400,38 @@ class Flow(Generic[D]):
             raise ValueError(f"flow code {self.code!r} is used twice")
         state.flows[self.code] = self
         state.flow_inputs[self.name] = self.on_message
+
+
+def as_message(update: Update, message: Message) -> Update:
+    """The update as if `message` (an edited one) had just been sent."""
+    fresh = Update(update.update_id, message=message)
+    fresh.set_bot(update.get_bot())
+    return fresh
+
+
+async def tell_kept(
+    update: Update, context: SuaraContext, names: Sequence[str] | None = None
+) -> None:
+    """Tells the user how to get back to each of their flows in `names` (default: every
+    flow of theirs that waits)."""
+    tg_user = update.effective_user
+    if tg_user is None:
+        return
+    if names is None:
+        waiting = await flows.waiting_flows(context.db, tg_user.id)
+    else:
+        waiting = [
+            state
+            for name in names
+            if (state := await flows.get_flow(context.db, tg_user.id, name)) is not None
+        ]
+    by_name = {flow.name: flow for flow in context.bot_data.flows.values()}
+    for state in waiting:
+        flow = by_name.get(state.flow)
+        if flow is not None:
+            await flow.kept(update, context, state)
+        elif context.t.has(key := f"flows.kept_{state.flow}"):
+            context.reply(update, context.t(key))
 
 
 @requires(Need.ANYONE)  # each flow checks its own requirement (Flow.requires)

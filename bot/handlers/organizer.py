@@ -20,6 +20,7 @@ from bot.buttons import (
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.complaint_status import ADD_FLOW, flow_complaint
+from bot.handlers.flow import tell_kept
 from bot.handlers.requires import command, requires
 from bot.keyboards import Button, columns, keyboard, pager
 from bot.reports.export import complaint_rows, to_xlsx
@@ -221,13 +222,14 @@ async def action_button(update: Update, context: SuaraContext, pressed: Complain
         await _do(update, context, complaint, action, note=None, target=None)
         return
     # The organizer's next message completes the action: a unit code and reason, or a note.
-    await flows.set_flow(
+    aside = await flows.set_flow(
         context.db,
         user_id=tg_user.id,
         flow=FLOW,
         step="forward" if action == "forward" else "note",
         draft={"id": complaint.id, "action": action},
     )
+    await tell_kept(update, context, aside)
     if action == "forward":
         units = [u for u in await all_units(context.db) if u.id != complaint.unit_id]
         codes = ", ".join(u.code for u in units[:60])
@@ -250,7 +252,7 @@ async def note_message(update: Update, context: SuaraContext, state: FlowState) 
         return
     complaint = await flow_complaint(context, state)
     if complaint is None or not (await context.access()).handles(complaint.unit_id):
-        await flows.clear_flow(context.db, tg_user.id)
+        await flows.clear_flow(context.db, tg_user.id, FLOW)
         context.deny(update)
         return
     action = str(state.draft.get("action"))
@@ -292,9 +294,9 @@ async def _do(
     except ComplaintError as exc:
         context.reply(update, t(exc.key, maximum=service.NOTE_MAX))
         if exc.key not in ("organizer.note_empty", "organizer.note_long"):
-            await flows.clear_flow(context.db, tg_user.id)
+            await flows.clear_flow(context.db, tg_user.id, FLOW)
         return
-    await flows.clear_flow(context.db, tg_user.id)
+    await flows.clear_flow(context.db, tg_user.id, FLOW)
     if action == "ask" and await flows.get_flow(context.db, complaint.reporter_id) is None:
         # The citizen's next message answers the question (unless they are busy filing).
         await flows.set_flow(

@@ -436,6 +436,8 @@ class Confirm(Step[ProgramDraft]):
     async def ask(self, turn: PTurn) -> None:
         t, draft = turn.t, turn.draft
         tz = turn.context.settings.tz
+        if draft.unit_id:
+            tz = await feedback.unit_zone(turn.context.db, draft.unit_id, tz)
         text = t(
             "program.confirm",
             title=draft.title or "-",

@@ -3,9 +3,11 @@
 The questions come from the response's template (bot/services/questionnaires.py); every
 answer is a row the moment it is given. A question answered by a button is replaced in place by
 the next one, so the chat stays short. The participant can go back, change any answer from the
-review, and submit once; an interrupted questionnaire resumes at the first unanswered question,
-also after a restart. A late tap on an older question changes that answer while the response
-is open, and is told "already submitted" after.
+review (and are taken back to the review after the change), and submit once; an interrupted
+questionnaire resumes at the first unanswered question, also after a restart. A tap on an
+older question's message (or on the one still on screen when a restart lost its edit) answers
+that question only and then shows where the participant is; after submitting it is told
+"already submitted".
 
 What a questionnaire is about (a training program, a complaint's SKM survey, a follow-up)
 is a *subject*: `SUBJECTS` gives each kind its title line, the values its questions may name,
@@ -25,7 +27,7 @@ from telegram.ext import Application
 from bot.buttons import FillQuestionnaire, FlowStep
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
-from bot.handlers.flow import HANDED_OVER, STAY, Flow, Invalid, Stale, Step, Turn
+from bot.handlers.flow import HANDED_OVER, STAY, Flow, Invalid, Stale, Step, Turn, tell_kept
 from bot.handlers.requires import requires
 from bot.i18n import Safe
 from bot.keyboards import Button, columns, keyboard
@@ -33,6 +35,7 @@ from bot.services import questionnaires as engine
 from bot.services.access import Need
 from bot.services.questionnaires import AnswerError, Item
 from bot.storage import flows
+from bot.storage.models import FlowState
 from bot.storage.questionnaires import RESPONSE_OPEN, RESPONSE_SUBMITTED, Response
 
 ASK, REVIEW = "q", "review"
@@ -41,6 +44,8 @@ REVIEW_TEXT_MAX = 80
 
 class QuestionnaireDraft(BaseModel):
     index: int = 0
+    # The question was opened from the review: once answered, back to the review.
+    editing: bool = False
 
 
 QTurn = Turn[QuestionnaireDraft]
@@ -122,26 +127,31 @@ class Ask(Step[QuestionnaireDraft]):
             raise Stale
         index = int(index_part)
         item = loaded.asked[index]
-        current = index == turn.draft.index
-        if action == "back" and current:
+        # The question the user is at (not the review). A tap on another question's message
+        # (an older one, or the one still on screen when a restart lost its edit) answers
+        # that question only, and the message then shows where the user is.
+        current = index == turn.draft.index and turn.stored != REVIEW
+        if action == "back":
             turn.draft.index = max(0, index - 1)
-        elif action == "next" and current and engine.key_of(item) in loaded.answers:
-            return self._forward(turn, loaded)
+            return ASK
+        if action == "next":
+            if current and engine.key_of(item) in loaded.answers:
+                return self._forward(turn, loaded)
+            if current:
+                raise Stale
         elif action == "skip":
             await _apply(turn, loaded, item, skip=True)
-            if not current:
-                return STAY
-            return self._forward(turn, loaded)
-        elif action not in ("back", "next"):
-            await _apply(turn, loaded, item, value=action)
-            if not current:
-                # A tap on an older question's message: that answer changes, the place stays.
-                turn.context.answer(turn.update, turn.t("questionnaire.changed"))
-                return STAY
-            return self._forward(turn, loaded)
+            if current:
+                return self._forward(turn, loaded)
         else:
-            raise Stale
-        await self.ask(turn)
+            before = _value_of(loaded.answers.get(engine.key_of(item)))
+            await _apply(turn, loaded, item, value=action)
+            if current:
+                return self._forward(turn, loaded)
+            if _value_of(loaded.answers.get(engine.key_of(item))) != before:
+                turn.context.answer(turn.update, turn.t("questionnaire.changed"))
+        turn.step = turn.stored or ASK
+        await turn.flow.steps[turn.step].ask(turn)
         return STAY
 
     async def on_message(self, turn: QTurn, message: Message) -> str:
@@ -157,12 +167,38 @@ class Ask(Step[QuestionnaireDraft]):
         await _apply(turn, loaded, item, value=message.text)
         return self._forward(turn, loaded)
 
+    async def waits_for_text(self, turn: QTurn) -> bool:
+        loaded = await _load(turn.context, turn.ref)
+        if loaded is None or not loaded.asked:
+            return False
+        return loaded.asked[min(turn.draft.index, len(loaded.asked) - 1)].question.kind == "text"
+
+    def mark(self, turn: QTurn) -> str:
+        return f"{self.name}:{turn.draft.index}"
+
+    async def on_correction(self, turn: QTurn, message: Message, detail: str) -> None:
+        """An edited written answer replaces the answer to the question it answered."""
+        loaded = await _load(turn.context, turn.ref)
+        if loaded is None or not detail.isdigit() or int(detail) >= len(loaded.asked):
+            raise Stale
+        item = loaded.asked[int(detail)]
+        if message.text is None:
+            raise Invalid("questionnaire.text_only")
+        if item.question.kind == "choice":
+            raise Invalid("questionnaire.use_buttons")
+        await _apply(turn, loaded, item, value=message.text)
+
     def _forward(self, turn: QTurn, loaded: _Loaded) -> str:
         following = turn.draft.index + 1
-        if following >= len(loaded.asked):
+        if turn.draft.editing or following >= len(loaded.asked):
+            turn.draft.editing = False
             return REVIEW
         turn.draft.index = following
         return ASK
+
+
+def _value_of(answer: engine.Answer | None) -> tuple[object, ...] | None:
+    return None if answer is None else (answer.score, answer.choice, answer.text)
 
 
 async def _apply(
@@ -272,6 +308,7 @@ class Review(Step[QuestionnaireDraft]):
             raise Stale
         if value.startswith("e") and value[1:].isdigit() and int(value[1:]) < len(loaded.asked):
             turn.draft.index = int(value[1:])
+            turn.draft.editing = True
             return ASK
         if value != "send":
             raise Stale
@@ -291,9 +328,10 @@ class Review(Step[QuestionnaireDraft]):
             raise Invalid(exc.key, **exc.values) from None
         turn.edit(turn.t("questionnaire.submitted", title=loaded.title))
         subject = SUBJECTS.get(loaded.response.subject_kind)
-        await flows.clear_flow(turn.context.db, turn.user_id)
+        await flows.clear_flow(turn.context.db, turn.user_id, turn.flow.name)
         if subject is not None:
             await subject.submitted(turn, loaded.response)
+        await tell_kept(turn.update, turn.context)
         return HANDED_OVER
 
 
@@ -315,12 +353,22 @@ class QuestionnaireFlow(Flow[QuestionnaireDraft]):
             key = "questionnaire.closed" if closed else "questionnaire.already_submitted"
             context.answer(update, context.t(key), alert=True)
             return
-        state = await flows.get_flow(context.db, tg_user.id)
-        if state is not None and state.flow == self.name and state.draft.get("ref") == data.ref:
+        state = await flows.get_flow(context.db, tg_user.id, self.name)
+        if state is not None and state.draft.get("ref") == data.ref:
             await super().on_stale(update, context, data)  # the right flow, a wrong step
             return
         await resume(update, context, response, announce=False)
         await self.on_button(update, context, data)
+
+    async def kept(self, update: Update, context: SuaraContext, state: FlowState) -> None:
+        """The questionnaire waits: its button (the invitation's) continues it."""
+        ref = state.draft.get("ref")
+        markup = None
+        if isinstance(ref, int):
+            markup = keyboard(
+                [[(context.t("flows.continue_questionnaire"), FillQuestionnaire(ref))]]
+            )
+        context.reply(update, context.t("flows.kept_questionnaire"), markup)
 
 
 QUESTIONNAIRE = QuestionnaireFlow(
@@ -348,13 +396,14 @@ async def resume(
     answers = await engine.answers_by_item(context.db, response)
     missing = engine.first_unanswered(asked, answers)
     if not announce:
-        await flows.set_flow(
+        aside = await flows.set_flow(
             context.db,
             user_id=response.respondent_id,
             flow=QUESTIONNAIRE.name,
             step=ASK,
             draft={"index": missing or 0, "ref": response.id},
         )
+        await tell_kept(update, context, aside)
         return
     if missing is None and answers:
         await QUESTIONNAIRE.start(

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from telegram import Update
-from telegram.ext import CommandHandler
+from telegram.ext import CommandHandler, filters
 
 from bot.context import SuaraContext
 from bot.services.access import Need
@@ -54,4 +54,7 @@ def command(
     names: str | Sequence[str],
     handler: Callable[[Update, SuaraContext], Coroutine[Any, Any, None]],
 ) -> CommandHandler[SuaraContext, None]:
-    return CommandHandler(names, declared(handler, f"command {names}"))
+    # Commands come in new messages only: an edit into a command is not one (handlers/edits.py).
+    return CommandHandler(
+        names, declared(handler, f"command {names}"), filters=filters.UpdateType.MESSAGE
+    )

@@ -97,7 +97,7 @@ async def _set_up(turn: Turn[OnboardingDraft], role: str) -> str:
     await record_consent(context.db, user=user, role=role, at=utcnow())
     context.scope.user = user
     # The flow ends before the menu and the deep link, which may start a flow of their own.
-    await flows.clear_flow(context.db, turn.user_id)
+    await flows.clear_flow(context.db, turn.user_id, turn.flow.name)
     await show_menu(update, context)
     if turn.draft.payload:
         await follow_payload(update, context, turn.draft.payload)

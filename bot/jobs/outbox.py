@@ -19,6 +19,7 @@ import time
 from collections import deque
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
@@ -26,8 +27,10 @@ from telegram.ext import ExtBot
 from bot.calls import ApiCall, perform
 from bot.context import AppState
 from bot.jobs import turns
+from bot.services import conditions
 from bot.storage import outbox
 from bot.storage.models import OutboxMessage
+from bot.storage.types import utcnow
 from bot.storage.users import set_reachable
 
 log = logging.getLogger(__name__)
@@ -223,6 +226,11 @@ class OutboxSender:
         if pause > 0:
             await asyncio.sleep(pause)
         async with self.state.db.session() as session:
+            if row.condition:
+                held = await self._recheck(session, row)
+                if held is not None:
+                    await session.commit()
+                    return held if held.total_seconds() > 0 else None
             # Counted just before the call (the session starts no transaction until the
             # first write), so the count matches what reaches Telegram.
             if row.method in SENDS:
@@ -268,6 +276,24 @@ class OutboxSender:
                 await outbox.mark_sent(session, row.id)
             await session.commit()
         return wait
+
+    async def _recheck(self, session: AsyncSession, row: OutboxMessage) -> dt.timedelta | None:
+        """None when the row may go now; else it is marked not sent (returns zero) or
+        postponed to the next sending hours (returns how long its chat waits)."""
+        assert row.id is not None and row.condition is not None
+        now = self.state.clock()
+        verdict = await conditions.recheck(session, row.condition, now)
+        if verdict.reason is not None:
+            log.info("outbox %s not sent: %s", row.id, verdict.reason)
+            await outbox.mark_not_sent(session, message_id=row.id, reason=verdict.reason)
+            return dt.timedelta(0)
+        if verdict.wait_until is not None:
+            # The bot's clock may run apart from the database's (tests): the row is due again
+            # after the same wait on either.
+            wait = verdict.wait_until - now
+            await outbox.postpone(session, message_id=row.id, until=utcnow() + wait)
+            return wait
+        return None
 
 
 def _call_of(row: OutboxMessage) -> ApiCall:

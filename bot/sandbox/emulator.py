@@ -210,6 +210,7 @@ class BotApiEmulator:
         self._chat_buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
         self._forced_429: list[int] = []  # retry_after of the next sends, forced by a test
         self._forced_429_to: dict[int, list[int]] = {}  # the same, for one chat
+        self._lost: dict[str, int] = {}  # method -> how many of its next calls never arrive
         # Webhook mode (setWebhook): updates are posted to the URL instead of waiting for
         # getUpdates; one chat's updates one at a time and in order, several chats at once (up
         # to max_connections); an answer other than 200 is retried after `webhook_retry`
@@ -259,6 +260,12 @@ class BotApiEmulator:
                 status=404,
             )
         self.calls.append((method, params))
+        if self._lost.get(method):
+            # The process stopped before the call went out: nothing happens in the chat.
+            self._lost[method] -= 1
+            return web.json_response(
+                {"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502
+            )
         if method in _SENDS:
             limited = self._over_limit(params)
             if limited is not None:
@@ -299,6 +306,11 @@ class BotApiEmulator:
             self._forced_429.extend([retry_after] * count)
         else:
             self._forced_429_to.setdefault(chat_id, []).extend([retry_after] * count)
+
+    def lose(self, method: str, count: int = 1) -> None:
+        """The next `count` calls of `method` are lost, as when the bot stops after
+        committing an update and before its replies go out."""
+        self._lost[method] = self._lost.get(method, 0) + count
 
     def max_sends_in_a_second(self) -> int:
         """The most messages sent within any one second, all chats together."""
@@ -658,12 +670,19 @@ class BotApiEmulator:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._push({"message": message})
 
-    def edit_text(self, persona: Persona, text: str) -> int:
-        """The user edits a message they sent earlier (Telegram sends edited_message)."""
+    def edit_text(self, persona: Persona, text: str, *, message_id: int | None = None) -> int:
+        """The user edits a message they sent earlier (Telegram sends edited_message): the
+        one with `message_id` (see `message_id_of`), or one the bot never saw."""
         message = self._message_base(persona)
+        if message_id is not None:
+            message["message_id"] = message_id
         message["text"] = text
         message["edit_date"] = int(time.time())
         return self._push({"edited_message": message})
+
+    def message_id_of(self, update_id: int) -> int:
+        """The id of the message the user sent in this update."""
+        return int(self._sent_updates[update_id]["message"]["message_id"])
 
     def send_voice(self, persona: Persona, seconds: int = 7) -> int:
         message = self._message_base(persona)

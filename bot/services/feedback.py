@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.buttons import FillQuestionnaire
 from bot.config import Settings
 from bot.services import questionnaires
+from bot.services.conditions import Condition, next_in_hours
 from bot.services.notices import Notice
 from bot.services.programs import PROGRAM_SUBJECT
 from bot.storage import programs as store
@@ -70,17 +71,28 @@ class Rules:
 def in_daytime(moment: dt.datetime, tz: ZoneInfo, hours: tuple[dt.time, dt.time]) -> dt.datetime:
     """`moment` if it falls within the sending hours where the recipient is, else the next
     start of them (the same morning, or the next)."""
-    local = moment.astimezone(tz)
-    first, last = hours
-    if first <= local.time() < last:
-        return moment
-    day = local.date() if local.time() < first else local.date() + dt.timedelta(days=1)
-    return dt.datetime.combine(day, first, tzinfo=tz).astimezone(dt.UTC)
+    return next_in_hours(moment, tz, hours)
+
+
+def _still(
+    response: Response, tz: ZoneInfo, rules: Rules, *, until: dt.datetime | None
+) -> Condition:
+    """What a questionnaire message depends on when the outbox sends it: the response still
+    open, the window not closed, the recipient's sending hours."""
+    return Condition(
+        response_open=response.id, until=until, hours=rules.sending_hours, zone=tz.key
+    )
 
 
 async def program_tz(session: AsyncSession, program: Program, rules: Rules) -> ZoneInfo:
-    name = await timezone_of(session, program.unit_id)
-    return ZoneInfo(name) if name else rules.default_tz
+    return await unit_zone(session, program.unit_id, rules.default_tz)
+
+
+async def unit_zone(session: AsyncSession, unit_id: int, default: ZoneInfo) -> ZoneInfo:
+    """Where the unit is (its region's zone), else `default`: a program's times are shown
+    and its messages timed there."""
+    name = await timezone_of(session, unit_id)
+    return ZoneInfo(name) if name else default
 
 
 async def run(
@@ -182,6 +194,7 @@ def _invitation(
         ((("feedback.fill", FillQuestionnaire(response.id)),),),
         dedupe_key=f"invite:{response.id}",
         not_before=send_at,
+        condition=_still(response, tz, rules, until=program.closes_at),
     )
 
 
@@ -241,6 +254,7 @@ async def remind(
             ((("feedback.fill", FillQuestionnaire(response.id)),),),
             dedupe_key=f"remind:{response.id}:{item.number}",
             not_before=send_at,
+            condition=_still(response, tz, rules, until=program.closes_at),
         )
     ]
 
@@ -294,6 +308,7 @@ async def followup(
                 ((("feedback.fill", FillQuestionnaire(response.id)),),),
                 dedupe_key=f"followup:{response.id}",
                 not_before=send_at,
+                condition=_still(response, tz, rules, until=None),
             )
         )
     return notices

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.buttons import ButtonData
+from bot.services.conditions import Condition
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,5 @@ class Notice:
     dedupe_key: str | None = None
     # Not sent before this moment (the recipient's morning, for scheduled messages).
     not_before: dt.datetime | None = None
+    # What it still depends on when it is sent (checked again by the outbox sender).
+    condition: Condition | None = None

@@ -57,13 +57,15 @@ class ProcessedUpdate(SQLModel, table=True):
 
 
 class FlowState(SQLModel, table=True):
-    """Where a user is in a multi-step flow, with the answers so far."""
+    """Where a user is in one multi-step flow, with the answers so far (one row per flow)."""
 
     __tablename__ = "flow_states"
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    flow: str = Field(max_length=32)
+    flow: str = Field(sa_column=Column(String(32), primary_key=True))
     step: str = Field(max_length=32)
+    # The flow that takes the user's messages (at most one per user); the others wait.
+    active: bool = Field(default=True)
     draft: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -71,6 +73,7 @@ class FlowState(SQLModel, table=True):
 OUTBOX_PENDING = "pending"
 OUTBOX_SENT = "sent"
 OUTBOX_FAILED = "failed"
+OUTBOX_NOT_SENT = "not sent"  # its condition no longer held when it was due (last_error: why)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -97,3 +100,6 @@ class OutboxMessage(SQLModel, table=True):
     # that it survives a restart like the text does.
     file_name: str | None = Field(default=None, max_length=128)
     file_data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # What the message still depends on, checked again just before it is sent
+    # (bot/services/conditions.py); None: nothing.
+    condition: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -14,7 +14,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage import leases
-from bot.storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
+from bot.storage.models import (
+    OUTBOX_FAILED,
+    OUTBOX_NOT_SENT,
+    OUTBOX_PENDING,
+    OUTBOX_SENT,
+    OutboxMessage,
+)
 from bot.storage.types import utcnow
 
 # A sender that died leaves its rows to another after this; a live sender extends the lease
@@ -32,6 +38,7 @@ async def enqueue(
     dedupe_key: str | None = None,
     not_before: dt.datetime | None = None,
     file: tuple[str, bytes] | None = None,
+    condition: dict[str, Any] | None = None,
 ) -> OutboxMessage | None:
     """Adds a call; with a dedupe_key already present it adds nothing and returns None.
     `file` (name, bytes) goes with sendPhoto / sendDocument as the photo or document."""
@@ -49,6 +56,7 @@ async def enqueue(
         dedupe_key=dedupe_key,
         not_before=not_before,
         file=file,
+        condition=condition,
     )
 
 
@@ -61,6 +69,7 @@ def add(
     dedupe_key: str | None = None,
     not_before: dt.datetime | None = None,
     file: tuple[str, bytes] | None = None,
+    condition: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     """Adds a call whose dedupe key the caller knows to be new."""
     message = OutboxMessage(
@@ -71,6 +80,7 @@ def add(
         not_before=not_before or utcnow(),
         file_name=file[0] if file else None,
         file_data=file[1] if file else None,
+        condition=condition,
     )
     session.add(message)
     return message
@@ -160,6 +170,24 @@ async def release(session: AsyncSession, *, message_ids: list[int], delay: dt.ti
             not_before=utcnow() + delay,
             attempts=col(OutboxMessage.attempts) - 1,
         )
+    )
+
+
+async def mark_not_sent(session: AsyncSession, *, message_id: int, reason: str) -> None:
+    """Its condition no longer holds: kept with the reason, never sent."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(status=OUTBOX_NOT_SENT, last_error=reason[:500], lease_until=None)
+    )
+
+
+async def postpone(session: AsyncSession, *, message_id: int, until: dt.datetime) -> None:
+    """Due again at `until` (the next sending hours); the claim's attempt is given back."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(lease_until=None, not_before=until, attempts=col(OutboxMessage.attempts) - 1)
     )
 
 
