@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 
 import openpyxl
@@ -154,6 +155,9 @@ async def test_a_training_from_creation_to_follow_up(harness: Harness) -> None:
     await run_due(state)
     await run_due(state)
     await emu.wait_until(lambda: all(_count(emu, p, INVITATION) == 1 for p in people))
+    # The template does not add "Pelatihan" to a title that has it.
+    plain = [re.sub(r"<[^>]+>", "", t) for p in people for t in emu.texts(p)]
+    assert not any("Pelatihan Pelatihan" in t for t in plain)
 
     # 20 answer. Number 3 changes an answer on the way; number 4 is interrupted by a restart.
     scores = iter([5, 4, 4, 5, 4, 5, 4, 4, 5, 4] * 100)
@@ -325,6 +329,11 @@ async def test_a_program_shows_aggregates_from_five_answers_and_moves_by_five(
     clock.now = ended + dt.timedelta(minutes=1)
     await run_due(state)
     await emu.wait_until(lambda: all(_count(emu, p, INVITATION) == 1 for p in people))
+    # Someone who joins now, after the end, is not told "after the training".
+    late = emu.user(6099, "Terlambat", "id")
+    await onboard(emu, late, "asn")
+    joined = text_of(await say(emu, late, f"/gabung {code}"))
+    assert "sudah selesai" in joined and "Setelah pelatihan selesai" not in joined
     scores = iter([4] * 1000)
     for person in people[:4]:
         await _fill(emu, person, scores, "Rencana saya.")

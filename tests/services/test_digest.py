@@ -380,3 +380,33 @@ async def test_the_chart_reads_on_a_phone(db: Database) -> None:
         assert len(fig.axes) == 1
     finally:
         plt.close(fig)
+
+
+async def test_an_instructor_item_is_flagged_with_that_instructors_share_and_name(
+    db: Database,
+) -> None:
+    """The trial's digest said "0% rated 2 or lower" of the first instructor when the second
+    had most of them; each instructor's item is flagged on its own, named."""
+    async with db.session() as session:
+        await seed_places(session)
+        await seed_templates(session)
+        unit = await place_by_code(session, "LSL-DUKCAPIL")
+        assert unit and unit.id
+        ends = dt.datetime(2026, 11, 14, 16, 0, tzinfo=TZ)
+        program = await _program(session, unit.id, "Arsip", ends, instructors=("Sari", "Budi"))
+        for n in range(7):
+            scores = {(q, -1): 4 for q in ITEMS}
+            scores[("penguasaan", 0)] = 5
+            scores[("penguasaan", 1)] = 1 if n < 5 else 4  # 5 of 7 low for Budi: 71%
+            await _respond(
+                session, PROGRAM_SUBJECT, program.id, program.template_id, 100 + n, IN_WEEK,
+                scores,
+            )  # fmt: skip
+        await releases.catch_up(session, minimum=7)
+        await session.commit()
+        digest = await build(session, scope=None, period=WEEK, tz=TZ, today=TODAY, min_responses=5)
+    (found,) = digest.programs
+    assert found.flags == [("penguasaan", 1)]
+    text = render(digest, Texts("id", TZ).for_language("id"), {})
+    assert "⚠️ Penguasaan pengajar (Budi): 71% memberi nilai 2 atau kurang" in text
+    assert "(Sari): 0%" not in text
