@@ -113,30 +113,30 @@ async def release(session: AsyncSession, *, kind: str, program_id: int, minimum:
 
 
 async def catch_up(session: AsyncSession, *, minimum: int) -> int:
-    """Releases every program's full blocks (after an upgrade, or a change of the minimum)."""
+    """Releases every program's full blocks (after an upgrade, or a change of the minimum):
+    one grouped count per kind, then a release only where a block is full."""
     total = 0
     for kind in GATED_KINDS:
-        subject = col(Response.subject_id)
-        query = (
-            select(subject, func.count())
-            .where(
-                col(Response.subject_kind) == kind,
-                col(Response.status) == RESPONSE_SUBMITTED,
-                col(Response.released_at).is_(None),
+        program = col(Response.subject_id)
+        query = select(Response.subject_id, func.count())
+        if kind == SUPERVISOR_SUBJECT:
+            followup = aliased(Response)
+            program = col(followup.subject_id)
+            query = (
+                select(followup.subject_id, func.count())
+                .select_from(Response)
+                .join(followup, col(followup.id) == col(Response.subject_id))
             )
-            .group_by(subject)
-        )
-        pending: dict[int, int] = {}
-        for subject_id, n in (await session.exec(query)).all():
-            if kind == SUPERVISOR_SUBJECT:
-                followup = await session.get(Response, subject_id)
-                if followup is None:
-                    continue
-                subject_id = followup.subject_id
-            pending[int(subject_id)] = pending.get(int(subject_id), 0) + int(n)
-        for program_id, n in sorted(pending.items()):
+        query = query.where(
+            col(Response.subject_kind) == kind,
+            col(Response.status) == RESPONSE_SUBMITTED,
+            col(Response.released_at).is_(None),
+        ).group_by(program)
+        for program_id, n in sorted((await session.exec(query)).all()):
             if n >= minimum:
-                total += await release(session, kind=kind, program_id=program_id, minimum=minimum)
+                total += await release(
+                    session, kind=kind, program_id=int(program_id), minimum=minimum
+                )
     return total
 
 
