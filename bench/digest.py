@@ -27,8 +27,7 @@ from sqlalchemy import insert, text
 from sqlmodel import col, func, select
 
 from bot.config import load_settings
-from bot.context import AppState
-from bot.i18n import Texts
+from bot.core import build_core
 from bot.jobs.digest import compose
 from bot.services.digest import Period
 from bot.services.programs import ProgramSpec, create_program
@@ -227,10 +226,7 @@ def _answer(response, question, instructor, *, score=None, text=None, label=None
 
 async def measure(url: str, who: str) -> dict[str, float]:
     settings = load_settings(DATABASE_URL=url, BOT_ADMIN_IDS="1")
-    state = AppState()
-    state.settings = settings
-    state.db = Database(settings.database_url)
-    state.texts = Texts("id", settings.tz)
+    state = build_core(settings, analyzer=False)
     state.clock = lambda: NOW
     t = state.texts.for_language("id")
     period = Period.containing(NOW.date()).previous()

@@ -9,11 +9,10 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
-from bot.analysis.sentiment import sentiment_of
 from bot.config import Settings
 from bot.context import AppState, SuaraContext
+from bot.core import Core, build_core
 from bot.handlers import register_all
-from bot.i18n import Texts
 from bot.jobs.deadlines import deadlines_job
 from bot.jobs.digest import CHECK_EVERY, digest_job
 from bot.jobs.feedback import due_job
@@ -22,7 +21,7 @@ from bot.jobs.outbox import OutboxSender, SendBudget, outbox_job
 from bot.logging_setup import quiet_libraries
 from bot.services import releases
 from bot.services.questionnaires import seed_templates
-from bot.storage.db import MIGRATION_LOCK, Database
+from bot.storage.db import MIGRATION_LOCK
 from bot.storage.places import seed_places
 
 log = logging.getLogger(__name__)
@@ -46,8 +45,11 @@ COMMANDS = (
 )
 
 
-def build_application(settings: Settings, *, token: str | None = None) -> SuaraApplication:
-    """Builds the Application with storage, texts and handlers; nothing runs yet."""
+def build_application(
+    settings: Settings, *, token: str | None = None, core: Core | None = None
+) -> SuaraApplication:
+    """The chat door: the Application on the core (built here unless given), with its
+    handlers; nothing runs yet."""
     secret = token or (
         settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     )
@@ -70,13 +72,10 @@ def build_application(settings: Settings, *, token: str | None = None) -> SuaraA
         builder.rate_limiter(AIORateLimiter(max_retries=0))
     application = builder.build()
     state: AppState = application.bot_data
-    state.settings = settings
-    state.texts = Texts(settings.bot_default_language, settings.tz)
-    state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    state.core = core or build_core(settings)
     state.outbox = OutboxSender(
         state, application.bot, SendBudget(settings.outbox_messages_per_second)
     )
-    state.sentiment = sentiment_of
     register_all(application)
     return application
 

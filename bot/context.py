@@ -22,12 +22,12 @@ from bot.notify import deliver
 from bot.render import split_html
 from bot.storage import outbox
 from bot.storage.job_leases import new_holder
-from bot.storage.types import utcnow
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from bot.config import Settings
+    from bot.core import Core
     from bot.i18n import Texts
     from bot.jobs.outbox import OutboxSender
     from bot.services.access import Access
@@ -61,11 +61,11 @@ def current_scope() -> UpdateScope:
 
 
 class AppState:
-    """What the whole application shares; PTB creates it as bot_data."""
+    """What the chat application shares; PTB creates it as bot_data. The core (settings,
+    database, texts, clock, calendar, analyzer) is the one every door shares; the rest is the
+    chat door's own wiring."""
 
-    settings: Settings
-    texts: Texts
-    db: Database
+    core: Core
     outbox: OutboxSender
     # Deep-link payload prefix -> handler(update, context, payload), filled by feature modules.
     deep_links: dict[str, Callable[[Update, SuaraContext, str], Awaitable[None]]]
@@ -84,23 +84,16 @@ class AppState:
     # Main-menu entry -> what pressing it does, filled by feature modules.
     menu_items: dict[str, Callable[[Update, SuaraContext], Awaitable[None]]]
 
-    # Text -> (label, polarity), computed when a complaint or comment is stored.
-    sentiment: Callable[[str], tuple[str, float]] | None
     # What a consented user's free text outside any flow becomes (the complaint offer).
     free_text: Callable[[Update, SuaraContext], Awaitable[None]] | None
-
-    # What time it is for scheduled work (questionnaires, reminders, windows); tests move it.
-    clock: Callable[[], dt.datetime]
 
     # This application as the holder of job leases (bot/storage/job_leases.py): one per
     # application, so two in one process (tests) are two workers too.
     holder: str
 
     def __init__(self) -> None:
-        self.clock = utcnow
         self.holder = new_holder()
         self.free_text = None
-        self.sentiment = None
         self.deep_links = {}
         self.deep_link_roles = {}
         self.flow_inputs = {}
@@ -108,6 +101,31 @@ class AppState:
         self.menu_items = {}
         self.open_to_banned = set()
         self.open_flows_to_banned = set()
+
+    # The core's parts, by their old names: one clock, one database, whoever asks.
+    @property
+    def settings(self) -> Settings:
+        return self.core.settings
+
+    @property
+    def texts(self) -> Texts:
+        return self.core.texts
+
+    @property
+    def db(self) -> Database:
+        return self.core.db
+
+    @property
+    def sentiment(self) -> Callable[[str], tuple[str, float]] | None:
+        return self.core.sentiment
+
+    @property
+    def clock(self) -> Callable[[], dt.datetime]:
+        return self.core.clock
+
+    @clock.setter
+    def clock(self, value: Callable[[], dt.datetime]) -> None:
+        self.core.clock = value
 
 
 class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppState]):
@@ -132,6 +150,10 @@ class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     @property
     def t(self) -> Translator:
         return current_scope().t
+
+    @property
+    def core(self) -> Core:
+        return self.bot_data.core
 
     @property
     def settings(self) -> Settings:

@@ -34,30 +34,20 @@ def add_parser(commands: Any) -> None:
     digest.add_argument("--output", default=".", help="folder for the PNG and XLSX (dry run)")
 
 
-class _NoSender:
-    def nudge(self) -> None:
-        """The running bot's sender picks the rows up on its next pass."""
-
-
 async def _run(settings: Settings, args: argparse.Namespace) -> int | Composed:
-    from bot.context import AppState
-    from bot.i18n import Texts
+    from bot.core import build_core
     from bot.jobs.digest import Recipient, compose, send_one
     from bot.services.access import all_admins
     from bot.services.digest import Period, parse_period
-    from bot.storage.db import Database
     from bot.storage.places import units_of_organizer
-    from bot.storage.types import utcnow
     from bot.storage.users import get_users
 
-    db = Database(settings.database_url)
+    # Queued digests are sent by the running bot's outbox on its next pass.
+    core = build_core(settings, analyzer=False)
+    db = core.db
     try:
         await db.migrate()
-        state = AppState()
-        state.settings, state.db = settings, db
-        state.texts = Texts(settings.bot_default_language, settings.tz)
-        state.outbox = _NoSender()  # type: ignore[assignment]
-        today = utcnow().astimezone(settings.tz).date()
+        today = core.moment().today
         try:
             period: Period = parse_period(args.period, today)
         except ValueError as exc:
@@ -76,16 +66,16 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int | Composed:
                     return 2
                 recipient = Recipient(args.recipient, units)
             user = (await get_users(session, {recipient.user_id})).get(recipient.user_id)
-            t = state.texts.for_user(
+            t = core.texts.for_user(
                 user.language if user else None, user.telegram_language if user else None
             )
             if args.dry_run:
-                composed = await compose(session, state, recipient.scope, period, t)
+                composed = await compose(session, core, recipient.scope, period, t)
         if not args.dry_run:
             if not recipient.user_id:
                 print("digest: no admin in BOT_ADMIN_IDS to send to", file=sys.stderr)
                 return 2
-            queued = await send_one(state, recipient, period, weekly=False)
+            queued = await send_one(core, recipient, period, weekly=False)
             print(f"digest {period.label} queued for {recipient.user_id}" if queued else "empty")
             return 0
         return composed

@@ -10,7 +10,10 @@ the same `UpdateGate.process_batch` and answers 200 after it returns.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import itertools
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.error import Conflict, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
@@ -26,13 +29,14 @@ from bot.calls import ApiCall, message_call, perform
 from bot.context import AppState, UpdateScope, _current
 from bot.jobs.outbox import SENDS
 from bot.storage import outbox
+from bot.storage.models import OutboxMessage
+from bot.storage.types import utcnow
 from bot.storage.updates import mark_processed, was_processed
 from bot.storage.users import get_user, set_reachable
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_CHATS = 32
-REPLY_RETRIES = 10  # a reply answered 429 is sent again after each retry_after, this often
 
 
 def chat_key(update: Update) -> int | None:
@@ -66,6 +70,9 @@ class UpdateGate:
         self._on_durable = on_durable
         self._limit = asyncio.Semaphore(MAX_CONCURRENT_CHATS)
         self._chat_turns: dict[int | None, _Turn] = {}
+        # Chats whose replies wait in the outbox after a 429 (row ids), and until when.
+        self._behind: dict[int, list[int]] = {}
+        self._wait_until: dict[int, float] = {}
 
     async def process_batch(self, updates: Sequence[Update]) -> None:
         """Returns once every update is committed; raises if any could not be committed."""
@@ -152,44 +159,114 @@ class UpdateGate:
                 scope.durable_added = False
         # Update ids only: anything about the user or their words stays out of the logs.
         log.debug("update %s applied, %d replies", update.update_id, len(scope.replies))
-        await self._send_replies(scope.replies)
+        await self._send_replies(scope.replies, update.update_id)
         if scope.durable_added and self._on_durable is not None:
             await self._on_durable()
 
-    async def _send_replies(self, replies: list[ApiCall]) -> None:
+    async def _send_replies(self, replies: list[ApiCall], update_id: int) -> None:
+        """Sends the committed update's replies at once. A chat whose reply Telegram refuses
+        (429) gets that reply and every later one through the outbox, in order, when
+        Telegram allows: nobody else waits for it and nothing is dropped."""
+        handed: dict[int, list[ApiCall]] = {}
         for call in replies:
-            await self._send_reply(call)
+            chat = _chat_of(call)
+            if chat is not None and (chat in handed or await self._is_behind(chat)):
+                handed.setdefault(chat, []).append(call)
+                continue
+            delay = await self._send_reply(call)
+            if delay is not None and chat is not None:
+                handed[chat] = [call]
+                self._wait_until[chat] = time.monotonic() + delay
+        if handed:
+            await self._hand_over(handed, update_id)
 
-    async def _send_reply(self, call: ApiCall) -> None:
-        for attempt in range(REPLY_RETRIES + 1):
-            if call.method in SENDS:
-                # Counted, never held back: the outbox makes room for people who are chatting.
-                self.state.outbox.budget.record()
-            try:
-                await perform(self.application.bot, call)
-                return
-            except RetryAfter as exc:
-                # Telegram says the bot sends too much. Only this reply waits (the rate
-                # limiter is built without retries: its retry would hold every request of
-                # the process and release them in one burst), and the outbox pauses as long,
-                # so that the people chatting go first.
-                delay = _seconds(exc.retry_after)
-                log.warning("a reply was answered 429; outbox paused %.0f s", delay)
-                self.state.outbox.pause(delay)
-                if attempt == REPLY_RETRIES:
-                    log.warning(
-                        "reply %s refused by Telegram %d times (429)", call.method, attempt + 1
+    async def _is_behind(self, chat: int) -> bool:
+        """True while replies handed to the outbox for this chat are not all sent."""
+        waiting = self._behind.get(chat)
+        if not waiting:
+            return False
+        async with self.state.db.session() as session:
+            still = await outbox.pending_among(session, message_ids=waiting)
+        if still:
+            self._behind[chat] = still
+            return True
+        del self._behind[chat]
+        self._wait_until.pop(chat, None)
+        return False
+
+    async def _hand_over(self, handed: dict[int, list[ApiCall]], update_id: int) -> None:
+        now = time.monotonic()
+        numbers = itertools.count()
+        async with self.state.db.session() as session:
+            rows = {
+                chat: [
+                    _outbox_row(
+                        session,
+                        call,
+                        delay=max(0.0, self._wait_until.get(chat, now) - now),
+                        key=f"{outbox.REPLY_KEY}{update_id}:{next(numbers)}",
                     )
-                    return
-                await asyncio.sleep(delay)
-            except Forbidden:
-                await mark_unreachable(self.state, call.params.get("chat_id"))
-                return
-            except TelegramError as exc:
-                # The effects are committed; a reply that cannot be delivered is logged, and
-                # the user sees the current state the next time they write.
-                log.warning("reply %s failed: %s", call.method, exc)
-                return
+                    for call in calls
+                ]
+                for chat, calls in handed.items()
+            }
+            await session.commit()
+        for chat, added in rows.items():
+            self._behind.setdefault(chat, []).extend(row.id for row in added if row.id)
+        log.info("replies to %d chats handed to the outbox after a 429", len(handed))
+        self.state.outbox.nudge()
+
+    async def _send_reply(self, call: ApiCall) -> float | None:
+        """Sends one reply; returns Telegram's retry_after when it answered 429."""
+        if call.method in SENDS:
+            # Counted, never held back: the outbox makes room for people who are chatting.
+            self.state.outbox.budget.record()
+        try:
+            await perform(self.application.bot, call)
+        except RetryAfter as exc:
+            # Telegram says the bot sends too much. This reply is not retried here (a wait
+            # would hold the chat's turn, the poll batch and so everyone): the outbox sends
+            # it after retry_after, and pauses as long, so the people chatting go first.
+            delay = _seconds(exc.retry_after)
+            log.warning("a reply was answered 429; outbox paused %.0f s", delay)
+            self.state.outbox.pause(delay)
+            return delay
+        except Forbidden:
+            await mark_unreachable(self.state, call.params.get("chat_id"))
+        except TelegramError as exc:
+            # The effects are committed; a reply that cannot be delivered is logged, and
+            # the user sees the current state the next time they write.
+            log.warning("reply %s failed: %s", call.method, exc)
+        return None
+
+
+def _chat_of(call: ApiCall) -> int | None:
+    chat = call.params.get("chat_id")
+    return chat if isinstance(chat, int) else None
+
+
+def _outbox_row(session: AsyncSession, call: ApiCall, *, delay: float, key: str) -> OutboxMessage:
+    """A reply as an outbox row: its JSON parameters, and its file as bytes."""
+    params = dict(call.params)
+    file = None
+    for name in ("photo", "document"):
+        value = params.get(name)
+        if isinstance(value, InputFile):
+            params.pop(name)
+            content = value.input_file_content
+            data = content if isinstance(content, bytes) else content.read()
+            file = (value.filename or name, data)
+    chat = _chat_of(call)
+    assert chat is not None
+    return outbox.add(
+        session,
+        chat_id=chat,
+        method=call.method,
+        payload=params,
+        dedupe_key=key,
+        not_before=utcnow() + dt.timedelta(seconds=delay),
+        file=file,
+    )
 
 
 async def _remember_app_language(session: AsyncSession, user_id: int, code: str | None) -> None:

@@ -36,7 +36,7 @@ from bot.handlers.requires import command, requires
 from bot.keyboards import keyboard
 from bot.services import complaints as service
 from bot.services.access import Need
-from bot.services.complaints import Clock, ComplaintError, Draft
+from bot.services.complaints import ComplaintError, Draft
 from bot.services.text import clean_text
 from bot.storage import flows
 from bot.storage.complaints import PRIVACY_ANONYMOUS
@@ -98,7 +98,7 @@ async def _send(turn: ComplaintTurn) -> None:
                 address=draft.address,
                 incident_date=draft.date,
             ),
-            clock=Clock.for_settings(context.settings),
+            clock=context.core.moment(),
             daily_limit=context.settings.complaints_per_day,
             sentiment=context.bot_data.sentiment,
             reporter_key=reporter_key(turn),

@@ -29,7 +29,7 @@ from bot.keyboards import Button, keyboard
 from bot.services import complaints as service
 from bot.services import satisfaction
 from bot.services.access import Need
-from bot.services.complaints import Clock, ComplaintError
+from bot.services.complaints import ComplaintError
 from bot.storage import complaints as store
 from bot.storage import flows
 from bot.storage.complaints import OPEN_STATES, SELESAI, Complaint
@@ -209,7 +209,7 @@ async def add_message(update: Update, context: SuaraContext, state: FlowState) -
             reporter_id=tg_user.id,
             text=text,
             attachment=attachment,
-            clock=Clock.for_settings(context.settings),
+            clock=context.core.moment(),
         )
     except ComplaintError as exc:
         context.reply(update, t(exc.key, maximum=service.DESCRIPTION_MAX))

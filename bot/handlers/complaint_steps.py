@@ -17,7 +17,7 @@ from bot.i18n import Safe
 from bot.keyboards import Button, columns, keyboard, page_of, pager
 from bot.render import shorten
 from bot.services import complaints as service
-from bot.services.complaints import Clock, ComplaintError
+from bot.services.complaints import ComplaintError
 from bot.services.privacy import person_key
 from bot.services.text import clean_text
 from bot.storage.complaints import PRIVACY_ANONYMOUS, PRIVACY_CONFIDENTIAL
@@ -102,7 +102,7 @@ async def check_daily_limit(turn: ComplaintTurn) -> None:
     filed = await service.filed_today(
         turn.context.db,
         reporter_id=turn.user_id,
-        clock=Clock.for_settings(settings),
+        clock=turn.context.core.moment(),
         reporter_key=reporter_key(turn),
     )
     if filed >= settings.complaints_per_day:
@@ -301,7 +301,7 @@ class Date(Step[ComplaintDraft]):
         if value == "skip":
             turn.draft.date = None
         elif value in ("0", "1"):
-            today = Clock.for_settings(turn.context.settings).today
+            today = turn.context.core.moment().today
             turn.draft.date = today - dt.timedelta(days=int(value))
         else:
             raise Stale
@@ -312,7 +312,7 @@ class Date(Step[ComplaintDraft]):
         if message.text is None:
             raise Invalid("complaint.expected_date")
         day = parse_date(message.text)
-        today = Clock.for_settings(turn.context.settings).today
+        today = turn.context.core.moment().today
         if day is None or day > today or day < today - dt.timedelta(days=3 * 365):
             raise Invalid("complaint.date_invalid")
         turn.draft.date = day
@@ -379,7 +379,7 @@ class Edit(Step[ComplaintDraft]):
 
 async def summary_text(turn: ComplaintTurn) -> str:
     t, db, draft = turn.t, turn.context.db, turn.draft
-    clock = Clock.for_settings(turn.context.settings)
+    clock = turn.context.core.moment()
     similar = await service.similar_recent(
         db, reporter_id=turn.user_id, description=draft.description or "", clock=clock
     )

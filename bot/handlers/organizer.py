@@ -26,7 +26,7 @@ from bot.keyboards import Button, columns, keyboard, pager
 from bot.reports.export import complaint_rows, to_xlsx
 from bot.services import complaints as service
 from bot.services.access import Need
-from bot.services.complaints import ACTIONS, Clock, ComplaintError
+from bot.services.complaints import ACTIONS, ComplaintError
 from bot.services.notices import Key
 from bot.storage import audit, flows
 from bot.storage import complaints as store
@@ -72,7 +72,7 @@ async def _inbox(
     t = context.t
     scope = (await context.access()).unit_scope()
     context.answer(update)
-    today = Clock.for_settings(context.settings).today
+    today = context.core.moment().today
     items, total = await store.list_for_units(
         context.db,
         unit_ids=scope,
@@ -156,7 +156,7 @@ async def open_button(update: Update, context: SuaraContext, pressed: OpenCompla
 async def _show(update: Update, context: SuaraContext, complaint: Complaint) -> None:
     t = context.t
     assert complaint.id is not None
-    today = Clock.for_settings(context.settings).today
+    today = context.core.moment().today
     due = service.due_date(complaint)
     location = "-"
     if complaint.latitude is not None:
@@ -287,7 +287,7 @@ async def _do(
             actor_id=tg_user.id,
             actor_role=role,
             action=action,
-            clock=Clock.for_settings(context.settings),
+            clock=context.core.moment(),
             note=note,
             target_unit_id=target,
         )
@@ -352,7 +352,7 @@ async def export_command(update: Update, context: SuaraContext) -> None:
             subject_kind="unit",
             detail=f"{len(rows)} rows",
         )
-    today = Clock.for_settings(context.settings).today
+    today = context.core.moment().today
     # Through the outbox, like the weekly digest's files: sent even if the process stops now.
     await context.send_durable_file(
         update.effective_chat.id if update.effective_chat else 0,

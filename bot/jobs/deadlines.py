@@ -12,7 +12,6 @@ from bot.context import AppState
 from bot.jobs import turns
 from bot.notify import deliver
 from bot.services.access import all_admins
-from bot.services.complaints import Clock
 from bot.services.reminders import run_deadlines
 
 log = logging.getLogger(__name__)
@@ -26,9 +25,7 @@ async def check_deadlines(state: AppState) -> int:
     reminders carry dedupe keys, so a second pass the same day adds nothing."""
     async with state.db.session() as session:
         admins = await all_admins(session, state.settings)
-        notices = await run_deadlines(
-            session, clock=Clock.for_settings(state.settings), admins=admins
-        )
+        notices = await run_deadlines(session, clock=state.core.moment(), admins=admins)
         written = await deliver(session, state.texts, notices)
         try:
             await session.commit()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from telegram import InlineKeyboardMarkup
 from bot.buttons import Inbox, OpenProgram
 from bot.calls import message_calls
 from bot.config import parse_schedule
-from bot.context import AppState
+from bot.core import Core
 from bot.i18n import Translator
 from bot.keyboards import Button, keyboard
 from bot.reports.digest_files import chart_png, workbook_xlsx
@@ -61,9 +62,9 @@ class Composed:
     empty: bool
 
 
-async def recipients(session: AsyncSession, state: AppState) -> list[Recipient]:
+async def recipients(session: AsyncSession, core: Core) -> list[Recipient]:
     """Admins (everything), then organizers (their units); an admin is not sent both."""
-    admins = await all_admins(session, state.settings)
+    admins = await all_admins(session, core.settings)
     units = await units_by_organizer(session)
     since = await organizers_since(session)
     found = [Recipient(a, None) for a in admins]
@@ -73,23 +74,23 @@ async def recipients(session: AsyncSession, state: AppState) -> list[Recipient]:
     return found
 
 
-def week_due(now: dt.datetime, state: AppState) -> Period | None:
+def week_due(now: dt.datetime, core: Core) -> Period | None:
     """Last week's period once this week's scheduled moment has passed; None before it (and
     always None with DIGEST_SCHEDULE=off: no weekly digests, /ringkasan still works)."""
-    if state.settings.digest_schedule == "OFF":
+    if core.settings.digest_schedule == "OFF":
         return None
-    weekday, at = parse_schedule(state.settings.digest_schedule)
-    local = now.astimezone(state.settings.tz)
+    weekday, at = parse_schedule(core.settings.digest_schedule)
+    local = now.astimezone(core.settings.tz)
     this_week = Period.containing(local.date())
     scheduled = dt.datetime.combine(
-        this_week.monday + dt.timedelta(days=weekday), at, state.settings.tz
+        this_week.monday + dt.timedelta(days=weekday), at, core.settings.tz
     )
     return this_week.previous() if local >= scheduled else None
 
 
-async def _populations(session: AsyncSession, state: AppState) -> dict[int, int]:
+async def _populations(session: AsyncSession, core: Core) -> dict[int, int]:
     found: dict[int, int] = {}
-    for code, population in state.settings.unit_populations.items():
+    for code, population in core.settings.unit_populations.items():
         place = await place_by_code(session, code)
         if place is not None and place.id is not None:
             found[place.id] = population
@@ -105,11 +106,11 @@ async def _labels(session: AsyncSession, digest: Digest) -> dict[int, str]:
 
 
 async def compose(
-    session: AsyncSession, state: AppState, scope: list[int] | None, period: Period, t: Translator
+    session: AsyncSession, core: Core, scope: list[int] | None, period: Period, t: Translator
 ) -> Composed:
     """Reads and renders one digest; writes nothing."""
-    settings = state.settings
-    now = state.clock()
+    settings = core.settings
+    now = core.clock()
     digest = await build(
         session,
         scope=scope,
@@ -118,7 +119,7 @@ async def compose(
         today=now.astimezone(settings.tz).date(),
         min_responses=settings.feedback_min_responses,
         bands=Bands(*settings.digest_bands),
-        populations=await _populations(session, state),
+        populations=await _populations(session, core),
     )
     units = await _labels(session, digest)
     text = render(digest, t, units)
@@ -175,48 +176,49 @@ async def _enqueue(
 
 
 async def send_one(
-    state: AppState,
+    core: Core,
     recipient: Recipient,
     period: Period,
     *,
     weekly: bool,
     cache: dict[tuple[tuple[int, ...] | None, str], Composed] | None = None,
+    nudge: Callable[[], None] | None = None,
 ) -> bool:
     """Builds and queues one recipient's digest; weekly ones are claimed so they go once.
     With `cache`, recipients of the same scope and language (the admins) share one build."""
-    now = state.clock()
+    now = core.clock()
     if weekly:
-        async with state.db.session() as session:
+        async with core.db.session() as session:
             won = await digests.claim(
                 session, recipient_id=recipient.user_id, week=period.label, now=now
             )
             if not won:
                 return False
             await session.commit()
-    async with state.db.session() as session:
+    async with core.db.session() as session:
         users = await get_users(session, {recipient.user_id})
         user = users.get(recipient.user_id)
         if user is not None and not user.reachable:
             composed = None
         else:
-            t = state.texts.for_user(
+            t = core.texts.for_user(
                 user.language if user else None, user.telegram_language if user else None
             )
             scope_key = tuple(recipient.scope) if recipient.scope is not None else None
             composed = cache.get((scope_key, t.language)) if cache is not None else None
             if composed is None:
-                composed = await compose(session, state, recipient.scope, period, t)
+                composed = await compose(session, core, recipient.scope, period, t)
                 if cache is not None:
                     cache[(scope_key, t.language)] = composed
-    async with state.db.session() as session:
+    async with core.db.session() as session:
         # An empty week is not someone's first message from Suara: an organizer appointed
         # after it ended is not sent it.
         quiet = composed is not None and composed.empty
         skip = composed is None or (
             quiet
             and (
-                state.settings.digest_when_empty == "skip"
-                or (weekly and recipient.new_after(period, state.settings.tz))
+                core.settings.digest_when_empty == "skip"
+                or (weekly and recipient.new_after(period, core.settings.tz))
             )
         )
         if composed is not None and not skip:
@@ -226,21 +228,22 @@ async def send_one(
             await _enqueue(session, recipient.user_id, composed, key, t)
         if weekly:
             await digests.mark_sent(
-                session, recipient_id=recipient.user_id, week=period.label, now=state.clock()
+                session, recipient_id=recipient.user_id, week=period.label, now=core.clock()
             )
         await session.commit()
     if not skip:
-        state.outbox.nudge()
+        if nudge is not None:
+            nudge()
     return not skip
 
 
-async def send_weekly(state: AppState) -> int:
+async def send_weekly(core: Core, nudge: Callable[[], None] | None = None) -> int:
     """Queues last week's digest for everyone still without it; returns how many."""
-    period = week_due(state.clock(), state)
+    period = week_due(core.clock(), core)
     if period is None:
         return 0
-    async with state.db.session() as session:
-        everyone = await recipients(session, state)
+    async with core.db.session() as session:
+        everyone = await recipients(session, core)
         done = await digests.sent_weeks(session, period.label)
     sent = 0
     built: dict[tuple[tuple[int, ...] | None, str], Composed] = {}
@@ -248,7 +251,7 @@ async def send_weekly(state: AppState) -> int:
         if recipient.user_id in done:
             continue
         try:
-            sent += await send_one(state, recipient, period, weekly=True, cache=built)
+            sent += await send_one(core, recipient, period, weekly=True, cache=built, nudge=nudge)
         except Exception:
             # Left claimed: another run takes it over once the claim is stale.
             log.exception("digest for one recipient failed; retried later")
@@ -258,12 +261,18 @@ async def send_weekly(state: AppState) -> int:
 
 
 async def digest_job(context: Any) -> None:
-    await send_weekly(context.application.bot_data)
+    state = context.application.bot_data
+    await send_weekly(state.core, state.outbox.nudge)
 
 
 async def on_demand_job(context: Any) -> None:
     """/ringkasan: built after the update that asked for it has committed."""
     user_id, scope, monday = context.job.data
+    state = context.application.bot_data
     await send_one(
-        context.application.bot_data, Recipient(user_id, scope), Period(monday), weekly=False
+        state.core,
+        Recipient(user_id, scope),
+        Period(monday),
+        weekly=False,
+        nudge=state.outbox.nudge,
     )

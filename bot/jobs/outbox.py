@@ -41,6 +41,7 @@ WINDOW = 1.0
 SENDER = "outbox"  # the job lease of the one worker sending at a time
 RENEW_EVERY = 20.0  # seconds; the lease lasts turns.LEASE (60 s)
 BUSY_RETRY = 1.0  # seconds before a worker that found another sending looks again
+NEAR = 60.0  # seconds: a row due this soon wakes the sender itself
 
 
 class SendBudget:
@@ -96,7 +97,7 @@ class OutboxSender:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _look_again_soon(self) -> None:
+    def _look_again_soon(self, after: float = BUSY_RETRY) -> None:
         if self._stopping or (self._retry is not None and not self._retry.cancelled()):
             return
         loop = asyncio.get_running_loop()
@@ -106,7 +107,7 @@ class OutboxSender:
             if not self._stopping:
                 self.nudge()
 
-        self._retry = loop.call_later(BUSY_RETRY, again)
+        self._retry = loop.call_later(after, again)
 
     async def nudge_async(self) -> None:
         self.nudge()
@@ -139,12 +140,24 @@ class OutboxSender:
                     batch = await self._send_batch()
                     sent += batch
                     if batch == 0 and not self._again:
+                        await self._wake_for_next()
                         break
                     if not await self._renew():
                         break
             finally:
                 await turns.give_back(self.state, SENDER)
         return sent
+
+    async def _wake_for_next(self) -> None:
+        """A row due within the next minute (a 429's wait, a retry) is sent when it is due,
+        not at the job's next tick."""
+        async with self.state.db.session() as session:
+            due = await outbox.next_due(session)
+        if due is None:
+            return
+        wait = (due - utcnow()).total_seconds()
+        if wait <= NEAR:
+            self._look_again_soon(max(0.05, wait))
 
     async def _renew(self, holding: list[OutboxMessage] | None = None) -> bool:
         """Keeps the sender's lease, and the leases of the rows it still holds, while a long

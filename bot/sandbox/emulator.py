@@ -15,8 +15,8 @@ import json
 import math
 import re
 import time
-from collections import deque
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,6 +211,11 @@ class BotApiEmulator:
         self._forced_429: list[int] = []  # retry_after of the next sends, forced by a test
         self._forced_429_to: dict[int, list[int]] = {}  # the same, for one chat
         self._lost: dict[str, int] = {}  # method -> how many of its next calls never arrive
+        # Sends answered 429 and not yet made again: chat -> fingerprint -> how many. The bot
+        # owes these messages; a chat is settled when it owes none.
+        self._owed: dict[int, Counter[str]] = {}
+        # Set by whoever runs the bot: True once the bot has no refused reply left to send.
+        self.settle: Callable[[], Awaitable[bool]] | None = None
         # Webhook mode (setWebhook): updates are posted to the URL instead of waiting for
         # getUpdates; one chat's updates one at a time and in order, several chats at once (up
         # to max_connections); an answer other than 200 is retried after `webhook_retry`
@@ -268,8 +273,11 @@ class BotApiEmulator:
             )
         if method in _SENDS:
             limited = self._over_limit(params)
+            owed = _fingerprint(method, params)
             if limited is not None:
                 self.rate_limited += 1
+                if owed is not None:
+                    self._owed.setdefault(owed[0], Counter())[owed[1]] += 1
                 limited_body: dict[str, Any] = {
                     "ok": False,
                     "error_code": 429,
@@ -297,6 +305,12 @@ class BotApiEmulator:
             return web.json_response(body, status=exc.code)
         finally:
             self._in_flight -= 1
+        if method in _SENDS and owed is not None:
+            waiting = self._owed.get(owed[0])
+            if waiting and waiting[owed[1]]:
+                waiting[owed[1]] -= 1
+                if not +waiting:
+                    del self._owed[owed[0]]
         return web.json_response({"ok": True, "result": result})
 
     def force_429(self, count: int, retry_after: int = 1, *, chat_id: int | None = None) -> None:
@@ -854,8 +868,19 @@ class BotApiEmulator:
                     continue
 
     async def wait_acknowledged(self, update_id: int, timeout: float = 10.0) -> None:
-        """Waits until the bot confirmed the update (asked for updates after it)."""
+        """Waits until the bot confirmed the update (asked for updates after it) and, with
+        `settle` set, until it says it has sent every reply Telegram refused at first (those
+        are sent later, from the outbox, when Telegram allows)."""
+        deadline = time.monotonic() + timeout
         await self.wait_until(lambda: self.acknowledged >= update_id, timeout)
+        while self.settle is not None and not await self.settle():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the bot did not send its refused replies in time")
+            await asyncio.sleep(0.05)
+
+    def owes(self, chat: int | None) -> bool:
+        """Whether a send to this chat was answered 429 and not made again yet."""
+        return chat is not None and bool(self._owed.get(chat))
 
     def texts(self, persona: Persona | int, after: int = 0) -> list[str]:
         return [event.text for event in self.events(persona)[after:]]
@@ -873,6 +898,15 @@ class _Webhook:
     url: str
     secret: str | None
     max_connections: int
+
+
+def _fingerprint(method: str, params: dict[str, Any]) -> tuple[int, str] | None:
+    """A send's chat and what identifies it when it is made again."""
+    chat = _int_or_none(params.get("chat_id"))
+    if chat is None:
+        return None
+    body = params.get("text") or params.get("caption") or ""
+    return chat, f"{method}:{body}"
 
 
 def _chat_of(update: dict[str, Any]) -> object:

@@ -11,6 +11,15 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.runner import BotRunner
 from bot.sandbox.emulator import BotApiEmulator
+from bot.storage import outbox
+from bot.storage.db import Database
+
+
+async def replies_settled(db: Database) -> bool:
+    """No reply refused by Telegram (429) still waits in the outbox: what a test reads after
+    an update is acknowledged is all the bot will answer to it."""
+    async with db.session() as session:
+        return await outbox.replies_waiting(session) == 0
 
 
 class Harness:
@@ -45,6 +54,8 @@ class Harness:
         if self.clock is not None:
             self.runner.application.bot_data.clock = self.clock
         await self.runner.start()
+        db = self.runner.application.bot_data.db
+        self.emulator.settle = lambda: replies_settled(db)
 
     async def stop(self, *, crash: bool = False) -> None:
         if self.runner is not None:

@@ -9,14 +9,19 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.buttons import AddInformation, OpenComplaint, Rate
 from bot.config import Settings
 from bot.services import access
-from bot.services.deadlines import FOLLOW_UP_DAYS, VERIFY_DAYS, WAITING_CLOSE_DAYS, WorkingCalendar
+from bot.services.deadlines import (
+    FOLLOW_UP_DAYS,
+    VERIFY_DAYS,
+    WAITING_CLOSE_DAYS,
+    Clock,
+)
+from bot.services.errors import Refused
 from bot.services.notices import Category, Key, Notice
 from bot.services.text import clean_text
 from bot.storage import audit
@@ -59,12 +64,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 ACTIONS_WITH_NOTE = ("forward", "ask", "reply", "close", "reject")
 
 
-class ComplaintError(Exception):
-    """A rule said no; `key` is the text that tells the user why."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+class ComplaintError(Refused):
+    """A complaint rule said no; `key` is the text that tells the user why."""
 
 
 @dataclass
@@ -80,23 +81,6 @@ class Draft:
     longitude: float | None = None
     address: str | None = None
     incident_date: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class Clock:
-    """Today and now as the deployment sees them, and its working days."""
-
-    tz: ZoneInfo
-    calendar: WorkingCalendar
-    now: dt.datetime
-
-    @property
-    def today(self) -> dt.date:
-        return self.now.astimezone(self.tz).date()
-
-    @classmethod
-    def for_settings(cls, settings: Settings, now: dt.datetime | None = None) -> Clock:
-        return cls(settings.tz, WorkingCalendar(settings.local_holidays), now or utcnow())
 
 
 def check_description(text: str) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 VERIFY_DAYS = 3
 FOLLOW_UP_DAYS = 5
@@ -50,3 +52,16 @@ class WorkingCalendar:
     def holiday_name(self, day: dt.date) -> str | None:
         name = self._national.get(day)
         return str(name) if name else None
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Today and now as the deployment sees them, and its working days."""
+
+    tz: ZoneInfo
+    calendar: WorkingCalendar
+    now: dt.datetime
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.astimezone(self.tz).date()

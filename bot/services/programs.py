@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import questionnaires
 from bot.services.access import Access
+from bot.services.errors import Refused
 from bot.services.nip import check_nip
 from bot.services.text import clean_text
 from bot.storage import audit
@@ -40,11 +41,8 @@ PROPOSALS_PER_DAY = 5
 TRAINING_TEMPLATE = "pelatihan"
 
 
-class ProgramError(Exception):
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+class ProgramError(Refused):
+    """A rule of programs said no."""
 
 
 @dataclass

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import releases
+from bot.services.errors import Refused
 from bot.services.text import clean_text
 from bot.storage import questionnaires as store
 from bot.storage.questionnaires import (
@@ -102,11 +103,8 @@ class Item:
     instructor_name: str = ""
 
 
-class AnswerError(Exception):
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+class AnswerError(Refused):
+    """A rule of answers said no."""
 
 
 def read_template_files(directory: Path = TEMPLATES_DIR) -> list[Template]:

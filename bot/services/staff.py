@@ -18,6 +18,7 @@ from bot.render import shorten
 from bot.services import access
 from bot.services.access import Access
 from bot.services.complaints import unit_label
+from bot.services.errors import Refused
 from bot.services.notices import Key, Notice
 from bot.storage import audit
 from bot.storage import staff as store
@@ -26,12 +27,8 @@ from bot.storage.staff import Invite
 from bot.storage.users import get_or_create_user
 
 
-class StaffError(Exception):
-    """A rule said no; `key` is the text that tells the caller why."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+class StaffError(Refused):
+    """A staff rule said no; `key` is the text that tells the caller why."""
 
 
 async def may_invite(

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, exists, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,6 +28,7 @@ from bot.storage.types import utcnow
 # of the rows it still holds every 20 s (jobs/outbox.py), however long its batch takes.
 LEASE = dt.timedelta(seconds=60)
 MAX_ATTEMPTS = 8
+REPLY_KEY = "reply:"  # the dedupe key of a reply handed over after a 429: reply:<update>:<n>
 
 
 async def enqueue(
@@ -97,10 +99,54 @@ async def existing_keys(session: AsyncSession, keys: set[str]) -> set[str]:
     return found
 
 
+async def replies_waiting(session: AsyncSession) -> int:
+    """Replies handed to the outbox after a 429 that are not sent yet."""
+    query = select(func.count()).where(
+        col(OutboxMessage.status) == OUTBOX_PENDING,
+        col(OutboxMessage.dedupe_key).startswith(REPLY_KEY),
+    )
+    return int((await session.exec(query)).one())
+
+
+async def pending_among(session: AsyncSession, *, message_ids: list[int]) -> list[int]:
+    """Which of these rows are still waiting to be sent."""
+    if not message_ids:
+        return []
+    query = select(OutboxMessage.id).where(
+        col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.status) == OUTBOX_PENDING
+    )
+    return sorted(i for i in (await session.exec(query)).all() if i is not None)
+
+
+async def next_due(session: AsyncSession) -> dt.datetime | None:
+    """When the earliest pending row is due (None when nothing is pending)."""
+    query = select(func.min(OutboxMessage.not_before)).where(
+        col(OutboxMessage.status) == OUTBOX_PENDING
+    )
+    due = (await session.exec(query)).one()
+    if due is not None and due.tzinfo is None:
+        due = due.replace(tzinfo=dt.UTC)
+    return due
+
+
 async def claim_due(session: AsyncSession, *, limit: int = 50) -> list[OutboxMessage]:
     """Leases up to `limit` due rows to this caller, oldest first; commit to make it visible."""
     now = utcnow()
-    due = and_(col(OutboxMessage.status) == OUTBOX_PENDING, col(OutboxMessage.not_before) <= now)
+    # A row Telegram refused (a 429, a failed try) holds its chat's later rows until it is
+    # sent: a chat's messages arrive in the order they were written.
+    earlier = aliased(OutboxMessage)
+    held_back = exists().where(
+        col(earlier.chat_id) == col(OutboxMessage.chat_id),
+        col(earlier.id) < col(OutboxMessage.id),
+        col(earlier.status) == OUTBOX_PENDING,
+        col(earlier.last_error).is_not(None),
+        col(earlier.not_before) > now,
+    )
+    due = and_(
+        col(OutboxMessage.status) == OUTBOX_PENDING,
+        col(OutboxMessage.not_before) <= now,
+        ~held_back,
+    )
     return await leases.claim(
         session,
         OutboxMessage,

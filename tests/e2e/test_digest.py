@@ -104,7 +104,10 @@ async def test_a_missed_digest_is_sent_at_start_once_even_with_two_processes(
         assert harness.runner is not None
         first_state = harness.runner.application.bot_data
         results = await asyncio.gather(
-            send_weekly(first_state), send_weekly(second.application.bot_data)
+            send_weekly(first_state.core, first_state.outbox.nudge),
+            send_weekly(
+                second.application.bot_data.core, second.application.bot_data.outbox.nudge
+            ),
         )
         assert sorted(results) == [0, 1]
         await _settle(emu, dedi, (1, 1, 1))

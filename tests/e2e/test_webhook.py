@@ -26,6 +26,7 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.sandbox.balancer import Balancer, free_port
 from bot.sandbox.emulator import BotApiEmulator, Persona
+from bot.sandbox.harness import replies_settled
 from bot.services.programs import ProgramSpec, create_program
 from bot.storage.complaints import Complaint
 from bot.storage.db import Database, SchemaBehind
@@ -371,6 +372,7 @@ async def test_sigterm_during_a_burst_loses_nothing(database_url: str) -> None:
             raise
         await emu.wait_until(lambda: emu.webhook is not None, timeout=10)
         people = [emu.user(760 + n, f"Warga {n}", "id") for n in range(20)]
+        emu.settle = lambda: replies_settled(db)
         ids: list[int] = []
         for round_ in range(10):
             ids += [emu.send_text(person, "/bantuan") for person in people]

@@ -134,3 +134,40 @@ async def test_a_reply_answered_429_waits_alone_and_pauses_the_outbox(harness: H
     assert len([t for t in emu.texts(siti, before) if "/lapor" in t]) == 1
     await emu.wait_until(lambda: bool(_texts(harness, 4502)), timeout=10)
     assert emu.send_times[4502][0] - asked >= 1.9
+
+
+async def test_a_429_storm_holds_no_one_and_drops_no_reply(harness: Harness) -> None:
+    """Replies refused again and again wait in the outbox, in order for their chat, while
+    polling goes on; a reply refused more often than any retry count still arrives once."""
+    emu = harness.emulator
+    budi = emu.user(4600, "Budi", "id")
+    people = [emu.user(4601 + n, f"U{n}", "id") for n in range(5)]
+    for person in [budi, *people]:
+        await onboard(emu, person)
+    # What each command answers, from someone Telegram does not refuse.
+    expected = [*(await say(emu, budi, "/bantuan")), *(await say(emu, budi, "/privasi"))]
+    expected_texts = [e.text for e in expected if e.kind == "send"]
+    assert len(expected_texts) >= 2
+    before = {p.id: len(emu.texts(p)) for p in people}
+    emu.force_429(12, retry_after=1, chat_id=people[0].id)  # more than any retry count
+    for person in people[1:]:
+        emu.force_429(2, retry_after=1, chat_id=person.id)
+    asked = time.monotonic()
+    updates = [emu.send_text(p, text) for p in people for text in ("/bantuan", "/privasi")]
+    # Every update is committed and acknowledged while Telegram still refuses the replies.
+    await emu.wait_until(lambda: emu.acknowledged >= max(updates), timeout=5)
+    assert time.monotonic() - asked < 1.0
+    assert all(emu.owes(p.id) for p in people)  # no reply has got through yet
+    budi_before = len(emu.texts(budi))
+    emu.send_text(budi, "/bantuan")
+    await emu.wait_until(lambda: len(emu.texts(budi)) > budi_before, timeout=5)
+    assert time.monotonic() - asked < 1.5  # answered while the others still wait
+    await emu.wait_until(
+        lambda: all(len(emu.texts(p, before[p.id])) >= len(expected_texts) for p in people),
+        timeout=40,
+    )
+    await asyncio.sleep(1.5)
+    for person in people:
+        # Each reply once, the first command's before the second's.
+        assert emu.texts(person, before[person.id]) == expected_texts
+    assert emu.send_times[people[0].id][-1] - asked >= 10

@@ -6,6 +6,7 @@ import datetime as dt
 
 from bot.config import load_settings
 from bot.context import AppState
+from bot.core import build_core
 from bot.jobs import turns
 from bot.storage.db import Database
 
@@ -14,8 +15,7 @@ WIB = dt.timezone(dt.timedelta(hours=7))
 
 def _worker(db: Database, now: list[dt.datetime]) -> AppState:
     state = AppState()
-    state.db = db
-    state.settings = load_settings(BOT_TIMEZONE="Asia/Jakarta")
+    state.core = build_core(load_settings(BOT_TIMEZONE="Asia/Jakarta"), db=db, analyzer=False)
     state.clock = lambda: now[0]
     return state
 

@@ -75,3 +75,29 @@ async def test_a_blocked_chat_gets_nothing_more(db: Database) -> None:
         failed = await session.get(OutboxMessage, 1)
     assert failed is not None and failed.status == OUTBOX_FAILED
     assert len(await _claim(db)) == 1
+
+
+async def test_a_refused_row_holds_its_chats_later_rows_only(db: Database) -> None:
+    await _add(db, 2, chat_id=1)
+    await _add(db, 1, chat_id=2)
+    first, second, other = await _claim(db)
+    async with db.session() as session:
+        # Telegram refused the first; the sender gave the other two back unsent.
+        await outbox.mark_retry(
+            session, message_id=first, attempts=1, error="429", delay=dt.timedelta(minutes=1)
+        )
+        await outbox.release(session, message_ids=[second, other], delay=dt.timedelta(0))
+        # A message scheduled for later (not refused) holds nothing back.
+        later = outbox.add(
+            session,
+            chat_id=2,
+            method="sendMessage",
+            payload={"text": "besok"},
+            not_before=utcnow() + dt.timedelta(days=1),
+        )
+        await session.commit()
+        assert later.id is not None
+    await _add(db, 1, chat_id=2)
+    claimed = await _claim(db)
+    assert second not in claimed and first not in claimed
+    assert other in claimed and len(claimed) == 2  # chat 2's two due rows
