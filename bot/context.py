@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bot.i18n import Texts
     from bot.jobs.outbox import OutboxSender
     from bot.services.access import Access
+    from bot.services.errors import Refused
     from bot.services.notices import Notice
     from bot.storage.db import Database
     from bot.storage.models import FlowState, User
@@ -180,14 +181,19 @@ class SuaraContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
                 scope.access = await load(scope.session, self.settings, scope.user_id, scope.user)
         return scope.access
 
-    def deny(self, update: Update, key: str = "access.denied") -> None:
+    def deny(self, update: Update, key: str = "access.denied", **values: object) -> None:
         """The answer to anything this person may not do (or that is not theirs); `key` for a
         record whose existence must not be confirmed to a stranger ("not found")."""
-        text = self.t(key)
+        text = self.t(key, **values)
         if update.callback_query is not None:
             self.answer(update, text, alert=True)
         else:
             self.reply(update, text)
+
+    def refuse(self, update: Update, refusal: Refused) -> None:
+        """Renders a service's refusal in the caller's language: an alert on a button, a
+        message otherwise."""
+        self.deny(update, refusal.key, **refusal.values)
 
     def send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """Sends after this update's commit; lost if the process dies in between."""

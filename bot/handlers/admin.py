@@ -14,21 +14,17 @@ from bot.handlers.common import route_message
 from bot.handlers.requires import command, requires
 from bot.handlers.staff import staff_command
 from bot.keyboards import Button, keyboard, page_of, pager
-from bot.services import access, privacy
 from bot.services import staff as staff_service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
+from bot.services.errors import Refused
 from bot.services.staff import StaffError
-from bot.storage import audit
 from bot.storage.places import (
     LEVEL_UNIT,
     Place,
     all_units,
-    assign_organizer,
-    get_place,
     place_by_code,
 )
-from bot.storage.users import get_or_create_user, get_user
 
 UNITS_PER_PAGE = 8
 
@@ -55,33 +51,25 @@ async def assign_command(update: Update, context: SuaraContext) -> None:
         await staff_command(update, context)
         return
     parsed = await _user_and_unit(update, context, "admin.assign_usage")
-    if parsed is None or update.effective_user is None:
+    if parsed is None:
         return
-    await _assign(update, context, *parsed)
+    user_id, unit = parsed
+    assert unit.id is not None
+    await _assign(update, context, user_id, unit.id)
 
 
-async def _assign(update: Update, context: SuaraContext, user_id: int, unit: Place) -> None:
-    assert unit.id is not None and update.effective_user is not None
-    organizer = await get_or_create_user(context.db, user_id)
-    added = await assign_organizer(
-        context.db, user_id=user_id, unit_id=unit.id, added_by=update.effective_user.id
-    )
-    label = await unit_label(context.db, unit.id)
-    if added:
-        audit.record(
-            context.db,
-            actor_id=update.effective_user.id,
-            actor_role="admin",
-            action="assign_organizer",
-            subject_kind="user",
-            subject_id=user_id,
-            detail=unit.code,
+async def _assign(update: Update, context: SuaraContext, user_id: int, unit_id: int) -> None:
+    try:
+        done = await staff_service.appoint_organizer(
+            context.db, caller=await context.access(), user_id=user_id, unit_id=unit_id
         )
-    key = "admin.assigned" if added else "admin.already_assigned"
-    context.reply(update, context.t(key, user=user_id, unit=label))
-    if added:
-        their_t = context.texts.for_user(organizer.language, organizer.telegram_language)
-        await context.send_durable(user_id, their_t("organizer.you_were_assigned", unit=label))
+    except Refused as exc:
+        context.refuse(update, exc)
+        return
+    context.answer(update)
+    key = "admin.assigned" if done.added else "admin.already_assigned"
+    context.reply(update, context.t(key, user=user_id, unit=done.unit))
+    await context.notify(done.notices)
 
 
 @requires(Need.ADMIN)
@@ -131,40 +119,18 @@ async def block_command(update: Update, context: SuaraContext) -> None:
         context.reply(update, t("admin.block_usage"))
         return
     banned = update.message.text.lstrip("/").lower().startswith("blokir")
-    if banned and await access.is_admin(context.db, context.settings, int(args[0])):
-        context.reply(update, t("admin.cannot_ban_admin", user=args[0]))
-        return
-    user = await get_user(context.db, int(args[0]))
-    if user is None:
-        # Someone who erased their identity while banned is banned by a keyed hash of the id.
-        if not banned and await privacy.forget_kept_ban(
-            context.db, context.settings, int(args[0])
-        ):
-            if update.effective_user is not None:
-                audit.record(
-                    context.db,
-                    actor_id=update.effective_user.id,
-                    actor_role="admin",
-                    action="unban",
-                    subject_kind="user",
-                    subject_id=int(args[0]),
-                )
-            context.reply(update, t("admin.unblocked", user=args[0]))
-            return
-        context.reply(update, t("admin.unknown_user", user=args[0]))
-        return
-    user.banned = banned
-    context.db.add(user)
-    if update.effective_user is not None:
-        audit.record(
+    try:
+        await staff_service.set_banned(
             context.db,
-            actor_id=update.effective_user.id,
-            actor_role="admin",
-            action="ban" if banned else "unban",
-            subject_kind="user",
-            subject_id=user.id,
+            context.settings,
+            caller=await context.access(),
+            user_id=int(args[0]),
+            banned=banned,
         )
-    context.reply(update, t("admin.blocked" if banned else "admin.unblocked", user=user.id))
+    except Refused as exc:
+        context.refuse(update, exc)
+        return
+    context.reply(update, t("admin.blocked" if banned else "admin.unblocked", user=args[0]))
 
 
 @requires(Need.ANYONE)  # anyone may forward; only an admin's forward is read as a question
@@ -211,12 +177,7 @@ async def page_button(update: Update, context: SuaraContext, pressed: AssignPage
 @requires(Need.ADMIN)
 async def unit_button(update: Update, context: SuaraContext, pressed: AssignUnit) -> None:
     """A unit chosen for a forwarded user (or a staff member)."""
-    unit = await get_place(context.db, pressed.unit)
-    if unit is None or unit.level != LEVEL_UNIT:
-        context.answer(update, context.t("button.stale"), alert=True)
-        return
-    context.answer(update)
-    await _assign(update, context, pressed.user, unit)
+    await _assign(update, context, pressed.user, pressed.unit)
 
 
 def register(application: Application) -> None:

@@ -8,7 +8,6 @@ appointed admin, or adds a unit. Admins of BOT_ADMIN_IDS cannot be dismissed her
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 
 from telegram import InlineKeyboardMarkup, Update
@@ -25,12 +24,11 @@ from bot.services import access
 from bot.services import staff as staff_service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
-from bot.services.staff import StaffError
-from bot.storage import audit, staff
+from bot.services.errors import Refused
+from bot.services.notices import Key
+from bot.storage import staff
 from bot.storage.places import (
-    LEVEL_UNIT,
     all_units,
-    get_place,
     units_by_organizer,
     units_of_organizer,
 )
@@ -144,8 +142,8 @@ async def remove_button(update: Update, context: SuaraContext, pressed: StaffRem
                 now=now,
             )
             done = t("staff.removed_from", unit=await unit_label(context.db, pressed.unit))
-    except StaffError as exc:
-        context.answer(update, t(exc.key), alert=True)
+    except Refused as exc:
+        context.refuse(update, exc)
         return
     context.answer(update, done)
     context.edit(update, *await _member_view(context, pressed.user))
@@ -182,42 +180,30 @@ async def invite_page_button(update: Update, context: SuaraContext, pressed: Inv
 @requires(Need.ADMIN)
 async def invite_button(update: Update, context: SuaraContext, pressed: InviteFor) -> None:
     t = context.t
-    you = await context.access()
-    unit = await get_place(context.db, pressed.unit) if pressed.unit else None
-    if pressed.unit and (unit is None or unit.level != LEVEL_UNIT):
-        context.answer(update, t("button.stale"), alert=True)
-        return
     username = context.bot.username if context.bot else None
     if not username:
         context.answer(update, t("program.qr_no_username"), alert=True)
         return
-    now = context.bot_data.clock()
-    token, invite = await staff.create_invite(
-        context.db,
-        role=staff.INVITE_ORGANIZER if unit else staff.INVITE_ADMIN,
-        unit_id=unit.id if unit else None,
-        created_by=you.user_id,
-        now=now,
-        valid_for=dt.timedelta(hours=context.settings.invite_hours),
-    )
-    audit.record(
-        context.db,
-        actor_id=you.user_id,
-        actor_role=you.actor_role,
-        action="invite_created",
-        subject_kind="unit" if unit else "user",
-        subject_id=unit.id if unit else None,
-        detail=f"invite {invite.id}",
-    )
-    role = await unit_label(context.db, unit.id) if unit and unit.id else t("staff.role_admin")
+    try:
+        made = await staff_service.invite(
+            context.db,
+            context.settings,
+            caller=await context.access(),
+            unit_id=pressed.unit or None,
+            now=context.core.clock(),
+        )
+    except Refused as exc:
+        context.refuse(update, exc)
+        return
+    role = t(made.role.key) if isinstance(made.role, Key) else made.role
     context.answer(update)
     context.reply(
         update,
         t(
             "staff.invite_ready",
             role=role,
-            link=f"https://t.me/{username}?start={INVITE_LINK_PREFIX}_{token}",
-            until=t.datetime(invite.expires_at),
+            link=f"https://t.me/{username}?start={INVITE_LINK_PREFIX}_{made.token}",
+            until=t.datetime(made.invite.expires_at),
         ),
     )
 

@@ -15,12 +15,15 @@ from enum import Enum
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.services.errors import NotFound, Refused
+from bot.storage import audit
 from bot.storage.models import User
 from bot.storage.places import units_of_organizer
 from bot.storage.staff import appointed_admins, is_appointed_admin
 
 ADMIN = "admin"
 ORGANIZER = "organizer"
+SYSTEM = "system"  # the command line and the jobs, acting for the deployment
 
 
 class Need(Enum):
@@ -39,6 +42,12 @@ class Access:
     units: frozenset[int] = field(default_factory=frozenset)
     banned: bool = False
     role: str | None = None  # the self-declared citizen / asn
+    system: bool = False  # the command line: every power, named "system" in the audit log
+
+    @classmethod
+    def command_line(cls) -> Access:
+        """The caller of `python -m bot ...`: whoever runs it on the server has every power."""
+        return cls(user_id=0, admin=True, founding=True, system=True)
 
     @property
     def organizer(self) -> bool:
@@ -47,7 +56,38 @@ class Access:
     @property
     def actor_role(self) -> str:
         """How the audit log names this person's power."""
+        if self.system:
+            return SYSTEM
         return ADMIN if self.admin else ORGANIZER
+
+    def audit(
+        self,
+        session: AsyncSession,
+        action: str,
+        subject_kind: str,
+        subject_id: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Writes what this caller did to the audit log, in the caller's transaction."""
+        audit.record(
+            session,
+            actor_id=self.user_id,
+            actor_role=self.actor_role,
+            action=action,
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            detail=detail,
+        )
+
+    def require(self, need: Need) -> None:
+        """Refuses a caller without the power (banned people have none beyond their data)."""
+        if self.banned or not self.allows(need):
+            raise Refused("access.denied")
+
+    def require_unit(self, unit_id: int | None) -> None:
+        """Refuses a caller who does not handle this unit, as if the record did not exist."""
+        if self.banned or not self.handles(unit_id):
+            raise NotFound()
 
     def allows(self, need: Need) -> bool:
         if need is Need.ADMIN:

@@ -16,15 +16,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import Settings
 from bot.render import shorten
 from bot.services import access
-from bot.services.access import Access
+from bot.services.access import Access, Need
 from bot.services.complaints import unit_label
-from bot.services.errors import Refused
+from bot.services.errors import NotFound, Refused
 from bot.services.notices import Key, Notice
 from bot.storage import audit
 from bot.storage import staff as store
-from bot.storage.places import assign_organizer, get_place, remove_organizer
+from bot.storage.places import LEVEL_UNIT, Place, assign_organizer, get_place, remove_organizer
 from bot.storage.staff import Invite
-from bot.storage.users import get_or_create_user
+from bot.storage.users import get_or_create_user, get_user
 
 
 class StaffError(Refused):
@@ -48,15 +48,7 @@ async def revoke_lost_invitations(
         if await may_invite(session, settings, maker, unit_id=invite.unit_id):
             continue
         store.revoke(session, invite, now=now)
-        audit.record(
-            session,
-            actor_id=caller.user_id,
-            actor_role=caller.actor_role,
-            action="invite_revoked",
-            subject_kind="user",
-            subject_id=maker,
-            detail=f"invite {invite.id}",
-        )
+        caller.audit(session, "invite_revoked", "user", maker, f"invite {invite.id}")
         revoked += 1
     return revoked
 
@@ -65,18 +57,12 @@ async def dismiss_admin(
     session: AsyncSession, settings: Settings, *, caller: Access, user_id: int, now: dt.datetime
 ) -> list[Notice]:
     """Takes an appointed admin's power away, with the invitations they made."""
+    caller.require(Need.ADMIN)
     if access.is_founding_admin(settings, user_id):
         raise StaffError("staff.cannot_dismiss_founding")
     if not await store.dismiss_admin(session, user_id):
         raise StaffError("button.stale")
-    audit.record(
-        session,
-        actor_id=caller.user_id,
-        actor_role=caller.actor_role,
-        action="dismiss_admin",
-        subject_kind="user",
-        subject_id=user_id,
-    )
+    caller.audit(session, "dismiss_admin", "user", user_id)
     await revoke_lost_invitations(session, settings, caller=caller, maker=user_id, now=now)
     return [Notice(user_id, "staff.you_were_dismissed")]
 
@@ -91,18 +77,11 @@ async def remove_from_unit(
     now: dt.datetime,
 ) -> list[Notice]:
     """Removes an organizer from a unit, with the invitations they may no longer make."""
+    caller.require(Need.ADMIN)
     if not await remove_organizer(session, user_id=user_id, unit_id=unit_id):
         raise StaffError("button.stale")
     place = await get_place(session, unit_id)
-    audit.record(
-        session,
-        actor_id=caller.user_id,
-        actor_role=caller.actor_role,
-        action="remove_organizer",
-        subject_kind="user",
-        subject_id=user_id,
-        detail=place.code if place else None,
-    )
+    caller.audit(session, "remove_organizer", "user", user_id, place.code if place else None)
     await revoke_lost_invitations(session, settings, caller=caller, maker=user_id, now=now)
     label = await unit_label(session, unit_id)
     return [Notice(user_id, "staff.you_were_removed", {"unit": label})]
@@ -158,3 +137,98 @@ async def redeem(
     shown = f"{shorten(name, 40)} ({user_id})" if name else str(user_id)
     used = Notice(invite.created_by, "staff.invite_used", {"name": shown, "role": role})
     return Redeemed(invite, [used])
+
+
+async def unit_for_staff(session: AsyncSession, unit_id: int) -> Place:
+    """The unit an organizer is invited to or appointed in."""
+    unit = await get_place(session, unit_id)
+    if unit is None or unit.level != LEVEL_UNIT or unit.id is None:
+        raise NotFound("button.stale")
+    return unit
+
+
+@dataclass
+class NewInvite:
+    token: str  # shown once, to the admin who asked
+    invite: Invite
+    role: str | Key  # the unit's label, or the admin role
+
+
+async def invite(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    caller: Access,
+    unit_id: int | None,
+    now: dt.datetime,
+) -> NewInvite:
+    """A single-use invitation to organize a unit (or, with no unit, to be an admin)."""
+    caller.require(Need.ADMIN)
+    unit = await unit_for_staff(session, unit_id) if unit_id else None
+    token, made = await store.create_invite(
+        session,
+        role=store.INVITE_ORGANIZER if unit else store.INVITE_ADMIN,
+        unit_id=unit.id if unit else None,
+        created_by=caller.user_id,
+        now=now,
+        valid_for=dt.timedelta(hours=settings.invite_hours),
+    )
+    caller.audit(
+        session,
+        "invite_created",
+        "unit" if unit else "user",
+        unit.id if unit else None,
+        f"invite {made.id}",
+    )
+    role: str | Key = (
+        await unit_label(session, unit.id) if unit and unit.id else Key("staff.role_admin")
+    )
+    return NewInvite(token, made, role)
+
+
+@dataclass
+class Appointed:
+    added: bool  # False: they already organized the unit
+    unit: str  # the unit's label
+    notices: list[Notice] = field(default_factory=list)
+
+
+async def appoint_organizer(
+    session: AsyncSession, *, caller: Access, user_id: int, unit_id: int
+) -> Appointed:
+    """Makes someone an organizer of a unit; they are told."""
+    caller.require(Need.ADMIN)
+    unit = await unit_for_staff(session, unit_id)
+    assert unit.id is not None
+    await get_or_create_user(session, user_id)
+    added = await assign_organizer(
+        session, user_id=user_id, unit_id=unit.id, added_by=caller.user_id
+    )
+    label = await unit_label(session, unit.id)
+    if not added:
+        return Appointed(False, label)
+    caller.audit(session, "assign_organizer", "user", user_id, unit.code)
+    return Appointed(
+        True, label, [Notice(user_id, "organizer.you_were_assigned", {"unit": label})]
+    )
+
+
+async def set_banned(
+    session: AsyncSession, settings: Settings, *, caller: Access, user_id: int, banned: bool
+) -> None:
+    """Bans or unbans someone; admins cannot be banned. An erased user's ban is kept as a
+    keyed hash of their id (bot/services/privacy.py), and unbanning lifts that too."""
+    from bot.services import privacy
+
+    caller.require(Need.ADMIN)
+    if banned and await access.is_admin(session, settings, user_id):
+        raise Refused("admin.cannot_ban_admin", user=user_id)
+    user = await get_user(session, user_id)
+    if user is None:
+        if not banned and await privacy.forget_kept_ban(session, settings, user_id):
+            caller.audit(session, "unban", "user", user_id)
+            return
+        raise Refused("admin.unknown_user", user=user_id)
+    user.banned = banned
+    session.add(user)
+    caller.audit(session, "ban" if banned else "unban", "user", user.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import select
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -392,3 +393,55 @@ async def test_an_admin_invitation_expires_and_an_appointed_admin_can_be_dismiss
     async with _db(harness).session() as session:
         invites = (await session.exec(select(Invite))).all()
     assert sorted(i.used_by is not None for i in invites) == [False, True]
+
+
+async def test_the_services_refuse_the_same_people_without_the_chat(harness: Harness) -> None:
+    """The same table, called on the services directly as the web workspace and the command
+    line will: the service refuses the caller itself, whatever door it came through."""
+    from bot.services import staff as staff_service
+    from bot.services.access import load
+    from bot.services.errors import NotFound, Refused
+    from bot.storage.users import get_user
+
+    w = await _world(harness)
+    state = _db(harness)
+    settings = harness.settings
+    now = dt.datetime.now(dt.UTC)
+    spec = ProgramSpec(
+        title="Pelatihan Layanan",
+        unit_id=w.unit_a,
+        starts_at=now + dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=2),
+    )
+    calls: list[tuple[str, set[str], Any]] = [
+        ("invite", ADMINS, lambda s, c: staff_service.invite(
+            s, settings, caller=c, unit_id=w.unit_b, now=now)),
+        ("invite an admin", ADMINS, lambda s, c: staff_service.invite(
+            s, settings, caller=c, unit_id=None, now=now)),
+        ("appoint", ADMINS, lambda s, c: staff_service.appoint_organizer(
+            s, caller=c, user_id=STRANGER, unit_id=w.unit_b)),
+        ("remove", ADMINS, lambda s, c: staff_service.remove_from_unit(
+            s, settings, caller=c, user_id=VICTIM, unit_id=w.unit_b, now=now)),
+        ("ban", ADMINS, lambda s, c: staff_service.set_banned(
+            s, settings, caller=c, user_id=STRANGER, banned=True)),
+        ("create a program", THIS_UNIT, lambda s, c: program_service.create_program(
+            s, spec=spec, caller=c, now=now)),
+    ]  # fmt: skip
+    wrong: list[str] = []
+    for name, allowed, call in calls:
+        for role, person in w.people.items():
+            async with state.session() as session:
+                caller = await load(
+                    session, settings, person.id, await get_user(session, person.id)
+                )
+                try:
+                    await call(session, caller)
+                    refused = False
+                except NotFound as exc:
+                    refused = exc.key in {"access.denied", "button.stale"}
+                except Refused as exc:
+                    refused = exc.key in {"access.denied", "program.unit_not_yours"}
+                await session.rollback()  # nothing any call did is kept
+            if refused == (role in allowed):
+                wrong.append(f"{name} as {role}: {'refused' if refused else 'allowed'}")
+    assert wrong == []
