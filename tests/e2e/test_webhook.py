@@ -77,6 +77,8 @@ class Pair:
             self.workers.append(worker)
         self.balancer.upstreams = [f"http://127.0.0.1:{w.port}" for w in self.workers]
         await self.workers[0].register()
+        db = self.db
+        self.emulator.settle = lambda: replies_settled(db)
 
     async def close(self) -> None:
         for worker in self.workers:
