@@ -248,6 +248,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run(settings, webhook=args.webhook)
 
 
+class Unreachable(Exception):
+    """The bot cannot start: what it needs does not answer; the message is the one line."""
+
+
+async def _reach_database(settings: Settings) -> None:
+    """Opens the database and asks it SELECT 1, before anything else starts."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.storage.db import Database
+
+    where = _safe_url(settings.database_url)
+    try:
+        db = Database(settings.database_url, pool_size=1)
+        try:
+            async with db.engine.connect() as connection:
+                await asyncio.wait_for(connection.execute(text("SELECT 1")), 30)
+        finally:
+            await db.dispose()
+    except (OSError, SQLAlchemyError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise Unreachable(f"cannot reach the database at {where}: {_one_line(reason)}") from None
+
+
+async def _serve(settings: Settings, *, webhook: bool) -> None:
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.runner import BotRunner, run_until_signal
+
+    await _reach_database(settings)
+    try:
+        if webhook:
+            from bot.webhook import WebhookWorker
+
+            await run_until_signal(WebhookWorker(settings))
+        else:
+            await run_until_signal(BotRunner(settings))
+    except InvalidToken:
+        raise Unreachable(
+            "Telegram refused the bot token (TELEGRAM_BOT_TOKEN); copy it again from @BotFather"
+        ) from None
+    except NetworkError as exc:
+        raise Unreachable(
+            f"cannot reach Telegram at {settings.telegram_api_base_url}: {_one_line(exc)}"
+        ) from None
+
+
+def _one_line(reason: object) -> str:
+    text = " ".join(str(reason).split()) or type(reason).__name__
+    return text[:300]
+
+
 def _run(settings: Settings, *, webhook: bool) -> int:
     from bot.storage.db import SchemaBehind
 
@@ -258,16 +310,14 @@ def _run(settings: Settings, *, webhook: bool) -> int:
         )
         return 2
     try:
-        from bot.runner import BotRunner, run_until_signal
-
-        if settings.webhook_url:
-            from bot.webhook import WebhookWorker
-
-            asyncio.run(run_until_signal(WebhookWorker(settings)))
-        else:
-            asyncio.run(run_until_signal(BotRunner(settings)))
+        asyncio.run(_serve(settings, webhook=bool(settings.webhook_url)))
     except SchemaBehind as exc:
         print(f"Not started: {exc}", file=sys.stderr)
+        return 3
+    except Unreachable as exc:
+        token = settings.telegram_bot_token
+        line = str(exc).replace(token.get_secret_value(), "<token>") if token else str(exc)
+        print(f"Suara: {line}", file=sys.stderr)
         return 3
     return 0
 

@@ -30,7 +30,7 @@ DAILY_CHECK = dt.timedelta(minutes=1)
 
 SuaraApplication = Application[Any, SuaraContext, Any, Any, AppState, Any]
 
-# (command, text key) in menu order; the same commands in both languages.
+# (command, text key) in menu order; the same commands in every language.
 COMMANDS = (
     ("start", "command.start"),
     ("lapor", "command.lapor"),
@@ -125,10 +125,11 @@ async def shutdown(application: SuaraApplication) -> None:
 
 async def register_commands(application: SuaraApplication) -> None:
     texts = application.bot_data.texts
-    for language in ("id", "en"):
+    for language in texts.languages:
         t = texts.for_language(language)
         commands = [BotCommand(name, t(key)) for name, key in COMMANDS]
-        code = None if language == texts.default_language else language
+        # Telegram takes a two-letter code: pt_BR's menu is for every pt user.
+        code = None if language == texts.default_language else language.split("_")[0]
         await application.bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=code
         )

@@ -126,7 +126,7 @@ class Menu(ButtonData, prefix="m"):
 
 @dataclasses.dataclass(frozen=True)
 class Language(ButtonData, prefix="l"):
-    code: Literal["id", "en"]
+    code: str  # a folder of locales/; the handler refuses any other
 
 
 @dataclasses.dataclass(frozen=True)

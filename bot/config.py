@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.i18n import available_languages
+
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
 DEFAULT_CATEGORIES = (
     "Administrasi Kependudukan",
@@ -57,7 +59,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite+aiosqlite:///./data/suara.db", alias="DATABASE_URL")
     bot_admin_ids: Annotated[list[int], NoDecode] = Field(default=[], alias="BOT_ADMIN_IDS")
     bot_timezone: str = Field(default="Asia/Jakarta", alias="BOT_TIMEZONE")
-    bot_default_language: Literal["id", "en"] = Field(default="id", alias="BOT_DEFAULT_LANGUAGE")
+    # One of the languages with catalogs in locales/ (id and en ship).
+    bot_default_language: str = Field(default="id", alias="BOT_DEFAULT_LANGUAGE")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", alias="LOG_LEVEL"
     )
@@ -125,6 +128,14 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("bot_default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        found = available_languages()
+        if value not in found:
+            raise ValueError(f"no catalogs for {value!r} in locales/ (found: {', '.join(found)})")
+        return value
 
     @field_validator("digest_schedule")
     @classmethod

@@ -60,7 +60,14 @@ async def run_until_signal(service: Service) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await service.start()
+    try:
+        await service.start()
+    except BaseException:
+        # What was opened before the failure (the database, Telegram's connections) closes;
+        # the failure itself is what the caller reports.
+        with contextlib.suppress(Exception):
+            await service.stop()
+        raise
     try:
         await stop.wait()
     finally:

@@ -26,6 +26,7 @@ from bot.handlers import (
     staff,
     start,
     unit_blocks,
+    whoami,
 )
 
 
@@ -33,6 +34,7 @@ def register_all(application: Application) -> None:
     guards.register(application)
     edits.register(application)
     start.register(application)
+    whoami.register(application)
     privacy.register(application)
     flow.register(application)
     questionnaire.register(application)

@@ -19,7 +19,7 @@ from bot.handlers.buttons import on_button
 from bot.handlers.flow import tell_kept
 from bot.handlers.requires import command, requires
 from bot.handlers.start import show_menu
-from bot.keyboards import keyboard
+from bot.keyboards import columns, keyboard
 from bot.services.access import Need
 from bot.storage import flows
 from bot.storage.users import get_or_create_user, set_reachable
@@ -43,14 +43,13 @@ async def help_command(update: Update, context: SuaraContext) -> None:
 
 @requires(Need.ANYONE)
 async def language_command(update: Update, context: SuaraContext) -> None:
-    """Offers the two languages."""
-    t = context.t
+    """Offers every language with catalogs in locales/, each by its own name."""
+    t, texts = context.t, context.texts
+    names = [
+        (texts.for_language(code)("language.self"), Language(code)) for code in texts.languages
+    ]
     context.answer(update)
-    context.reply(
-        update,
-        t("language.choose"),
-        keyboard([[(t(f"language.name_{code}"), Language(code)) for code in ("id", "en")]]),
-    )
+    context.reply(update, t("language.choose"), keyboard(columns(names, 2)))
 
 
 @requires(Need.ANYONE)
@@ -60,6 +59,9 @@ async def language_button(update: Update, context: SuaraContext, chosen: Languag
     if tg_user is None:
         return
     code = chosen.code
+    if code not in context.texts.languages:
+        context.answer(update, context.t("button.stale"), alert=True)
+        return
     user = await get_or_create_user(context.db, tg_user.id)
     user.language = code
     context.db.add(user)

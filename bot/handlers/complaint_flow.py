@@ -13,6 +13,7 @@ from telegram.ext import Application
 from bot.context import SuaraContext
 from bot.handlers.complaint_steps import (
     EDIT,
+    EDITABLE,
     OFFER,
     ORDER,
     SUMMARY,
@@ -145,6 +146,7 @@ FLOW = ComplaintFlow(
         Edit(),
     ],
     order=ORDER,
+    counted=EDITABLE,  # "Langkah 3 dari 7": the questions before the summary
 )
 
 

@@ -115,7 +115,7 @@ class Category(Step[ComplaintDraft]):
     async def ask(self, turn: ComplaintTurn) -> None:
         categories = turn.context.settings.complaint_categories
         buttons = [turn.button(turn.t.category(name), str(i)) for i, name in enumerate(categories)]
-        turn.reply(turn.t("complaint.ask_category"), keyboard(columns(buttons, 2)))
+        turn.reply(turn.numbered(turn.t("complaint.ask_category")), keyboard(columns(buttons, 2)))
 
     async def on_button(self, turn: ComplaintTurn, value: str) -> str:
         categories = turn.context.settings.complaint_categories
@@ -177,7 +177,7 @@ class Place(Step[ComplaintDraft]):
         if draft.parent is not None:
             where = " › ".join(p.name for p in await place_path(db, draft.parent)) or "-"
             rows.append([turn.button(t("common.back"), "up")])
-        text = t("complaint.ask_place", where=where, page=page + 1, pages=pages)
+        text = turn.numbered(t("complaint.ask_place", where=where, page=page + 1, pages=pages))
         return text, keyboard(rows)
 
 
@@ -185,7 +185,9 @@ class Description(Step[ComplaintDraft]):
     name = DESCRIPTION
 
     async def ask(self, turn: ComplaintTurn) -> None:
-        turn.reply(turn.t("complaint.ask_description", minimum=service.DESCRIPTION_MIN))
+        turn.reply(
+            turn.numbered(turn.t("complaint.ask_description", minimum=service.DESCRIPTION_MIN))
+        )
 
     def answered(self, draft: ComplaintDraft) -> bool:
         # Given already: offered from a message, or kept while another field is edited.
@@ -214,7 +216,13 @@ class Files(Step[ComplaintDraft]):
     async def ask(self, turn: ComplaintTurn) -> None:
         t = turn.t
         turn.reply(
-            t("complaint.ask_files", maximum=service.MAX_ATTACHMENTS, count=len(turn.draft.files)),
+            turn.numbered(
+                t(
+                    "complaint.ask_files",
+                    maximum=service.MAX_ATTACHMENTS,
+                    count=len(turn.draft.files),
+                )
+            ),
             keyboard([[turn.button(t("complaint.files_done"), "done")]]),
         )
 
@@ -254,7 +262,8 @@ class Location(Step[ComplaintDraft]):
     async def ask(self, turn: ComplaintTurn) -> None:
         t = turn.t
         turn.reply(
-            t("complaint.ask_location"), keyboard([[turn.button(t("common.skip"), "skip")]])
+            turn.numbered(t("complaint.ask_location")),
+            keyboard([[turn.button(t("common.skip"), "skip")]]),
         )
 
     async def on_button(self, turn: ComplaintTurn, value: str) -> str:
@@ -285,7 +294,7 @@ class Date(Step[ComplaintDraft]):
     async def ask(self, turn: ComplaintTurn) -> None:
         t = turn.t
         turn.reply(
-            t("complaint.ask_date"),
+            turn.numbered(t("complaint.ask_date")),
             keyboard(
                 [
                     [
@@ -337,7 +346,7 @@ class Privacy(Step[ComplaintDraft]):
     async def ask(self, turn: ComplaintTurn) -> None:
         t = turn.t
         turn.reply(
-            t("complaint.ask_privacy"),
+            turn.numbered(t("complaint.ask_privacy")),
             keyboard(
                 [
                     [turn.button(t("complaint.privacy_confidential"), PRIVACY_CONFIDENTIAL)],

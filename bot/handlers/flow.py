@@ -12,6 +12,13 @@ A user may have several flows at once, one row each: starting or continuing one 
 active one aside, and the user is told how to get back to it (`Flow.kept`, or the text
 `flows.kept_<name>`); when a flow ends, the user is reminded of the ones still waiting.
 
+A flow may number its questions ("Langkah 4 dari 7", `Flow(counted=...)`): the engine counts
+from the flow's own steps, not the texts. A step is numbered when it is asked; the count runs
+over the counted steps the user was asked (remembered with the state) and those ahead in the
+declared order the draft does not answer yet, so a step skipped because the draft answers it
+(a description given before the flow began) is left out of both, and going back to change an
+answer shows that step's place among all of them.
+
 The flow remembers which of the user's messages each step took (`Turn.taken`), so that an
 edited message is a correction: the step that took it takes the new text, and the user stays
 where they are. An edit of another message, while the step waits for a written answer, is that
@@ -32,6 +39,7 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.buttons import FlowStep
 from bot.context import SuaraContext
 from bot.handlers.requires import requires
+from bot.i18n import Safe
 from bot.keyboards import keyboard
 from bot.services.access import Need
 from bot.storage import flows
@@ -78,6 +86,8 @@ class Turn(Generic[D]):
     stored: str = ""
     # The user's messages the flow took: message id -> the step's mark (Step.mark).
     taken: dict[str, str] = field(default_factory=dict)
+    # The counted steps (Flow.counted) the user has been asked, for the step counter.
+    visited: list[str] = field(default_factory=list)
 
     @property
     def t(self) -> Any:
@@ -90,6 +100,15 @@ class Turn(Generic[D]):
 
     def reply(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         self.context.reply(self.update, text, markup)
+
+    def numbered(self, question: str) -> str:
+        """The question with the step counter before it ("Langkah 4 dari 7."), when the flow
+        counts this step; as it is otherwise."""
+        position = self.flow.position(self)
+        if position is None:
+            return question
+        n, total = position
+        return str(self.t("flow.step_counter", n=n, total=total, question=Safe(question)))
 
     def edit(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """Replaces the pressed message (a reply, when the answer was a message)."""
@@ -173,6 +192,7 @@ class Flow(Generic[D]):
         order: Sequence[str] | None = None,
         expected: str | None = None,
         requires: Need = Need.ANYONE,
+        counted: Sequence[str] = (),
     ) -> None:
         self.name = name
         # Checked on every answer: a flow of a power the user lost stops at the next step.
@@ -183,8 +203,10 @@ class Flow(Generic[D]):
         self.draft_type = draft
         self.steps = {step.name: step for step in steps}
         self.order = tuple(order) if order is not None else tuple(s.name for s in steps)
-        unknown = set(self.order) - set(self.steps)
-        if unknown or len(self.steps) != len(steps):
+        # The steps whose questions are numbered (Turn.numbered), in the declared order.
+        self.counted = tuple(name for name in self.order if name in set(counted))
+        unknown = (set(self.order) | set(counted)) - set(self.steps)
+        if unknown or len(self.steps) != len(steps) or len(self.counted) != len(set(counted)):
             raise ValueError(f"flow {name}: steps {sorted(unknown)} undeclared or doubled")
 
     # -- what a flow may adjust ---------------------------------------------------------------
@@ -193,6 +215,22 @@ class Flow(Generic[D]):
         """The step after `step` in the declared order; END after the last."""
         position = self.order.index(step) if step in self.order else len(self.order) - 1
         return self.order[position + 1] if position + 1 < len(self.order) else END
+
+    def position(self, turn: Turn[D]) -> tuple[int, int] | None:
+        """The step counter of the turn's step: (its number, how many), or None when the
+        flow does not count it. Counted are the steps asked so far and those ahead the draft
+        does not answer yet."""
+        if turn.step not in self.counted:
+            return None
+        here = self.counted.index(turn.step)
+        asked = set(turn.visited) | {turn.step}
+        before = sum(1 for name in self.counted[:here] if name in asked)
+        ahead = sum(
+            1
+            for name in self.counted[here + 1 :]
+            if name in asked or not self.steps[name].answered(turn.draft)
+        )
+        return before + 1, before + 1 + ahead
 
     def accepts(self, stored: str, pressed: str) -> bool:
         """Whether a button of step `pressed` may answer while the user is at `stored`."""
@@ -229,6 +267,8 @@ class Flow(Generic[D]):
             await self.finish(turn)
             return
         turn.step = target
+        if target in self.counted and target not in turn.visited:
+            turn.visited.append(target)
         await self.save(turn)
         await self.steps[target].ask(turn)
 
@@ -238,6 +278,8 @@ class Flow(Generic[D]):
             stored["ref"] = turn.ref
         if turn.taken:
             stored["taken"] = dict(list(turn.taken.items())[-TAKEN_KEPT:])
+        if turn.visited:
+            stored["visited"] = turn.visited
         aside = await flows.set_flow(
             turn.context.db, user_id=turn.user_id, flow=self.name, step=turn.step, draft=stored
         )
@@ -282,6 +324,12 @@ class Flow(Generic[D]):
         stored = dict(state.draft)
         ref = stored.pop("ref", 0)
         taken = stored.pop("taken", {})
+        # A state stored before the flow counted its steps: every counted step before the
+        # current one was asked.
+        default = (
+            self.counted[: self.counted.index(state.step)] if state.step in self.counted else ()
+        )
+        visited = stored.pop("visited", list(default))
         try:
             draft = self.draft_type.model_validate(stored)
         except ValidationError:
@@ -291,6 +339,8 @@ class Flow(Generic[D]):
         turn = Turn(update, context, self, draft, state.step, int(ref or 0))
         if isinstance(taken, dict):
             turn.taken = {str(k): str(v) for k, v in taken.items()}
+        if isinstance(visited, list):
+            turn.visited = [str(name) for name in visited if name in self.counted]
         return turn
 
     async def on_button(self, update: Update, context: SuaraContext, data: FlowStep) -> None:

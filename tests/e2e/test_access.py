@@ -186,6 +186,7 @@ def _commands() -> list[tuple[str, set[str]]]:
         ("/start", ANY),
         ("/bantuan", ANY),
         ("/bahasa", ANY),
+        ("/id", ANY),
         ("/batal", ANY),
         ("/lapor", ANY),
         ("/status", ANY),

@@ -401,8 +401,8 @@ async def test_free_text_is_offered_as_a_complaint(harness: Harness) -> None:
     await tap(emu, siti, "Provinsi Lampung")
     await tap(emu, siti, "Kabupaten Lampung Selatan")
     after_place = await tap(emu, siti, "Dinas Kependudukan dan Pencatatan Sipil")
-    # The description is already there: straight to the files step.
-    assert "Langkah 4 dari 7" in text_of(after_place)
+    # The description is already there: straight to the files step, counted without it.
+    assert "Langkah 3 dari 6" in text_of(after_place)  # six questions: no description
 
 
 async def test_organizer_stops_a_reporter_at_their_unit_only_and_an_admin_lifts_it(
