@@ -12,7 +12,6 @@ from bot.handlers.requires import command, requires
 from bot.services import skm_report
 from bot.services.access import Need
 from bot.services.errors import Refused
-from bot.services.skm_report import PERIOD_RE
 
 
 @requires(Need.ORGANIZER)
@@ -22,7 +21,7 @@ async def skm_command(update: Update, context: SuaraContext) -> None:
     unit: str | None = None
     period: str | None = None
     for argument in (context.args or [])[:2]:
-        if PERIOD_RE.match(argument):
+        if argument[:4].isdigit():  # a year first: a period (checked by the service)
             period = argument
         else:
             unit = argument
