@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.digest_cli import add_parser as add_digest_parser
 
     add_digest_parser(commands)
+    from bot.report_cli import add_parser as add_report_parser
+
+    add_report_parser(commands)
     sentiment = commands.add_parser(
         "sentiment",
         help="label texts from standard input (one per line): label<TAB>polarity",
@@ -213,6 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.digest_cli import run as run_digest
 
         return run_digest(settings, args)
+    if args.command == "report":
+        from bot.report_cli import run as run_report
+
+        return run_report(settings, args)
     if args.command == "program":
         from bot.program_cli import run as run_program
 

@@ -9,9 +9,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.calls import message_calls
 from bot.i18n import Safe, Texts, Translator
 from bot.keyboards import keyboard
-from bot.services.notices import Category, Key, Lines, Notice
+from bot.services.notices import Category, FileRequest, Key, Lines, Notice
 from bot.storage import outbox
 from bot.storage.users import get_users
+
+BUILD = "build"  # the payload field of an outbox row whose file is still to be built
+
+
+def build_request(request: FileRequest, language: str) -> dict[str, object]:
+    return {"kind": request.kind, "params": dict(request.params), "language": language}
 
 
 def render(t: Translator, notice: Notice) -> str:
@@ -67,14 +73,26 @@ async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) ->
             if notice.buttons
             else None
         )
-        for number, call in enumerate(message_calls(notice.user_id, render(t, notice), markup)):
-            key = notice.dedupe_key
+        key = notice.dedupe_key
+        calls = message_calls(notice.user_id, render(t, notice), markup) if notice.key else []
+        for number, call in enumerate(calls):
             outbox.add(
                 session,
                 chat_id=notice.user_id,
                 method=call.method,
                 payload=call.params,
                 dedupe_key=f"{key}#{number}" if key and number else key,
+                not_before=notice.not_before,
+                condition=notice.condition.to_json() if notice.condition else None,
+            )
+        for number, request in enumerate(notice.files):
+            # The build request only: the file is made by the outbox sender after the commit.
+            outbox.add(
+                session,
+                chat_id=notice.user_id,
+                method="sendPhoto" if request.photo else "sendDocument",
+                payload={"chat_id": notice.user_id, BUILD: build_request(request, t.language)},
+                dedupe_key=f"{key}#file{number}" if key else None,
                 not_before=notice.not_before,
                 condition=notice.condition.to_json() if notice.condition else None,
             )

@@ -23,6 +23,7 @@ from bot.handlers import (
     privacy,
     programs,
     questionnaire,
+    reports,
     staff,
     start,
     unit_blocks,
@@ -48,6 +49,7 @@ def register_all(application: Application) -> None:
     feedback.register(application)
     programs.register(application)
     digest.register(application)
+    reports.register(application)
     common.register(application)
     common.register_fallbacks(application)
     errors.register(application)

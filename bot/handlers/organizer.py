@@ -23,13 +23,13 @@ from bot.handlers.complaint_status import ADD_FLOW, flow_complaint
 from bot.handlers.flow import tell_kept
 from bot.handlers.requires import command, requires
 from bot.keyboards import Button, columns, keyboard, pager
-from bot.reports.export import complaint_rows, to_xlsx
 from bot.services import complaints as service
+from bot.services import reports
 from bot.services.access import Need
 from bot.services.complaints import ACTIONS, ComplaintError
 from bot.services.notices import Key
-from bot.storage import audit, flows
 from bot.storage import complaints as store
+from bot.storage import flows
 from bot.storage.complaints import (
     BARU,
     DITINDAKLANJUTI,
@@ -332,35 +332,9 @@ async def files_button(update: Update, context: SuaraContext, pressed: Complaint
 
 @requires(Need.ORGANIZER)
 async def export_command(update: Update, context: SuaraContext) -> None:
-    """/ekspor: the complaints of the organizer's units as an XLSX file."""
-    you = await context.access()
-    t = context.t
-    rows = await complaint_rows(
-        context.db,
-        since=None,
-        unit_ids=you.unit_scope(),
-        tz=context.settings.tz,
-    )
-    data = to_xlsx(rows)
-    if update.effective_user is not None:
-        actor = update.effective_user.id
-        audit.record(
-            context.db,
-            actor_id=actor,
-            actor_role=you.actor_role,
-            action="export_complaints",
-            subject_kind="unit",
-            detail=f"{len(rows)} rows",
-        )
-    today = context.core.moment().today
-    # Through the outbox, like the weekly digest's files: sent even if the process stops now.
-    await context.send_durable_file(
-        update.effective_chat.id if update.effective_chat else 0,
-        "sendDocument",
-        f"aduan-{today.isoformat()}.xlsx",
-        data,
-        caption=t("organizer.export_caption", count=len(rows)),
-    )
+    """/ekspor: the complaints of the organizer's units as an XLSX file, built and sent by the
+    outbox after this update commits (bot/reports/builders.py)."""
+    await context.notify(await reports.complaints_export(context.db, await context.access()))
 
 
 def register(application: Application) -> None:

@@ -4,10 +4,8 @@ and says exactly what was kept."""
 
 from __future__ import annotations
 
-import json
-
 from pydantic import BaseModel
-from telegram import InputFile, Update
+from telegram import Update
 from telegram.ext import Application
 
 from bot.context import SuaraContext
@@ -15,7 +13,7 @@ from bot.handlers.flow import END, Flow, Stale, Step, Turn
 from bot.handlers.guards import open_to_banned
 from bot.handlers.requires import command, requires
 from bot.keyboards import keyboard
-from bot.services import privacy
+from bot.services import privacy, reports
 from bot.services.access import Need
 
 
@@ -30,18 +28,11 @@ async def notice_command(update: Update, context: SuaraContext) -> None:
 
 @requires(Need.ANYONE)
 async def my_data_command(update: Update, context: SuaraContext) -> None:
-    """/datasaya: a JSON file of everything Suara holds about the user."""
-    tg_user = update.effective_user
-    if tg_user is None or update.effective_chat is None:
+    """/datasaya: a JSON file of everything Suara holds about the user, built and sent by the
+    outbox after this update commits."""
+    if update.effective_user is None:
         return
-    data = await privacy.export(context.db, tg_user.id)
-    body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-    context.call(
-        "sendDocument",
-        chat_id=update.effective_chat.id,
-        document=InputFile(body, filename="data-saya-suara.json"),
-        caption=context.t("privacy.export_caption"),
-    )
+    await context.notify(reports.personal_data(await context.access()))
 
 
 class EraseDraft(BaseModel):

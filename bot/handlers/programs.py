@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import BaseModel
-from telegram import InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application
 
 from bot.buttons import NewProgram, OpenProgram, ProgramAction, ProgramPage
@@ -23,9 +23,7 @@ from bot.jobs.feedback import due_job
 from bot.keyboards import Button, columns, keyboard, pager
 from bot.render import shorten
 from bot.reports import level3_text
-from bot.reports.feedback_export import program_workbook
-from bot.reports.qr import qr_png
-from bot.services import feedback, level3
+from bot.services import feedback, level3, reports
 from bot.services import programs as service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
@@ -242,40 +240,23 @@ async def _audit(context: SuaraContext, actor_id: int, action: str, program: Pro
 
 
 async def _send_qr(update: Update, context: SuaraContext, program: Program) -> None:
-    t = context.t
+    """The join link's QR code, built and sent by the outbox after this update commits."""
     username = context.bot.username
-    if not username or update.effective_chat is None:
-        context.reply(update, t("program.qr_no_username"))
+    if not username or program.id is None:
+        context.reply(update, context.t("program.qr_no_username"))
         return
-    link = service.join_link(program, username)
-    context.call(
-        "sendPhoto",
-        chat_id=update.effective_chat.id,
-        photo=InputFile(qr_png(link), filename=f"gabung-{program.code}.png"),
-        caption=t(
-            "program.qr_caption", title=shorten(program.title, 200), code=program.code, link=link
-        ),
-        parse_mode="HTML",
+    you = await context.access()
+    await context.notify(
+        await reports.program_qr(context.db, you, program.id, bot_username=username)
     )
 
 
 async def _send_export(update: Update, context: SuaraContext, program: Program) -> None:
-    """The program's submitted questionnaires as XLSX: scores and comments, no names."""
-    assert program.id is not None and update.effective_chat is not None
-    workbook, count = await program_workbook(
-        context.db, tz=context.settings.tz, program_id=program.id
-    )
-    context.call(
-        "sendDocument",
-        chat_id=update.effective_chat.id,
-        document=InputFile(workbook, filename=f"umpan-balik-{program.code}.xlsx"),
-        caption=context.t(
-            "program.export_caption",
-            count=count,
-            code=program.code,
-            minimum=context.settings.feedback_min_responses,
-        ),
-    )
+    """The program's released questionnaires as XLSX (scores and comments, no names), built
+    and sent by the outbox after this update commits."""
+    assert program.id is not None
+    you = await context.access()
+    await context.notify(await reports.program_answers(context.db, you, program.id))
 
 
 # -- creating a program in the chat -----------------------------------------------------------

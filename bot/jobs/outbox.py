@@ -24,9 +24,11 @@ from telegram import InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.calls import ApiCall, perform
+from bot.calls import ApiCall, message_calls, perform
 from bot.context import AppState
 from bot.jobs import turns
+from bot.notify import BUILD
+from bot.reports import builders
 from bot.services import conditions
 from bot.storage import outbox
 from bot.storage.models import OutboxMessage
@@ -244,6 +246,14 @@ class OutboxSender:
                 if held is not None:
                     await session.commit()
                     return held if held.total_seconds() > 0 else None
+            call = _call_of(row)
+            if BUILD in row.payload:
+                # A file notice: built now, after the update committed, in its own session.
+                built = await self._build(session, row)
+                if built is None:
+                    await session.commit()
+                    return None
+                call = built
             # Counted just before the call (the session starts no transaction until the
             # first write), so the count matches what reaches Telegram.
             if row.method in SENDS:
@@ -251,7 +261,7 @@ class OutboxSender:
                 self.budget.record()
                 self._last_to_chat[row.chat_id] = time.monotonic()
             try:
-                await perform(self.bot, _call_of(row))
+                await perform(self.bot, call)
             except Forbidden as exc:
                 await outbox.mark_failed(session, message_id=row.id, error=str(exc))
                 await set_reachable(session, user_id=row.chat_id, reachable=False)
@@ -289,6 +299,30 @@ class OutboxSender:
                 await outbox.mark_sent(session, row.id)
             await session.commit()
         return wait
+
+    async def _build(self, session: AsyncSession, row: OutboxMessage) -> ApiCall | None:
+        """The call with its file built from the row's build request; None when the build
+        failed: the row is marked failed with the reason and the recipient told politely."""
+        assert row.id is not None
+        request = row.payload[BUILD]
+        try:
+            built = await builders.build(self.state.core, request)
+        except Exception as exc:  # any builder bug must not stop the outbox
+            reason = f"build {request.get('kind')} failed: {type(exc).__name__}"
+            log.error("outbox %s: %s", row.id, reason, exc_info=exc)
+            await outbox.mark_failed(session, message_id=row.id, error=reason)
+            t = self.state.core.texts.for_language(request.get("language"))
+            for call in message_calls(row.chat_id, t("reports.build_failed")):
+                outbox.add(session, chat_id=row.chat_id, method=call.method, payload=call.params)
+            self.nudge()
+            return None
+        field = "photo" if row.method == "sendPhoto" else "document"
+        params = {k: v for k, v in row.payload.items() if k != BUILD}
+        params[field] = InputFile(built.data, filename=built.name)
+        if built.caption:
+            params.setdefault("caption", built.caption)
+            params.setdefault("parse_mode", "HTML")
+        return ApiCall(row.method, params)
 
     async def _recheck(self, session: AsyncSession, row: OutboxMessage) -> dt.timedelta | None:
         """None when the row may go now; else it is marked not sent (returns zero) or

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.i18n import Translator
@@ -156,6 +156,24 @@ def _rounded(value: float | None) -> float | None:
 
 
 DATE_FORMATS = {"created": "yyyy-mm-dd hh:mm", "closed": "yyyy-mm-dd hh:mm", "due": "yyyy-mm-dd"}
+# Shares as percentages, means rounded to what is shown.
+NUMBER_FORMATS = {"low_share": "0.0%", "mean": "0.00", "change": "+0.00;-0.00;0.00"}
+
+
+def _translated(prefix: str) -> Callable[[Translator, object], object]:
+    def translate(t: Translator, value: object) -> object:
+        key = f"{prefix}{value}"
+        return t(key) if t.has(key) else value
+
+    return translate
+
+
+# States, privacy and yes/no in the reader's language, never the stored codes.
+LOCALIZED: dict[str, Callable[[Translator, object], object]] = {
+    "state": _translated("state."),
+    "privacy": _translated("reports.privacy."),
+    "overdue": lambda t, v: t("reports.yes") if v else t("reports.no"),
+}
 
 
 def _sheet(
@@ -190,8 +208,14 @@ def _sheet(
         values: list[object] = []
         for column in columns:
             value = row.get(column)
+            if column in LOCALIZED and value is not None:
+                value = LOCALIZED[column](t, value)
             if isinstance(value, str):
                 value = cell_text(value)
+            elif column in NUMBER_FORMATS and isinstance(value, (int, float)):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = NUMBER_FORMATS[column]
+                value = cell
             elif column in DATE_FORMATS and value is not None:
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = DATE_FORMATS[column]

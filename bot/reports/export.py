@@ -7,10 +7,12 @@ import datetime as dt
 import io
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import Translator
 from bot.services.complaints import due_date, is_overdue, unit_label
 from bot.storage.complaints import PRIVACY_ANONYMOUS, complaints_since
 
@@ -35,6 +37,8 @@ COLUMNS = (
 )
 
 Row = dict[str, object]
+if TYPE_CHECKING:
+    from bot.reports.sheets import Kind
 # Characters a workbook cannot hold (the control characters XML 1.0 forbids).
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -46,9 +50,10 @@ async def complaint_rows(
     unit_ids: Sequence[int] | None,
     tz: ZoneInfo,
     until: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> list[Row]:
     start = dt.datetime.combine(since, dt.time(), tz) if since else None
-    today = dt.datetime.now(tz).date()
+    today = today or dt.datetime.now(tz).date()
     labels: dict[int, str] = {}
     rows: list[Row] = []
     end = dt.datetime.combine(until, dt.time(), tz) if until else None
@@ -156,6 +161,53 @@ def tables_xlsx(sheets: Sequence[Sheet]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# The organizers' workbook (/ekspor): the same rows, in the reader's language.
+WORKBOOK_COLUMNS: tuple[tuple[str, Kind], ...] = (
+    ("ticket", "text"),
+    ("created", "datetime"),
+    ("category", "text"),
+    ("place", "text"),
+    ("state", "state"),
+    ("privacy", "privacy"),
+    ("reporter_id", "text"),
+    ("reporter_name", "text"),
+    ("verify_due", "date"),
+    ("followup_due", "date"),
+    ("overdue", "yesno"),
+    ("first_response", "datetime"),
+    ("closed", "datetime"),
+    ("rating", "int"),
+    ("sentiment", "text"),
+    ("sentiment_polarity", "number"),
+    ("description", "wide"),
+)
+
+
+def complaints_workbook(rows: list[Row], t: Translator) -> bytes:
+    """One sheet, headers, states, yes/no and category in the reader's language, dates as
+    dates; tickets by their number (never an internal id)."""
+    from bot.reports.sheets import Column, Sheet, workbook
+
+    shown = [
+        {
+            **row,
+            "category": t.category(str(row["category"])) if row.get("category") else None,
+            "sentiment": _sentiment(t, row.get("sentiment")),
+            "reporter_id": str(row["reporter_id"]) if row.get("reporter_id") else None,
+        }
+        for row in rows
+    ]
+    columns = [Column(key, kind) for key, kind in WORKBOOK_COLUMNS]
+    return workbook(t, [Sheet(t("reports.sheet_complaints"), columns, shown)])
+
+
+def _sentiment(t: Translator, label: object) -> str | None:
+    if not label:
+        return None
+    key = f"reports.sentiment.{label}"
+    return t(key) if t.has(key) else str(label)
 
 
 def to_csv(rows: list[Row]) -> bytes:

@@ -20,7 +20,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.reports.export import Row, table_csv, table_xlsx, tables_xlsx
+from bot.i18n import Translator
+from bot.reports.export import Row, table_csv, table_xlsx
 from bot.services import questionnaires
 from bot.storage.programs import Program
 from bot.storage.questionnaires import (
@@ -52,6 +53,8 @@ async def feedback_rows(
     program_ids: list[int] | None = None,
     since: dt.date | None = None,
     kind: str = PROGRAM_SUBJECT,
+    labels: dict[str, tuple[str, str]] | None = None,
+    language: str = "id",
 ) -> tuple[list[str], list[Row]]:
     """The columns and rows of the released questionnaires of these programs (None: all):
     the evaluation, or with `kind` the alumni's follow-ups or their supervisors' answers."""
@@ -99,6 +102,11 @@ async def feedback_rows(
             for item in questionnaires.items(template, asked):
                 name = column_of(item.question.code, item.instructor_name)
                 names[(item.question.code, item.instructor)] = name
+                if labels is not None and name not in labels:
+                    text = item.question.text(language)
+                    if item.instructor_name:
+                        text = f"{text} ({item.instructor_name})"
+                    labels[name] = (text, item.question.kind)
                 if name not in columns:
                     columns.append(name)
             names_of[key] = names
@@ -132,19 +140,41 @@ def _content_key(columns: list[str], row: Row) -> tuple[str, ...]:
     return tuple(str(row.get(column, "")) for column in columns)
 
 
+SHEET_KEYS = {
+    PROGRAM_SUBJECT: "reports.sheet_answers",
+    FOLLOWUP_SUBJECT: "reports.sheet_followup",
+    SUPERVISOR_SUBJECT: "reports.sheet_supervisors",
+}
+
+
 async def program_workbook(
-    session: AsyncSession, *, tz: ZoneInfo, program_id: int
+    session: AsyncSession, *, tz: ZoneInfo, program_id: int, t: Translator
 ) -> tuple[bytes, int]:
     """A program's export: the evaluation, the follow-up and the supervisors' answers, a sheet
-    each, released answers only; with the number of evaluation rows."""
+    each, released answers only; with the number of evaluation rows. Headers are the
+    questions in the reader's language, the release day a date cell, scores numbers."""
+    from bot.reports.sheets import Column, Sheet, workbook
+
     sheets = []
     evaluations = 0
-    for kind, title in SHEETS:
-        columns, rows = await feedback_rows(session, tz=tz, program_ids=[program_id], kind=kind)
+    for kind, _title in SHEETS:
+        labels: dict[str, tuple[str, str]] = {}
+        columns, rows = await feedback_rows(
+            session,
+            tz=tz,
+            program_ids=[program_id],
+            kind=kind,
+            labels=labels,
+            language=t.language,
+        )
         if kind == PROGRAM_SUBJECT:
             evaluations = len(rows)
-        sheets.append((title, columns, rows, _wide(columns)))
-    return tables_xlsx(sheets), evaluations
+        specs = [Column("program"), Column("title"), Column("released", "date")]
+        for name in columns[len(FIXED) :]:
+            text, question_kind = labels.get(name, (name, "text"))
+            specs.append(Column(name, "int" if question_kind == "scale" else "wide", label=text))
+        sheets.append(Sheet(t(SHEET_KEYS[kind]), specs, rows))
+    return workbook(t, sheets), evaluations
 
 
 def to_csv(columns: list[str], rows: list[Row]) -> bytes:

@@ -2,6 +2,8 @@
 
 A service returns `Notice`s; `bot.notify.deliver` renders each in its recipient's language and
 writes it to the outbox in the caller's transaction: it is sent when the change is committed.
+A notice may carry files (`FileRequest`): the outbox row holds the build request, and the file
+is built by the outbox sender after the commit, in the recipient's language.
 """
 
 from __future__ import annotations
@@ -35,6 +37,17 @@ class Lines:
 
 
 @dataclass(frozen=True)
+class FileRequest:
+    """A file a notice carries, as a build request: built by the outbox sender just before it
+    is sent (bot/reports/builders.py), never inside the update that asked for it, in the
+    recipient's language. `params` must be JSON (they travel in the outbox row's payload)."""
+
+    kind: str
+    params: dict[str, object] = field(default_factory=dict)
+    photo: bool = False  # sendPhoto (a QR code) rather than sendDocument
+
+
+@dataclass(frozen=True)
 class Notice:
     user_id: int
     key: str
@@ -46,3 +59,5 @@ class Notice:
     not_before: dt.datetime | None = None
     # What it still depends on when it is sent (checked again by the outbox sender).
     condition: Condition | None = None
+    # Files sent after the text (a notice with an empty key sends the files only).
+    files: tuple[FileRequest, ...] = ()

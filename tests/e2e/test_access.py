@@ -173,6 +173,7 @@ def _commands() -> list[tuple[str, set[str]]]:
         ("/program", ORGANIZERS),
         ("/usulan", ORGANIZERS),
         ("/ringkasan", ORGANIZERS),
+        ("/laporanskm", ORGANIZERS),
         ("/staf", ADMINS),
         ("/undang", ADMINS),
         ("/penyelenggara", ADMINS),
@@ -289,11 +290,15 @@ async def test_every_command_and_button_against_every_role(harness: Harness) -> 
                 wrong.append(f"{data} as {role}: {'refused' if refused else 'allowed'}")
     assert wrong == []
 
-    # Refusals changed nothing: the other unit's organizer only exported their own unit.
+    # Refusals changed nothing: the other unit's organizer only exported their own unit (and
+    # asked for their own unit's SKM report).
     async with _db(harness).session() as session:
         entries = (await session.exec(select(AuditEntry))).all()
     assert {e.actor_id for e in entries} <= {ADMIN_ID, w.people[ORG_A].id, w.people[ORG_B].id}
-    assert {e.action for e in entries if e.actor_id == w.people[ORG_B].id} == {"export_complaints"}
+    assert {e.action for e in entries if e.actor_id == w.people[ORG_B].id} == {
+        "export_complaints",
+        "report_skm",
+    }
 
 
 async def test_an_invitation_makes_one_organizer_once_and_the_admin_can_remove_them(

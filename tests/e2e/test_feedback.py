@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from bot.buttons import NewProgram, OpenProgram, ProgramAction
 from bot.jobs.feedback import run_due
-from bot.sandbox.emulator import BotApiEmulator, Persona
+from bot.sandbox.emulator import BotApiEmulator, BotMessage, Persona
 from bot.sandbox.harness import Harness
 from bot.storage.models import OutboxMessage
 from bot.storage.programs import Participant, Program
@@ -74,7 +74,9 @@ async def _create_in_chat(emu: BotApiEmulator, rina: Persona, start: str, end: s
     return created.split("dengan kode ")[1].split(".")[0].strip()
 
 
-def _qr_payload(emu: BotApiEmulator, who: Persona) -> str:
+async def _qr_payload(emu: BotApiEmulator, who: Persona) -> str:
+    # The QR code is drawn by the outbox after the update committed: it comes a moment later.
+    await emu.wait_until(lambda: any(m.kind == "photo" for m in emu.messages(who)))
     photo = next(m for m in reversed(emu.messages(who)) if m.kind == "photo")
     assert photo.file_bytes is not None
     codes = zxingcpp.read_barcodes(Image.open(io.BytesIO(photo.file_bytes)).convert("L"))
@@ -86,6 +88,16 @@ async def _fill(emu: BotApiEmulator, who: Persona, scores: Iterator[int], plan: 
     """Opens the questionnaire from its invitation and answers it all."""
     await tap(emu, who, "📝 Isi kuesioner")
     await _fill_rest(emu, who, scores, plan)
+
+
+async def _export(emu: BotApiEmulator, who: Persona, program_id: int) -> BotMessage:
+    """Taps the program's export; the workbook is built and sent after the commit."""
+    before = sum(m.kind == "document" for m in emu.messages(who))
+    await tap(emu, who, ProgramAction(program_id, "export").pack())
+    await emu.wait_until(lambda: sum(m.kind == "document" for m in emu.messages(who)) > before)
+    exported = emu.last_message(who)
+    assert exported.kind == "document" and exported.file_bytes is not None
+    return exported
 
 
 def _count(emu: BotApiEmulator, who: Persona, needle: str) -> int:
@@ -106,7 +118,7 @@ async def test_a_training_from_creation_to_follow_up(harness: Harness) -> None:
     code = await _create_in_chat(
         emu, rina, started.strftime("%d-%m-%Y %H:%M"), ended.strftime("%d-%m-%Y %H:%M")
     )
-    payload = _qr_payload(emu, rina)
+    payload = await _qr_payload(emu, rina)
     assert payload == f"ikut_{code}"
 
     # 30 ASN join: ten by the link, ten by scanning the QR code, ten by typing the code.
@@ -216,9 +228,7 @@ async def test_a_training_from_creation_to_follow_up(harness: Harness) -> None:
     assert "Peserta: 30 · sudah menjawab: 20 (67%)" in page
     assert "Rata-rata nilai" in page and "Dr. Sari Dewi" in page
     assert not any(f"Peserta {n}" in page for n in range(30))
-    await tap(emu, rina, ProgramAction(program.id or 0, "export").pack())
-    exported = emu.last_message(rina)
-    assert exported.kind == "document" and exported.file_bytes is not None
+    exported = await _export(emu, rina, program.id or 0)
     sheet = openpyxl.load_workbook(io.BytesIO(exported.file_bytes)).active
     assert sheet is not None and sheet.max_row == 21  # the header and 20 answers
     cells = " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row)
@@ -353,9 +363,7 @@ async def test_a_program_shows_aggregates_from_five_answers_and_moves_by_five(
     again = text_of(await tap(emu, rina, ProgramAction(program.id or 0, "refresh").pack()))
     assert "sudah menjawab: 6" in again
     assert again.split("Rata-rata nilai")[1] == refreshed.split("Rata-rata nilai")[1]
-    await tap(emu, rina, ProgramAction(program.id or 0, "export").pack())
-    exported = emu.last_message(rina)
-    assert exported.kind == "document" and exported.file_bytes is not None
+    exported = await _export(emu, rina, program.id or 0)
     sheet = openpyxl.load_workbook(io.BytesIO(exported.file_bytes)).active
     assert sheet is not None and sheet.max_row == 6  # the header and the first five
     assert 1 not in {v for row in sheet.iter_rows(min_row=2, values_only=True) for v in row}

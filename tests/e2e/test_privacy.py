@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from sqlmodel import select
 
@@ -46,8 +47,10 @@ async def test_a_citizen_downloads_their_data_then_erases_their_identity(harness
     kept = text_of(await tap(emu, siti, step("x", "confirm", "no")))
     assert "tidak ada yang dihapus" in kept and "sudah dihapus" not in kept
     await say(emu, siti, "/datasaya")
+    # Built by the outbox after the update committed, then sent.
+    await emu.wait_until(lambda: emu.last_message(siti).kind == "document")
     exported = emu.last_message(siti)
-    assert exported.kind == "document" and exported.file_bytes is not None
+    assert exported.file_bytes is not None
     data = json.loads(exported.file_bytes)
     assert data["telegram_id"] == siti.id
     assert [c["ticket"] for c in data["complaints"]] == [ticket]
@@ -71,7 +74,11 @@ async def test_a_citizen_downloads_their_data_then_erases_their_identity(harness
     assert "Diverifikasi" in text_of(done) or "diverifikasi" in text_of(done)
     assert len(emu.events(siti)) == before
     # Her /datasaya is now empty of identity.
+    documents = len([m for m in emu.messages(siti) if m.kind == "document"])
     await say(emu, siti, "/datasaya")
+    await emu.wait_until(
+        lambda: len([m for m in emu.messages(siti) if m.kind == "document"]) > documents
+    )
     again = json.loads(emu.last_message(siti).file_bytes or b"{}")
     assert again["profile"] is None and again["complaints"] == []
 
@@ -167,16 +174,12 @@ async def test_a_banned_user_can_still_get_and_erase_their_data_and_stays_banned
     assert "diblokir" in text_of(await say(emu, admin, f"/blokir {budi.id}"))
     assert "dibatasi oleh admin" in text_of(await say(emu, budi, "/lapor"))
 
-    await say(emu, budi, "/datasaya")
-    exported = emu.last_message(budi)
-    assert exported.kind == "document" and exported.file_bytes is not None
-    assert [c["ticket"] for c in json.loads(exported.file_bytes)["complaints"]] == [ticket]
+    assert [c["ticket"] for c in (await _my_data(emu, budi))["complaints"]] == [ticket]
     assert "Identitas Anda sudah dihapus" in await _erase(emu, budi)
 
     # The ban outlives the account: a fresh /start is still refused, /datasaya still works.
     assert "dibatasi oleh admin" in text_of(await say(emu, budi, "/start"))
-    await say(emu, budi, "/datasaya")
-    assert json.loads(emu.last_message(budi).file_bytes or b"{}")["complaints"] == []
+    assert (await _my_data(emu, budi))["complaints"] == []
     # An admin can lift it by the id, though no account is left.
     assert "dibuka" in text_of(await say(emu, admin, f"/bukablokir {budi.id}")).lower()
     assert "dibatasi oleh admin" not in text_of(await say(emu, budi, "/start"))
@@ -198,8 +201,7 @@ async def test_my_data_has_the_questions_put_to_me_and_what_i_added(harness: Har
     await _wait_text(emu, siti, "nomor antrean")
     await say(emu, siti, "Nomor antrean saya B-117, tanggal 3 Agustus.")
 
-    await say(emu, siti, "/datasaya")
-    data = json.loads(emu.last_message(siti).file_bytes or b"{}")
+    data = await _my_data(emu, siti)
     filed = data["complaints"][0]
     assert [q["question"] for q in filed["questions_to_you"]] == [
         "Mohon kirim nomor antrean Anda."
@@ -335,3 +337,14 @@ async def test_the_daily_proposal_limit_survives_erasure(harness: Harness) -> No
     await _erase(emu, andi)
     await onboard(emu, andi, "asn")
     assert "usulan hari ini" in await propose("Pelatihan arsip digital lagi")
+
+
+async def _my_data(emu: BotApiEmulator, who: Persona) -> dict[str, Any]:
+    """/datasaya, and the JSON file the outbox builds and sends after the commit."""
+    documents = len([m for m in emu.messages(who) if m.kind == "document"])
+    await say(emu, who, "/datasaya")
+    await emu.wait_until(
+        lambda: len([m for m in emu.messages(who) if m.kind == "document"]) > documents
+    )
+    data: dict[str, Any] = json.loads(emu.last_message(who).file_bytes or b"{}")
+    return data

@@ -100,7 +100,9 @@ async def test_follow_up_and_supervisor_results_are_shown_in_blocks(db: Database
         digest = await build(
             session, scope=None, period=WEEK, tz=TZ, today=WEEK.sunday, min_responses=5
         )
-        workbook, evaluations = await program_workbook(session, tz=TZ, program_id=program_id)
+        workbook, evaluations = await program_workbook(
+            session, tz=TZ, program_id=program_id, t=Texts("id", TZ).for_language("id")
+        )
     assert found.supervisors == 5 and found.supervisor_means == {
         "perubahan": 3.6,
         "penerapan": 4.6,
@@ -127,4 +129,8 @@ async def test_follow_up_and_supervisor_results_are_shown_in_blocks(db: Database
     assert evaluations == 0 and book["Umpan balik"].max_row == 1
     assert book["Pasca pelatihan"].max_row == 6 and book["Atasan"].max_row == 6
     alumni = list(book["Pasca pelatihan"].iter_rows(values_only=True))
-    assert "penerapan" in alumni[0] and "dukungan" in alumni[0]
+    # Headers in the reader's language: the questions themselves, not their codes.
+    assert alumni[0][:3] == ("Kode program", "Judul", "Tanggal dirilis")
+    assert "penerapan" not in alumni[0] and len(alumni[0]) > 4
+    released = book["Pasca pelatihan"]["C2"]
+    assert isinstance(released.value, dt.datetime) and released.number_format == "dd/mm/yyyy"

@@ -1,0 +1,178 @@
+"""Files built after the update that asked for them: kind -> builder.
+
+A notice carries a file as a build request (`FileRequest(kind, params)`); `bot.notify.deliver`
+writes the request into an outbox row, and the outbox sender (bot/jobs/outbox.py) calls
+`build` just before sending, in a session of its own and the recipient's language. So no
+workbook, chart, QR code or PDF is ever made inside an update's transaction (on SQLite that
+would hold the write lock, and every other chat, for as long as the build takes), and a file
+reflects what was committed.
+
+A builder takes (session, core, params, translator) and returns a `Built`: the file name, its
+bytes and the caption in the reader's language. Access was checked by the service that asked
+for the file; the params say exactly what it allowed (units, program, user).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import Translator
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+
+class Built(NamedTuple):
+    name: str
+    data: bytes
+    caption: str | None = None
+
+
+Builder = Callable[[AsyncSession, "Core", dict[str, Any], Translator], Awaitable[Built]]
+BUILDERS: dict[str, Builder] = {}
+
+
+class UnknownKind(LookupError):
+    pass
+
+
+def builder(kind: str) -> Callable[[Builder], Builder]:
+    def register(function: Builder) -> Builder:
+        BUILDERS[kind] = function
+        return function
+
+    return register
+
+
+async def build(core: Core, request: dict[str, Any]) -> Built:
+    """Builds the file a row's payload asks for, reading in a session of its own."""
+    kind = str(request.get("kind"))
+    function = BUILDERS.get(kind)
+    if function is None:
+        raise UnknownKind(kind)
+    t = core.texts.for_language(request.get("language"))
+    async with core.db.session() as session:
+        return await function(session, core, dict(request.get("params") or {}), t)
+
+
+# -- the builders -------------------------------------------------------------------------------
+
+
+@builder("complaints_xlsx")
+async def complaints_xlsx(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.reports.export import complaint_rows, complaints_workbook
+
+    units = params.get("unit_ids")
+    rows = await complaint_rows(
+        session, since=None, unit_ids=units, tz=core.settings.tz, today=core.moment().today
+    )
+    today = core.moment().today
+    return Built(
+        t("reports.file_complaints", date=today.isoformat()),
+        complaints_workbook(rows, t),
+        t("organizer.export_caption", count=len(rows)),
+    )
+
+
+@builder("program_answers_xlsx")
+async def program_answers_xlsx(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.reports.feedback_export import program_workbook
+    from bot.storage.programs import Program
+
+    program = await session.get(Program, int(params["program_id"]))
+    if program is None or program.id is None:
+        raise LookupError("program gone")
+    workbook, count = await program_workbook(
+        session, tz=core.settings.tz, program_id=program.id, t=t
+    )
+    return Built(
+        t("reports.file_answers", code=program.code),
+        workbook,
+        t(
+            "program.export_caption",
+            count=count,
+            code=program.code,
+            minimum=core.settings.feedback_min_responses,
+        ),
+    )
+
+
+@builder("program_qr_png")
+async def program_qr_png(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.render import shorten
+    from bot.reports.qr import qr_png
+    from bot.storage.programs import Program
+
+    program = await session.get(Program, int(params["program_id"]))
+    if program is None:
+        raise LookupError("program gone")
+    link = str(params["link"])
+    caption = t(
+        "program.qr_caption", title=shorten(program.title, 200), code=program.code, link=link
+    )
+    return Built(f"gabung-{program.code}.png", qr_png(link), caption)
+
+
+@builder("audit_xlsx")
+async def audit_xlsx(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.reports.audit_text import audit_workbook
+
+    data, count = await audit_workbook(session, t, limit=int(params.get("limit", 10_000)))
+    return Built(t("reports.file_audit"), data, t("audit.export_caption", count=count))
+
+
+@builder("personal_data_json")
+async def personal_data_json(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.services import privacy
+
+    data = await privacy.export(session, int(params["user_id"]))
+    body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    return Built("data-saya-suara.json", body, t("privacy.export_caption"))
+
+
+@builder("skm_report_xlsx")
+async def skm_report_xlsx(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.reports import skm_files
+    from bot.services import skm_report
+
+    report = await skm_report.compute(
+        session, core, unit_id=int(params["unit_id"]), period=str(params["period"]), t=t
+    )
+    return Built(
+        skm_files.file_name(report, "xlsx"),
+        skm_files.report_xlsx(report, t),
+        t("reports.skm_caption", unit=report.unit, period=report.period_label),
+    )
+
+
+@builder("skm_report_pdf")
+async def skm_report_pdf(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.reports import skm_files
+    from bot.services import skm_report
+
+    report = await skm_report.compute(
+        session, core, unit_id=int(params["unit_id"]), period=str(params["period"]), t=t
+    )
+    return Built(
+        skm_files.file_name(report, "pdf"),
+        skm_files.report_pdf(report, t),
+        t("reports.skm_caption", unit=report.unit, period=report.period_label),
+    )

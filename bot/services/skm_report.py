@@ -1,0 +1,256 @@
+"""The SKM report of a unit for a semester or a year (PermenPANRB 14/2017): the period, the
+respondents against the Krejcie-Morgan minimum for the unit's population, NRR per element
+U1-U9, the IKM (25-100) and its grade, room for the unit's follow-up plan, the questionnaire
+as an annex. `request` checks who asks and returns file notices (built after the commit by
+bot/reports/builders.py); `compute` reads the figures.
+
+The small-group rule holds: no figure about the unit is shown below FEEDBACK_MIN_RESPONSES
+respondents (nor an element below it), and a year is shown only when each of its semesters
+is either empty or has the minimum itself, so that a year minus a semester never gives the
+answers of fewer people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import Translator
+from bot.services import questionnaires
+from bot.services.access import Access
+from bot.services.digest import krejcie_morgan
+from bot.services.errors import NotFound, Refused
+from bot.services.notices import FileRequest, Notice
+from bot.services.satisfaction import SKM_ELEMENTS, SKM_SUBJECT, SKM_TEMPLATE, ikm_of
+from bot.storage import audit
+from bot.storage.complaints import Complaint
+from bot.storage.places import LEVEL_UNIT, get_place, place_by_code
+from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, Response
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+PERIOD_RE = re.compile(r"^(\d{4})(?:-S([12]))?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    semester: int | None  # None: the whole year
+
+    @property
+    def code(self) -> str:
+        return f"{self.year}-S{self.semester}" if self.semester else str(self.year)
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, 7 if self.semester == 2 else 1, 1)
+
+    @property
+    def end(self) -> dt.date:
+        """The first day after the period."""
+        if self.semester == 1:
+            return dt.date(self.year, 7, 1)
+        return dt.date(self.year + 1, 1, 1)
+
+    def semesters(self) -> list[Period]:
+        return [self] if self.semester else [Period(self.year, 1), Period(self.year, 2)]
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        match = PERIOD_RE.match(text.strip())
+        if match is None or not 2000 <= int(match.group(1)) <= 2100:
+            raise Refused("reports.skm_bad_period", given=text[:20])
+        semester = int(match.group(2)) if match.group(2) else None
+        return cls(int(match.group(1)), semester)
+
+    @classmethod
+    def containing(cls, day: dt.date) -> Period:
+        return cls(day.year, 1 if day.month <= 6 else 2)
+
+    def label(self, t: Translator) -> str:
+        last = self.end - dt.timedelta(days=1)
+        key = f"reports.skm_period_s{self.semester}" if self.semester else "reports.skm_period_y"
+        return t(key, year=self.year, start=t.date(self.start), end=t.date(last))
+
+
+@dataclass
+class Element:
+    code: str  # u1 .. u9
+    name: str  # the element's question, in the reader's language
+    nrr: float | None  # None: withheld (fewer than the minimum answered it)
+    n: int
+
+
+@dataclass
+class SkmReport:
+    unit: str
+    unit_code: str
+    period: Period
+    period_label: str
+    respondents: int
+    min_responses: int
+    population: int | None
+    minimum: int | None  # Krejcie-Morgan, when the population is configured
+    withheld: bool  # too few respondents (or a semester of the year too few): no figures
+    elements: list[Element]
+    ikm: float | None  # 25-100
+    grade: str | None  # A-D
+    made_on: dt.date
+    # The annex: the questionnaire (element code, question, its four answer labels).
+    questionnaire: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    title: str = ""
+
+    @property
+    def enough_sample(self) -> bool | None:
+        return None if self.minimum is None else self.respondents >= self.minimum
+
+
+def quality(t: Translator, grade: str) -> str:
+    return t(f"digest.grade_{grade}")
+
+
+async def _unit(session: AsyncSession, caller: Access, code: str | None) -> tuple[int, str]:
+    """The unit asked for (by code), or the caller's only unit; refused for another's."""
+    if code:
+        place = await place_by_code(session, code[:32])
+        if place is None or place.level != LEVEL_UNIT or place.id is None:
+            raise NotFound("reports.skm_unknown_unit", code=code[:32])
+        if not caller.handles(place.id):
+            raise NotFound("reports.skm_unknown_unit", code=code[:32])
+        return place.id, place.code
+    units = sorted(caller.units)
+    if len(units) != 1:
+        raise Refused("reports.skm_which_unit")
+    place = await get_place(session, units[0])
+    assert place is not None and place.id is not None
+    return place.id, place.code
+
+
+async def request(
+    session: AsyncSession,
+    core: Core,
+    caller: Access,
+    *,
+    unit_code: str | None,
+    period: str | None,
+) -> list[Notice]:
+    """An organizer of the unit (or an admin) asks for the report: XLSX and PDF, built after
+    the commit and sent in the caller's language."""
+    if not caller.organizer:
+        raise Refused("access.denied")
+    chosen = Period.parse(period) if period else Period.containing(core.moment().today)
+    unit_id, code = await _unit(session, caller, unit_code)
+    audit.record(
+        session,
+        actor_id=caller.user_id,
+        actor_role=caller.actor_role,
+        action="report_skm",
+        subject_kind="unit",
+        subject_id=unit_id,
+        detail=chosen.code,
+    )
+    params: dict[str, object] = {"unit_id": unit_id, "period": chosen.code}
+    return [
+        Notice(
+            user_id=caller.user_id,
+            key="reports.skm_preparing",
+            values={"code": code, "period": chosen.code},
+            files=(FileRequest("skm_report_xlsx", params), FileRequest("skm_report_pdf", params)),
+        )
+    ]
+
+
+async def _counts(
+    session: AsyncSession, unit_id: int, start: dt.datetime, end: dt.datetime
+) -> tuple[int, dict[str, tuple[float, int]]]:
+    """Respondents, and per element its mean and how many answered it, in the database."""
+    base = (
+        col(Response.subject_kind) == SKM_SUBJECT,
+        col(Response.status) == RESPONSE_SUBMITTED,
+        col(Response.submitted_at) >= start,
+        col(Response.submitted_at) < end,
+        col(Complaint.unit_id) == unit_id,
+    )
+    respondents = (
+        await session.exec(
+            select(func.count(func.distinct(Response.id)))
+            .join(Complaint, col(Complaint.id) == col(Response.subject_id))
+            .where(*base)
+        )
+    ).one()
+    query = (
+        select(Answer.question, func.avg(Answer.score), func.count(func.distinct(Response.id)))
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .join(Complaint, col(Complaint.id) == col(Response.subject_id))
+        .where(*base, col(Answer.score).is_not(None))
+        .group_by(col(Answer.question))
+    )
+    rows = (await session.exec(query)).all()
+    return int(respondents or 0), {str(q): (float(m), int(n)) for q, m, n in rows}
+
+
+async def compute(
+    session: AsyncSession, core: Core, *, unit_id: int, period: str, t: Translator
+) -> SkmReport:
+    settings = core.settings
+    tz = settings.tz
+    chosen = Period.parse(period)
+    place = await get_place(session, unit_id)
+    if place is None:
+        raise NotFound()
+    from bot.services.complaints import unit_label
+
+    def moment(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), tz)
+
+    k = settings.feedback_min_responses
+    respondents, per_element = await _counts(
+        session, unit_id, moment(chosen.start), moment(chosen.end)
+    )
+    withheld = respondents < k
+    if not withheld and chosen.semester is None:
+        for half in chosen.semesters():
+            n, _ = await _counts(session, unit_id, moment(half.start), moment(half.end))
+            if 0 < n < k:
+                withheld = True
+    template = await questionnaires.latest(session, SKM_TEMPLATE)
+    assert template.id is not None
+    questions = (await questionnaires.template_of(session, template.id)).questions
+    elements: list[Element] = []
+    for question in questions[:SKM_ELEMENTS]:
+        mean, n = per_element.get(question.code, (0.0, 0))
+        shown = None if withheld or n < k else round(mean, 2)
+        elements.append(Element(question.code, question.text(t.language), shown, n))
+    ikm = None
+    if not withheld and all(e.nrr is not None for e in elements):
+        ikm = ikm_of({e.code: per_element[e.code][0] for e in elements}, respondents)
+    population = settings.unit_populations.get(place.code)
+    return SkmReport(
+        unit=await unit_label(session, unit_id),
+        unit_code=place.code,
+        period=chosen,
+        period_label=chosen.label(t),
+        respondents=respondents,
+        min_responses=k,
+        population=population,
+        minimum=krejcie_morgan(population) if population else None,
+        withheld=withheld,
+        elements=elements,
+        ikm=ikm.value if ikm else None,
+        grade=ikm.grade if ikm else None,
+        made_on=core.moment().today,
+        questionnaire=[
+            (q.code, q.text(t.language), list(q.labels.get(t.language, []))) for q in questions
+        ],
+        title=template_title(t),
+    )
+
+
+def template_title(t: Translator) -> str:
+    return t("reports.skm_title")
