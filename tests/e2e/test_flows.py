@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlmodel import col, select
 
-from bot.buttons import FlowStep
+from bot.buttons import ChangeAnswer, SubmitAnswers
 from bot.jobs.feedback import run_due
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
@@ -136,7 +136,7 @@ async def test_changing_one_answer_from_the_review_returns_to_the_review(
 
     # The third answer is changed: then the review again, not question four.
     review = emu.last_with_buttons(andi)
-    shown = text_of(await tap(emu, andi, step("q", "review", "e2", review_ref(review))))
+    shown = text_of(await tap(emu, andi, ChangeAnswer(review_ref(review), 2).pack()))
     assert "Pertanyaan 3 dari" in shown
     after_change = await choose(emu, andi, 2)
     assert SUBMIT in str(emu.last_with_buttons(andi).buttons)
@@ -149,9 +149,9 @@ async def test_changing_one_answer_from_the_review_returns_to_the_review(
 def review_ref(message: object) -> int:
     """The response id the review's buttons carry."""
     for _label, data in message.buttons:  # type: ignore[attr-defined]
-        parsed = FlowStep.parse(data)
+        parsed = SubmitAnswers.parse(data)
         if parsed is not None:
-            return parsed.ref
+            return parsed.response
     raise LookupError("no questionnaire button")
 
 
