@@ -199,6 +199,16 @@ async def latest(session: AsyncSession, code: str) -> QuestionnaireTemplate:
     return row
 
 
+async def codes_with_role(session: AsyncSession, template_code: str, *roles: str) -> set[str]:
+    """The codes of the questions meaning one of `roles`, in any stored version of the
+    template (answers keep the code of the version they were given in)."""
+    rows = await store.template_ids(session, template_code)
+    codes: set[str] = set()
+    for template_id in rows:
+        codes.update(q.code for q in (await template_of(session, template_id)).with_role(*roles))
+    return codes
+
+
 def items(template: Template, instructors: list[str]) -> list[Item]:
     """What is asked, in order: a run of per-instructor questions is asked for each instructor
     in turn (all of the first instructor's, then the next); without instructors it is left out."""
