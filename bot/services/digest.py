@@ -501,14 +501,15 @@ async def _programs(
         # The template's rated items in its order, an instructor's after each other, as asked.
         answered = counts.get(program.id, {})
         asked = questionnaires.items(templates[program.id], list(program.instructors))
-        for item in asked:
-            question, key = item.question, (item.question.code, item.instructor)
+        for asked_item in asked:
+            question = asked_item.question
+            key = (question.code, asked_item.instructor)
             if question.kind != "scale" or question.role in TEXT_ROLES or key not in answered:
                 continue
             digest.items.append(
                 ItemStat(
                     question.code,
-                    item.instructor,
+                    asked_item.instructor,
                     _scaled(question, answered[key]),
                     previous.get(key),
                     role=question.role,
@@ -562,13 +563,12 @@ async def _comments(
         program_id: ({}, []) for program_id in ids
     }
     labels = (
-        select(Response.subject_id, Answer.sentiment_label, func.count())
+        select(Response.subject_id, Answer.sentiment_label, Answer.question, func.count())
         .join(Response, col(Response.id) == col(Answer.response_id))
         .where(in_period)
-        .group_by(col(Response.subject_id), col(Answer.sentiment_label))
+        .group_by(col(Response.subject_id), col(Answer.sentiment_label), col(Answer.question))
     )
-    labels = labels.add_columns(Answer.question).group_by(col(Answer.question))
-    for program_id, label, n, question in (await session.exec(labels)).all():
+    for program_id, label, question, n in (await session.exec(labels)).all():
         if question in said.get(int(program_id), {}):
             counted = found[int(program_id)][0]
             counted[str(label or "neutral")] = counted.get(str(label or "neutral"), 0) + int(n)
