@@ -214,6 +214,60 @@ class FillQuestionnaire(ButtonData, prefix="qf"):
     response: int
 
 
+# A questionnaire's own buttons (bot/services/runner.py): each names the response and the
+# question it was shown with, so it means the same after a restart, on any worker.
+
+
+@dataclasses.dataclass(frozen=True)
+class QuestionAnswer(ButtonData, prefix="qa"):
+    """A rating's point or an option's code, as the answer to question `index`."""
+
+    response: int
+    index: int
+    value: str
+
+
+@dataclasses.dataclass(frozen=True)
+class QuestionBack(ButtonData, prefix="qb"):
+    response: int
+    index: int
+
+
+@dataclasses.dataclass(frozen=True)
+class QuestionSkip(ButtonData, prefix="qk"):
+    response: int
+    index: int
+
+
+@dataclasses.dataclass(frozen=True)
+class QuestionNext(ButtonData, prefix="qn"):
+    response: int
+    index: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeAnswer(ButtonData, prefix="qc"):
+    """From the review: change the answer to question `index`."""
+
+    response: int
+    index: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SubmitAnswers(ButtonData, prefix="qs"):
+    response: int
+
+
+QUESTIONNAIRE_BUTTONS: tuple[type[ButtonData], ...] = (
+    QuestionAnswer,
+    QuestionBack,
+    QuestionSkip,
+    QuestionNext,
+    ChangeAnswer,
+    SubmitAnswers,
+)
+
+
 ProgramActionName = Literal["send", "extend", "close", "qr", "export", "refresh"]
 
 

@@ -23,7 +23,7 @@ from bot.handlers.flow import (
     Turn,
     tell_kept,
 )
-from bot.handlers.questionnaire import SUBJECTS, QuestionnaireDraft, Subject, resume
+from bot.handlers.questionnaire import resume
 from bot.handlers.requires import command, requires
 from bot.keyboards import Button, keyboard
 from bot.services import complaints as service
@@ -34,7 +34,7 @@ from bot.storage import complaints as store
 from bot.storage import flows
 from bot.storage.complaints import OPEN_STATES, SELESAI, Complaint
 from bot.storage.models import FlowState
-from bot.storage.questionnaires import RESPONSE_SUBMITTED, Response
+from bot.storage.questionnaires import RESPONSE_SUBMITTED
 
 ADD_FLOW = "addinfo"
 # Events the reporter sees in their history; internal notes (a forward's reason) stay inside.
@@ -311,15 +311,6 @@ RATING = Flow(
 )
 
 
-async def _skm_title(context: SuaraContext, response: Response) -> tuple[str, dict[str, str]]:
-    complaint = await store.get_complaint(context.db, response.subject_id)
-    return (complaint.ticket or "") if complaint else "", {}
-
-
-async def _skm_done(turn: Turn[QuestionnaireDraft], response: Response) -> None:
-    turn.reply(turn.t("skm.thanks"))
-
-
 def register(application: Application) -> None:
     application.add_handler(command("status", status_command))
     application.bot_data.menu_items["status"] = status_command
@@ -328,4 +319,3 @@ def register(application: Application) -> None:
     application.add_handler(on_button(Rate, rating_button))
     application.bot_data.flow_inputs[ADD_FLOW] = add_message
     RATING.register(application)
-    SUBJECTS["complaint"] = Subject(describe=_skm_title, submitted=_skm_done)

@@ -3,8 +3,8 @@ trainings, and proposing a training topic (/usul).
 
 Joining registers the participant at once; the NIP and work unit asked after it are optional
 and may be skipped. Someone who joins while the questionnaire is already out gets it straight
-away. The questionnaires themselves run in bot/handlers/questionnaire.py; this module tells it
-what a program's and a follow-up's questionnaire are about.
+away. The questionnaires themselves run in bot/handlers/questionnaire.py, and what each kind
+of them is about is registered in bot/services/kinds.py.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from telegram.ext import Application
 from bot.buttons import FillQuestionnaire
 from bot.context import SuaraContext
 from bot.handlers.flow import END, NEXT, STAY, Flow, Invalid, SkippableStep, Stale, Step, Turn
-from bot.handlers.questionnaire import SUBJECTS, QTurn, Subject, resume
+from bot.handlers.questionnaire import link_secret, resume
 from bot.handlers.requires import command, requires
-from bot.i18n import Safe
 from bot.keyboards import Button, keyboard, page_of, pager
 from bot.render import shorten
 from bot.services import feedback
@@ -183,45 +182,11 @@ async def my_trainings(update: Update, context: SuaraContext) -> None:
     context.reply(update, "\n".join(lines), keyboard(rows) if rows else None)
 
 
-async def _program_subject(
-    context: SuaraContext, response: Response
-) -> tuple[str, dict[str, str]]:
-    program = await context.db.get(Program, response.subject_id)
-    return (program.title if program else ""), {}
-
-
-async def _followup_subject(
-    context: SuaraContext, response: Response
-) -> tuple[str, dict[str, str]]:
-    program = await context.db.get(Program, response.subject_id)
-    plan = await feedback.action_plan(context.db, response.subject_id, response.respondent_id)
-    title = Safe(context.t("followup.title", title=program.title if program else ""))
-    return title, {"plan": plan or "-"}
-
-
-async def _thanks(turn: QTurn, response: Response) -> None:
-    turn.reply(turn.t("feedback.thanks"))
-
-
-def _secret(context: SuaraContext) -> str:
-    return context.bot.token
-
-
-async def _followup_done(turn: QTurn, response: Response) -> None:
-    """After the follow-up: a link the participant passes on to their direct supervisor."""
-    assert response.id is not None
-    username = turn.context.bot.username
-    payload = feedback.supervisor_payload(response.id, _secret(turn.context))
-    turn.reply(turn.t("feedback.thanks"))
-    if username:
-        turn.reply(turn.t("supervisor.pass_on", link=f"https://t.me/{username}?start={payload}"))
-
-
 async def supervisor_link(update: Update, context: SuaraContext, payload: str) -> None:
     """A supervisor opens the link a participant passed on: three questions about the change
     they saw, answered in their own chat."""
     tg_user = update.effective_user
-    followup_id = feedback.supervisor_link_target(payload, _secret(context))
+    followup_id = feedback.supervisor_link_target(payload, link_secret(context))
     followup = await context.db.get(Response, followup_id) if followup_id else None
     if tg_user is None or followup is None or followup.subject_kind != feedback.FOLLOWUP_SUBJECT:
         context.reply(update, context.t("start.unknown_link"))
@@ -237,15 +202,6 @@ async def supervisor_link(update: Update, context: SuaraContext, payload: str) -
         context.reply(update, context.t("supervisor.link_used"))
         return
     await resume(update, context, response)
-
-
-async def _supervisor_subject(
-    context: SuaraContext, response: Response
-) -> tuple[str, dict[str, str]]:
-    followup = await context.db.get(Response, response.subject_id)
-    program = await context.db.get(Program, followup.subject_id) if followup else None
-    title = Safe(context.t("supervisor.title", title=program.title if program else ""))
-    return title, {}
 
 
 # -- training needs (/usul) --------------------------------------------------------------------
@@ -366,12 +322,5 @@ def register(application: Application) -> None:
     application.bot_data.deep_link_roles[DEEP_LINK_PREFIX] = ROLE_ASN
     application.bot_data.menu_items["pelatihan"] = my_trainings
     application.add_handler(command(["pelatihan", "trainings"], my_trainings))
-    SUBJECTS[PROGRAM_SUBJECT] = Subject(describe=_program_subject, submitted=_thanks)
-    SUBJECTS[feedback.FOLLOWUP_SUBJECT] = Subject(
-        describe=_followup_subject, submitted=_followup_done
-    )
-    SUBJECTS[feedback.SUPERVISOR_SUBJECT] = Subject(
-        describe=_supervisor_subject, submitted=_thanks
-    )
     application.bot_data.deep_links[feedback.SUPERVISOR_LINK_PREFIX] = supervisor_link
     application.bot_data.deep_link_roles[feedback.SUPERVISOR_LINK_PREFIX] = ROLE_ASN

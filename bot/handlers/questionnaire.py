@@ -1,42 +1,54 @@
-"""Any questionnaire in the chat: one question at a time, one tap per rating, then a review.
+"""Any questionnaire in the chat: the door to bot/services/runner.py.
 
-The questions come from the response's template (bot/services/questionnaires.py); every
-answer is a row the moment it is given. A question answered by a button is replaced in place by
-the next one, so the chat stays short. The participant can go back, change any answer from the
-review (and are taken back to the review after the change), and submit once; an interrupted
-questionnaire resumes at the first unanswered question, also after a restart. A tap on an
-older question's message (or on the one still on screen when a restart lost its edit) answers
-that question only and then shows where the participant is; after submitting it is told
-"already submitted".
+The runner decides everything (which question follows, the review after a change, what a
+submission does for each kind, bot/services/kinds.py); this module parses the pressed button,
+calls it, and renders what it returns. A question answered by a button is replaced in place by
+the next one, so the chat stays short. Where the respondent is (the question, or the review)
+is kept in their flow state (bot/handlers/flow.py), which also takes a written answer, an edited
+one, and puts another flow aside while the questionnaire runs.
 
-What a questionnaire is about (a training program, a complaint's SKM survey, a follow-up)
-is a *subject*: `SUBJECTS` gives each kind its title line, the values its questions may name,
-and what happens after submitting.
+The buttons are typed (bot/buttons.py: answer, back, skip, next, change, submit), each naming
+the response and the question it was shown with. A button of the older layout (a flow button
+carrying "3.back") still in someone's chat is answered with where they are, not an error.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application
 
-from bot.buttons import FillQuestionnaire, FlowStep
+from bot.buttons import (
+    QUESTIONNAIRE_BUTTONS,
+    ButtonData,
+    ChangeAnswer,
+    FillQuestionnaire,
+    FlowStep,
+    QuestionAnswer,
+    QuestionBack,
+    QuestionNext,
+    QuestionSkip,
+    SubmitAnswers,
+)
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
-from bot.handlers.flow import HANDED_OVER, STAY, Flow, Invalid, Stale, Step, Turn, tell_kept
+from bot.handlers.flow import STAY, Flow, Invalid, Stale, Step, Turn, tell_kept
 from bot.handlers.requires import requires
 from bot.i18n import Safe
 from bot.keyboards import Button, columns, keyboard
-from bot.services import questionnaires as engine
+from bot.services import feedback, runner
 from bot.services.access import Need
-from bot.services.questionnaires import AnswerError, Item
+from bot.services.errors import NotFound, Refused
+from bot.services.kinds import Heading, PassToSupervisor, Thanks
+from bot.services.questionnaires import Item
+from bot.services.runner import Position, QuestionView, ReviewView, Shown, SubmittedView
 from bot.storage import flows
 from bot.storage.models import FlowState
-from bot.storage.questionnaires import RESPONSE_OPEN, RESPONSE_SUBMITTED, Response
+from bot.storage.questionnaires import Answer, Response
 
 ASK, REVIEW = "q", "review"
 REVIEW_TEXT_MAX = 80
@@ -51,43 +63,19 @@ class QuestionnaireDraft(BaseModel):
 QTurn = Turn[QuestionnaireDraft]
 
 
-@dataclass
-class Subject:
-    """How questionnaires about one kind of subject differ."""
-
-    # The line above every question (the program's title, the ticket), with the values the
-    # questions may name ({plan}); computed per response.
-    describe: Callable[[SuaraContext, Response], Awaitable[tuple[str, dict[str, str]]]]
-    # Says thank you and does what follows a submission (sent in the submitting update).
-    submitted: Callable[[QTurn, Response], Awaitable[None]]
+def _position(draft: QuestionnaireDraft, step: str) -> Position:
+    return Position(draft.index, draft.editing, review=step == REVIEW)
 
 
-SUBJECTS: dict[str, Subject] = {}
+# -- rendering --------------------------------------------------------------------------------
 
 
-@dataclass
-class _Loaded:
-    response: Response
-    asked: list[Item]
-    answers: dict[engine.AnswerKey, engine.Answer]
-    title: str
-    values: dict[str, str]
-
-
-async def _load(context: SuaraContext, response_id: int) -> _Loaded | None:
-    response = await context.db.get(Response, response_id)
-    if response is None:
-        return None
-    template = await engine.template_of(context.db, response.template_id)
-    asked = engine.items(template, response.instructors)
-    answers = await engine.answers_by_item(context.db, response)
-    subject = SUBJECTS.get(response.subject_kind)
-    title, values = await subject.describe(context, response) if subject else ("", {})
-    return _Loaded(response, asked, answers, title, values)
+def _title(t: Any, heading: Heading) -> str:
+    return Safe(t(heading.key, title=heading.title)) if heading.key else heading.title
 
 
 def _question_text(item: Item, language: str, values: dict[str, str]) -> str:
-    """The template's words (plain text, escaped here) with the subject's values put in."""
+    """The template's words (plain text, escaped here) with the kind's values put in."""
     text = html.escape(item.question.text(language), quote=False)
     named = {**values, "instructor": item.instructor_name}
     for name, value in named.items():
@@ -95,7 +83,7 @@ def _question_text(item: Item, language: str, values: dict[str, str]) -> str:
     return text
 
 
-def _shown_answer(item: Item, answer: engine.Answer | None, language: str) -> str:
+def _shown_answer(item: Item, answer: Answer | None, language: str) -> str:
     if answer is None:
         return ""
     question = item.question
@@ -109,256 +97,235 @@ def _shown_answer(item: Item, answer: engine.Answer | None, language: str) -> st
     return text if len(text) <= REVIEW_TEXT_MAX else text[: REVIEW_TEXT_MAX - 1] + "…"
 
 
-class Ask(Step[QuestionnaireDraft]):
-    """The question at `draft.index`."""
+def _render_question(t: Any, view: QuestionView) -> tuple[str, InlineKeyboardMarkup]:
+    language = t.language
+    item, question, index = view.item, view.item.question, view.index
+    section = question.section(language) if question.section else ""
+    section = section.replace("{instructor}", item.instructor_name)
+    text = t(
+        "questionnaire.question",
+        title=_title(t, view.heading),
+        number=index + 1,
+        total=view.total,
+        section=Safe(" · " + html.escape(section, quote=False)) if section else "",
+        question=Safe(_question_text(item, language, view.values)),
+    )
+    if view.answer is not None:
+        text += "\n" + t(
+            "questionnaire.current", answer=_shown_answer(item, view.answer, language)
+        )
+    elif question.kind == "text":
+        text += "\n" + t("questionnaire.type_answer")
+    ref = view.response
+    rows: list[list[Button]] = []
+    if question.kind == "scale":
+        rows += [
+            [(f"{n} {question.label(language, n)}", QuestionAnswer(ref, index, str(n)))]
+            for n in range(question.max, question.min - 1, -1)
+        ]
+    elif question.kind == "choice":
+        rows += [
+            [(option.label(language), QuestionAnswer(ref, index, option.code))]
+            for option in question.options
+        ]
+    navigation: list[Button] = []
+    if view.can_back:
+        navigation.append((t("common.previous"), QuestionBack(ref, index)))
+    if view.can_skip:
+        navigation.append((t("common.skip"), QuestionSkip(ref, index)))
+    if view.can_next:
+        navigation.append((t("common.next"), QuestionNext(ref, index)))
+    rows.append(navigation)
+    return text, keyboard(rows)
 
-    name = ASK
+
+def _render_review(t: Any, view: ReviewView) -> tuple[str, InlineKeyboardMarkup]:
+    language = t.language
+    lines = [t("questionnaire.review_title", title=_title(t, view.heading))]
+    for number, (item, answer) in enumerate(view.entries, start=1):
+        lines.append(
+            t(
+                "questionnaire.review_line",
+                number=number,
+                question=Safe(_question_text(item, language, view.values)),
+                answer=_shown_answer(item, answer, language) or "-",
+            )
+        )
+    edits: list[Button] = [
+        (str(n), ChangeAnswer(view.response, n - 1)) for n in range(1, len(view.entries) + 1)
+    ]
+    rows: list[list[Button]] = [[(t("questionnaire.submit"), SubmitAnswers(view.response))]]
+    rows += columns(edits, 6)
+    lines.append(t("questionnaire.review_hint"))
+    return "\n".join(lines), keyboard(rows)
+
+
+def _in_place(update: Update) -> bool:
+    """Whether the pressed message is a questionnaire's (then it is replaced)."""
+    query = update.callback_query
+    data = query.data if query is not None else None
+    if any(kind.parse(data) is not None for kind in QUESTIONNAIRE_BUTTONS):
+        return True
+    pressed = FlowStep.parse(data)
+    return pressed is not None and pressed.flow == QUESTIONNAIRE.code
+
+
+def _render(update: Update, context: SuaraContext, shown: Shown) -> None:
+    """In place of the pressed question; as a new message after a typed answer, or when the
+    questionnaire is opened from another message (an invitation, the menu)."""
+    view = shown.view
+    if isinstance(view, QuestionView):
+        text, markup = _render_question(context.t, view)
+    elif isinstance(view, ReviewView):
+        text, markup = _render_review(context.t, view)
+    else:
+        _render_submitted(update, context, view)
+        return
+    if _in_place(update):
+        context.edit(update, text, markup)
+    else:
+        context.reply(update, text, markup)
+
+
+def _render_submitted(update: Update, context: SuaraContext, view: SubmittedView) -> None:
+    t = context.t
+    text = t("questionnaire.submitted", title=_title(t, view.heading))
+    if _in_place(update):
+        context.edit(update, text)
+    else:
+        context.reply(update, text)
+    for after in view.after:
+        if isinstance(after, Thanks):
+            context.reply(update, t(after.key))
+        elif isinstance(after, PassToSupervisor):
+            username = context.bot.username
+            payload = feedback.supervisor_payload(after.followup, link_secret(context))
+            if username:
+                link = f"https://t.me/{username}?start={payload}"
+                context.reply(update, t("supervisor.pass_on", link=link))
+
+
+def link_secret(context: SuaraContext) -> str:
+    """What signs the supervisor's link (bot/services/feedback.py)."""
+    return context.bot.token
+
+
+# -- the flow: where the respondent is, typed answers, edits ----------------------------------
+
+
+def _step_of(shown: Shown) -> str:
+    return REVIEW if shown.position.review else ASK
+
+
+def _draft_of(shown: Shown) -> QuestionnaireDraft:
+    return QuestionnaireDraft(index=shown.position.index, editing=shown.position.editing)
+
+
+async def _shown_or_invalid(call: Awaitable[Shown]) -> Shown:
+    try:
+        return await call
+    except NotFound:
+        raise Stale from None
+    except Refused as exc:
+        raise Invalid(exc.key, **exc.values) from None
+
+
+class _Where(Step[QuestionnaireDraft]):
+    """Both steps show where the respondent is; a flow button of the older layout ("3.back",
+    "e2", "send") is answered by showing it again."""
 
     async def ask(self, turn: QTurn) -> None:
-        loaded = await _load(turn.context, turn.ref)
-        if loaded is None:
-            raise Stale
-        _show(turn, *_render_question(turn, loaded))
+        shown = await _shown_or_invalid(
+            runner.show(
+                turn.context.db,
+                respondent=turn.user_id,
+                response_id=turn.ref,
+                at=_position(turn.draft, self.name),
+            )
+        )
+        turn.draft = _draft_of(shown)
+        _render(turn.update, turn.context, shown)
 
     async def on_button(self, turn: QTurn, value: str) -> str:
-        index_part, _, action = value.partition(".")
-        loaded = await _load(turn.context, turn.ref)
-        if loaded is None or not index_part.isdigit() or int(index_part) >= len(loaded.asked):
-            raise Stale
-        index = int(index_part)
-        item = loaded.asked[index]
-        # The question the user is at (not the review). A tap on another question's message
-        # (an older one, or the one still on screen when a restart lost its edit) answers
-        # that question only, and the message then shows where the user is.
-        current = index == turn.draft.index and turn.stored != REVIEW
-        if action == "back":
-            turn.draft.index = max(0, index - 1)
-            return ASK
-        if action == "next":
-            if current and engine.key_of(item) in loaded.answers:
-                return self._forward(turn, loaded)
-            if current:
-                raise Stale
-        elif action == "skip":
-            await _apply(turn, loaded, item, skip=True)
-            if current:
-                return self._forward(turn, loaded)
-        else:
-            before = _value_of(loaded.answers.get(engine.key_of(item)))
-            await _apply(turn, loaded, item, value=action)
-            if current:
-                return self._forward(turn, loaded)
-            if _value_of(loaded.answers.get(engine.key_of(item))) != before:
-                turn.context.answer(turn.update, turn.t("questionnaire.changed"))
-        turn.step = turn.stored or ASK
+        turn.step = turn.stored or self.name
         await turn.flow.steps[turn.step].ask(turn)
         return STAY
 
+
+class Ask(_Where):
+    name = ASK
+
     async def on_message(self, turn: QTurn, message: Message) -> str:
-        loaded = await _load(turn.context, turn.ref)
-        if loaded is None:
-            raise Stale
-        item = loaded.asked[min(turn.draft.index, len(loaded.asked) - 1)]
         if message.text is None:
             raise Invalid("questionnaire.text_only")
-        if item.question.kind == "choice":
-            raise Invalid("questionnaire.use_buttons")
         # A rating may also be typed as its number.
-        await _apply(turn, loaded, item, value=message.text)
-        return self._forward(turn, loaded)
+        shown = await _shown_or_invalid(
+            runner.write(
+                turn.context.db,
+                respondent=turn.user_id,
+                response_id=turn.ref,
+                at=_position(turn.draft, ASK),
+                text=message.text,
+                sentiment=turn.context.bot_data.sentiment,
+            )
+        )
+        turn.draft = _draft_of(shown)
+        return _step_of(shown)
 
     async def waits_for_text(self, turn: QTurn) -> bool:
-        loaded = await _load(turn.context, turn.ref)
-        if loaded is None or not loaded.asked:
+        try:
+            shown = await runner.show(
+                turn.context.db,
+                respondent=turn.user_id,
+                response_id=turn.ref,
+                at=_position(turn.draft, ASK),
+            )
+        except Refused:
             return False
-        return loaded.asked[min(turn.draft.index, len(loaded.asked) - 1)].question.kind == "text"
+        view = shown.view
+        return isinstance(view, QuestionView) and view.item.question.kind == "text"
 
     def mark(self, turn: QTurn) -> str:
         return f"{self.name}:{turn.draft.index}"
 
     async def on_correction(self, turn: QTurn, message: Message, detail: str) -> None:
         """An edited written answer replaces the answer to the question it answered."""
-        loaded = await _load(turn.context, turn.ref)
-        if loaded is None or not detail.isdigit() or int(detail) >= len(loaded.asked):
+        if not detail.isdigit():
             raise Stale
-        item = loaded.asked[int(detail)]
         if message.text is None:
             raise Invalid("questionnaire.text_only")
-        if item.question.kind == "choice":
-            raise Invalid("questionnaire.use_buttons")
-        await _apply(turn, loaded, item, value=message.text)
-
-    def _forward(self, turn: QTurn, loaded: _Loaded) -> str:
-        following = turn.draft.index + 1
-        if turn.draft.editing or following >= len(loaded.asked):
-            turn.draft.editing = False
-            return REVIEW
-        turn.draft.index = following
-        return ASK
-
-
-def _value_of(answer: engine.Answer | None) -> tuple[object, ...] | None:
-    return None if answer is None else (answer.score, answer.choice, answer.text)
-
-
-async def _apply(
-    turn: QTurn, loaded: _Loaded, item: Item, *, value: str = "", skip: bool = False
-) -> None:
-    context = turn.context
-    try:
-        if skip:
-            await engine.skip(context.db, response=loaded.response, item=item)
-        else:
-            answer = await engine.record(
-                context.db,
-                response=loaded.response,
-                item=item,
-                value=value,
-                sentiment=context.bot_data.sentiment,
-            )
-            loaded.answers[engine.key_of(item)] = answer
-    except AnswerError as exc:
-        raise Invalid(exc.key, **exc.values) from None
-
-
-def _render_question(turn: QTurn, loaded: _Loaded) -> tuple[str, InlineKeyboardMarkup]:
-    t, language = turn.t, turn.t.language
-    index = min(turn.draft.index, len(loaded.asked) - 1)
-    turn.draft.index = index
-    item = loaded.asked[index]
-    question = item.question
-    answer = loaded.answers.get(engine.key_of(item))
-    section = question.section(language) if question.section else ""
-    section = section.replace("{instructor}", item.instructor_name)
-    text = t(
-        "questionnaire.question",
-        title=loaded.title,
-        number=index + 1,
-        total=len(loaded.asked),
-        section=Safe(" · " + html.escape(section, quote=False)) if section else "",
-        question=Safe(_question_text(item, language, loaded.values)),
-    )
-    if answer is not None:
-        text += "\n" + t("questionnaire.current", answer=_shown_answer(item, answer, language))
-    elif question.kind == "text":
-        text += "\n" + t("questionnaire.type_answer")
-    rows: list[list[Button]] = []
-    if question.kind == "scale":
-        rows += [
-            [turn.button(f"{n} {question.label(language, n)}", f"{index}.{n}")]
-            for n in range(question.max, question.min - 1, -1)
-        ]
-    elif question.kind == "choice":
-        rows += [
-            [turn.button(option.label(language), f"{index}.{option.code}")]
-            for option in question.options
-        ]
-    navigation: list[Button] = []
-    if index > 0:
-        navigation.append(turn.button(t("common.previous"), f"{index}.back"))
-    if not question.required:
-        navigation.append(turn.button(t("common.skip"), f"{index}.skip"))
-    if answer is not None:
-        navigation.append(turn.button(t("common.next"), f"{index}.next"))
-    rows.append(navigation)
-    return text, keyboard(rows)
-
-
-def _show(turn: QTurn, text: str, markup: InlineKeyboardMarkup) -> None:
-    """In place of the pressed question; as a new message after a typed answer, or when the
-    questionnaire is opened from another message (an invitation, the menu)."""
-    query = turn.update.callback_query
-    pressed = FlowStep.parse(query.data) if query is not None else None
-    if pressed is not None and pressed.flow == turn.flow.code:
-        turn.edit(text, markup)
-    else:
-        turn.reply(text, markup)
-
-
-class Review(Step[QuestionnaireDraft]):
-    """All answers at a glance: submit, or change one."""
-
-    name = REVIEW
-
-    async def ask(self, turn: QTurn) -> None:
-        loaded = await _load(turn.context, turn.ref)
-        if loaded is None:
-            raise Stale
-        t, language = turn.t, turn.t.language
-        lines = [t("questionnaire.review_title", title=loaded.title)]
-        for number, item in enumerate(loaded.asked, start=1):
-            shown = _shown_answer(item, loaded.answers.get(engine.key_of(item)), language)
-            lines.append(
-                t(
-                    "questionnaire.review_line",
-                    number=number,
-                    question=Safe(_question_text(item, language, loaded.values)),
-                    answer=shown or "-",
-                )
-            )
-        edits = [turn.button(str(n), f"e{n - 1}") for n in range(1, len(loaded.asked) + 1)]
-        rows: list[list[Button]] = [[turn.button(t("questionnaire.submit"), "send")]]
-        rows += columns(edits, 6)
-        lines.append(t("questionnaire.review_hint"))
-        _show(turn, "\n".join(lines), keyboard(rows))
-
-    async def on_button(self, turn: QTurn, value: str) -> str:
-        loaded = await _load(turn.context, turn.ref)
-        if loaded is None:
-            raise Stale
-        if value.startswith("e") and value[1:].isdigit() and int(value[1:]) < len(loaded.asked):
-            turn.draft.index = int(value[1:])
-            turn.draft.editing = True
-            return ASK
-        if value != "send":
-            raise Stale
-        try:
-            await engine.submit(
+        await _shown_or_invalid(
+            runner.correct(
                 turn.context.db,
-                response=loaded.response,
-                asked=loaded.asked,
-                minimum=turn.context.settings.feedback_min_responses,
+                respondent=turn.user_id,
+                response_id=turn.ref,
+                at=_position(turn.draft, turn.step),
+                index=int(detail),
+                text=message.text,
+                sentiment=turn.context.bot_data.sentiment,
             )
-        except AnswerError as exc:
-            missing = exc.values.get("number")
-            if isinstance(missing, int):
-                turn.draft.index = missing - 1
-                turn.context.answer(turn.update, turn.t(exc.key, **exc.values), alert=True)
-                return ASK
-            raise Invalid(exc.key, **exc.values) from None
-        turn.edit(turn.t("questionnaire.submitted", title=loaded.title))
-        subject = SUBJECTS.get(loaded.response.subject_kind)
-        await flows.clear_flow(turn.context.db, turn.user_id, turn.flow.name)
-        if subject is not None:
-            await subject.submitted(turn, loaded.response)
-        await tell_kept(turn.update, turn.context)
-        return HANDED_OVER
+        )
+
+
+class Review(_Where):
+    name = REVIEW
 
 
 class QuestionnaireFlow(Flow[QuestionnaireDraft]):
     def accepts(self, stored: str, pressed: str) -> bool:
-        # An older question's buttons stay usable until the answers are submitted.
-        return stored == pressed or pressed == ASK
+        # Older flow buttons of either step are shown where the respondent is.
+        return pressed in (ASK, REVIEW)
 
     async def on_stale(self, update: Update, context: SuaraContext, data: FlowStep) -> None:
-        """A questionnaire button while the chat is elsewhere: a submitted one says so; an
-        open one of this user's is picked up again at the pressed question."""
+        """An older questionnaire button while the chat is elsewhere: a submitted one says
+        so; an open one of this user's is picked up again where it stands."""
         response = await context.db.get(Response, data.ref) if data.ref else None
         tg_user = update.effective_user
         if response is None or tg_user is None or response.respondent_id != tg_user.id:
             await super().on_stale(update, context, data)
             return
-        if response.status != RESPONSE_OPEN:
-            closed = response.status != RESPONSE_SUBMITTED
-            key = "questionnaire.closed" if closed else "questionnaire.already_submitted"
-            context.answer(update, context.t(key), alert=True)
-            return
-        state = await flows.get_flow(context.db, tg_user.id, self.name)
-        if state is not None and state.draft.get("ref") == data.ref:
-            await super().on_stale(update, context, data)  # the right flow, a wrong step
-            return
-        await resume(update, context, response, announce=False)
-        await self.on_button(update, context, data)
+        context.answer(update)
+        await resume(update, context, response)
 
     async def kept(self, update: Update, context: SuaraContext, state: FlowState) -> None:
         """The questionnaire waits: its button (the invitation's) continues it."""
@@ -380,38 +347,98 @@ QUESTIONNAIRE = QuestionnaireFlow(
 )
 
 
-async def resume(
-    update: Update, context: SuaraContext, response: Response, *, announce: bool = True
+async def _keep(
+    update: Update, context: SuaraContext, shown: Shown, state: FlowState | None
 ) -> None:
+    """Stores where the respondent now is (or, once submitted, ends the flow)."""
+    user_id = update.effective_user.id if update.effective_user else 0
+    if shown.done:
+        await flows.clear_flow(context.db, user_id, QUESTIONNAIRE.name)
+        _render(update, context, shown)
+        await tell_kept(update, context)
+        return
+    turn = Turn(
+        update, context, QUESTIONNAIRE, _draft_of(shown), _step_of(shown), shown.view.response
+    )
+    taken = state.draft.get("taken") if state is not None else None
+    if isinstance(taken, dict) and state is not None and state.draft.get("ref") == turn.ref:
+        turn.taken = {str(k): str(v) for k, v in taken.items()}
+    await QUESTIONNAIRE.save(turn)
+    _render(update, context, shown)
+
+
+async def resume(update: Update, context: SuaraContext, response: Response) -> None:
     """Starts or continues a response at its first unanswered question (the review when
     every required one is answered)."""
     assert response.id is not None
-    if response.status != RESPONSE_OPEN:
-        closed = response.status != RESPONSE_SUBMITTED
-        key = "questionnaire.closed" if closed else "questionnaire.already_submitted"
-        context.reply(update, context.t(key))
-        return
-    template = await engine.template_of(context.db, response.template_id)
-    asked = engine.items(template, response.instructors)
-    answers = await engine.answers_by_item(context.db, response)
-    missing = engine.first_unanswered(asked, answers)
-    if not announce:
-        aside = await flows.set_flow(
+    tg_user = update.effective_user
+    try:
+        shown = await runner.begin(
             context.db,
-            user_id=response.respondent_id,
-            flow=QUESTIONNAIRE.name,
-            step=ASK,
-            draft={"index": missing or 0, "ref": response.id},
+            respondent=tg_user.id if tg_user else 0,
+            response_id=response.id,
         )
-        await tell_kept(update, context, aside)
+    except Refused as exc:
+        context.reply(update, context.t(exc.key, **exc.values))
         return
-    if missing is None and answers:
-        await QUESTIONNAIRE.start(
-            update, context, QuestionnaireDraft(), at=REVIEW, ref=response.id
+    await _keep(update, context, shown, None)
+
+
+# -- the typed buttons ------------------------------------------------------------------------
+
+Press = QuestionAnswer | QuestionBack | QuestionSkip | QuestionNext | ChangeAnswer | SubmitAnswers
+
+
+async def _run(context: SuaraContext, user_id: int, press: ButtonData, at: Position) -> Shown:
+    db, ref = context.db, press.response  # type: ignore[attr-defined]
+    common = {"respondent": user_id, "response_id": ref}
+    if isinstance(press, QuestionAnswer):
+        return await runner.answer(
+            db,
+            **common,
+            at=at,
+            index=press.index,
+            value=press.value,
+            sentiment=context.bot_data.sentiment,
         )
+    if isinstance(press, QuestionBack):
+        return await runner.back(db, **common, at=at, index=press.index)
+    if isinstance(press, QuestionSkip):
+        return await runner.skip(db, **common, at=at, index=press.index)
+    if isinstance(press, QuestionNext):
+        return await runner.next_question(db, **common, at=at, index=press.index)
+    if isinstance(press, ChangeAnswer):
+        return await runner.change(db, **common, index=press.index)
+    assert isinstance(press, SubmitAnswers)
+    return await runner.submit(db, **common, minimum=context.settings.feedback_min_responses)
+
+
+@requires(Need.ANYONE)  # the runner refuses a response that is not the presser's
+async def pressed(update: Update, context: SuaraContext, press: ButtonData) -> None:
+    """Any questionnaire button: the runner says what follows, it is stored and shown."""
+    tg_user = update.effective_user
+    if tg_user is None:
         return
-    draft = QuestionnaireDraft(index=missing or 0)
-    await QUESTIONNAIRE.start(update, context, draft, at=ASK, ref=response.id)
+    ref: int = press.response  # type: ignore[attr-defined]
+    state = await flows.get_flow(context.db, tg_user.id, QUESTIONNAIRE.name)
+    try:
+        if state is not None and state.draft.get("ref") == ref:
+            draft = QuestionnaireDraft.model_validate(
+                {k: v for k, v in state.draft.items() if k in ("index", "editing")}
+            )
+            at = _position(draft, state.step)
+        else:
+            # Not the questionnaire the chat is at: picked up again where it stands.
+            at = (await runner.begin(context.db, respondent=tg_user.id, response_id=ref)).position
+            state = None
+        shown = await _run(context, tg_user.id, press, at)
+    except Refused as exc:
+        context.refuse(update, exc)
+        return
+    context.answer(
+        update, context.t(shown.note, **shown.values) if shown.note else None, alert=shown.alert
+    )
+    await _keep(update, context, shown, state)
 
 
 @requires(Need.ANYONE)
@@ -429,3 +456,6 @@ async def fill_button(update: Update, context: SuaraContext, pressed: FillQuesti
 def register(application: Application) -> None:
     QUESTIONNAIRE.register(application)
     application.add_handler(on_button(FillQuestionnaire, fill_button))
+    handler: Callable[..., Awaitable[None]] = pressed
+    for kind in QUESTIONNAIRE_BUTTONS:
+        application.add_handler(on_button(kind, handler))

@@ -113,6 +113,14 @@ def _score_label(t: Translator, score: int) -> str:
     return str(score)
 
 
+def _colours(points: int) -> list[str]:
+    """The diverging colours for a scale of `points` (the 1-5 palette, spread or repeated)."""
+    if points == len(COLOURS):
+        return list(COLOURS)
+    last = len(COLOURS) - 1
+    return [COLOURS[round(i * last / max(points - 1, 1))] for i in range(points)]
+
+
 def _program_panel(panel: Any, program: ProgramDigest, t: Translator) -> None:
     items = list(reversed(program.items))  # barh draws from the bottom: the first item on top
     title = _wrapped(f"{program.title} ({program.code})", TITLE_WIDTH)
@@ -122,7 +130,7 @@ def _program_panel(panel: Any, program: ProgramDigest, t: Translator) -> None:
         shares = [n / item.n * 100 for n in item.counts]
         middle = len(shares) // 2
         left = -(sum(shares[:middle]) + shares[middle] / 2)
-        for share, colour in zip(shares, COLOURS, strict=True):
+        for share, colour in zip(shares, _colours(len(shares)), strict=True):
             panel.barh(row, share, left=left, color=colour, height=0.7)
             left += share
         panel.text(
@@ -264,7 +272,7 @@ def workbook_xlsx(
                 "change": round(item.change, 2) if item.change is not None else None,
                 "low_share": round(item.low_share, 3),
             }
-            row.update({f"score_{i + 1}": n for i, n in enumerate(item.counts)})
+            row.update({f"score_{item.low + i}": n for i, n in enumerate(item.counts)})
             items.append(row)
     score_columns = [f"score_{i + 1}" for i in range(SCALE_MAX)]
     _sheet(

@@ -22,8 +22,17 @@ def _change(t: Translator, change: float | None) -> str:
     return f" {arrow}{sign}{t.number(change)}"
 
 
+def _by_code_or_role(t: Translator, by_code: str, by_role: str, fallback: str) -> str:
+    """The text of the item's code (the shipped templates'), else of its role, else
+    `fallback`: a template with other codes is still named by what its items mean."""
+    for key in (by_code, by_role):
+        if t.has(key):
+            return str(t(key))
+    return fallback
+
+
 def item_label(t: Translator, item: ItemStat, instructors: list[str]) -> str:
-    label = t(f"digest.item.{item.code}") if t.has(f"digest.item.{item.code}") else item.code
+    label = _by_code_or_role(t, f"digest.item.{item.code}", f"kinds.role.{item.role}", item.code)
     if 0 <= item.instructor < len(instructors):
         label = f"{label} ({shorten(instructors[item.instructor], 30)})"
     return label
@@ -78,8 +87,8 @@ def _program(
         )
     for code, instructor in p.flags:
         item = next(i for i in p.items if (i.code, i.instructor) == (code, instructor))
-        suggestion = (
-            t(f"digest.suggest.{code}") if t.has(f"digest.suggest.{code}") else t("digest.suggest")
+        suggestion = _by_code_or_role(
+            t, f"digest.suggest.{code}", f"kinds.suggest.{item.role}", t("digest.suggest")
         )
         lines.append(
             t(

@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.analysis.themes import themes
 from bot.services import level3, questionnaires, releases, satisfaction
+from bot.services.kinds import SKM
 from bot.services.level3 import Level3
 from bot.services.programs import PROGRAM_SUBJECT
 from bot.services.satisfaction import SKM_SUBJECT, Ikm
@@ -46,13 +47,16 @@ from bot.storage.questionnaires import (
     Response,
 )
 
-SCALE_MAX = 5  # the training questionnaire's scale (bot/storage/templates/pelatihan.json)
-LOW_SCORE = 2  # "2 or lower" is a low rating
+# What an item means comes from its template (each question's `role` and its scale), never
+# from its code: a revised or local template with other codes is read the same way.
+SCALE_MAX = 5  # the chart's and the workbook's columns: the training questionnaire's 1-5
+LOW_POINTS = 2  # the lowest two points of a scale ("2 or lower" on 1-5) are a low rating
 LOW_SHARE_FLAG = 0.30  # an item is flagged when this share of answers is low
-COMMENT_ITEMS = ("sulit", "saran")  # free-text items whose words make the themes
-HARD_ITEM = "sulit"
+COMMENT_ROLES = ("hard", "suggestion")  # free-text items whose words make the themes
+HARD_ROLE = "hard"
+TEXT_ROLES = ("hard", "suggestion", "action_plan", "comment", "example", "support", "note")
 # SKM elements whose weakness points to a training need of the service officers.
-OFFICER_ELEMENTS = ("u6", "u7")  # kompetensi pelaksana, perilaku pelaksana
+OFFICER_ROLES = ("competence", "conduct")  # kompetensi pelaksana, perilaku pelaksana
 OFFICER_WINDOW = dt.timedelta(weeks=12)
 GRADE_B = 76.61  # below this (grade C or D) an element is weak (PermenPANRB 14/2017)
 TREND_WEEKS = 8
@@ -110,20 +114,27 @@ def parse_period(text: str, today: dt.date) -> Period:
 class ItemStat:
     code: str
     instructor: int  # NO_INSTRUCTOR, or the index into the program's instructors
-    counts: tuple[int, ...]  # answers scoring 1..SCALE_MAX
+    counts: tuple[int, ...]  # answers scoring low..low + len(counts) - 1 (the item's scale)
     previous: float | None = None
+    role: str = ""  # what the item means (its question's role in the template)
+    low: int = 1  # the scale's lowest point
 
     @property
     def n(self) -> int:
         return sum(self.counts)
 
     @property
+    def high(self) -> int:
+        return self.low + len(self.counts) - 1
+
+    @property
     def mean(self) -> float:
-        return sum((i + 1) * c for i, c in enumerate(self.counts)) / self.n if self.n else 0.0
+        total = sum((self.low + i) * c for i, c in enumerate(self.counts))
+        return total / self.n if self.n else 0.0
 
     @property
     def low_share(self) -> float:
-        return sum(self.counts[:LOW_SCORE]) / self.n if self.n else 0.0
+        return sum(self.counts[:LOW_POINTS]) / self.n if self.n else 0.0
 
     @property
     def change(self) -> float | None:
@@ -333,7 +344,7 @@ def _program_released(
     )
 
 
-Distribution = dict[tuple[str, int], list[int]]
+Distribution = dict[tuple[str, int], dict[int, int]]  # (item, instructor) -> score -> answers
 
 
 async def _distributions(
@@ -358,9 +369,10 @@ async def _distributions(
         )
     )
     for program_id, question, instructor, score, n in (await session.exec(query)).all():
-        if score is not None and 1 <= score <= SCALE_MAX:
+        if score is not None:
             per_item = counts.setdefault(int(program_id), {})
-            per_item.setdefault((question, instructor), [0] * SCALE_MAX)[score - 1] += n
+            scores = per_item.setdefault((question, instructor), {})
+            scores[int(score)] = scores.get(int(score), 0) + int(n)
     query_n = select(Response.subject_id, func.count()).where(released)
     for program_id, n in (await session.exec(query_n.group_by(col(Response.subject_id)))).all():
         respondents[int(program_id)] = int(n)
@@ -368,7 +380,16 @@ async def _distributions(
 
 
 def _means(counts: Distribution) -> dict[tuple[str, int], float]:
-    return {k: ItemStat(k[0], k[1], tuple(v)).mean for k, v in counts.items() if sum(v)}
+    return {
+        k: sum(s * c for s, c in v.items()) / sum(v.values())
+        for k, v in counts.items()
+        if sum(v.values())
+    }
+
+
+def _scaled(question: Any, scores: dict[int, int]) -> tuple[int, ...]:
+    """The answers to a scale item per point of its scale (points outside it are dropped)."""
+    return tuple(scores.get(point, 0) for point in range(question.min, question.max + 1))
 
 
 def _overall(items: Sequence[ItemStat]) -> float | None:
@@ -439,7 +460,16 @@ async def _programs(
         session, sorted(set(previous_run.values())), end
     )
     before_counts, before_respondents = await _distributions(session, ids, start)
-    comments = await _comments(session, ids, start, end)
+    templates = {
+        p.id: await questionnaires.template_of(session, p.template_id)
+        for p in programs
+        if p.id is not None
+    }
+    said = {
+        program_id: {q.code: q.role for q in template.with_role(*COMMENT_ROLES)}
+        for program_id, template in templates.items()
+    }
+    comments = await _comments(session, ids, start, end, said)
     followups = await level3.results(session, ids, until=end)
     found = []
     for program in programs:
@@ -468,17 +498,23 @@ async def _programs(
         elif before_respondents.get(program.id, 0) >= min_responses:
             previous = _means(before_counts.get(program.id, {}))
             digest.compared_with = "period"
-        # In the questionnaire's order, an instructor's items after each other, as asked.
-        template = await questionnaires.template_of(session, program.template_id)
-        order = {
-            (item.question.code, item.instructor): n
-            for n, item in enumerate(questionnaires.items(template, list(program.instructors)))
-        }
-        for (code, instructor), scores in sorted(
-            counts.get(program.id, {}).items(), key=lambda kv: (order.get(kv[0], 999), kv[0])
-        ):
+        # The template's rated items in its order, an instructor's after each other, as asked.
+        answered = counts.get(program.id, {})
+        asked = questionnaires.items(templates[program.id], list(program.instructors))
+        for asked_item in asked:
+            question = asked_item.question
+            key = (question.code, asked_item.instructor)
+            if question.kind != "scale" or question.role in TEXT_ROLES or key not in answered:
+                continue
             digest.items.append(
-                ItemStat(code, instructor, tuple(scores), previous.get((code, instructor)))
+                ItemStat(
+                    question.code,
+                    asked_item.instructor,
+                    _scaled(question, answered[key]),
+                    previous.get(key),
+                    role=question.role,
+                    low=question.min,
+                )
             )
         digest.overall = _overall(digest.items)
         if previous:
@@ -501,33 +537,41 @@ async def _programs(
                 digest.instructors.append((program.instructors[index], _overall(stats) or 0.0, n))
         sentiment, texts = comments.get(program.id, ({}, []))
         digest.sentiment = sentiment
-        hard = [text for question, text, _ in texts if question == HARD_ITEM]
+        hard = [text for role, text, _ in texts if role == HARD_ROLE]
         digest.theme_texts = hard or [t for _, t, _ in texts]
         digest.comments = _representative([(t, p) for _, t, p in texts])
     return found
 
 
 async def _comments(
-    session: AsyncSession, ids: Sequence[int], start: dt.datetime, end: dt.datetime
+    session: AsyncSession,
+    ids: Sequence[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    said: dict[int, dict[str, str]],
 ) -> dict[int, tuple[dict[str, int], list[tuple[str, str, float | None]]]]:
-    """Per program: the comments' sentiment counts and the texts (newest first, bounded), of
-    the week's slice: the blocks released in it, never the week's respondents alone."""
+    """Per program: the comments' sentiment counts and the texts with their role (newest
+    first, bounded), of the week's slice: the blocks released in it, never the week's
+    respondents alone. `said`: per program, the codes of its comment items and their roles."""
+    codes = sorted({code for per_program in said.values() for code in per_program})
     in_period = and_(
         _program_released(ids, end, start),
-        col(Answer.question).in_(COMMENT_ITEMS),
+        col(Answer.question).in_(codes),
         col(Answer.text).is_not(None),
     )
     found: dict[int, tuple[dict[str, int], list[tuple[str, str, float | None]]]] = {
         program_id: ({}, []) for program_id in ids
     }
     labels = (
-        select(Response.subject_id, Answer.sentiment_label, func.count())
+        select(Response.subject_id, Answer.sentiment_label, Answer.question, func.count())
         .join(Response, col(Response.id) == col(Answer.response_id))
         .where(in_period)
-        .group_by(col(Response.subject_id), col(Answer.sentiment_label))
+        .group_by(col(Response.subject_id), col(Answer.sentiment_label), col(Answer.question))
     )
-    for program_id, label, n in (await session.exec(labels)).all():
-        found[int(program_id)][0][str(label or "neutral")] = int(n)
+    for program_id, label, question, n in (await session.exec(labels)).all():
+        if question in said.get(int(program_id), {}):
+            counted = found[int(program_id)][0]
+            counted[str(label or "neutral")] = counted.get(str(label or "neutral"), 0) + int(n)
     texts = (
         select(Response.subject_id, Answer.question, Answer.text, Answer.sentiment_polarity)
         .join(Response, col(Response.id) == col(Answer.response_id))
@@ -537,8 +581,9 @@ async def _comments(
     )
     for program_id, question, text, polarity in (await session.exec(texts)).all():
         kept = found[int(program_id)][1]
-        if text and len(kept) < TEXTS_MAX:
-            kept.append((question, text, polarity))
+        role = said.get(int(program_id), {}).get(question)
+        if text and role and len(kept) < TEXTS_MAX:
+            kept.append((role, text, polarity))
     return found
 
 
@@ -670,7 +715,9 @@ async def _training_needs(
     session: AsyncSession, scope: list[int] | None, end: dt.datetime, min_responses: int
 ) -> list[tuple[int, str, float, int]]:
     """Units whose SKM answers on the officers' competence (u6) or conduct (u7) over the last
-    12 weeks fall below grade B: (unit, element, value 25-100, answers)."""
+    12 weeks fall below grade B: (unit, element, value 25-100, answers). The elements are the
+    SKM template's questions with those roles, in any of its stored versions."""
+    elements = sorted(await questionnaires.codes_with_role(session, SKM.template, *OFFICER_ROLES))
     query = (
         select(
             Complaint.unit_id,
@@ -685,7 +732,7 @@ async def _training_needs(
             col(Response.status) == RESPONSE_SUBMITTED,
             col(Response.submitted_at) >= end - OFFICER_WINDOW,
             col(Response.submitted_at) < end,
-            col(Answer.question).in_(OFFICER_ELEMENTS),
+            col(Answer.question).in_(elements),
             col(Answer.score).is_not(None),
             *_in_scope(Complaint.unit_id, scope),
         )

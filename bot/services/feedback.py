@@ -315,7 +315,13 @@ async def followup(
 
 
 async def action_plan(session: AsyncSession, program_id: int, user_id: int) -> str | None:
-    """The participant's own action plan from their questionnaire, for the follow-up."""
+    """The participant's own action plan from their questionnaire (the answer to the question
+    whose role is "action_plan" in the program's template), for the follow-up."""
+    program = await session.get(Program, program_id)
+    if program is None:
+        return None
+    template = await questionnaires.template_of(session, program.template_id)
+    codes = [q.code for q in template.with_role("action_plan")]
     query = (
         select(Answer.text)
         .join(Response, col(Response.id) == col(Answer.response_id))
@@ -323,7 +329,7 @@ async def action_plan(session: AsyncSession, program_id: int, user_id: int) -> s
             col(Response.subject_kind) == PROGRAM_SUBJECT,
             col(Response.subject_id) == program_id,
             col(Response.respondent_id) == user_id,
-            col(Answer.question) == "rencana",
+            col(Answer.question).in_(codes),
         )
     )
     return (await session.exec(query)).first()

@@ -49,9 +49,47 @@ class Option(BaseModel):
     label: Localized
 
 
+# What an item means, whatever its code: the digest, the follow-up and the exports find
+# items by role. A question without one gets a default from its kind (see Template).
+ROLES = (
+    # the training evaluation (Level 1)
+    "overall", "material", "method", "instructor", "facilities", "organisation",
+    "hard", "suggestion", "action_plan",
+    # the follow-up (Level 3) and the supervisor
+    "applied", "plan_progress", "example", "support", "change", "note",
+    # the SKM's nine elements (PermenPANRB 14/2017)
+    "requirements", "procedure", "service_time", "cost", "product", "competence", "conduct",
+    "complaint_handling",
+    # defaults by kind
+    "rating", "choice", "comment",
+)  # fmt: skip
+DEFAULT_ROLES = {"scale": "rating", "choice": "choice", "text": "comment"}
+# Templates stored before questions had roles (the shipped version 1 of each): their roles.
+LEGACY_ROLES: dict[str, dict[str, str]] = {
+    "pelatihan": {
+        "relevansi": "material", "pemahaman": "material", "metode": "method",
+        "penguasaan": "instructor", "penyampaian": "instructor", "sarana": "facilities",
+        "layanan": "organisation", "manfaat": "overall", "sulit": "hard",
+        "saran": "suggestion", "rencana": "action_plan",
+    },
+    "pasca": {
+        "penerapan": "applied", "rencana": "plan_progress", "contoh": "example",
+        "dukungan": "support",
+    },
+    "atasan": {"perubahan": "change", "penerapan": "applied", "catatan": "note"},
+    "skm": {
+        "u1": "requirements", "u2": "procedure", "u3": "service_time", "u4": "cost",
+        "u5": "product", "u6": "competence", "u7": "conduct", "u8": "complaint_handling",
+        "u9": "facilities",
+    },
+}  # fmt: skip
+
+
 class Question(BaseModel):
     code: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
     kind: Literal["scale", "choice", "text"]
+    # What the item means (one of ROLES); empty: filled in by the template (a default).
+    role: str = ""
     text: Localized
     section: Localized | None = None
     min: int = 1
@@ -73,6 +111,8 @@ class Question(BaseModel):
                     raise ValueError(f"{self.code}: {points} labels needed in {language}")
         if self.kind == "choice" and not 2 <= len(self.options) <= 8:
             raise ValueError(f"{self.code}: a choice has 2-8 options")
+        if self.role and self.role not in ROLES:
+            raise ValueError(f"{self.code}: unknown role {self.role!r}")
         return self
 
     def label(self, language: str, score: int) -> str:
@@ -91,7 +131,16 @@ class Template(BaseModel):
         codes = [q.code for q in self.questions]
         if len(set(codes)) != len(codes) or not codes:
             raise ValueError(f"{self.code}: question codes must be unique and present")
+        # An older stored template has no roles: those of its shipped version, else by kind.
+        legacy = LEGACY_ROLES.get(self.code, {})
+        for question in self.questions:
+            if not question.role:
+                question.role = legacy.get(question.code) or DEFAULT_ROLES[question.kind]
         return self
+
+    def with_role(self, *roles: str) -> list[Question]:
+        """The questions that mean one of `roles`, in the template's order."""
+        return [q for q in self.questions if q.role in roles]
 
 
 @dataclass(frozen=True)
@@ -148,6 +197,16 @@ async def latest(session: AsyncSession, code: str) -> QuestionnaireTemplate:
     if row is None:
         raise LookupError(f"no questionnaire template {code!r}")
     return row
+
+
+async def codes_with_role(session: AsyncSession, template_code: str, *roles: str) -> set[str]:
+    """The codes of the questions meaning one of `roles`, in any stored version of the
+    template (answers keep the code of the version they were given in)."""
+    rows = await store.template_ids(session, template_code)
+    codes: set[str] = set()
+    for template_id in rows:
+        codes.update(q.code for q in (await template_of(session, template_id)).with_role(*roles))
+    return codes
 
 
 def items(template: Template, instructors: list[str]) -> list[Item]:
@@ -279,10 +338,11 @@ def first_unanswered(asked: list[Item], answers: dict[AnswerKey, Answer]) -> int
 
 
 async def submit(
-    session: AsyncSession, *, response: Response, asked: list[Item], minimum: int
+    session: AsyncSession, *, response: Response, asked: list[Item], minimum: int | None = None
 ) -> None:
-    """Makes the answers final and releases the block it completes (`minimum` respondents,
-    bot/services/releases.py). A second submission is refused, as is a missing answer."""
+    """Makes the answers final; with `minimum`, also releases the block it completes
+    (bot/services/releases.py; the runner leaves that to the kind, bot/services/kinds.py).
+    A second submission is refused, as is a missing answer."""
     _check_open(response)
     missing = first_unanswered(asked, await answers_by_item(session, response))
     if missing is not None:
@@ -291,4 +351,5 @@ async def submit(
     response.submitted_at = utcnow()
     session.add(response)
     await session.flush()
-    await releases.after_submit(session, response, minimum=minimum)
+    if minimum is not None:
+        await releases.after_submit(session, response, minimum=minimum)

@@ -112,6 +112,16 @@ async def latest_template(session: AsyncSession, code: str) -> QuestionnaireTemp
     return (await session.exec(query)).first()
 
 
+async def template_ids(session: AsyncSession, code: str) -> list[int]:
+    """Every stored version of the template `code`, oldest first."""
+    query = (
+        select(QuestionnaireTemplate.id)
+        .where(col(QuestionnaireTemplate.code) == code)
+        .order_by(col(QuestionnaireTemplate.version))
+    )
+    return [int(i) for i in (await session.exec(query)).all() if i is not None]
+
+
 async def template_version(
     session: AsyncSession, code: str, version: int
 ) -> QuestionnaireTemplate | None:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlmodel import col, select
 
-from bot.buttons import FlowStep
+from bot.buttons import ChangeAnswer, SubmitAnswers
 from bot.jobs.feedback import run_due
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
@@ -136,7 +136,7 @@ async def test_changing_one_answer_from_the_review_returns_to_the_review(
 
     # The third answer is changed: then the review again, not question four.
     review = emu.last_with_buttons(andi)
-    shown = text_of(await tap(emu, andi, step("q", "review", "e2", review_ref(review))))
+    shown = text_of(await tap(emu, andi, ChangeAnswer(review_ref(review), 2).pack()))
     assert "Pertanyaan 3 dari" in shown
     after_change = await choose(emu, andi, 2)
     assert SUBMIT in str(emu.last_with_buttons(andi).buttons)
@@ -149,9 +149,9 @@ async def test_changing_one_answer_from_the_review_returns_to_the_review(
 def review_ref(message: object) -> int:
     """The response id the review's buttons carry."""
     for _label, data in message.buttons:  # type: ignore[attr-defined]
-        parsed = FlowStep.parse(data)
+        parsed = SubmitAnswers.parse(data)
         if parsed is not None:
-            return parsed.ref
+            return parsed.response
     raise LookupError("no questionnaire button")
 
 
@@ -301,3 +301,36 @@ async def test_adding_information_mid_draft_keeps_the_draft(harness: Harness) ->
     assert "Draf laporan Anda tetap tersimpan" in asked
     await say(emu, siti, "Nomor antrean saya 57, datang pukul 08.15.")
     assert ASK_DESCRIPTION in text_of(await say(emu, siti, "/lapor"))
+
+
+async def test_an_old_layout_questionnaire_button_shows_the_current_question_again(
+    harness: Harness,
+) -> None:
+    """Buttons of the layout before typed questionnaire buttons ("f:q:q:0.4:<ref>") are still
+    in people's chats: a press is no error and records nothing; it shows where they are."""
+    emu = harness.emulator
+    andi, _clock = await _invited(harness, 5304)
+    await tap(emu, andi, FILL)
+    await choose(emu, andi, 4)
+    question = emu.last_with_buttons(andi)
+    assert "Pertanyaan 2 dari" in question.text
+    ref = review_ref_of_question(question)
+    alerts = len(emu.callback_answers)
+    for old in ("0.5", "1.back", "1.skip", "e0", "send"):
+        step_name = "review" if old in ("e0", "send") else "q"
+        await emu.wait_acknowledged(emu.press_data(andi, question, step("q", step_name, old, ref)))
+        assert "Pertanyaan 2 dari" in emu.last_with_buttons(andi).text, old
+    answered = [a.text for a in emu.callback_answers[alerts:] if a.text]
+    assert answered == []  # no "no longer valid"
+    assert list((await _answers(harness, andi)).values()) == [4]
+
+
+def review_ref_of_question(message: object) -> int:
+    """The response id a question's buttons carry."""
+    from bot.buttons import QuestionAnswer
+
+    for _label, data in message.buttons:  # type: ignore[attr-defined]
+        parsed = QuestionAnswer.parse(data)
+        if parsed is not None:
+            return parsed.response
+    raise LookupError("no answer button")

@@ -410,3 +410,100 @@ async def test_an_instructor_item_is_flagged_with_that_instructors_share_and_nam
     text = render(digest, Texts("id", TZ).for_language("id"), {})
     assert "⚠️ Penguasaan pengajar (Budi): 71% memberi nilai 2 atau kurang" in text
     assert "(Sari): 0%" not in text
+
+
+def _local_template() -> dict[str, object]:
+    """A local evaluation with codes of its own: the digest reads what each item means from
+    its role and its scale, not from the shipped codes."""
+    labels = {"id": ["a", "b", "c", "d"], "en": ["a", "b", "c", "d"]}
+
+    def scale(code: str, role: str, **more: object) -> dict[str, object]:
+        text = {"id": code, "en": code}
+        return {"code": code, "kind": "scale", "role": role, "min": 1, "max": 4,
+                "labels": labels, "text": text, **more}  # fmt: skip
+
+    def text(code: str, role: str) -> dict[str, object]:
+        return {"code": code, "kind": "text", "role": role, "required": False,
+                "text": {"id": code, "en": code}}  # fmt: skip
+
+    return {
+        "code": "lokal",
+        "version": 1,
+        "title": {"id": "Evaluasi lokal", "en": "Local evaluation"},
+        "questions": [
+            scale("k1", "material"),
+            scale("k2", "instructor", per_instructor=True),
+            scale("k3", "facilities"),
+            text("k4", "hard"),
+            text("k5", "suggestion"),
+            text("k6", "action_plan"),
+        ],
+    }
+
+
+async def test_the_digest_finds_items_by_role_in_a_template_with_other_codes(
+    db: Database,
+) -> None:
+    async with db.session() as session:
+        await seed_places(session)
+        await seed_templates(session)
+        unit = await place_by_code(session, "LSL-DUKCAPIL")
+        assert unit and unit.id
+        row = QuestionnaireTemplate(code="lokal", version=1, definition=_local_template())
+        session.add(row)
+        await session.flush()
+        assert row.id is not None
+        ends = dt.datetime(2026, 11, 14, 16, 0, tzinfo=TZ)
+        program = await _program(session, unit.id, "Lokal", ends, instructors=("Sari",))
+        program.template_id = row.id
+        session.add(program)
+        hard = [
+            ("k4", "Materi statistik terlalu cepat dan contoh kurang", "negative", -0.6),
+            ("k5", "Ruangan perlu pendingin udara yang lebih baik", "neutral", 0.0),
+            ("k6", "Rencana aksi: menerapkan SOP pelayanan", "positive", 0.5),
+        ]
+        for n in range(5):
+            scores = {("k1", -1): 4, ("k2", 0): 3, ("k3", -1): 1 if n < 3 else 4}
+            await _respond(
+                session, PROGRAM_SUBJECT, program.id, row.id, 100 + n, IN_WEEK, scores, hard,
+            )  # fmt: skip
+        await releases.catch_up(session, minimum=5)
+        await session.commit()
+        digest = await build(session, scope=None, period=WEEK, tz=TZ, today=TODAY, min_responses=5)
+    (found,) = digest.programs
+    items = {(i.code, i.instructor): i for i in found.items}
+    # The 1-4 scale is the template's: a 4 is the top, 1 and 2 are the low points.
+    assert [(i.code, i.role, i.low, i.high) for i in found.items] == [
+        ("k1", "material", 1, 4),
+        ("k2", "instructor", 1, 4),
+        ("k3", "facilities", 1, 4),
+    ]
+    assert items[("k1", -1)].mean == 4.0 and items[("k1", -1)].counts == (0, 0, 0, 5)
+    assert found.flags == [("k3", -1)] and items[("k3", -1)].low_share == 0.6
+    assert found.instructors == [("Sari", 3.0, 5)]
+    # The themes come from the item whose role is "hard"; the action plan is no comment.
+    assert found.theme_texts == ["Materi statistik terlalu cepat dan contoh kurang"] * 5
+    assert sum(found.sentiment.values()) == 10 and "positive" not in found.sentiment
+    # Named and advised by role where the catalogs have no text for the code.
+    text = render(digest, Texts("en", TZ).for_language("en"), {})
+    assert "Facilities" in text and "Check the room, equipment" in text
+    assert "k3" not in text
+    chart_png(digest, Texts("en", TZ).for_language("en"))  # a 4-point scale draws too
+
+
+def test_an_older_stored_template_without_roles_still_loads_with_its_roles() -> None:
+    from bot.services.questionnaires import Template, read_template_files
+
+    shipped = {t.code: t for t in read_template_files()}
+    for code, template in shipped.items():
+        stored = template.model_dump(mode="json")
+        for question in stored["questions"]:
+            del question["role"]
+        again = Template.model_validate(stored)
+        assert [q.role for q in again.questions] == [q.role for q in template.questions], code
+    unknown = shipped["pelatihan"].model_dump(mode="json")
+    unknown["code"] = "other"
+    for question in unknown["questions"]:
+        del question["role"]
+    defaults = {q.kind: q.role for q in Template.model_validate(unknown).questions}
+    assert defaults == {"scale": "rating", "text": "comment"}

@@ -1,0 +1,182 @@
+"""Questionnaire kinds, each registered once, here: what a response is about and what follows.
+
+A response's `subject_kind` names its kind: the training evaluation ("program", template
+"pelatihan"), the citizen's SKM survey after a complaint ("complaint", "skm"), the Level 3
+follow-up to the participant ("followup", "pasca") and to their supervisor ("supervisor",
+"atasan"). A kind gives the line above every question (its title), the values its questions
+may name (`{plan}`), who may answer it, and what happens after it is submitted (releasing
+program answers in blocks, the thank-you, the link to pass to the supervisor). The runner
+(bot/services/runner.py) reads it; no door decides any of it. No Telegram here: what follows a
+submission is returned as data (`Thanks`, `PassToSupervisor`) for the door to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import releases
+from bot.storage.complaints import Complaint
+from bot.storage.programs import Program
+from bot.storage.questionnaires import (
+    FOLLOWUP_SUBJECT,
+    PROGRAM_SUBJECT,
+    SUPERVISOR_SUBJECT,
+    Response,
+)
+
+SKM_SUBJECT = "complaint"
+
+
+@dataclass(frozen=True)
+class Heading:
+    """The line above every question: `title` as it is, or inside the text `key`."""
+
+    title: str = ""
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class Thanks:
+    """Say thank you with the text `key`."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class PassToSupervisor:
+    """Offer the signed link (bot/services/feedback.py) about this follow-up response, for the
+    participant to pass on to their direct supervisor."""
+
+    followup: int
+
+
+After = Thanks | PassToSupervisor
+Describe = Callable[[AsyncSession, Response], Awaitable[tuple[Heading, dict[str, str]]]]
+AfterSubmit = Callable[[AsyncSession, Response, int], Awaitable[list[After]]]
+
+
+def respondent_only(response: Response, user_id: int) -> bool:
+    return response.respondent_id == user_id
+
+
+@dataclass(frozen=True)
+class Kind:
+    subject: str  # Response.subject_kind
+    template: str  # the template's code (bot/storage/templates/<code>.json)
+    describe: Describe
+    after_submit: AfterSubmit
+    # The values the template's questions may name ({plan}); unnamed ones show "-".
+    names: tuple[str, ...] = ()
+    may_answer: Callable[[Response, int], bool] = respondent_only
+    # Its answers join figures only in blocks of FEEDBACK_MIN_RESPONSES.
+    in_blocks: bool = False
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    if kind.subject in KINDS:
+        raise ValueError(f"questionnaire kind {kind.subject!r} is registered twice")
+    KINDS[kind.subject] = kind
+    return kind
+
+
+def kind_of(response: Response) -> Kind | None:
+    return KINDS.get(response.subject_kind)
+
+
+# -- the four kinds ---------------------------------------------------------------------------
+
+
+async def _program_heading(
+    session: AsyncSession, response: Response
+) -> tuple[Heading, dict[str, str]]:
+    program = await session.get(Program, response.subject_id)
+    return Heading(program.title if program else ""), {}
+
+
+async def _followup_heading(
+    session: AsyncSession, response: Response
+) -> tuple[Heading, dict[str, str]]:
+    from bot.services import feedback
+
+    program = await session.get(Program, response.subject_id)
+    plan = await feedback.action_plan(session, response.subject_id, response.respondent_id)
+    heading = Heading(program.title if program else "", key="followup.title")
+    return heading, {"plan": plan or "-"}
+
+
+async def _supervisor_heading(
+    session: AsyncSession, response: Response
+) -> tuple[Heading, dict[str, str]]:
+    followup = await session.get(Response, response.subject_id)
+    program = await session.get(Program, followup.subject_id) if followup else None
+    return Heading(program.title if program else "", key="supervisor.title"), {}
+
+
+async def _skm_heading(
+    session: AsyncSession, response: Response
+) -> tuple[Heading, dict[str, str]]:
+    complaint = await session.get(Complaint, response.subject_id)
+    return Heading((complaint.ticket or "") if complaint else ""), {}
+
+
+async def _released_then_thanks(
+    session: AsyncSession, response: Response, minimum: int
+) -> list[After]:
+    await releases.after_submit(session, response, minimum=minimum)
+    return [Thanks("feedback.thanks")]
+
+
+async def _followup_done(session: AsyncSession, response: Response, minimum: int) -> list[After]:
+    assert response.id is not None
+    await releases.after_submit(session, response, minimum=minimum)
+    return [Thanks("feedback.thanks"), PassToSupervisor(response.id)]
+
+
+async def _skm_done(session: AsyncSession, response: Response, minimum: int) -> list[After]:
+    # The IKM is computed from the submitted answers whenever it is read
+    # (bot/services/satisfaction.py): submitting is what puts this one into it.
+    return [Thanks("skm.thanks")]
+
+
+TRAINING = register(
+    Kind(
+        subject=PROGRAM_SUBJECT,
+        template="pelatihan",
+        describe=_program_heading,
+        after_submit=_released_then_thanks,
+        in_blocks=True,
+    )
+)
+FOLLOWUP = register(
+    Kind(
+        subject=FOLLOWUP_SUBJECT,
+        template="pasca",
+        describe=_followup_heading,
+        after_submit=_followup_done,
+        names=("plan",),
+        in_blocks=True,
+    )
+)
+SUPERVISOR = register(
+    Kind(
+        subject=SUPERVISOR_SUBJECT,
+        template="atasan",
+        describe=_supervisor_heading,
+        after_submit=_released_then_thanks,
+        in_blocks=True,
+    )
+)
+SKM = register(
+    Kind(
+        subject=SKM_SUBJECT,
+        template="skm",
+        describe=_skm_heading,
+        after_submit=_skm_done,
+    )
+)
