@@ -214,7 +214,21 @@ class FillQuestionnaire(ButtonData, prefix="qf"):
     response: int
 
 
-ProgramActionName = Literal["send", "extend", "close", "qr", "export", "refresh"]
+ProgramActionName = Literal[
+    "send",
+    "send_yes",
+    "extend",
+    "close",
+    "close_yes",
+    "reopen",
+    "edit",
+    "delete",
+    "delete_yes",
+    "cancel",
+    "qr",
+    "export",
+    "refresh",
+]
 
 
 @dataclasses.dataclass(frozen=True)
