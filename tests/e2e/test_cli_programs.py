@@ -17,6 +17,7 @@ from sqlmodel import select
 from bot.services import questionnaires as engine
 from bot.storage.db import Database
 from bot.storage.programs import DueItem, Participant, Program
+from bot.storage.questionnaires import Answer, Response
 
 UNIT = "LPG-PROV-BPSDM"
 # Dates a few weeks ahead, so the tests mean the same whenever they run.
@@ -268,6 +269,22 @@ async def test_importing_a_calendar_twice_updates_its_programs_instead_of_copyin
     assert arsip.ends_at.astimezone(dt.timezone(dt.timedelta(hours=7))).hour == 12
     assert closes == arsip.closes_at == arsip.ends_at + dt.timedelta(days=7)
     assert programs["Pelatihan Kepemimpinan"].instructors == ["Dr. Sari Dewi"]
+
+    # Once someone answered about a program, a row changing it is refused, and nothing stored.
+    async with db.session() as session:
+        response = Response(
+            template_id=arsip.template_id,
+            subject_kind="program",
+            subject_id=arsip.id or 0,
+            respondent_id=5801,
+        )
+        session.add(response)
+        await session.flush()
+        session.add(Answer(response_id=response.id or 0, question="relevansi", score=4))
+        await session.commit()
+    calendar.write_text(rows, "utf-8")
+    code, out, err = await _cli(database_url, "program", "import", str(calendar))
+    assert code == 2 and "row 3:" in err and "can no longer be changed" in err, err
 
 
 async def test_the_command_line_speaks_the_admins_language(
