@@ -268,7 +268,21 @@ QUESTIONNAIRE_BUTTONS: tuple[type[ButtonData], ...] = (
 )
 
 
-ProgramActionName = Literal["send", "extend", "close", "qr", "export", "refresh"]
+ProgramActionName = Literal[
+    "send",
+    "send_yes",
+    "extend",
+    "close",
+    "close_yes",
+    "reopen",
+    "edit",
+    "delete",
+    "delete_yes",
+    "cancel",
+    "qr",
+    "export",
+    "refresh",
+]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """`python -m bot program ...` and `export feedback`: a training calendar set up by an admin.
 
-Times are written in the deployment's time zone. Mistakes are printed one per line, in English,
-with the row they are on when importing, and the command exits with status 2; an import stores
-nothing unless every row is right.
+Times are written in the deployment's time zone. Mistakes are printed one per line, in the
+admin's language (`--language id|en`, else BOT_DEFAULT_LANGUAGE, from the catalogs), with the
+row they are on when importing, and the command exits with status 2; an import stores nothing
+unless every row is right. Importing a calendar again updates its programs (the same unit, title
+and start) instead of adding copies.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import functools
 import html
 import io
 import json
@@ -24,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
-from bot.i18n import Texts
+from bot.i18n import LANGUAGES, Texts
 from bot.services import feedback
 from bot.services import programs as service
 from bot.services.programs import ProgramError, ProgramSpec
@@ -57,7 +60,43 @@ _FORMATS = ("%Y-%m-%d %H:%M", "%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%
 
 
 class CliError(Exception):
-    """A mistake in what the admin wrote; printed as it is."""
+    """A mistake in what the admin wrote: a text key and its values, printed in the admin's
+    language."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+# The admin's language for this run (set by `run`, from --language or BOT_DEFAULT_LANGUAGE).
+_language = {"code": "en"}
+
+
+def say(key: str, **values: object) -> str:
+    """A text of the catalogs in the admin's language, as plain text for a terminal."""
+    language = _language["code"]
+    text = _texts(language).for_language(language)(key, **values)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+@functools.cache
+def _texts(language: str) -> Texts:
+    return Texts(language, ZoneInfo("UTC"))
+
+
+def _said(error: CliError) -> str:
+    return say(error.key, **error.values)
+
+
+def _language_option() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        help="language of the messages (default: BOT_DEFAULT_LANGUAGE)",
+    )
+    return common
 
 
 def add_parsers(commands: Any) -> None:
@@ -67,7 +106,8 @@ def add_parsers(commands: Any) -> None:
         description="Sets up training programs from the command line (times in BOT_TIMEZONE).",
     )
     actions = program.add_subparsers(dest="action", required=True, metavar="ACTION")
-    create = actions.add_parser("create", help="create one program")
+    common = _language_option()
+    create = actions.add_parser("create", help="create one program", parents=[common])
     create.add_argument("--title", required=True)
     create.add_argument("--unit", required=True, help="unit code (see /unit in the chat)")
     create.add_argument("--start", required=True, help='"YYYY-MM-DD HH:MM"')
@@ -81,21 +121,24 @@ def add_parsers(commands: Any) -> None:
         "import",
         help="create programs from a CSV or XLSX file (all rows checked first)",
         description="Columns: title, unit, start, end, provider, mode, instructors (or judul, "
-        "unit, mulai, selesai, penyelenggara, moda, pengajar); a header row first.",
+        "unit, mulai, selesai, penyelenggara, moda, pengajar); a header row first. A row with "
+        "the unit, title and start of a stored program updates it.",
+        parents=[common],
     )
     importing.add_argument("file", type=Path)
-    actions.add_parser("list", help="the programs, newest first")
-    send = actions.add_parser("send", help="send a program's questionnaire now")
+    actions.add_parser("list", help="the programs, newest first", parents=[common])
+    send = actions.add_parser("send", help="send a program's questionnaire now", parents=[common])
     send.add_argument("code")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
+    _language["code"] = getattr(args, "language", None) or settings.bot_default_language
     try:
         return asyncio.run(_run(settings, args))
     except CliError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(say("cli.error", message=_said(exc)), file=sys.stderr)
         return 2
 
 
@@ -113,12 +156,6 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         await db.dispose()
 
 
-def _message(error: ProgramError) -> str:
-    """The English text of a refusal, as plain text for a terminal."""
-    text = Texts("en", ZoneInfo("UTC")).for_language("en")(error.key, **error.values)
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
 def parse_moment(value: object, settings: Settings) -> dt.datetime:
     if isinstance(value, dt.datetime):
         moment = value
@@ -131,24 +168,24 @@ def parse_moment(value: object, settings: Settings) -> dt.datetime:
             except ValueError:
                 continue
         else:
-            raise CliError(f'{text!r} is not a time like "2026-11-25 08:00"')
+            raise CliError("cli.bad_time", text=repr(text))
     return moment.replace(tzinfo=settings.tz) if moment.tzinfo is None else moment
 
 
-@dataclass
-class _Row:
-    number: int
-    spec: ProgramSpec
-    unit_code: str
-
-
 async def _spec(
-    session: AsyncSession, settings: Settings, values: dict[str, Any], window_days: int | None
+    session: AsyncSession,
+    settings: Settings,
+    values: dict[str, Any],
+    window_days: int | None,
+    *,
+    now: dt.datetime | None,
 ) -> tuple[ProgramSpec, str]:
+    """The row (or the options) as a program; with `now`, refused when its answering time is
+    over already."""
     code = str(values.get("unit") or "").strip()
     unit = await place_by_code(session, code) if code else None
     if unit is None or unit.level != LEVEL_UNIT or unit.id is None:
-        raise CliError(f"unknown unit code {code!r} (the chat's /unit lists them)")
+        raise CliError("cli.unknown_unit", code=repr(code))
     mode = str(values.get("mode") or MODES[0]).strip().lower().replace("-", "")
     spec = ProgramSpec(
         title=str(values.get("title") or "").strip(),
@@ -161,11 +198,15 @@ async def _spec(
         window_days=window_days or settings.feedback_window_days,
         followup_weeks=settings.followup_weeks,
     )
-    try:
-        service.check_spec(spec, now=utcnow())
-    except ProgramError as exc:
-        raise CliError(_message(exc)) from None
+    _checked(spec, now)
     return spec, unit.code
+
+
+def _checked(spec: ProgramSpec, now: dt.datetime | None) -> None:
+    try:
+        service.check_spec(spec, now=now)
+    except ProgramError as exc:
+        raise CliError(exc.key, **exc.values) from None
 
 
 def _described(program: Program, unit: str, settings: Settings) -> dict[str, object]:
@@ -184,7 +225,7 @@ def _described(program: Program, unit: str, settings: Settings) -> dict[str, obj
 
 async def _create(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> int:
     values = vars(args)
-    spec, unit = await _spec(session, settings, values, args.window_days)
+    spec, unit = await _spec(session, settings, values, args.window_days, now=utcnow())
     program = await service.create_program(session, spec=spec, caller=None, now=utcnow())
     described = _described(program, unit, settings)
     if args.json:
@@ -201,27 +242,29 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number as a spreadsheet counts it, values by field) for each non-empty row; the
     header is the first row that is not blank."""
     if not path.exists():
-        raise CliError(f"no such file: {path}")
+        raise CliError("cli.no_file", path=str(path))
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
         sheet = load_workbook(path, read_only=True, data_only=True).active
         if sheet is None:
-            raise CliError(f"{path} has no sheet")
+            raise CliError("cli.no_sheet", path=str(path))
         lines: list[list[Any]] = [list(row) for row in sheet.iter_rows(values_only=True)]
     elif path.suffix.lower() == ".csv":
         lines = _csv_lines(path)
     else:
-        raise CliError("the file must be .csv or .xlsx")
+        raise CliError("cli.bad_suffix")
     header = next((n for n, line in enumerate(lines) if _filled(line)), None)
     if header is None:
-        raise CliError(f"{path} is empty")
+        raise CliError("cli.empty", path=str(path))
     fields = [HEADERS.get(str(name or "").strip().lower()) for name in lines[header]]
     missing = [name for name in REQUIRED if name not in fields]
     if missing:
         raise CliError(
-            f"columns missing in the header row (row {header + 1}): {', '.join(missing)}"
-            f"; the header names: {', '.join(sorted(HEADERS))}"
+            "cli.missing_columns",
+            row=header + 1,
+            missing=", ".join(missing),
+            names=", ".join(sorted(HEADERS)),
         )
     for number, line in enumerate(lines[header + 1 :], start=header + 2):
         if not _filled(line):
@@ -244,15 +287,8 @@ def _csv_lines(path: Path) -> list[list[Any]]:
         try:
             text = raw.decode("cp1252")
         except UnicodeDecodeError:
-            raise CliError(
-                f"{path} is neither UTF-8 nor Windows-1252 text: in Excel, save it as "
-                '"CSV UTF-8 (Comma delimited)"'
-            ) from None
-        print(
-            f"{path}: read as Windows-1252 (Excel's ANSI); to be sure of every letter, save it "
-            'as "CSV UTF-8 (Comma delimited)"',
-            file=sys.stderr,
-        )
+            raise CliError("cli.encoding", path=str(path)) from None
+        print(say("cli.read_ansi", path=str(path)), file=sys.stderr)
     first = next((line for line in text.splitlines() if line.strip()), "")
     try:
         dialect: Any = csv.Sniffer().sniff(first, delimiters=",;\t")
@@ -261,24 +297,69 @@ def _csv_lines(path: Path) -> list[list[Any]]:
     return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
 
 
+@dataclass
+class _Row:
+    number: int
+    spec: ProgramSpec
+    # The stored program of the same unit, title and start, if any, and whether the row
+    # changes it.
+    existing: Program | None
+    changed: bool
+
+
 async def _import(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> int:
+    """Every row checked first; then a new program per new row, and the stored one updated
+    for a row seen before (the same unit, title and start), so a calendar imported twice
+    gives each program once."""
+    now = utcnow()
     rows: list[_Row] = []
     errors: list[str] = []
     for number, values in read_table(args.file):
         try:
-            spec, unit = await _spec(session, settings, values, None)
+            spec, _unit = await _spec(session, settings, values, None, now=None)
+            existing = await service.same_program(session, spec)
+            changed = True
+            if existing is not None:
+                assert existing.id is not None
+                # The calendar has no window column: an extended window stays extended.
+                spec.window_days = service.spec_of(existing).window_days
+                changed = not service.same_as(existing, spec)
+                if changed and await service.has_answers(session, existing.id):
+                    raise CliError("programs.edit_answered", title=existing.title)
+            if changed:
+                _checked(spec, now)
         except CliError as exc:
-            errors.append(f"row {number}: {exc}")
+            errors.append(say("cli.row", number=number, message=_said(exc)))
             continue
-        rows.append(_Row(number, spec, unit))
+        rows.append(_Row(number, spec, existing, changed))
     if errors:
         for line in errors:
             print(line, file=sys.stderr)
-        raise CliError(f"{len(errors)} row(s) wrong; nothing was imported")
+        raise CliError("cli.rows_wrong", count=len(errors))
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
     for row in rows:
-        program = await service.create_program(session, spec=row.spec, caller=None, now=utcnow())
-        print(f"{program.code}  {program.title}")
-    print(f"{len(rows)} programs imported")
+        if row.existing is None:
+            # A row repeated in the file updates the program its first copy created.
+            again = await service.same_program(session, row.spec)
+            if again is not None:
+                row.existing = again
+        if row.existing is None:
+            program = await service.create_program(session, spec=row.spec, caller=None, now=now)
+            kind = "created"
+        elif not row.changed or service.same_as(row.existing, row.spec):
+            program, kind = row.existing, "unchanged"
+        else:
+            assert row.existing.id is not None
+            try:
+                done = await service.edit_program(
+                    session, None, row.existing.id, spec=row.spec, now=now
+                )
+            except ProgramError as exc:
+                raise CliError(exc.key, **exc.values) from None
+            program, kind = done.program, "updated"
+        counts[kind] += 1
+        print(say(f"cli.import_{kind}", code=program.code, title=program.title))
+    print(say("cli.imported", total=len(rows), **counts))
     return 0
 
 
@@ -302,7 +383,7 @@ async def _list(session: AsyncSession, settings: Settings, args: argparse.Namesp
 async def _send(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> int:
     program = await store.program_by_code(session, args.code)
     if program is None:
-        raise CliError(f"no program has the code {args.code!r}")
+        raise CliError("cli.no_program", code=repr(args.code))
     if await feedback.send_now(session, program, now=utcnow()):
         print(f"The questionnaire of {program.code} is queued; the running bot sends it.")
     else:
@@ -327,7 +408,7 @@ def export_feedback(settings: Settings, args: argparse.Namespace) -> int:
                 if args.program:
                     program = await store.program_by_code(session, args.program)
                     if program is None or program.id is None:
-                        raise CliError(f"no program has the code {args.program!r}")
+                        raise CliError("cli.no_program", code=repr(args.program))
                     ids = [program.id]
                 return await feedback_rows(
                     session, tz=settings.tz, program_ids=ids, since=args.since
@@ -335,10 +416,11 @@ def export_feedback(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
+    _language["code"] = getattr(args, "language", None) or settings.bot_default_language
     try:
         columns, rows = asyncio.run(_rows())
     except CliError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(say("cli.error", message=_said(exc)), file=sys.stderr)
         return 2
     data = to_csv(columns, rows) if args.format == "csv" else to_xlsx(columns, rows)
     today = dt.datetime.now(settings.tz).date().isoformat()

@@ -9,12 +9,14 @@ a forwarded or forged button shows nothing of another unit's program.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 from pydantic import BaseModel
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application
 
-from bot.buttons import NewProgram, OpenProgram, ProgramAction, ProgramPage
+from bot.buttons import NewProgram, OpenProgram, ProgramAction, ProgramActionName, ProgramPage
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.flow import END, NEXT, Flow, Invalid, SkippableStep, Stale, Step, Turn
@@ -27,6 +29,7 @@ from bot.services import feedback, level3, reports
 from bot.services import programs as service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
+from bot.services.errors import Refused
 from bot.services.programs import ProgramError, ProgramSpec
 from bot.services.questionnaires import items, template_of
 from bot.storage import audit
@@ -35,6 +38,7 @@ from bot.storage.places import all_units, unit_labels
 from bot.storage.programs import MODES, PROGRAM_CLOSED, PROGRAM_SCHEDULED, Program
 
 EXTEND_DAYS = 7
+WINDOW_MAX = 60
 LIST_PAGE = 10
 _MOMENT_FORMATS = ("%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%d-%m-%Y %H.%M", "%d/%m/%Y %H.%M")
 
@@ -164,10 +168,11 @@ async def _page(context: SuaraContext, program: Program) -> tuple[str, InlineKey
     followup = (await level3.results(context.db, [program.id])).get(program.id)
     if followup is not None and not followup.empty:
         text += "\n\n" + "\n".join(level3_text.lines(t, followup))
-    return text, keyboard(_actions(context, program))
+    answered = await service.has_answers(context.db, program.id)
+    return text, keyboard(_actions(context, program, answered))
 
 
-def _actions(context: SuaraContext, program: Program) -> list[list[Button]]:
+def _actions(context: SuaraContext, program: Program, answered: bool) -> list[list[Button]]:
     t = context.t
     assert program.id is not None
     buttons: list[Button] = []
@@ -178,10 +183,25 @@ def _actions(context: SuaraContext, program: Program) -> list[list[Button]]:
             (t("program.action_extend", days=EXTEND_DAYS), ProgramAction(program.id, "extend"))
         )
         buttons.append((t("program.action_close"), ProgramAction(program.id, "close")))
+    else:
+        buttons.append(
+            (t("programs.action_reopen", days=EXTEND_DAYS), ProgramAction(program.id, "reopen"))
+        )
+    if not answered:
+        buttons.append((t("programs.action_edit"), ProgramAction(program.id, "edit")))
+        buttons.append((t("programs.action_delete"), ProgramAction(program.id, "delete")))
     buttons.append((t("program.action_qr"), ProgramAction(program.id, "qr")))
     buttons.append((t("program.action_export"), ProgramAction(program.id, "export")))
     buttons.append((t("program.action_refresh"), ProgramAction(program.id, "refresh")))
     return columns(buttons, 2)
+
+
+# Taps that cannot be taken back ask first: the question, and the action that does it.
+_ASKED: dict[str, ProgramActionName] = {
+    "send": "send_yes",
+    "close": "close_yes",
+    "delete": "delete_yes",
+}
 
 
 @requires(Need.ORGANIZER)
@@ -189,42 +209,95 @@ async def action_button(update: Update, context: SuaraContext, pressed: ProgramA
     program = await _managed(update, context, pressed.program)
     if program is None or update.effective_user is None:
         return
+    assert program.id is not None
     t = context.t
     now = context.bot_data.clock()
-    if pressed.action != "refresh":
-        await _audit(context, update.effective_user.id, f"program_{pressed.action}", program)
-    if pressed.action == "qr":
+    caller = await context.access()
+    action = pressed.action
+    if action in ("qr", "export", "extend"):
+        await _audit(context, update.effective_user.id, f"program_{action}", program)
+    if action == "qr":
         context.answer(update)
         await _send_qr(update, context, program)
         return
-    if pressed.action == "export":
+    if action == "export":
         context.answer(update)
         await _send_export(update, context, program)
         return
-    if pressed.action == "send":
-        if not await feedback.send_now(context.db, program, now=now):
-            context.answer(update, t("program.already_sent"), alert=True)
-            return
-        context.answer(update, t("program.sending"), alert=True)
-        if context.job_queue is not None:
-            # Right after this update's commit: the due item is visible by then.
-            context.job_queue.run_once(due_job, when=1)
-    elif pressed.action == "extend":
-        if program.status == PROGRAM_CLOSED:
-            context.answer(update, t("program.is_closed"), alert=True)
-            return
-        await feedback.extend(context.db, program, days=EXTEND_DAYS)
-        context.answer(update, t("program.extended", days=EXTEND_DAYS))
-    elif pressed.action == "close":
-        if program.status == PROGRAM_CLOSED:
-            context.answer(update, t("program.is_closed"), alert=True)
-            return
-        await feedback.close_now(context.db, program, now=now)
-        context.answer(update, t("program.closed_now"))
-    else:
+    if action in _ASKED:
         context.answer(update)
+        participants = await store.count_participants(context.db, program.id)
+        question = t(
+            f"programs.ask_{action}",
+            title=program.title,
+            code=program.code,
+            participants=participants,
+        )
+        yes = (t(f"programs.yes_{action}"), ProgramAction(program.id, _ASKED[action]))
+        no = (t("programs.no"), ProgramAction(program.id, "cancel"))
+        context.edit(update, question, keyboard([[yes], [no]]))
+        return
+    if action == "edit":
+        await _start_edit(update, context, program.id)
+        return
+    said = ""
+    try:
+        if action == "send_yes":
+            done = await service.send_now(context.db, caller, program.id, now=now)
+            if context.job_queue is not None:
+                # Right after this update's commit: the due item is visible by then.
+                context.job_queue.run_once(due_job, when=1)
+        elif action == "close_yes":
+            done = await service.close_window(context.db, caller, program.id, now=now)
+        elif action == "reopen":
+            done = await service.reopen_window(
+                context.db, caller, program.id, now=now, days=EXTEND_DAYS
+            )
+        elif action == "delete_yes":
+            done = await service.delete_program(context.db, caller, program.id)
+            context.answer(update)
+            context.edit(update, t(done.key, **_shown(context, done.values)))
+            return
+        else:
+            done = None
+    except Refused as exc:
+        said = t(exc.key, **exc.values)
+        context.answer(update, _plain(said), alert=True)
+    else:
+        if done is not None:
+            said = t(done.key, **_shown(context, done.values))
+            context.answer(update)
+        elif action == "cancel":
+            said = t("programs.cancelled")
+            context.answer(update, _plain(said))
+        elif action == "extend":
+            if program.status == PROGRAM_CLOSED:
+                context.answer(update, t("program.is_closed"), alert=True)
+                return
+            await feedback.extend(context.db, program, days=EXTEND_DAYS)
+            context.answer(update, t("program.extended", days=EXTEND_DAYS))
+        else:
+            context.answer(update)
+    if await context.db.get(Program, program.id) is None:
+        return
     text, markup = await _page(context, program)
-    context.edit(update, text, markup)
+    context.edit(update, f"{said}\n\n{text}" if said else text, markup)
+
+
+def _shown(context: SuaraContext, values: dict[str, object]) -> dict[str, object]:
+    """A service's values as the caller reads them (moments in the deployment's zone)."""
+    t = context.t
+    return {
+        name: t.datetime(value.astimezone(context.settings.tz))
+        if isinstance(value, dt.datetime)
+        else value
+        for name, value in values.items()
+    }
+
+
+def _plain(text: str) -> str:
+    """A text for a button's alert, which shows no HTML."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))[:190]
 
 
 async def _audit(context: SuaraContext, actor_id: int, action: str, program: Program) -> None:
@@ -270,6 +343,11 @@ class ProgramDraft(BaseModel):
     ends_at: dt.datetime | None = None
     mode: str | None = None
     instructors: list[str] = []
+    window_days: int | None = None
+    # Set when the program exists already: saving changes it.
+    program_id: int | None = None
+    # Set once the review was shown: each answer goes back to it.
+    review: bool = False
 
 
 PTurn = Turn[ProgramDraft]
@@ -327,6 +405,9 @@ class Provider(SkippableStep[ProgramDraft]):
     question = "program.ask_provider"
     skipped = "program.provider_skipped"
 
+    def skip(self, turn: PTurn) -> None:
+        turn.draft.provider = None
+
     async def on_message(self, turn: PTurn, message: Message) -> str:
         provider = (message.text or "").strip()
         if not 2 <= len(provider) <= service.PROVIDER_MAX:
@@ -362,12 +443,36 @@ class Moment(Step[ProgramDraft]):
             service.check_moment(moment, now=turn.context.bot_data.clock())
         except ProgramError as exc:
             raise Invalid(exc.key, **exc.values) from None
+        t = turn.t
         if self.name == "start":
             turn.draft.starts_at = moment
+            if turn.draft.ends_at is not None and turn.draft.ends_at <= moment:
+                turn.draft.ends_at = None  # asked again: the review goes there first
+            turn.reply(t("programs.echo_start", moment=t.datetime(moment)))
             return NEXT
         if turn.draft.starts_at is None or moment <= turn.draft.starts_at:
             raise Invalid("program.end_before_start")
         turn.draft.ends_at = moment
+        echo = t("programs.echo_end", moment=t.datetime(moment))
+        if moment <= turn.context.bot_data.clock():
+            echo += "\n" + t("programs.end_past")
+        turn.reply(echo)
+        return NEXT
+
+
+class Window(Step[ProgramDraft]):
+    """How many days the questionnaire can be answered after the end (from the review)."""
+
+    name = "window"
+
+    async def ask(self, turn: PTurn) -> None:
+        turn.reply(turn.t("programs.ask_window", maximum=WINDOW_MAX))
+
+    async def on_message(self, turn: PTurn, message: Message) -> str:
+        text = (message.text or "").strip()
+        if not text.isdigit() or not 1 <= int(text) <= WINDOW_MAX:
+            raise Invalid("programs.window_invalid", maximum=WINDOW_MAX)
+        turn.draft.window_days = int(text)
         return NEXT
 
 
@@ -411,62 +516,89 @@ class Instructors(SkippableStep[ProgramDraft]):
         return NEXT
 
 
+# The review's buttons: change one field (the step that asks it), then back to the review.
+FIELDS = ("title", "provider", "start", "end", "mode", "instructors", "window")
+
+
 class Confirm(Step[ProgramDraft]):
+    """The review: every field as it will be saved (the times as understood), a warning when
+    the end is past, a button per field to change it, save and cancel."""
+
     name = "confirm"
 
     async def ask(self, turn: PTurn) -> None:
-        t, draft = turn.t, turn.draft
-        tz = turn.context.settings.tz
+        t, draft, context = turn.t, turn.draft, turn.context
+        draft.review = True
+        await turn.flow.save(turn)
+        tz = context.settings.tz
         if draft.unit_id:
-            tz = await feedback.unit_zone(turn.context.db, draft.unit_id, tz)
-        text = t(
-            "program.confirm",
+            tz = await feedback.unit_zone(context.db, draft.unit_id, tz)
+        values = dict(
             title=draft.title or "-",
-            unit=await unit_label(turn.context.db, draft.unit_id) if draft.unit_id else "-",
+            unit=await unit_label(context.db, draft.unit_id) if draft.unit_id else "-",
             provider=draft.provider or "-",
             start=t.datetime(draft.starts_at.astimezone(tz)) if draft.starts_at else "-",
             end=t.datetime(draft.ends_at.astimezone(tz)) if draft.ends_at else "-",
             mode=t(f"program.mode_{draft.mode or MODES[0]}"),
             instructors="; ".join(draft.instructors) or "-",
-            days=turn.context.settings.feedback_window_days,
+            days=_window(turn),
         )
-        turn.reply(
-            text,
-            keyboard(
-                [
-                    [turn.button(t("program.save"), "save")],
-                    [turn.button(t("common.cancel"), "cancel")],
-                ]
-            ),
-        )
+        key = "programs.review_edit" if draft.program_id else "program.confirm"
+        text = t(key, **values)
+        if draft.ends_at is not None and draft.ends_at <= context.bot_data.clock():
+            text += "\n\n" + t("programs.end_past")
+        fields = [turn.button(t(f"programs.change_{name}"), f"edit_{name}") for name in FIELDS]
+        rows: list[list[Button]] = [
+            [turn.button(t("program.save"), "save")],
+            *columns(fields, 2),
+            [turn.button(t("common.cancel"), "cancel")],
+        ]
+        turn.reply(text, keyboard(rows))
 
     async def on_button(self, turn: PTurn, value: str) -> str:
         draft, context = turn.draft, turn.context
         if value == "cancel":
             turn.edit(turn.t("cancel.done"))
             return END
+        if value.startswith("edit_") and value[5:] in FIELDS:
+            turn.edit(turn.t("programs.changing", field=turn.t(f"programs.change_{value[5:]}")))
+            return value[5:]
         if value != "save" or not (
             draft.title and draft.unit_id and draft.starts_at and draft.ends_at
         ):
             raise Stale
         settings = context.settings
+        spec = ProgramSpec(
+            title=draft.title,
+            unit_id=draft.unit_id,
+            starts_at=draft.starts_at,
+            ends_at=draft.ends_at,
+            provider=draft.provider,
+            mode=draft.mode or MODES[0],
+            instructors=draft.instructors,
+            window_days=_window(turn),
+            followup_weeks=settings.followup_weeks,
+        )
+        caller = await context.access()
+        now = context.bot_data.clock()
+        if draft.program_id is not None:
+            try:
+                done = await service.edit_program(
+                    context.db, caller, draft.program_id, spec=spec, now=now
+                )
+            except ProgramError as exc:
+                if exc.key != "programs.edit_answered":
+                    raise Invalid(exc.key, **exc.values) from None
+                turn.edit(turn.t(exc.key, **exc.values))
+                return END
+            except Refused as exc:  # gone, or no longer theirs
+                turn.edit(turn.t(exc.key, **exc.values))
+                return END
+            turn.edit(turn.t(done.key, **done.values))
+            turn.reply(*await _page(context, done.program))
+            return END
         try:
-            program = await service.create_program(
-                context.db,
-                spec=ProgramSpec(
-                    title=draft.title,
-                    unit_id=draft.unit_id,
-                    starts_at=draft.starts_at,
-                    ends_at=draft.ends_at,
-                    provider=draft.provider,
-                    mode=draft.mode or MODES[0],
-                    instructors=draft.instructors,
-                    window_days=settings.feedback_window_days,
-                    followup_weeks=settings.followup_weeks,
-                ),
-                caller=await context.access(),
-                now=context.bot_data.clock(),
-            )
+            program = await service.create_program(context.db, spec=spec, caller=caller, now=now)
         except ProgramError as exc:
             if exc.key == "program.unit_not_yours":
                 return await _unit_lost(turn)
@@ -475,6 +607,10 @@ class Confirm(Step[ProgramDraft]):
         turn.reply(*await _page(context, program))
         await _send_qr(turn.update, context, program)
         return END
+
+
+def _window(turn: PTurn) -> int:
+    return turn.draft.window_days or turn.context.settings.feedback_window_days
 
 
 async def _unit_lost(turn: PTurn) -> str:
@@ -487,6 +623,13 @@ async def _unit_lost(turn: PTurn) -> str:
 
 
 class CreateFlow(Flow[ProgramDraft]):
+    def after(self, step: str, draft: ProgramDraft) -> str:
+        """In order until the review; from then on, each change goes back to it (by the end,
+        when a later start cleared it)."""
+        if not draft.review:
+            return super().after(step, draft)
+        return "end" if draft.ends_at is None else Confirm.name
+
     async def recheck(self, turn: PTurn) -> str | None:
         unit_id = turn.draft.unit_id
         if unit_id is None or (await turn.context.access()).handles(unit_id):
@@ -508,8 +651,36 @@ CREATE = CreateFlow(
         Mode(),
         Instructors(),
         Confirm(),
+        Window(),
     ],
+    order=["title", "unit", "provider", "start", "end", "mode", "instructors", "confirm"],
 )
+
+
+async def _start_edit(update: Update, context: SuaraContext, program_id: int) -> None:
+    """The review of an existing program, to change it; refused once anyone answered."""
+    try:
+        program = await service.editable(context.db, await context.access(), program_id)
+    except Refused as exc:
+        context.answer(update, _plain(context.t(exc.key, **exc.values)), alert=True)
+        return
+    assert program.id is not None
+    context.answer(update)
+    tz = context.settings.tz
+    spec = service.spec_of(program)
+    draft = ProgramDraft(
+        title=program.title,
+        unit_id=program.unit_id,
+        provider=program.provider,
+        starts_at=program.starts_at.astimezone(tz),
+        ends_at=program.ends_at.astimezone(tz),
+        mode=program.mode,
+        instructors=list(program.instructors),
+        window_days=spec.window_days,
+        program_id=program.id,
+        review=True,
+    )
+    await CREATE.start(update, context, draft, at=Confirm.name)
 
 
 @requires(Need.ORGANIZER)

@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import delete, or_, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import questionnaires
 from bot.services.access import Access
-from bot.services.errors import Refused
+from bot.services.errors import NotFound, Refused
 from bot.services.nip import check_nip
 from bot.services.text import clean_text
 from bot.storage import audit
@@ -25,11 +26,21 @@ from bot.storage import programs as store
 from bot.storage.programs import (
     MODES,
     PROGRAM_CLOSED,
+    PROGRAM_OPEN,
+    PROGRAM_SCHEDULED,
+    DueItem,
     Participant,
     Program,
     TrainingProposal,
 )
-from bot.storage.questionnaires import PROGRAM_SUBJECT, RESPONSE_SUBMITTED, Answer, Response
+from bot.storage.questionnaires import (
+    FOLLOWUP_SUBJECT,
+    PROGRAM_SUBJECT,
+    RESPONSE_OPEN,
+    RESPONSE_SUBMITTED,
+    Answer,
+    Response,
+)
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at a venue
 CODE_LENGTH = 6
@@ -291,3 +302,255 @@ async def propose(
     proposal = TrainingProposal(unit_id=unit_id, proposer_id=proposer_id, topic=text)
     session.add(proposal)
     return proposal
+
+
+# -- what organizers do to a program after creating it ---------------------------------------
+#
+# Each takes the caller (None: the operator's command line on the server) and the program's id,
+# refuses with a text key, writes its audit event and returns what to tell the caller.
+
+
+@dataclass(frozen=True)
+class Done:
+    """What happened, for the caller: `key` and `values` make the text that says it."""
+
+    program: Program
+    key: str
+    values: dict[str, object] = field(default_factory=dict)
+
+
+async def managed(session: AsyncSession, caller: Access | None, program_id: int) -> Program:
+    """The program if the caller manages it (an organizer of its unit, or an admin); NotFound
+    for a program that does not exist and for one of another unit alike."""
+    program = await session.get(Program, program_id)
+    if program is None or (caller is not None and not caller.handles(program.unit_id)):
+        raise NotFound()
+    return program
+
+
+def _audit(session: AsyncSession, caller: Access | None, action: str, program: Program) -> None:
+    if caller is None:
+        return
+    audit.record(
+        session,
+        actor_id=caller.user_id,
+        actor_role=caller.actor_role,
+        action=action,
+        subject_kind="program",
+        subject_id=program.id,
+        detail=program.code,
+    )
+
+
+_SUBJECTS = (PROGRAM_SUBJECT, FOLLOWUP_SUBJECT)
+
+
+def _responses_of(program_id: int) -> list[Any]:
+    return [
+        col(Response.subject_kind).in_(_SUBJECTS),
+        col(Response.subject_id) == program_id,
+    ]
+
+
+async def has_answers(session: AsyncSession, program_id: int) -> bool:
+    """Whether anyone has answered anything about this program (one answer is enough: from
+    then on, what they were asked about stays as it was)."""
+    query = (
+        select(Answer.id)
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(*_responses_of(program_id))
+        .limit(1)
+    )
+    if (await session.exec(query)).first() is not None:
+        return True
+    submitted = select(Response.id).where(
+        *_responses_of(program_id), col(Response.status) == RESPONSE_SUBMITTED
+    )
+    return (await session.exec(submitted.limit(1))).first() is not None
+
+
+async def send_now(
+    session: AsyncSession, caller: Access | None, program_id: int, *, now: dt.datetime
+) -> Done:
+    """The questionnaire goes to every participant at once (the due job sends it). Refused:
+    sent already, closed, or nobody has joined yet (then nothing is sent, nothing changes)."""
+    program = await managed(session, caller, program_id)
+    assert program.id is not None
+    if program.status == PROGRAM_CLOSED:
+        raise ProgramError("programs.send_closed")
+    if program.status != PROGRAM_SCHEDULED:
+        raise ProgramError("programs.send_already")
+    count = await store.count_participants(session, program.id)
+    if count == 0:
+        raise ProgramError("programs.send_nobody")
+    await store.reschedule(session, key=f"dispatch:{program.id}", due_at=now)
+    _audit(session, caller, "program_send", program)
+    return Done(program, "programs.sent", {"count": count})
+
+
+async def close_window(
+    session: AsyncSession, caller: Access | None, program_id: int, *, now: dt.datetime
+) -> Done:
+    """Ends the answer window now: questionnaires not submitted are no longer taken (until it
+    is reopened)."""
+    from bot.services import feedback
+
+    program = await managed(session, caller, program_id)
+    assert program.id is not None
+    if program.status == PROGRAM_CLOSED:
+        raise ProgramError("programs.close_already")
+    participants = await store.count_participants(session, program.id)
+    respondents = await _submitted(session, program.id)
+    await feedback.close_now(session, program, now=now)
+    _audit(session, caller, "program_close", program)
+    return Done(
+        program, "programs.closed", {"participants": participants, "respondents": respondents}
+    )
+
+
+async def _submitted(session: AsyncSession, program_id: int) -> int:
+    query = select(func.count()).where(
+        col(Response.subject_kind) == PROGRAM_SUBJECT,
+        col(Response.subject_id) == program_id,
+        col(Response.status) == RESPONSE_SUBMITTED,
+    )
+    return int((await session.exec(query)).one())
+
+
+async def reopen_window(
+    session: AsyncSession,
+    caller: Access | None,
+    program_id: int,
+    *,
+    now: dt.datetime,
+    days: int,
+) -> Done:
+    """A closed window opens again for `days` days: the questionnaires the close stopped can
+    be finished, and a questionnaire never sent goes out at the end as planned."""
+    from bot.services import feedback
+
+    program = await managed(session, caller, program_id)
+    assert program.id is not None
+    if program.status != PROGRAM_CLOSED:
+        raise ProgramError("programs.reopen_open")
+    program.closes_at = max(now, program.ends_at) + dt.timedelta(days=days)
+    program.status = PROGRAM_OPEN if program.sent_at is not None else PROGRAM_SCHEDULED
+    session.add(program)
+    await session.exec(
+        update(Response)
+        .where(
+            col(Response.subject_kind) == PROGRAM_SUBJECT,
+            col(Response.subject_id) == program.id,
+            col(Response.status) == feedback.RESPONSE_EXPIRED,
+        )
+        .values(status=RESPONSE_OPEN)
+    )
+    await store.repend(session, key=f"close:{program.id}", due_at=program.closes_at)
+    if program.sent_at is None:
+        await store.repend(session, key=f"dispatch:{program.id}", due_at=max(now, program.ends_at))
+    _audit(session, caller, "program_reopen", program)
+    return Done(program, "programs.reopened", {"closes": program.closes_at})
+
+
+WEEK = dt.timedelta(weeks=1)
+
+
+def spec_of(program: Program) -> ProgramSpec:
+    """The program as a spec, to change some of it (the window in whole days)."""
+    window = program.closes_at - program.ends_at
+    return ProgramSpec(
+        title=program.title,
+        unit_id=program.unit_id,
+        starts_at=program.starts_at,
+        ends_at=program.ends_at,
+        provider=program.provider,
+        mode=program.mode,
+        instructors=list(program.instructors),
+        window_days=max(1, round(window / dt.timedelta(days=1))),
+        followup_weeks=max(1, round((program.followup_at - program.ends_at) / WEEK)),
+    )
+
+
+def same_as(program: Program, spec: ProgramSpec) -> bool:
+    """Whether saving `spec` would change nothing."""
+    stored = spec_of(program)
+    return (
+        stored.title == spec.title
+        and stored.starts_at == spec.starts_at.astimezone(dt.UTC)
+        and stored.ends_at == spec.ends_at.astimezone(dt.UTC)
+        and (stored.provider or None) == (spec.provider or None)
+        and stored.mode == spec.mode
+        and stored.instructors == spec.instructors
+        and stored.window_days == spec.window_days
+    )
+
+
+async def edit_program(
+    session: AsyncSession,
+    caller: Access | None,
+    program_id: int,
+    *,
+    spec: ProgramSpec,
+    now: dt.datetime,
+) -> Done:
+    """Changes the title, provider, times, mode, instructors and window (the unit stays).
+    Refused once anyone has answered: they answered about the program as it was."""
+    program = await managed(session, caller, program_id)
+    assert program.id is not None
+    if await has_answers(session, program.id):
+        raise ProgramError("programs.edit_answered", title=program.title)
+    spec.unit_id = program.unit_id
+    spec.followup_weeks = spec_of(program).followup_weeks  # the follow-up keeps its distance
+    check_spec(spec, now=now if program.status != PROGRAM_CLOSED else None)
+    program.title = spec.title.strip()
+    program.provider = (spec.provider or "").strip() or None
+    program.mode = spec.mode
+    program.instructors = list(spec.instructors)
+    program.starts_at = spec.starts_at.astimezone(dt.UTC)
+    program.ends_at = spec.ends_at.astimezone(dt.UTC)
+    program.closes_at = (spec.ends_at + dt.timedelta(days=spec.window_days)).astimezone(dt.UTC)
+    program.followup_at = (spec.ends_at + dt.timedelta(weeks=spec.followup_weeks)).astimezone(
+        dt.UTC
+    )
+    session.add(program)
+    if program.status == PROGRAM_SCHEDULED:
+        await store.reschedule(session, key=f"dispatch:{program.id}", due_at=program.ends_at)
+    if program.status != PROGRAM_CLOSED:
+        await store.reschedule(session, key=f"close:{program.id}", due_at=program.closes_at)
+    await store.reschedule(session, key=f"followup:{program.id}", due_at=program.followup_at)
+    _audit(session, caller, "program_edit", program)
+    return Done(program, "programs.edited", {"title": program.title, "code": program.code})
+
+
+async def delete_program(session: AsyncSession, caller: Access | None, program_id: int) -> Done:
+    """Removes a program nobody has answered about, with its participants, its unanswered
+    questionnaires and its scheduled work (their queued messages then go nowhere)."""
+    program = await managed(session, caller, program_id)
+    assert program.id is not None
+    if await has_answers(session, program.id):
+        raise ProgramError("programs.delete_answered", title=program.title)
+    _audit(session, caller, "program_delete", program)
+    await session.exec(delete(Response).where(*_responses_of(program.id)))
+    await session.exec(delete(DueItem).where(col(DueItem.program_id) == program.id))
+    await session.exec(delete(Participant).where(col(Participant.program_id) == program.id))
+    await session.exec(delete(Program).where(col(Program.id) == program.id))
+    return Done(program, "programs.deleted", {"title": program.title, "code": program.code})
+
+
+async def same_program(session: AsyncSession, spec: ProgramSpec) -> Program | None:
+    """The program of the same unit, title and start (an imported calendar row seen again)."""
+    query = select(Program).where(
+        col(Program.unit_id) == spec.unit_id,
+        col(Program.title) == spec.title.strip(),
+        col(Program.starts_at) == spec.starts_at.astimezone(dt.UTC),
+    )
+    return (await session.exec(query.order_by(col(Program.id)))).first()
+
+
+async def editable(session: AsyncSession, caller: Access | None, program_id: int) -> Program:
+    """The program, if the caller may still change it (nobody has answered yet)."""
+    program = await managed(session, caller, program_id)
+    assert program.id is not None
+    if await has_answers(session, program.id):
+        raise ProgramError("programs.edit_answered", title=program.title)
+    return program

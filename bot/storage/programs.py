@@ -225,6 +225,15 @@ async def reschedule(session: AsyncSession, *, key: str, due_at: dt.datetime) ->
     )
 
 
+async def repend(session: AsyncSession, *, key: str, due_at: dt.datetime) -> None:
+    """Makes an item due again at `due_at`, done or not (a closed window reopened)."""
+    await session.exec(
+        update(DueItem)
+        .where(col(DueItem.key) == key)
+        .values(due_at=due_at, status=DUE_PENDING, done_at=None, lease_until=None)
+    )
+
+
 async def claim_due(session: AsyncSession, *, now: dt.datetime, limit: int = 100) -> list[DueItem]:
     """Leases up to `limit` due items to this caller; commit to make the lease visible."""
     due = and_(col(DueItem.status) == DUE_PENDING, col(DueItem.due_at) <= now)

@@ -17,6 +17,7 @@ from sqlmodel import select
 from bot.services import questionnaires as engine
 from bot.storage.db import Database
 from bot.storage.programs import DueItem, Participant, Program
+from bot.storage.questionnaires import Answer, Response
 
 UNIT = "LPG-PROV-BPSDM"
 # Dates a few weeks ahead, so the tests mean the same whenever they run.
@@ -33,6 +34,8 @@ async def _cli(database_url: str, *args: str) -> tuple[int, str, str]:
         "DATABASE_URL": database_url,
         "TELEGRAM_BOT_TOKEN": "",
         "BOT_USERNAME": "suara_lampung_bot",
+        # The messages in English unless a test passes --language.
+        "BOT_DEFAULT_LANGUAGE": "en",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args,
@@ -116,7 +119,7 @@ async def test_import_checks_every_row_before_storing_any(
     workbook.save(good)
     code, out, err = await _cli(database_url, "program", "import", str(good))
     assert code == 0, err
-    assert "2 programs imported" in out
+    assert "Programs imported: 2 (new: 2," in out
     async with db.session() as session:
         titles = sorted(p.title for p in (await session.exec(select(Program))).all())
     assert titles == ["Pelatihan Pelayanan Prima", "Pelatihan SIMPEG"]
@@ -207,7 +210,9 @@ async def test_files_as_offices_save_them_are_read_or_refused_in_one_line(
     )
     code, out, err = await _cli(database_url, "program", "import", str(ansi))
     assert code == 0, err
-    assert "1 programs imported" in out and "Windows-1252" in err and "Traceback" not in err
+    assert (
+        "Programs imported: 1 (new: 1," in out and "Windows-1252" in err and "Traceback" not in err
+    )
     async with db.session() as session:
         (program,) = (await session.exec(select(Program))).all()
     assert program.title == "Pelatihan Manajemen – Tahap II"
@@ -223,3 +228,80 @@ async def test_files_as_offices_save_them_are_read_or_refused_in_one_line(
         code, out, err = await _cli(database_url, "program", "import", str(path))
         assert code == 2 and needle in err and "Traceback" not in err, err
     assert "9999" not in out
+
+
+async def test_importing_a_calendar_twice_updates_its_programs_instead_of_copying_them(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    calendar = tmp_path / "kalender.csv"
+    rows = (
+        "judul;unit;mulai;selesai;pengajar\n"
+        f"Pelatihan Kepemimpinan;{UNIT};{_at(0, '08:00')};{_at(4, '16:00')};Dr. Sari\n"
+        f"Pelatihan Arsip;{UNIT};{_at(7, '08:00')};{_at(8, '16:00')};\n"
+    )
+    calendar.write_text(rows, "utf-8")
+    code, out, err = await _cli(database_url, "program", "import", str(calendar))
+    assert code == 0 and "(new: 2, updated: 0, unchanged: 0)" in out, err
+    async with db.session() as session:
+        first = {p.title: (p.code, p.id) for p in (await session.exec(select(Program))).all()}
+
+    # The same calendar with one end moved and an instructor's name written out: both updated,
+    # no copy; a third import changes nothing.
+    calendar.write_text(
+        rows.replace(_at(8, "16:00"), _at(9, "12:00")).replace(";Dr. Sari\n", ";Dr. Sari Dewi\n"),
+        "utf-8",
+    )
+    code, out, err = await _cli(database_url, "program", "import", str(calendar))
+    assert code == 0 and "(new: 0, updated: 2, unchanged: 0)" in out, err
+    code, out, err = await _cli(database_url, "program", "import", str(calendar))
+    assert code == 0 and "(new: 0, updated: 0, unchanged: 2)" in out, err
+    async with db.session() as session:
+        programs = {p.title: p for p in (await session.exec(select(Program))).all()}
+        closes = (
+            await session.exec(
+                select(DueItem.due_at).where(
+                    DueItem.kind == "close", DueItem.program_id == programs["Pelatihan Arsip"].id
+                )
+            )
+        ).one()
+    assert {t: (p.code, p.id) for t, p in programs.items()} == first
+    arsip = programs["Pelatihan Arsip"]
+    assert arsip.ends_at.astimezone(dt.timezone(dt.timedelta(hours=7))).hour == 12
+    assert closes == arsip.closes_at == arsip.ends_at + dt.timedelta(days=7)
+    assert programs["Pelatihan Kepemimpinan"].instructors == ["Dr. Sari Dewi"]
+
+    # Once someone answered about a program, a row changing it is refused, and nothing stored.
+    async with db.session() as session:
+        response = Response(
+            template_id=arsip.template_id,
+            subject_kind="program",
+            subject_id=arsip.id or 0,
+            respondent_id=5801,
+        )
+        session.add(response)
+        await session.flush()
+        session.add(Answer(response_id=response.id or 0, question="relevansi", score=4))
+        await session.commit()
+    calendar.write_text(rows, "utf-8")
+    code, out, err = await _cli(database_url, "program", "import", str(calendar))
+    assert code == 2 and "row 3:" in err and "can no longer be changed" in err, err
+
+
+async def test_the_command_line_speaks_the_admins_language(
+    database_url: str, tmp_path: Path
+) -> None:
+    args = ("--unit", "NOPE", "--start", _at(0, "08:00"), "--end", _at(1, "08:00"))
+    code, _, err = await _cli(
+        database_url, "program", "create", "--language", "id", "--title", "Pelatihan", *args
+    )
+    assert code == 2 and err.startswith("Kesalahan: kode unit 'NOPE' tidak dikenal"), err
+    code, _, err = await _cli(database_url, "program", "create", "--title", "Pelatihan", *args)
+    assert code == 2 and err.startswith("Error: unknown unit code 'NOPE'"), err
+    bad = tmp_path / "kalender.csv"
+    bad.write_text(
+        f"judul;unit;mulai;selesai\nPelatihan Arsip;{UNIT};{_at(7, '08:00')};{_at(6, '16:00')}\n",
+        "utf-8",
+    )
+    code, _, err = await _cli(database_url, "program", "import", "--language", "id", str(bad))
+    assert code == 2 and "baris 2: Waktu selesai harus setelah waktu mulai." in err, err
+    assert "baris salah: 1; tidak ada yang diimpor" in err
