@@ -104,7 +104,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         await db.migrate()
         async with db.session() as session:
-            await seed_places(session)
+            await seed_places(session, settings.places_file)
             await seed_templates(session)
             result = await _ACTIONS[args.action](session, settings, args)
             await session.commit()

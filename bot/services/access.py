@@ -21,6 +21,7 @@ from bot.storage.staff import appointed_admins, is_appointed_admin
 
 ADMIN = "admin"
 ORGANIZER = "organizer"
+SYSTEM = "system"
 
 
 class Need(Enum):
@@ -39,6 +40,12 @@ class Access:
     units: frozenset[int] = field(default_factory=frozenset)
     banned: bool = False
     role: str | None = None  # the self-declared citizen / asn
+    command_line: bool = False  # the operator on the server (Access.system)
+
+    @classmethod
+    def system(cls) -> Access:
+        """The command line on the server: admin power, audited as "system" (user id 0)."""
+        return cls(user_id=0, admin=True, command_line=True)
 
     @property
     def organizer(self) -> bool:
@@ -47,6 +54,8 @@ class Access:
     @property
     def actor_role(self) -> str:
         """How the audit log names this person's power."""
+        if self.command_line:
+            return SYSTEM
         return ADMIN if self.admin else ORGANIZER
 
     def allows(self, need: Need) -> bool:
