@@ -26,6 +26,7 @@ from bot.handlers import (
     staff,
     start,
     unit_blocks,
+    units,
 )
 
 
@@ -38,6 +39,7 @@ def register_all(application: Application) -> None:
     questionnaire.register(application)
     staff.register(application)
     admin.register(application)
+    units.register(application)
     audit.register(application)
     complaint_flow.register(application)
     complaint_status.register(application)

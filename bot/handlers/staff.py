@@ -19,6 +19,7 @@ from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.requires import command, requires
 from bot.handlers.start import show_menu
+from bot.handlers.unit_picker import unit_rows
 from bot.keyboards import Button, keyboard, page_of, pager
 from bot.render import shorten
 from bot.services import access
@@ -29,8 +30,8 @@ from bot.services.staff import StaffError
 from bot.storage import audit, staff
 from bot.storage.places import (
     LEVEL_UNIT,
-    all_units,
     get_place,
+    unit_choices,
     units_by_organizer,
     units_of_organizer,
 )
@@ -157,11 +158,10 @@ async def remove_button(update: Update, context: SuaraContext, pressed: StaffRem
 
 async def _invite_view(context: SuaraContext, page: int) -> tuple[str, InlineKeyboardMarkup]:
     t = context.t
-    shown, page, pages = page_of(await all_units(context.db), page, PER_PAGE)
-    rows: list[list[Button]] = [
-        [(f"{u.code}: {shorten(u.name, 40)}", InviteFor(u.id or 0))] for u in shown
-    ]
-    rows.append(pager(page, pages, (t("common.previous"), t("common.next")), InvitePage))
+    choices = await unit_choices(context.db)
+    rows, page, pages = unit_rows(
+        t, choices, page, lambda c: InviteFor(c.id), InvitePage, size=PER_PAGE
+    )
     rows.append([(t("staff.invite_admin"), InviteFor(0))])
     hours = context.settings.invite_hours
     return t("staff.invite_choose", hours=hours, page=page + 1, pages=pages), keyboard(rows)
@@ -186,6 +186,9 @@ async def invite_button(update: Update, context: SuaraContext, pressed: InviteFo
     unit = await get_place(context.db, pressed.unit) if pressed.unit else None
     if pressed.unit and (unit is None or unit.level != LEVEL_UNIT):
         context.answer(update, t("button.stale"), alert=True)
+        return
+    if unit is not None and not unit.active:
+        context.answer(update, t("units.inactive", unit=unit.name), alert=True)
         return
     username = context.bot.username if context.bot else None
     if not username:
