@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.i18n import Texts
 from bot.services import feedback
 from bot.services import programs as service
+from bot.services.errors import Refused
 from bot.services.programs import ProgramError, ProgramSpec
 from bot.services.questionnaires import seed_templates
 from bot.storage import programs as store
@@ -113,7 +114,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         await db.dispose()
 
 
-def _message(error: ProgramError) -> str:
+def message(error: Refused) -> str:
     """The English text of a refusal, as plain text for a terminal."""
     text = Texts("en", ZoneInfo("UTC")).for_language("en")(error.key, **error.values)
     return html.unescape(re.sub(r"<[^>]+>", "", text))
@@ -164,7 +165,7 @@ async def _spec(
     try:
         service.check_spec(spec, now=utcnow())
     except ProgramError as exc:
-        raise CliError(_message(exc)) from None
+        raise CliError(message(exc)) from None
     return spec, unit.code
 
 
@@ -197,9 +198,13 @@ async def _create(session: AsyncSession, settings: Settings, args: argparse.Name
     return 0
 
 
-def read_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_table(
+    path: Path,
+    headers: dict[str, str] = HEADERS,
+    required: tuple[str, ...] = REQUIRED,
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number as a spreadsheet counts it, values by field) for each non-empty row; the
-    header is the first row that is not blank."""
+    header is the first row that is not blank. `headers`: column name -> field."""
     if not path.exists():
         raise CliError(f"no such file: {path}")
     if path.suffix.lower() == ".xlsx":
@@ -216,12 +221,12 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     header = next((n for n, line in enumerate(lines) if _filled(line)), None)
     if header is None:
         raise CliError(f"{path} is empty")
-    fields = [HEADERS.get(str(name or "").strip().lower()) for name in lines[header]]
-    missing = [name for name in REQUIRED if name not in fields]
+    fields = [headers.get(str(name or "").strip().lower()) for name in lines[header]]
+    missing = [name for name in required if name not in fields]
     if missing:
         raise CliError(
             f"columns missing in the header row (row {header + 1}): {', '.join(missing)}"
-            f"; the header names: {', '.join(sorted(HEADERS))}"
+            f"; the header names: {', '.join(sorted(headers))}"
         )
     for number, line in enumerate(lines[header + 1 :], start=header + 2):
         if not _filled(line):

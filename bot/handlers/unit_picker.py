@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from telegram import InlineKeyboardMarkup, Message
 
 from bot.handlers.flow import STAY, Invalid, Stale, Step, Turn
+from bot.i18n import Safe
 from bot.keyboards import Button, keyboard, page_of, pager
 from bot.render import shorten
 from bot.storage.places import UnitChoice, get_place, unit_choices
@@ -47,7 +48,7 @@ def unit_rows(
     for choice in shown:
         label = shorten(choice.label, LABEL_MAX)
         if not choice.active:
-            label = t("units.inactive_mark", label=label)
+            label = f"⏸ {label}"  # a button label is plain text: no markup, no escaping
         rows.append([(label, button(choice))])
     rows.append(pager(page, pages, (t("common.previous"), t("common.next")), page_button))
     return rows, page, pages
@@ -86,7 +87,13 @@ class UnitPicker(Step[P], Generic[P]):
             found = t("units.search_found", query=draft.unit_query, count=len(choices))
         else:
             found = t("units.search_hint")
-        text = t("units.pick", question=t(self.question), page=page + 1, pages=pages, found=found)
+        text = t(
+            "units.pick",
+            question=Safe(t(self.question)),
+            page=page + 1,
+            pages=pages,
+            found=Safe(found),
+        )
         return text, keyboard(rows)
 
     async def on_button(self, turn: Turn[P], value: str) -> str:
