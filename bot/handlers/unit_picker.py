@@ -21,7 +21,7 @@ from bot.storage.places import UnitChoice, get_place, unit_choices
 
 PAGE_SIZE = 8
 QUERY_MAX = 60
-LABEL_MAX = 60
+LABEL_MAX = 80
 
 
 class PickerDraft(Protocol):
@@ -115,6 +115,9 @@ class UnitPicker(Step[P], Generic[P]):
             raise Stale
         turn.edit(*await self.view(turn))
         return STAY
+
+    async def waits_for_text(self, turn: Turn[P]) -> bool:
+        return False  # a search is typed anew: an edited message is no search
 
     async def on_message(self, turn: Turn[P], message: Message) -> str:
         """A written message searches the list."""
