@@ -83,7 +83,7 @@ async def test_an_import_with_wrong_rows_names_each_row_and_stores_nothing(
         "LSL-DISHUB,Dinas Perhubungan,LSL\n",
         encoding="utf-8",
     )
-    code, out, err = await _cli(database_url, "import", str(bad))
+    code, _, err = await _cli(database_url, "import", str(bad))
     assert code == 2
     lines = err.splitlines()
     assert lines[0].startswith("row 4: A unit code is letters")

@@ -397,7 +397,9 @@ async def test_free_text_is_offered_as_a_complaint(harness: Harness) -> None:
     await tap(emu, siti, step("c", "offer", "yes"))
     await tap(emu, siti, "Administrasi Kependudukan")
     await say(emu, siti, "lampung selatan")
-    after_place = await tap(emu, siti, "Dinas Kependudukan dan Pencatatan Sipil · Kab. Lampung Selatan")
+    after_place = await tap(
+        emu, siti, "Dinas Kependudukan dan Pencatatan Sipil · Kab. Lampung Selatan"
+    )
     # The description is already there: straight to the files step.
     assert "Langkah 4 dari 7" in text_of(after_place)
 
