@@ -4,6 +4,7 @@ takes no new complaint or program and leaves every picker."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -147,3 +148,26 @@ async def test_search_wants_every_word_in_the_name_region_or_code(db: Database) 
     assert [c.label for c in found] == ["Dinas Kesehatan · Kab. Lampung Selatan"]
     assert [c.code for c in by_code] == ["LSM-DINKES"]
     assert nothing == []
+
+
+async def test_places_file_seeds_a_new_deployment_only(db: Database, tmp_path: Path) -> None:
+    import json
+
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    with pytest.raises(ValidationError):
+        Settings(PLACES_FILE=str(tmp_path / "missing.json"))  # type: ignore[call-arg]
+    own = tmp_path / "places.json"
+    unit = {"code": "MKW-DINKES", "name": "Dinas Kesehatan"}
+    region = {"code": "MKW", "name": "Kabupaten Manokwari", "children": [unit]}
+    tree = [{"code": "PPB", "name": "Provinsi Papua Barat", "children": [region]}]
+    own.write_text(json.dumps(tree), encoding="utf-8")
+    settings = Settings(PLACES_FILE=str(own))  # type: ignore[call-arg]
+    async with db.session() as session:
+        assert await seed_places(session, settings.places_file) == 3
+        assert await seed_places(session, settings.places_file) == 0  # not empty: never again
+        assert [c.label for c in await unit_choices(session)] == [
+            "Dinas Kesehatan · Kab. Manokwari"
+        ]
