@@ -315,7 +315,7 @@ class Unit(UnitPicker[ProgramDraft]):
     """Which of the organizer's active units runs it (skipped when they have only one)."""
 
     name = "unit"
-    question = "units.ask_program"
+    question = "program.ask_unit"
 
     def answered(self, draft: ProgramDraft) -> bool:
         return draft.unit_id is not None
