@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.report_cli import add_parser as add_report_parser
 
     add_report_parser(commands)
+    from bot.units_cli import add_parser as add_units_parser
+
+    add_units_parser(commands)
     sentiment = commands.add_parser(
         "sentiment",
         help="label texts from standard input (one per line): label<TAB>polarity",
@@ -220,6 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.report_cli import run as run_report
 
         return run_report(settings, args)
+    if args.command == "units":
+        from bot.units_cli import run as run_units
+
+        return run_units(settings, args)
     if args.command == "program":
         from bot.program_cli import run as run_program
 

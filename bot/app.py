@@ -91,7 +91,7 @@ async def prepare(application: SuaraApplication) -> None:
     async with state.db.session() as session:
         # Workers starting together seed one after another: the later ones find it done.
         await state.db.take_turn(session, MIGRATION_LOCK)
-        await seed_places(session)
+        await seed_places(session, state.settings.places_file)
         await seed_templates(session)
         # Answers submitted before blocks existed, or waiting for a minimum that was lowered.
         await releases.catch_up(session, minimum=state.settings.feedback_min_responses)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -116,6 +117,9 @@ class Settings(BaseSettings):
     # Workers started together by a deploy should not each migrate: set false there and run
     # `python -m bot migrate` as the deploy step; a worker then refuses an older schema.
     auto_migrate: bool = Field(default=True, alias="AUTO_MIGRATE")
+    # The deployment's own places (provinces, kabupaten/kota, units) as JSON in the shape of
+    # bot/storage/places.json, read once to seed a new database; later, admins manage units.
+    places_file: Path | None = Field(default=None, alias="PLACES_FILE")
 
     @field_validator(
         "bot_admin_ids",
@@ -136,6 +140,16 @@ class Settings(BaseSettings):
         if value not in found:
             raise ValueError(f"no catalogs for {value!r} in locales/ (found: {', '.join(found)})")
         return value
+
+    @field_validator("places_file", mode="before")
+    @classmethod
+    def _readable_places(cls, value: object) -> Path | None:
+        if value is None or not str(value).strip():
+            return None
+        path = Path(str(value).strip())
+        if not path.is_file():
+            raise ValueError(f"no such file: {path}")
+        return path
 
     @field_validator("digest_schedule")
     @classmethod

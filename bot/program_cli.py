@@ -30,6 +30,7 @@ from bot.config import Settings
 from bot.i18n import LANGUAGES, Texts
 from bot.services import feedback
 from bot.services import programs as service
+from bot.services.errors import Refused
 from bot.services.programs import ProgramError, ProgramSpec
 from bot.services.questionnaires import seed_templates
 from bot.storage import programs as store
@@ -147,13 +148,19 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         await db.migrate()
         async with db.session() as session:
-            await seed_places(session)
+            await seed_places(session, settings.places_file)
             await seed_templates(session)
             result = await _ACTIONS[args.action](session, settings, args)
             await session.commit()
         return result
     finally:
         await db.dispose()
+
+
+def message(error: Refused) -> str:
+    """The English text of a refusal, as plain text for a terminal."""
+    text = Texts("en", ZoneInfo("UTC")).for_language("en")(error.key, **error.values)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def parse_moment(value: object, settings: Settings) -> dt.datetime:
@@ -238,9 +245,13 @@ async def _create(session: AsyncSession, settings: Settings, args: argparse.Name
     return 0
 
 
-def read_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_table(
+    path: Path,
+    headers: dict[str, str] = HEADERS,
+    required: tuple[str, ...] = REQUIRED,
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number as a spreadsheet counts it, values by field) for each non-empty row; the
-    header is the first row that is not blank."""
+    header is the first row that is not blank. `headers`: column name -> field."""
     if not path.exists():
         raise CliError("cli.no_file", path=str(path))
     if path.suffix.lower() == ".xlsx":
@@ -257,14 +268,14 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     header = next((n for n, line in enumerate(lines) if _filled(line)), None)
     if header is None:
         raise CliError("cli.empty", path=str(path))
-    fields = [HEADERS.get(str(name or "").strip().lower()) for name in lines[header]]
-    missing = [name for name in REQUIRED if name not in fields]
+    fields = [headers.get(str(name or "").strip().lower()) for name in lines[header]]
+    missing = [name for name in required if name not in fields]
     if missing:
         raise CliError(
             "cli.missing_columns",
             row=header + 1,
             missing=", ".join(missing),
-            names=", ".join(sorted(HEADERS)),
+            names=", ".join(sorted(headers)),
         )
     for number, line in enumerate(lines[header + 1 :], start=header + 2):
         if not _filled(line):

@@ -27,6 +27,7 @@ from bot.handlers import (
     staff,
     start,
     unit_blocks,
+    units,
     whoami,
 )
 
@@ -41,6 +42,7 @@ def register_all(application: Application) -> None:
     questionnaire.register(application)
     staff.register(application)
     admin.register(application)
+    units.register(application)
     audit.register(application)
     complaint_flow.register(application)
     complaint_status.register(application)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 from telegram import InlineKeyboardMarkup, MessageOriginUser, Update
 from telegram.ext import Application, MessageHandler, filters
 
@@ -13,7 +11,8 @@ from bot.handlers.buttons import on_button
 from bot.handlers.common import route_message
 from bot.handlers.requires import command, requires
 from bot.handlers.staff import staff_command
-from bot.keyboards import Button, keyboard, page_of, pager
+from bot.handlers.unit_picker import unit_rows
+from bot.keyboards import keyboard
 from bot.services import staff as staff_service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
@@ -22,8 +21,8 @@ from bot.services.staff import StaffError
 from bot.storage.places import (
     LEVEL_UNIT,
     Place,
-    all_units,
     place_by_code,
+    unit_choices,
 )
 
 UNITS_PER_PAGE = 8
@@ -98,17 +97,6 @@ async def remove_command(update: Update, context: SuaraContext) -> None:
 
 
 @requires(Need.ADMIN)
-async def units_command(update: Update, context: SuaraContext) -> None:
-    """/unit: the unit codes, for assigning and forwarding."""
-    lines = [context.t("admin.units_title")]
-    lines += [
-        f"<code>{html.escape(u.code)}</code> {html.escape(u.name, quote=False)}"
-        for u in await all_units(context.db)
-    ]
-    context.reply(update, "\n".join(lines))
-
-
-@requires(Need.ADMIN)
 async def block_command(update: Update, context: SuaraContext) -> None:
     """/blokir USER_ID and /bukablokir USER_ID"""
     if update.message is None or update.message.text is None:
@@ -155,14 +143,15 @@ async def forwarded(update: Update, context: SuaraContext) -> None:
 async def _unit_choice(
     context: SuaraContext, user_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    units = await all_units(context.db)
-    shown, page, pages = page_of(units, page, UNITS_PER_PAGE)
-    rows: list[list[Button]] = [
-        [(f"{u.code}: {u.name}", AssignUnit(user_id, u.id or 0))] for u in shown
-    ]
     t = context.t
-    labels = (t("common.previous"), t("common.next"))
-    rows.append(pager(page, pages, labels, lambda n: AssignPage(user_id, n)))
+    rows, page, pages = unit_rows(
+        t,
+        await unit_choices(context.db),
+        page,
+        lambda c: AssignUnit(user_id, c.id),
+        lambda n: AssignPage(user_id, n),
+        size=UNITS_PER_PAGE,
+    )
     return t("admin.forwarded_user", user=user_id, page=page + 1, pages=pages), keyboard(rows)
 
 
@@ -183,7 +172,6 @@ async def unit_button(update: Update, context: SuaraContext, pressed: AssignUnit
 def register(application: Application) -> None:
     application.add_handler(command("penyelenggara", assign_command))
     application.add_handler(command("hapuspenyelenggara", remove_command))
-    application.add_handler(command("unit", units_command))
     application.add_handler(command(["blokir", "bukablokir"], block_command))
     application.add_handler(on_button(AssignUnit, unit_button))
     application.add_handler(on_button(AssignPage, page_button))

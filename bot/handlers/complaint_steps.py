@@ -10,18 +10,19 @@ import datetime as dt
 import re
 
 from pydantic import BaseModel
-from telegram import InlineKeyboardMarkup, Message
+from telegram import Message
 
 from bot.handlers.flow import END, NEXT, STAY, Invalid, Stale, Step, Turn
+from bot.handlers.unit_picker import UnitPicker
 from bot.i18n import Safe
-from bot.keyboards import Button, columns, keyboard, page_of, pager
+from bot.keyboards import columns, keyboard
 from bot.render import shorten
 from bot.services import complaints as service
 from bot.services.complaints import ComplaintError
 from bot.services.privacy import person_key
 from bot.services.text import clean_text
 from bot.storage.complaints import PRIVACY_ANONYMOUS, PRIVACY_CONFIDENTIAL
-from bot.storage.places import LEVEL_UNIT, children_of, get_place, place_path
+from bot.storage.places import UnitChoice
 
 OFFER, CATEGORY, PLACE, DESCRIPTION, FILES, LOCATION, DATE, PRIVACY, SUMMARY, EDIT = (
     "offer",
@@ -47,8 +48,8 @@ class ComplaintDraft(BaseModel):
     """What the citizen has answered so far."""
 
     category: str | None = None
-    parent: int | None = None
-    page: int = 0
+    unit_page: int = 0
+    unit_query: str | None = None
     unit_id: int | None = None
     description: str | None = None
     files: list[tuple[str, str]] = []
@@ -122,63 +123,29 @@ class Category(Step[ComplaintDraft]):
         if not value.isdigit() or int(value) >= len(categories):
             raise Stale
         turn.draft.category = categories[int(value)]
-        turn.draft.parent, turn.draft.page = None, 0
+        turn.draft.unit_page, turn.draft.unit_query = 0, None
         turn.edit(
             turn.t("complaint.chosen_category", category=turn.t.category(turn.draft.category))
         )
         return NEXT
 
 
-class Place(Step[ComplaintDraft]):
-    """Province, then kabupaten/kota, then the unit: one level at a time, paged."""
+class Place(UnitPicker[ComplaintDraft]):
+    """The unit, with its region: paged, or found by writing part of its name."""
 
     name = PLACE
+    question = "units.ask_complaint"
 
-    async def ask(self, turn: ComplaintTurn) -> None:
-        turn.reply(*await self._question(turn))
-
-    async def on_button(self, turn: ComplaintTurn, value: str) -> str:
-        db, draft = turn.context.db, turn.draft
-        if value == "up":
-            parent = await get_place(db, draft.parent) if draft.parent else None
-            draft.parent, draft.page = (parent.parent_id if parent else None), 0
-        elif value.startswith("p") and value[1:].isdigit() and len(value) < 6:
-            draft.page = int(value[1:])
-        elif value.isdigit() and len(value) < 10:
-            place = await get_place(db, int(value))
-            if place is None or place.parent_id != draft.parent:
-                raise Stale
-            if place.level == LEVEL_UNIT:
-                if await service.blocked_at_unit(
-                    db,
-                    reporter_id=turn.user_id,
-                    unit_id=place.id or 0,
-                    reporter_key=reporter_key(turn),
-                ):
-                    raise Invalid("complaint.unit_blocked")
-                draft.unit_id = place.id
-                label = await service.unit_label(db, place.id or 0)
-                turn.edit(turn.t("complaint.chosen_place", place=label))
-                return NEXT
-            draft.parent, draft.page = place.id, 0
-        else:
-            raise Stale
-        turn.edit(*await self._question(turn))
-        return STAY
-
-    async def _question(self, turn: ComplaintTurn) -> tuple[str, InlineKeyboardMarkup]:
-        t, db, draft = turn.t, turn.context.db, turn.draft
-        places = await children_of(db, draft.parent)
-        shown, page, pages = page_of(places, draft.page, PAGE_SIZE)
-        rows: list[list[Button]] = [[turn.button(p.name, str(p.id))] for p in shown]
-        labels = (t("common.previous"), t("common.next"))
-        rows.append(pager(page, pages, labels, lambda n: turn.button("", f"p{n}")[1]))
-        where = "-"
-        if draft.parent is not None:
-            where = " › ".join(p.name for p in await place_path(db, draft.parent)) or "-"
-            rows.append([turn.button(t("common.back"), "up")])
-        text = turn.numbered(t("complaint.ask_place", where=where, page=page + 1, pages=pages))
-        return text, keyboard(rows)
+    async def chosen(self, turn: ComplaintTurn, choice: UnitChoice) -> str:
+        db = turn.context.db
+        if await service.blocked_at_unit(
+            db, reporter_id=turn.user_id, unit_id=choice.id, reporter_key=reporter_key(turn)
+        ):
+            raise Invalid("complaint.unit_blocked")
+        turn.draft.unit_id = choice.id
+        label = await service.unit_label(db, choice.id)
+        turn.edit(turn.t("complaint.chosen_place", place=label))
+        return NEXT
 
 
 class Description(Step[ComplaintDraft]):
@@ -381,7 +348,7 @@ class Edit(Step[ComplaintDraft]):
         if value == DESCRIPTION:
             draft.description = None
         if value == PLACE:
-            draft.parent, draft.page = None, 0
+            draft.unit_page, draft.unit_query = 0, None
         turn.edit(turn.t("complaint.editing", field=Safe(turn.t(f"complaint.field_{value}"))))
         return value
 

@@ -10,15 +10,16 @@ of them is about is registered in bot/services/kinds.py.
 from __future__ import annotations
 
 from pydantic import BaseModel
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.ext import Application
 
 from bot.buttons import FillQuestionnaire
 from bot.context import SuaraContext
-from bot.handlers.flow import END, NEXT, STAY, Flow, Invalid, SkippableStep, Stale, Step, Turn
+from bot.handlers.flow import END, NEXT, Flow, Invalid, SkippableStep, Stale, Step, Turn
 from bot.handlers.questionnaire import link_secret, resume
 from bot.handlers.requires import command, requires
-from bot.keyboards import Button, keyboard, page_of, pager
+from bot.handlers.unit_picker import UnitPicker
+from bot.keyboards import Button, keyboard
 from bot.render import shorten
 from bot.services import feedback
 from bot.services import programs as service
@@ -29,7 +30,7 @@ from bot.services.privacy import person_key
 from bot.services.programs import DEEP_LINK_PREFIX, PROGRAM_SUBJECT, ProgramError
 from bot.storage import programs as store
 from bot.storage.models import ROLE_ASN
-from bot.storage.places import LEVEL_UNIT, get_place, unit_labels
+from bot.storage.places import UnitChoice
 from bot.storage.programs import PROGRAM_CLOSED, Program
 from bot.storage.questionnaires import RESPONSE_OPEN, RESPONSE_SUBMITTED, Response, response_for
 
@@ -206,12 +207,11 @@ async def supervisor_link(update: Update, context: SuaraContext, payload: str) -
 
 # -- training needs (/usul) --------------------------------------------------------------------
 
-UNITS_PER_PAGE = 8
-
 
 class ProposalDraft(BaseModel):
     topic: str | None = None
-    page: int = 0
+    unit_page: int = 0
+    unit_query: str | None = None
 
 
 class Topic(Step[ProposalDraft]):
@@ -228,44 +228,20 @@ class Topic(Step[ProposalDraft]):
         return NEXT
 
 
-class ProposalUnit(Step[ProposalDraft]):
-    """Which unit should hear it: the units, a page at a time."""
+class ProposalUnit(UnitPicker[ProposalDraft]):
+    """Which unit should hear it: the active units, paged, or found by writing."""
 
     name = "unit"
+    question = "units.ask_proposal"
 
-    async def ask(self, turn: Turn[ProposalDraft]) -> None:
-        text, markup = await self._question(turn)
-        if turn.update.callback_query is not None and turn.draft.page:
-            turn.edit(text, markup)
-        else:
-            turn.reply(text, markup)
-
-    async def _question(self, turn: Turn[ProposalDraft]) -> tuple[str, InlineKeyboardMarkup]:
-        t = turn.t
-        labels_of = await unit_labels(turn.context.db)
-        shown, page, pages = page_of(list(labels_of.items()), turn.draft.page, UNITS_PER_PAGE)
-        rows: list[list[Button]] = [[turn.button(label, str(u))] for u, label in shown]
-        labels = (t("common.previous"), t("common.next"))
-        rows.append(pager(page, pages, labels, lambda n: turn.button("", f"p{n}")[1]))
-        return t("proposal.ask_unit", page=page + 1, pages=pages), keyboard(rows)
-
-    async def on_button(self, turn: Turn[ProposalDraft], value: str) -> str:
+    async def chosen(self, turn: Turn[ProposalDraft], choice: UnitChoice) -> str:
         context = turn.context
-        if value.startswith("p") and value[1:].isdigit() and len(value) < 6:
-            turn.draft.page = int(value[1:])
-            turn.edit(*await self._question(turn))
-            return STAY
-        place = (
-            await get_place(context.db, int(value))
-            if value.isdigit() and len(value) < 10
-            else None
-        )
-        if place is None or place.level != LEVEL_UNIT or place.id is None or not turn.draft.topic:
+        if not turn.draft.topic:
             raise Stale
         try:
             await service.propose(
                 context.db,
-                unit_id=place.id,
+                unit_id=choice.id,
                 proposer_id=turn.user_id,
                 topic=turn.draft.topic,
                 now=context.bot_data.clock(),
@@ -273,7 +249,7 @@ class ProposalUnit(Step[ProposalDraft]):
             )
         except ProgramError as exc:
             raise Invalid(exc.key, **exc.values) from None
-        turn.edit(turn.t("proposal.saved", unit=await unit_label(context.db, place.id)))
+        turn.edit(turn.t("proposal.saved", unit=await unit_label(context.db, choice.id)))
         return END
 
 

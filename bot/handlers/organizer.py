@@ -231,7 +231,9 @@ async def action_button(update: Update, context: SuaraContext, pressed: Complain
     )
     await tell_kept(update, context, aside)
     if action == "forward":
-        units = [u for u in await all_units(context.db) if u.id != complaint.unit_id]
+        units = [
+            u for u in await all_units(context.db, active_only=True) if u.id != complaint.unit_id
+        ]
         codes = ", ".join(u.code for u in units[:60])
         context.reply(
             update, t("organizer.ask_forward_code", ticket=complaint.ticket, codes=codes)

@@ -21,6 +21,7 @@ from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.flow import END, NEXT, Flow, Invalid, SkippableStep, Stale, Step, Turn
 from bot.handlers.requires import command, requires
+from bot.handlers.unit_picker import UnitPicker
 from bot.jobs.feedback import due_job
 from bot.keyboards import Button, columns, keyboard, pager
 from bot.render import shorten
@@ -34,7 +35,7 @@ from bot.services.programs import ProgramError, ProgramSpec
 from bot.services.questionnaires import items, template_of
 from bot.storage import audit
 from bot.storage import programs as store
-from bot.storage.places import all_units, unit_labels
+from bot.storage.places import UnitChoice, all_units
 from bot.storage.programs import MODES, PROGRAM_CLOSED, PROGRAM_SCHEDULED, Program
 
 EXTEND_DAYS = 7
@@ -338,6 +339,8 @@ async def _send_export(update: Update, context: SuaraContext, program: Program) 
 class ProgramDraft(BaseModel):
     title: str | None = None
     unit_id: int | None = None
+    unit_page: int = 0
+    unit_query: str | None = None
     provider: str | None = None
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
@@ -367,37 +370,31 @@ class Title(Step[ProgramDraft]):
         return NEXT
 
 
-class Unit(Step[ProgramDraft]):
-    """Which of the organizer's units runs it (skipped when they have only one)."""
+class Unit(UnitPicker[ProgramDraft]):
+    """Which of the organizer's active units runs it (skipped when they have only one)."""
 
     name = "unit"
+    question = "program.ask_unit"
 
     def answered(self, draft: ProgramDraft) -> bool:
         return draft.unit_id is not None
 
-    async def ask(self, turn: PTurn) -> None:
+    async def choices(self, turn: PTurn) -> list[UnitChoice]:
         mine = set(await _units(turn.update, turn.context))
-        labels = await unit_labels(turn.context.db)
-        rows: list[list[Button]] = []
-        for unit_id, label in labels.items():
-            if unit_id in mine and len(rows) < 30:
-                rows.append([turn.button(label, str(unit_id))])
-        turn.reply(turn.t("program.ask_unit"), keyboard(rows))
+        return [c for c in await super().choices(turn) if c.id in mine]
 
-    async def on_button(self, turn: PTurn, value: str) -> str:
-        if not value.isdigit() or int(value) not in await _units(turn.update, turn.context):
-            raise Stale
-        turn.draft.unit_id = int(value)
-        label = await unit_label(turn.context.db, int(value))
+    async def chosen(self, turn: PTurn, choice: UnitChoice) -> str:
+        turn.draft.unit_id = choice.id
+        label = await unit_label(turn.context.db, choice.id)
         turn.edit(turn.t("program.unit_chosen", unit=label))
         return NEXT
 
 
 async def _units(update: Update, context: SuaraContext) -> list[int]:
+    """The active units the caller may run programs for."""
     scope = (await context.access()).unit_scope()
-    if scope is None:
-        return [u.id for u in await all_units(context.db) if u.id is not None]
-    return scope
+    active = [u.id for u in await all_units(context.db, active_only=True) if u.id is not None]
+    return active if scope is None else [u for u in active if u in scope]
 
 
 class Provider(SkippableStep[ProgramDraft]):

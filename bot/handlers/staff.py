@@ -18,6 +18,7 @@ from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.requires import command, requires
 from bot.handlers.start import show_menu
+from bot.handlers.unit_picker import unit_rows
 from bot.keyboards import Button, keyboard, page_of, pager
 from bot.render import shorten
 from bot.services import access
@@ -28,7 +29,7 @@ from bot.services.errors import Refused
 from bot.services.notices import Key
 from bot.storage import staff
 from bot.storage.places import (
-    all_units,
+    unit_choices,
     units_by_organizer,
     units_of_organizer,
 )
@@ -155,11 +156,10 @@ async def remove_button(update: Update, context: SuaraContext, pressed: StaffRem
 
 async def _invite_view(context: SuaraContext, page: int) -> tuple[str, InlineKeyboardMarkup]:
     t = context.t
-    shown, page, pages = page_of(await all_units(context.db), page, PER_PAGE)
-    rows: list[list[Button]] = [
-        [(f"{u.code}: {shorten(u.name, 40)}", InviteFor(u.id or 0))] for u in shown
-    ]
-    rows.append(pager(page, pages, (t("common.previous"), t("common.next")), InvitePage))
+    choices = await unit_choices(context.db)
+    rows, page, pages = unit_rows(
+        t, choices, page, lambda c: InviteFor(c.id), InvitePage, size=PER_PAGE
+    )
     rows.append([(t("staff.invite_admin"), InviteFor(0))])
     hours = context.settings.invite_hours
     return t("staff.invite_choose", hours=hours, page=page + 1, pages=pages), keyboard(rows)

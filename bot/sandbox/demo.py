@@ -30,8 +30,7 @@ SCRIPT: tuple[Step, ...] = (
     # A citizen files a complaint in under a minute.
     ("warga", "/lapor"),
     ("warga", ("tap", "Administrasi Kependudukan")),
-    ("warga", ("tap", "Provinsi Lampung")),
-    ("warga", ("tap", "Lampung Selatan")),
+    ("warga", "kependudukan lampung selatan"),
     ("warga", ("tap", "Kependudukan")),
     (
         "warga",

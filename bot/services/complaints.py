@@ -24,6 +24,7 @@ from bot.services.deadlines import (
 from bot.services.errors import Refused
 from bot.services.notices import Category, Key, Notice
 from bot.services.text import clean_text
+from bot.services.units import UnitError, open_unit
 from bot.storage import audit
 from bot.storage import complaints as store
 from bot.storage.complaints import (
@@ -159,9 +160,10 @@ async def file_complaint(
         session, reporter_id=reporter_id, unit_id=draft.unit_id, reporter_key=reporter_key
     ):
         raise ComplaintError("complaint.unit_blocked")
-    unit = await get_place(session, draft.unit_id)
-    if unit is None:
-        raise ComplaintError("complaint.unit_gone")
+    try:
+        unit = await open_unit(session, draft.unit_id)
+    except UnitError as exc:
+        raise ComplaintError(exc.key, **exc.values) from None
     anonymous = draft.privacy == PRIVACY_ANONYMOUS
     complaint = Complaint(
         reporter_id=reporter_id,
@@ -278,6 +280,8 @@ async def act(
         target = await get_place(session, target_unit_id or 0)
         if target is None or target.id == complaint.unit_id:
             raise ComplaintError("organizer.forward_invalid")
+        if not target.active:
+            raise ComplaintError("units.inactive", unit=target.name)
         complaint.unit_id = target.id  # type: ignore[assignment]
         complaint.state = DIVERIFIKASI
         notices.append(

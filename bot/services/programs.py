@@ -21,6 +21,7 @@ from bot.services.access import Access
 from bot.services.errors import NotFound, Refused
 from bot.services.nip import check_nip
 from bot.services.text import clean_text
+from bot.services.units import UnitError, open_unit
 from bot.storage import audit
 from bot.storage import programs as store
 from bot.storage.programs import (
@@ -128,6 +129,14 @@ async def _new_code(session: AsyncSession) -> str:
             return code
 
 
+async def _open(session: AsyncSession, unit_id: int) -> None:
+    """Refuses a unit that is gone or deactivated, in the words of programs."""
+    try:
+        await open_unit(session, unit_id)
+    except UnitError as exc:
+        raise ProgramError(exc.key, **exc.values) from None
+
+
 async def create_program(
     session: AsyncSession, *, spec: ProgramSpec, caller: Access | None, now: dt.datetime
 ) -> Program:
@@ -137,6 +146,7 @@ async def create_program(
     questionnaire could never be sent)."""
     if caller is not None and not caller.handles(spec.unit_id):
         raise ProgramError("program.unit_not_yours")
+    await _open(session, spec.unit_id)
     check_spec(spec, now=now)
     template = await questionnaires.latest(session, TRAINING_TEMPLATE)
     assert template.id is not None
@@ -285,6 +295,7 @@ async def propose(
 ) -> TrainingProposal:
     """Stores the proposal; the day's limit counts, given `proposer_key` (privacy.person_key),
     what the proposer made before erasing their identity too."""
+    await _open(session, unit_id)
     text = clean_text(topic)
     if not TOPIC_MIN <= len(text) <= TOPIC_MAX:
         raise ProgramError("proposal.invalid", minimum=TOPIC_MIN, maximum=TOPIC_MAX)

@@ -144,6 +144,8 @@ async def unit_for_staff(session: AsyncSession, unit_id: int) -> Place:
     unit = await get_place(session, unit_id)
     if unit is None or unit.level != LEVEL_UNIT or unit.id is None:
         raise NotFound("button.stale")
+    if not unit.active:
+        raise Refused("units.inactive", unit=unit.name)
     return unit
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, delete, func
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, delete, func, true
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,6 +35,8 @@ class Place(SQLModel, table=True):
     # WIB, WITA or WIT (Asia/Jakarta, Asia/Makassar, Asia/Jayapura), usually set on provinces;
     # messages to people of a place are sent in its daytime. None: the deployment's zone.
     timezone: str | None = Field(default=None, max_length=40)
+    # A deactivated unit keeps its complaints and programs but takes no new ones.
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class OrganizerUnit(SQLModel, table=True):
@@ -49,10 +52,13 @@ class OrganizerUnit(SQLModel, table=True):
     added_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-async def seed_places(session: AsyncSession, path: Path = DEFAULT_PLACES) -> int:
-    """Loads the hierarchy from JSON when the table is empty; returns how many were added."""
+async def seed_places(session: AsyncSession, path: Path | None = None) -> int:
+    """Loads the hierarchy from JSON when the table is empty (a new deployment: PLACES_FILE,
+    else the shipped places.json); returns how many were added. Afterwards the table is the
+    truth and admins manage units (`python -m bot units`, /unit)."""
     if (await session.exec(select(func.count()).select_from(Place))).one():
         return 0
+    path = path or DEFAULT_PLACES
     tree = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
     added = 0
 
@@ -127,8 +133,66 @@ async def unit_labels(session: AsyncSession) -> dict[int, str]:
     return dict(sorted(labels.items(), key=lambda kv: kv[1].casefold()))
 
 
-async def all_units(session: AsyncSession) -> list[Place]:
+async def all_units(session: AsyncSession, *, active_only: bool = False) -> list[Place]:
     query = select(Place).where(col(Place.level) == LEVEL_UNIT).order_by(col(Place.code))
+    if active_only:
+        query = query.where(col(Place.active))
+    return list((await session.exec(query)).all())
+
+
+def short_region(name: str) -> str:
+    """ "Kabupaten Lampung Selatan" -> "Kab. Lampung Selatan": pickers have narrow buttons."""
+    return "Kab. " + name[len("Kabupaten ") :] if name.startswith("Kabupaten ") else name
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    """A unit as a list offers it: "Dinas Kesehatan · Kab. Lampung Selatan"."""
+
+    id: int
+    code: str
+    name: str
+    region: str  # the kabupaten/kota (or provincial government) it belongs to
+    region_code: str
+    active: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} · {short_region(self.region)}" if self.region else self.name
+
+    def matches(self, query: str) -> bool:
+        """Every word of the query is in the name, the region or the code (any case)."""
+        seen = f"{self.name} {self.region} {short_region(self.region)} {self.code}".casefold()
+        return all(word in seen for word in query.casefold().split())
+
+
+async def unit_choices(
+    session: AsyncSession, *, active_only: bool = True, query: str | None = None
+) -> list[UnitChoice]:
+    """The units with their regions, by label; two queries whatever the number of units."""
+    regions = {
+        p.id: p
+        for p in (await session.exec(select(Place).where(col(Place.level) != LEVEL_UNIT))).all()
+    }
+    found: list[UnitChoice] = []
+    for unit in await all_units(session, active_only=active_only):
+        region = regions.get(unit.parent_id) if unit.parent_id else None
+        choice = UnitChoice(
+            id=unit.id or 0,
+            code=unit.code,
+            name=unit.name,
+            region=region.name if region else "",
+            region_code=region.code if region else "",
+            active=unit.active,
+        )
+        if not query or choice.matches(query):
+            found.append(choice)
+    return sorted(found, key=lambda c: (c.label.casefold(), c.code))
+
+
+async def regions(session: AsyncSession) -> list[Place]:
+    """The kabupaten/kota (and provincial governments) units belong to."""
+    query = select(Place).where(col(Place.level) == LEVEL_REGION).order_by(col(Place.name))
     return list((await session.exec(query)).all())
 
 

@@ -392,7 +392,7 @@ async def test_an_admin_invitation_expires_and_an_appointed_admin_can_be_dismiss
     assert "admin Suara" in text_of(await say(emu, lina, f"/start {second}"))
 
     # An appointed admin has the powers (and cannot be blocked), then is dismissed.
-    assert "Kode unit" in text_of(await say(emu, lina, "/unit"))
+    assert "pilih unit untuk mengganti nama" in text_of(await say(emu, lina, "/unit"))
     assert "admin" in text_of(await say(emu, admin, f"/blokir {lina.id}"))
     await say(emu, admin, "/staf")
     await tap(emu, admin, "Lina")

@@ -63,9 +63,8 @@ async def _setup_organizers(emu: BotApiEmulator) -> tuple[Persona, Persona, Pers
 async def _file_until_description(emu: BotApiEmulator, citizen: Persona) -> None:
     await say(emu, citizen, "/lapor")
     await tap(emu, citizen, "Administrasi Kependudukan")
-    await tap(emu, citizen, "Provinsi Lampung")
-    await tap(emu, citizen, "Kabupaten Lampung Selatan")
-    await tap(emu, citizen, "Dinas Kependudukan dan Pencatatan Sipil")
+    await say(emu, citizen, "lampung selatan")
+    await tap(emu, citizen, "Dinas Kependudukan dan Pencatatan Sipil · Kab. Lampung Selatan")
 
 
 async def _file(
@@ -326,9 +325,8 @@ async def test_bad_input_gets_a_clear_answer(harness: Harness) -> None:
     page = emu.last_with_buttons(siti)
     await emu.wait_acknowledged(emu.press_data(siti, page, step("c", "place", "99999")))
     assert "tidak berlaku" in (emu.callback_answers[-1].text or "")
-    await tap(emu, siti, "Provinsi Lampung")
-    await tap(emu, siti, "Kabupaten Lampung Selatan")
-    await tap(emu, siti, "Dinas Kependudukan dan Pencatatan Sipil")
+    await say(emu, siti, "lampung selatan")
+    await tap(emu, siti, "Dinas Kependudukan dan Pencatatan Sipil · Kab. Lampung Selatan")
     # Too short, too long, a sticker, markup.
     assert "terlalu singkat" in text_of(await say(emu, siti, "KTP lama"))
     assert "terlalu panjang" in text_of(await say(emu, siti, "x" * 4001))
@@ -400,9 +398,10 @@ async def test_free_text_is_offered_as_a_complaint(harness: Harness) -> None:
     assert "pengaduan" in text_of(offer)
     await tap(emu, siti, step("c", "offer", "yes"))
     await tap(emu, siti, "Administrasi Kependudukan")
-    await tap(emu, siti, "Provinsi Lampung")
-    await tap(emu, siti, "Kabupaten Lampung Selatan")
-    after_place = await tap(emu, siti, "Dinas Kependudukan dan Pencatatan Sipil")
+    await say(emu, siti, "lampung selatan")
+    after_place = await tap(
+        emu, siti, "Dinas Kependudukan dan Pencatatan Sipil · Kab. Lampung Selatan"
+    )
     # The description is already there: straight to the files step, counted without it.
     assert "Langkah 3 dari 6" in text_of(after_place)  # six questions: no description
 
@@ -431,12 +430,11 @@ async def test_organizer_stops_a_reporter_at_their_unit_only_and_an_admin_lifts_
     assert "dibatasi oleh admin" not in text_of(await say(emu, spammer, "/status"))
     await say(emu, spammer, "/lapor")
     await tap(emu, spammer, "Administrasi Kependudukan")
-    await tap(emu, spammer, "Provinsi Lampung")
-    await tap(emu, spammer, "Kabupaten Lampung Selatan")
+    await say(emu, spammer, "lampung selatan")
     # ...but not to Rina's unit.
-    await tap(emu, spammer, "Dinas Kependudukan dan Pencatatan Sipil")
+    await tap(emu, spammer, "Dinas Kependudukan dan Pencatatan Sipil · Kab. Lampung Selatan")
     assert "tidak dapat mengirim pengaduan ke unit ini" in (emu.callback_answers[-1].text or "")
-    await tap(emu, spammer, "Dinas Kesehatan")
+    await tap(emu, spammer, "Dinas Kesehatan · Kab. Lampung Selatan")
     assert "Uraikan" in emu.texts(spammer)[-1] or "uraian" in emu.texts(spammer)[-1].lower()
     async with _db(harness).session() as session:
         actions = (
@@ -455,9 +453,8 @@ async def test_organizer_stops_a_reporter_at_their_unit_only_and_an_admin_lifts_
     await say(emu, spammer, "/batal")
     await say(emu, spammer, "/lapor")
     await tap(emu, spammer, "Administrasi Kependudukan")
-    await tap(emu, spammer, "Provinsi Lampung")
-    await tap(emu, spammer, "Kabupaten Lampung Selatan")
-    await tap(emu, spammer, "Dinas Kependudukan dan Pencatatan Sipil")
+    await say(emu, spammer, "lampung selatan")
+    await tap(emu, spammer, "Dinas Kependudukan dan Pencatatan Sipil · Kab. Lampung Selatan")
     assert "Dinas Kependudukan" in " ".join(emu.texts(spammer)[-2:])
 
 
@@ -488,7 +485,7 @@ async def test_admin_assigns_an_organizer_by_forwarding_their_message(harness: H
     offer = text_of(await send(emu, admin, lambda: emu.forward_text(admin, yanti, "Halo")))
     assert "7003" in offer and "halaman 1 dari 3" in offer
     await tap(emu, admin, AssignPage(7003, 1).pack())
-    events = await tap(emu, admin, "LSL-DUKCAPIL: Dinas Kependudukan dan Pencatatan Sipil")
+    events = await tap(emu, admin, "Dinas Kesehatan · Kab. Lampung Selatan")
     assert "sekarang penyelenggara" in text_of(events)
     await _wait_text(emu, yanti, "You are now an organizer")
     # A hidden account cannot be picked; a non-admin cannot press the admin's buttons.
@@ -570,9 +567,8 @@ async def test_english_screens_name_categories_in_english_and_notices_name_the_r
     assert "Civil registration (ID cards, family cards)" in labels, text_of(asked)
     assert "Administrasi Kependudukan" not in labels
     await tap(emu, john, "Civil registration (ID cards, family cards)")
-    await tap(emu, john, "Provinsi Lampung")
-    await tap(emu, john, "Kabupaten Lampung Selatan")
-    await tap(emu, john, "Dinas Kependudukan dan Pencatatan Sipil")
+    await say(emu, john, "lampung selatan")
+    await tap(emu, john, "Dinas Kependudukan dan Pencatatan Sipil · Kab. Lampung Selatan")
     await say(emu, john, DESCRIPTION)
     await tap(emu, john, step("c", "files", "done"))
     await tap(emu, john, step("c", "loc", "skip"))
@@ -611,7 +607,7 @@ async def test_texts_of_any_length_reach_the_user_whole_and_valid(harness: Harne
     status = text_of(await say(emu, siti, f"/status {ticket}"))
     assert status.count("Loket") == description.count("Loket") and description[-40:] in status
 
-    # A hundred and twenty units are listed in several messages, none refused.
+    # A hundred and twenty units are paged, and one is found by writing part of its name.
     async with _db(harness).session() as session:
         parent = await place_by_code(session, "LSL")
         assert parent is not None
@@ -626,8 +622,13 @@ async def test_texts_of_any_length_reach_the_user_whole_and_valid(harness: Harne
             )
         await session.commit()
     listing = await say(emu, admin, "/unit")
-    assert len(listing) >= 2
-    assert all(f"LSL-UPTD-{n:03d}" in text_of(listing) for n in range(120))
+    assert "halaman 1 dari 18" in text_of(listing)
+    found = await say(emu, admin, "pustu 077")
+    labels = [label for label, _ in emu.last_with_buttons(admin).buttons]
+    assert "Hasil pencarian «pustu 077»: 1 unit" in text_of(found)
+    assert "UPTD Puskesmas & Pustu <Wilayah> 077 Kecamatan Kalianda · Kab. Lampung Selatan" in (
+        labels
+    )
 
 
 async def test_forged_button_data_is_no_longer_valid_never_an_error(harness: Harness) -> None:

@@ -64,9 +64,8 @@ async def _invited(
 async def _complaint_until_description(emu: BotApiEmulator, who: Persona) -> None:
     await say(emu, who, "/lapor")
     await tap(emu, who, "Administrasi Kependudukan")
-    await tap(emu, who, "Provinsi Lampung")
-    await tap(emu, who, "Kabupaten Lampung Selatan")
-    await tap(emu, who, "Dinas Kependudukan dan Pencatatan Sipil")
+    await say(emu, who, "lampung selatan")
+    await tap(emu, who, "Dinas Kependudukan dan Pencatatan Sipil · Kab. Lampung Selatan")
 
 
 async def test_a_questionnaire_opened_mid_complaint_keeps_the_draft_and_both_continue(
@@ -247,9 +246,8 @@ async def test_an_edit_nothing_waits_for_is_answered_and_never_runs_a_command(
     await tap(emu, siti, "Administrasi Kependudukan")
     answer = await _edit(emu, siti, "/lapor")
     assert "pesan yang diubah tidak kami baca" in answer and "Langkah 1" not in answer
-    await tap(emu, siti, "Provinsi Lampung")
-    await tap(emu, siti, "Kabupaten Lampung Selatan")
-    asked = await tap(emu, siti, "Dinas Kependudukan dan Pencatatan Sipil")
+    await say(emu, siti, "lampung selatan")
+    asked = await tap(emu, siti, "Dinas Kependudukan dan Pencatatan Sipil · Kab. Lampung Selatan")
     assert ASK_DESCRIPTION in text_of(asked)
 
 

@@ -24,7 +24,7 @@ async def test_a_proposal_goes_to_the_unit_of_the_region_chosen(harness: Harness
     await onboard(emu, asn, "asn")
     await say(emu, asn, "/usul")
     await say(emu, asn, "Pelatihan pengelolaan arsip digital")
-    wanted = "Kabupaten Lampung Selatan › Dinas Kesehatan"
+    wanted = "Dinas Kesehatan · Kab. Lampung Selatan"
     for _ in range(10):  # page on until the unit is offered
         labels = [label for label, _ in emu.last_with_buttons(asn).buttons]
         if wanted in labels:

@@ -104,13 +104,9 @@ async def pair(database_url: str) -> AsyncIterator[Pair]:
 async def _file(emu: BotApiEmulator, citizen: Persona) -> str:
     """A whole complaint, step by step; returns its tracking number."""
     await say(emu, citizen, "/lapor")
-    for label in (
-        "Administrasi Kependudukan",
-        "Provinsi Lampung",
-        "Kabupaten Lampung Selatan",
-        "Dinas Kependudukan dan Pencatatan Sipil",
-    ):
-        await tap(emu, citizen, label)
+    await tap(emu, citizen, "Administrasi Kependudukan")
+    await say(emu, citizen, "kependudukan lampung selatan")
+    await tap(emu, citizen, "Dinas Kependudukan dan Pencatatan Sipil · Kab. Lampung Selatan")
     await say(emu, citizen, "KTP elektronik saya sudah tiga bulan belum selesai dibuat di loket.")
     await send(emu, citizen, lambda: emu.send_photo(citizen))
     await tap(emu, citizen, step("c", "files", "done"))
