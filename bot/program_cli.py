@@ -74,6 +74,11 @@ class CliError(Exception):
 _language = {"code": "en"}
 
 
+def use_language(code: str) -> None:
+    """The language of this run's messages."""
+    _language["code"] = code
+
+
 def say(key: str, **values: object) -> str:
     """A text of the catalogs in the admin's language, as plain text for a terminal."""
     language = _language["code"]

@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import program_cli
 from bot.config import Settings
 from bot.core import build_core
 from bot.notify import deliver
-from bot.program_cli import CliError, message, read_table
+from bot.program_cli import CliError, read_table, say
 from bot.services import units as service
 from bot.services.access import Access
 from bot.services.errors import Refused
@@ -74,10 +75,11 @@ def add_parser(commands: Any) -> None:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
+    program_cli.use_language(settings.bot_default_language)
     try:
         return asyncio.run(_run(settings, args))
     except CliError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(f"Error: {say(exc.key, **exc.values)}", file=sys.stderr)
         return 2
 
 
@@ -92,12 +94,12 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             except ImportRefused as exc:
                 for error in exc.errors:
                     print(
-                        f"row {error.number}: {message(Refused(error.key, **error.values))}",
+                        f"row {error.number}: {say(error.key, **error.values)}",
                         file=sys.stderr,
                     )
-                raise CliError(message(exc)) from None
+                raise CliError(exc.key, **exc.values) from None
             except Refused as exc:
-                raise CliError(message(exc)) from None
+                raise CliError(exc.key, **exc.values) from None
             await session.commit()
         return result
     finally:

@@ -176,3 +176,14 @@ def test_a_plural_with_the_wrong_number_of_forms_is_refused(tmp_path: Path) -> N
     )
     with pytest.raises(ValueError, match="num_plurals"):
         load_catalog("id", tmp_path)
+
+
+def test_no_text_counts_its_own_step() -> None:
+    """Step counters come from the flow (flow.step_counter); a text that writes its own
+    number ("Langkah 2 dari 7") shows it twice, or wrong when a step is left out."""
+    for language in LANGUAGES:
+        for key, text in load_catalog(language).items():
+            if key == "flow.step_counter":
+                continue
+            shown = text if isinstance(text, str) else " ".join(text.forms)
+            assert not re.search(r"(Langkah|Step) \d+ (dari|of) \d+", shown), key

@@ -278,7 +278,8 @@ class Flow(Generic[D]):
             stored["ref"] = turn.ref
         if turn.taken:
             stored["taken"] = dict(list(turn.taken.items())[-TAKEN_KEPT:])
-        if turn.visited:
+        if turn.visited or turn.step in self.counted:
+            # Kept even when empty: only a state from before counting lacks it.
             stored["visited"] = turn.visited
         aside = await flows.set_flow(
             turn.context.db, user_id=turn.user_id, flow=self.name, step=turn.step, draft=stored

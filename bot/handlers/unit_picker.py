@@ -94,7 +94,7 @@ class UnitPicker(Step[P], Generic[P]):
             pages=pages,
             found=Safe(found),
         )
-        return text, keyboard(rows)
+        return turn.numbered(text), keyboard(rows)
 
     async def on_button(self, turn: Turn[P], value: str) -> str:
         draft = self._draft(turn)

@@ -17,7 +17,12 @@ from bot.storage.places import LEVEL_UNIT, Place, place_by_code
 
 
 async def _cli(database_url: str, *args: str) -> tuple[int, str, str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": ""}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": "",
+        "BOT_DEFAULT_LANGUAGE": "en",
+    }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "units", *args,
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
