@@ -13,6 +13,13 @@ from bot.services.notices import Category, Key, Lines, Notice
 from bot.storage import outbox
 from bot.storage.users import get_users
 
+# An attachment's kind -> the Bot API method that sends it by file id, and its field.
+FILE_CALLS = {
+    "photo": ("sendPhoto", "photo"),
+    "document": ("sendDocument", "document"),
+    "voice": ("sendVoice", "voice"),
+}
+
 
 def render(t: Translator, notice: Notice) -> str:
     return t(notice.key, **{name: _value(t, v) for name, v in notice.values.items()})
@@ -75,6 +82,18 @@ async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) ->
                 method=call.method,
                 payload=call.params,
                 dedupe_key=f"{key}#{number}" if key and number else key,
+                not_before=notice.not_before,
+                condition=notice.condition.to_json() if notice.condition else None,
+            )
+        for number, (kind, file_id) in enumerate(notice.files, start=1):
+            method, field = FILE_CALLS.get(kind, FILE_CALLS["document"])
+            key = notice.dedupe_key
+            outbox.add(
+                session,
+                chat_id=notice.user_id,
+                method=method,
+                payload={"chat_id": notice.user_id, field: file_id},
+                dedupe_key=f"{key}#f{number}" if key else None,
                 not_before=notice.not_before,
                 condition=notice.condition.to_json() if notice.condition else None,
             )

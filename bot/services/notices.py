@@ -46,3 +46,5 @@ class Notice:
     not_before: dt.datetime | None = None
     # What it still depends on when it is sent (checked again by the outbox sender).
     condition: Condition | None = None
+    # Files sent after the text, as (kind, Telegram file id): photo | document | voice.
+    files: tuple[tuple[str, str], ...] = ()
