@@ -18,6 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # An organizer's pending note of the old one-message action: the action is now a flow of
+    # its own (complaint_action); the old state would take the organizer's next message.
+    op.execute("DELETE FROM flow_states WHERE flow = 'organizer'")
     with op.batch_alter_table("complaints") as batch:
         batch.add_column(sa.Column("handled", sa.String(16), nullable=True))
         batch.add_column(
