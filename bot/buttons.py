@@ -193,6 +193,17 @@ class Rate(ButtonData, prefix="r"):
     stars: int
 
 
+HandledAnswer = Literal["sudah", "sebagian", "belum"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Handled(ButtonData, prefix="hd"):
+    """The citizen's answer to "was it handled?" after a complaint is closed."""
+
+    complaint: int
+    answer: HandledAnswer
+
+
 @dataclasses.dataclass(frozen=True)
 class AssignUnit(ButtonData, prefix="g"):
     """An admin makes a forwarded user an organizer of a unit."""

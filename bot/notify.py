@@ -14,6 +14,12 @@ from bot.storage import outbox
 from bot.storage.users import get_users
 
 BUILD = "build"  # the payload field of an outbox row whose file is still to be built
+# An attachment's kind -> the Bot API method that sends it by file id, and its field.
+FILE_CALLS = {
+    "photo": ("sendPhoto", "photo"),
+    "document": ("sendDocument", "document"),
+    "voice": ("sendVoice", "voice"),
+}
 
 
 def build_request(request: FileRequest, language: str) -> dict[str, object]:
@@ -82,6 +88,17 @@ async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) ->
                 method=call.method,
                 payload=call.params,
                 dedupe_key=f"{key}#{number}" if key and number else key,
+                not_before=notice.not_before,
+                condition=notice.condition.to_json() if notice.condition else None,
+            )
+        for number, (kind, file_id) in enumerate(notice.attachments, start=1):
+            method, field = FILE_CALLS.get(kind, FILE_CALLS["document"])
+            outbox.add(
+                session,
+                chat_id=notice.user_id,
+                method=method,
+                payload={"chat_id": notice.user_id, field: file_id},
+                dedupe_key=f"{key}#f{number}" if key else None,
                 not_before=notice.not_before,
                 condition=notice.condition.to_json() if notice.condition else None,
             )

@@ -11,6 +11,7 @@ from bot.handlers import (
     admin,
     audit,
     common,
+    complaint_closure,
     complaint_flow,
     complaint_status,
     digest,
@@ -46,6 +47,7 @@ def register_all(application: Application) -> None:
     audit.register(application)
     complaint_flow.register(application)
     complaint_status.register(application)
+    complaint_closure.register(application)
     organizer.register(application)
     unit_blocks.register(application)
     feedback.register(application)

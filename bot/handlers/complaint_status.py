@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from telegram import Message, Update
 from telegram.ext import Application
 
-from bot.buttons import AddInformation, MyComplaint, Rate
+from bot.buttons import AddInformation, Handled, MyComplaint, Rate
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.flow import (
@@ -48,7 +48,11 @@ VISIBLE_TO_REPORTER = {
     "reject",
     "info",
     "auto_close",
+    "handled",
+    "reopen",
 }
+# "/status 123" and "/status 000123": the number of the citizen's ADU-YYYY-000123.
+NUMBER_MAX_DIGITS = 9
 
 
 @requires(Need.ANYONE)
@@ -60,7 +64,11 @@ async def status_command(update: Update, context: SuaraContext) -> None:
     context.answer(update)
     t = context.t
     if context.args:
-        complaint = await store.complaint_by_ticket(context.db, context.args[0][:24])
+        wanted = context.args[0][:24]
+        if wanted.isdigit() and len(wanted) <= NUMBER_MAX_DIGITS:
+            complaint = await store.get_complaint(context.db, int(wanted))
+        else:
+            complaint = await store.complaint_by_ticket(context.db, wanted)
         # Someone else's ticket and no ticket at all get the same answer.
         if complaint is None or complaint.reporter_id != tg_user.id:
             context.reply(update, t("status.not_found"))
@@ -113,7 +121,7 @@ async def _show(
         if event.action not in VISIBLE_TO_REPORTER:
             continue
         line = t(f"history.{event.action}", when=t.datetime(event.at))
-        if event.note and event.action in ("ask", "reply", "close", "reject", "info"):
+        if event.note and event.action in ("ask", "reply", "close", "reject", "info", "reopen"):
             line += f"\n   “{_escape(event.note)}”"
         history.append(line)
     due = service.due_date(complaint)
@@ -130,7 +138,14 @@ async def _show(
     buttons: list[list[Button]] = []
     if complaint.state in OPEN_STATES:
         buttons.append([(t("status.add_info"), AddInformation(complaint.id))])
-    if complaint.state == SELESAI and complaint.rating is None:
+    if complaint.state == SELESAI and complaint.handled is None:
+        buttons.append(
+            [
+                (t(f"complaints.handled_{a}"), Handled(complaint.id, a))
+                for a in service.HANDLED_ANSWERS
+            ]
+        )
+    elif complaint.state == SELESAI and complaint.rating is None:
         buttons.append([(t(f"rating.star_{n}"), Rate(complaint.id, n)) for n in range(1, 6)])
     markup = keyboard(buttons) if buttons else None
     if edit:
@@ -259,7 +274,7 @@ class RatingComment(SkippableStep[RatingDraft]):
         if complaint is None:
             raise Invalid("status.not_found")
         try:
-            await satisfaction.comment_rating(
+            notices = await satisfaction.comment_rating(
                 context.db,
                 complaint=complaint,
                 reporter_id=turn.user_id,
@@ -268,6 +283,7 @@ class RatingComment(SkippableStep[RatingDraft]):
             )
         except ComplaintError as exc:
             raise Invalid(exc.key, maximum=service.NOTE_MAX) from None
+        await context.notify(notices)
         return NEXT
 
 

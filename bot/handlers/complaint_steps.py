@@ -167,13 +167,29 @@ class Description(Step[ComplaintDraft]):
         return True
 
     async def on_message(self, turn: ComplaintTurn, message: Message) -> str:
-        if message.text is None:
+        draft = turn.draft
+        if message.voice is not None:
+            # Kept with the complaint; the unit still needs a few written words to act on.
+            if len(draft.files) >= service.MAX_ATTACHMENTS:
+                raise Invalid("complaint.files_full", maximum=service.MAX_ATTACHMENTS)
+            draft.files.append(("voice", message.voice.file_id))
+            turn.reply(
+                turn.t("complaints.voice_kept_ask_summary", minimum=service.DESCRIPTION_MIN)
+            )
+            return STAY
+        # A photo with a caption, as cheap phones send it: the caption is the description.
+        text = message.text if message.text is not None else message.caption
+        if text is None:
             raise Invalid("complaint.expected_desc")
         try:
-            turn.draft.description = service.check_description(message.text)
+            description = service.check_description(text)
         except ComplaintError as exc:
-            length = len(clean_text(message.text))
+            length = len(clean_text(text))
             raise Invalid(exc.key, length=length, **_limits()) from None
+        draft.description = description
+        if message.photo and len(draft.files) < service.MAX_ATTACHMENTS:
+            draft.files.append(("photo", message.photo[-1].file_id))
+            turn.reply(turn.t("complaints.caption_taken", count=len(draft.files)))
         return NEXT
 
 

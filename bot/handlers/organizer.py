@@ -19,17 +19,17 @@ from bot.buttons import (
 )
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
-from bot.handlers.complaint_status import ADD_FLOW, flow_complaint
-from bot.handlers.flow import tell_kept
+from bot.handlers.complaint_actions import ACTION, ActionDraft
 from bot.handlers.requires import command, requires
 from bot.keyboards import Button, columns, keyboard, pager
+from bot.notify import FILE_CALLS
 from bot.services import complaints as service
 from bot.services import reports
 from bot.services.access import Need
-from bot.services.complaints import ACTIONS, ComplaintError
+from bot.services.complaints import ACTIONS
+from bot.services.errors import Refused
 from bot.services.notices import Key
 from bot.storage import complaints as store
-from bot.storage import flows
 from bot.storage.complaints import (
     BARU,
     DITINDAKLANJUTI,
@@ -40,10 +40,8 @@ from bot.storage.complaints import (
     SELESAI,
     Complaint,
 )
-from bot.storage.models import FlowState
-from bot.storage.places import LEVEL_UNIT, all_units, get_place, place_by_code
+from bot.storage.places import get_place
 
-FLOW = "organizer"
 PAGE_SIZE = 5
 FILTERS: dict[ComplaintFilter, tuple[str, ...]] = {
     "open": OPEN_STATES,
@@ -136,11 +134,11 @@ async def _handled_complaint(
 ) -> Complaint | None:
     """The complaint, if this user may handle it; the same refusal for 'missing' and 'not
     yours', so ids cannot be probed."""
-    complaint = await store.get_complaint(context.db, complaint_id)
-    if complaint is None or not (await context.access()).handles(complaint.unit_id):
-        context.deny(update)
+    try:
+        return await service.handled_complaint(context.db, await context.access(), complaint_id)
+    except Refused as exc:
+        context.deny(update, exc.key)
         return None
-    return complaint
 
 
 @requires(Need.ORGANIZER)
@@ -207,107 +205,30 @@ async def _show(update: Update, context: SuaraContext, complaint: Complaint) -> 
 
 @requires(Need.ORGANIZER)
 async def action_button(update: Update, context: SuaraContext, pressed: ComplaintAction) -> None:
-    """An action on a complaint: done at once (verify) or after the organizer writes a note."""
-    tg_user = update.effective_user
+    """An action on a complaint: done at once (verify), or step by step (complaint_actions)."""
     t = context.t
     complaint = await _handled_complaint(update, context, pressed.complaint)
-    if complaint is None or tg_user is None:
+    if complaint is None or complaint.id is None:
         return
     action = pressed.action
     if complaint.state not in ACTIONS[action]:
         context.answer(update, t("organizer.not_in_this_state"), alert=True)
         return
     context.answer(update)
-    if action == "verify":
-        await _do(update, context, complaint, action, note=None, target=None)
+    if action != "verify":
+        await ACTION.start(update, context, ActionDraft(action=action), ref=complaint.id)
         return
-    # The organizer's next message completes the action: a unit code and reason, or a note.
-    aside = await flows.set_flow(
-        context.db,
-        user_id=tg_user.id,
-        flow=FLOW,
-        step="forward" if action == "forward" else "note",
-        draft={"id": complaint.id, "action": action},
-    )
-    await tell_kept(update, context, aside)
-    if action == "forward":
-        units = [
-            u for u in await all_units(context.db, active_only=True) if u.id != complaint.unit_id
-        ]
-        codes = ", ".join(u.code for u in units[:60])
-        context.reply(
-            update, t("organizer.ask_forward_code", ticket=complaint.ticket, codes=codes)
-        )
-    else:
-        context.reply(update, t(f"organizer.ask_note_{action}", ticket=complaint.ticket))
-
-
-async def note_message(update: Update, context: SuaraContext, state: FlowState) -> None:
-    """The organizer's text for the pending action (a reply, a question, a reason, ...)."""
-    msg = update.message
-    tg_user = update.effective_user
-    if msg is None or tg_user is None:
-        return
-    t = context.t
-    if msg.text is None:
-        context.reply(update, t("organizer.note_wrong_type"))
-        return
-    complaint = await flow_complaint(context, state)
-    if complaint is None or not (await context.access()).handles(complaint.unit_id):
-        await flows.clear_flow(context.db, tg_user.id, FLOW)
-        context.deny(update)
-        return
-    action = str(state.draft.get("action"))
-    if state.step == "forward":
-        code, _, reason = msg.text.strip().partition(" ")
-        target = await place_by_code(context.db, code)
-        if target is None or target.level != LEVEL_UNIT:
-            context.reply(update, t("organizer.forward_unknown_unit"))
-            return
-        await _do(update, context, complaint, action, note=reason, target=target.id)
-        return
-    await _do(update, context, complaint, action, note=msg.text, target=None)
-
-
-async def _do(
-    update: Update,
-    context: SuaraContext,
-    complaint: Complaint,
-    action: str,
-    *,
-    note: str | None,
-    target: int | None,
-) -> None:
-    tg_user = update.effective_user
-    assert tg_user is not None
-    t = context.t
-    role = (await context.access()).actor_role
     try:
-        notices = await service.act(
+        complaint, notices = await service.act(
             context.db,
-            complaint=complaint,
-            actor_id=tg_user.id,
-            actor_role=role,
+            context.core.moment(),
+            caller=await context.access(),
+            complaint_id=complaint.id,
             action=action,
-            clock=context.core.moment(),
-            note=note,
-            target_unit_id=target,
         )
-    except ComplaintError as exc:
-        context.reply(update, t(exc.key, maximum=service.NOTE_MAX))
-        if exc.key not in ("organizer.note_empty", "organizer.note_long"):
-            await flows.clear_flow(context.db, tg_user.id, FLOW)
+    except Refused as exc:
+        context.reply(update, t(exc.key, **exc.values))
         return
-    await flows.clear_flow(context.db, tg_user.id, FLOW)
-    if action == "ask" and await flows.get_flow(context.db, complaint.reporter_id) is None:
-        # The citizen's next message answers the question (unless they are busy filing).
-        await flows.set_flow(
-            context.db,
-            user_id=complaint.reporter_id,
-            flow=ADD_FLOW,
-            step="text",
-            draft={"id": complaint.id},
-        )
     await context.notify(notices)
     context.reply(
         update,
@@ -325,8 +246,7 @@ async def files_button(update: Update, context: SuaraContext, pressed: Complaint
     context.answer(update)
     chat_id = update.effective_chat.id
     for attachment in await store.attachments_of(context.db, complaint.id):
-        method = "sendPhoto" if attachment.kind == "photo" else "sendDocument"
-        field = "photo" if attachment.kind == "photo" else "document"
+        method, field = FILE_CALLS.get(attachment.kind, FILE_CALLS["document"])
         context.call(
             method, chat_id=chat_id, caption=complaint.ticket, **{field: attachment.file_id}
         )
@@ -347,4 +267,4 @@ def register(application: Application) -> None:
     application.add_handler(on_button(OpenComplaint, open_button))
     application.add_handler(on_button(ComplaintAction, action_button))
     application.add_handler(on_button(ComplaintFiles, files_button))
-    application.bot_data.flow_inputs[FLOW] = note_message
+    ACTION.register(application)

@@ -51,6 +51,8 @@ SCRIPT: tuple[Step, ...] = (
     ("penyelenggara", ("tap", "ADU-")),
     ("penyelenggara", ("tap", "Selesaikan")),
     ("penyelenggara", "Blangko sudah tersedia; KTP Anda dicetak hari ini di loket 2."),
+    ("penyelenggara", ("tap", "Kirim")),
+    ("warga", ("tap", "Sudah")),
     ("warga", ("tap", "5")),
     ("warga", "Terima kasih, cepat ditangani."),
     ("warga", ("tap", "Tidak")),

@@ -135,6 +135,12 @@ class BotMessage:
                 "file_unique_id": f"u{self.file_id}",
                 "file_name": self.file_name,
             }
+        elif self.kind == "voice":
+            data["voice"] = {
+                "file_id": self.file_id,
+                "file_unique_id": f"u{self.file_id}",
+                "duration": 1,
+            }
         if self.reply_markup:
             data["reply_markup"] = self.reply_markup
         return data
@@ -525,6 +531,9 @@ class BotApiEmulator:
 
     async def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         return await self._send_file(params, "document")
+
+    async def _api_sendVoice(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_file(params, "voice")
 
     async def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         chat = self._chat_for_send(params)

@@ -6,22 +6,23 @@ Plain async functions on a session; what other people must be told comes back as
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.buttons import AddInformation, OpenComplaint, Rate
+from bot.buttons import AddInformation, Handled, HandledAnswer, OpenComplaint
 from bot.config import Settings
 from bot.services import access
+from bot.services.access import Access
 from bot.services.deadlines import (
     FOLLOW_UP_DAYS,
     VERIFY_DAYS,
     WAITING_CLOSE_DAYS,
     Clock,
 )
-from bot.services.errors import Refused
+from bot.services.errors import NotFound, Refused
 from bot.services.notices import Category, Key, Notice
 from bot.services.text import clean_text
 from bot.services.units import UnitError, open_unit
@@ -32,6 +33,8 @@ from bot.storage.complaints import (
     DITINDAKLANJUTI,
     DITOLAK,
     DIVERIFIKASI,
+    HANDLED,
+    HANDLED_YES,
     MENUNGGU,
     OPEN_STATES,
     PRIVACY_ANONYMOUS,
@@ -41,7 +44,7 @@ from bot.storage.complaints import (
     ComplaintEvent,
     UnitBlock,
 )
-from bot.storage.places import get_place, organizers_of_unit, place_path
+from bot.storage.places import LEVEL_UNIT, Place, get_place, organizers_of_unit, place_path
 from bot.storage.types import utcnow
 from bot.storage.users import get_user
 
@@ -63,6 +66,13 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "reject": (BARU, DIVERIFIKASI),
 }
 ACTIONS_WITH_NOTE = ("forward", "ask", "reply", "close", "reject")
+# Actions an officer may send photos and documents with (delivered to the citizen).
+ACTIONS_WITH_FILES = ("ask", "reply")
+FILE_KINDS = ("photo", "document", "voice")
+SEARCH_MAX = 60
+# The reopening that brings a complaint to the admins too.
+REOPENS_TO_ADMINS = 2
+HANDLED_ANSWERS: tuple[HandledAnswer, ...] = ("sudah", "sebagian", "belum")
 
 
 class ComplaintError(Refused):
@@ -219,7 +229,7 @@ def record_event(
     previous: str | None = None,
     note: str | None = None,
     target_unit_id: int | None = None,
-) -> None:
+) -> ComplaintEvent:
     assert complaint.id is not None
     if role in ("organizer", "admin") and actor_id is not None:
         audit.record(
@@ -230,32 +240,71 @@ def record_event(
             subject_kind="complaint",
             subject_id=complaint.id,
         )
-    session.add(
-        ComplaintEvent(
-            complaint_id=complaint.id,
-            actor_id=actor_id,
-            actor_role=role,
-            action=action,
-            from_state=previous,
-            to_state=to,
-            note=note,
-            target_unit_id=target_unit_id,
-        )
+    event = ComplaintEvent(
+        complaint_id=complaint.id,
+        actor_id=actor_id,
+        actor_role=role,
+        action=action,
+        from_state=previous,
+        to_state=to,
+        note=note,
+        target_unit_id=target_unit_id,
     )
+    session.add(event)
+    return event
+
+
+async def handled_complaint(session: AsyncSession, caller: Access, complaint_id: int) -> Complaint:
+    """The complaint, if the caller handles its unit; the same refusal for missing and not
+    theirs, so that ids cannot be probed."""
+    complaint = await store.get_complaint(session, complaint_id)
+    if complaint is None or not caller.handles(complaint.unit_id):
+        raise NotFound()
+    return complaint
+
+
+async def own_complaint(session: AsyncSession, caller: Access, complaint_id: int) -> Complaint:
+    """The reporter's own complaint; anyone else's is "not found"."""
+    complaint = await store.get_complaint(session, complaint_id)
+    if complaint is None or complaint.reporter_id != caller.user_id:
+        raise NotFound("status.not_found")
+    return complaint
+
+
+async def forward_targets(
+    session: AsyncSession, caller: Access, complaint_id: int, *, search: str | None = None
+) -> list[Place]:
+    """The units the caller may forward this complaint to: the same region and level."""
+    complaint = await handled_complaint(session, caller, complaint_id)
+    search = clean_text(search or "")[:SEARCH_MAX] or None
+    return await store.forward_candidates(session, unit_id=complaint.unit_id, search=search)
+
+
+def check_files(action: str, files: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    if files and action not in ACTIONS_WITH_FILES:
+        raise ComplaintError("button.stale")
+    if len(files) > MAX_ATTACHMENTS:
+        raise ComplaintError("complaints.files_full", maximum=MAX_ATTACHMENTS)
+    if any(kind not in FILE_KINDS for kind, _ in files):
+        raise ComplaintError("button.stale")
+    return list(files)
 
 
 async def act(
     session: AsyncSession,
-    *,
-    complaint: Complaint,
-    actor_id: int,
-    actor_role: str,
-    action: str,
     clock: Clock,
+    *,
+    caller: Access,
+    complaint_id: int,
+    action: str,
     note: str | None = None,
     target_unit_id: int | None = None,
-) -> list[Notice]:
-    """An organizer's action: checks it is allowed now, moves the state, records the event."""
+    files: Sequence[tuple[str, str]] = (),
+) -> tuple[Complaint, list[Notice]]:
+    """An organizer's action: checks the caller handles the complaint and that the action is
+    allowed now, moves the state, records the event (and the audit entry), keeps the files
+    the officer sent with it, and says who must be told."""
+    complaint = await handled_complaint(session, caller, complaint_id)
     allowed_from = ACTIONS.get(action)
     if allowed_from is None:
         raise ComplaintError("button.stale")
@@ -263,6 +312,7 @@ async def act(
         raise ComplaintError("organizer.not_in_this_state")
     if action in ACTIONS_WITH_NOTE:
         note = check_note(note or "")
+    files = check_files(action, files)
     previous = complaint.state
     ticket = complaint.ticket
     reporter = complaint.reporter_id
@@ -278,12 +328,16 @@ async def act(
         notices.append(_status_notice(complaint, "citizen.status_verified"))
     elif action == "forward":
         target = await get_place(session, target_unit_id or 0)
-        if target is None or target.id == complaint.unit_id:
+        if target is None or target.id == complaint.unit_id or target.level != LEVEL_UNIT:
             raise ComplaintError("organizer.forward_invalid")
         if not target.active:
             raise ComplaintError("units.inactive", unit=target.name)
         complaint.unit_id = target.id  # type: ignore[assignment]
-        complaint.state = DIVERIFIKASI
+        if previous == BARU:
+            # Not verified yet: the receiving unit verifies, in its own three working days.
+            complaint.verify_due = clock.calendar.add_working_days(clock.today, VERIFY_DAYS)
+        complaint.last_reminded_on = None
+        complaint.escalated_at = None
         notices.append(
             Notice(
                 reporter,
@@ -295,13 +349,19 @@ async def act(
             notices.append(
                 Notice(
                     organizer,
-                    "organizer.forwarded_to_you",
-                    {"ticket": ticket, "reason": note},
+                    "complaints.forwarded_to_you",
+                    {
+                        "ticket": ticket,
+                        "reason": note,
+                        "due": due_date(complaint),
+                    },
                     ((("organizer.open", OpenComplaint(complaint=_id(complaint))),),),
                 )
             )
     elif action == "ask":
-        complaint.state_before_waiting = previous if previous != BARU else DIVERIFIKASI
+        # Back to where it was when the citizen answers: a complaint nobody verified is
+        # still new then.
+        complaint.state_before_waiting = previous
         complaint.state = MENUNGGU
         complaint.waiting_since = clock.today
         notices.append(
@@ -314,25 +374,35 @@ async def act(
                     "days": WAITING_CLOSE_DAYS,
                 },
                 ((("citizen.answer_button", AddInformation(complaint=_id(complaint))),),),
+                attachments=tuple(files),
             )
         )
     elif action == "reply":
         complaint.state = DITINDAKLANJUTI
-        notices.append(Notice(reporter, "citizen.reply", {"ticket": ticket, "reply": note}))
+        notices.append(
+            Notice(
+                reporter,
+                "citizen.reply",
+                {"ticket": ticket, "reply": note},
+                attachments=tuple(files),
+            )
+        )
     elif action in ("close", "reject"):
         complaint.state = SELESAI if action == "close" else DITOLAK
         complaint.closed_at = clock.now
         complaint.resolution = note
+        complaint.handled = None
         if action == "close":
+            # The citizen says first whether it was handled; "sudah" leads to the rating.
             notices.append(
                 Notice(
                     reporter,
-                    "citizen.closed",
+                    "complaints.closed_ask_handled",
                     {"ticket": ticket, "resolution": note},
                     (
                         tuple(
-                            (f"rating.star_{n}", Rate(complaint=_id(complaint), stars=n))
-                            for n in range(1, 6)
+                            (f"complaints.handled_{answer}", Handled(_id(complaint), answer))
+                            for answer in HANDLED_ANSWERS
                         ),
                     ),
                 )
@@ -341,19 +411,137 @@ async def act(
             notices.append(
                 Notice(reporter, "citizen.rejected", {"ticket": ticket, "reason": note})
             )
-    record_event(
+    event = record_event(
         session,
         complaint,
-        actor_id=actor_id,
-        role=actor_role,
+        actor_id=caller.user_id,
+        role=caller.actor_role,
         action=action,
         previous=previous,
         to=complaint.state,
         note=note,
         target_unit_id=target_unit_id if action == "forward" else None,
     )
+    await _keep_files(session, complaint, event, files, from_reporter=False)
     session.add(complaint)
-    return notices
+    return complaint, notices
+
+
+async def _keep_files(
+    session: AsyncSession,
+    complaint: Complaint,
+    event: ComplaintEvent,
+    files: Sequence[tuple[str, str]],
+    *,
+    from_reporter: bool,
+) -> None:
+    if not files:
+        return
+    await session.flush()
+    for kind, file_id in files:
+        session.add(
+            Attachment(
+                complaint_id=_id(complaint),
+                kind=kind,
+                file_id=file_id,
+                from_reporter=from_reporter,
+                event_id=event.id,
+            )
+        )
+
+
+async def awaiting_closure_answer(
+    session: AsyncSession, caller: Access, complaint_id: int
+) -> Complaint:
+    """The caller's closed complaint whose "was it handled?" is still to be answered."""
+    complaint = await own_complaint(session, caller, complaint_id)
+    if complaint.state != SELESAI or complaint.handled is not None:
+        raise ComplaintError("complaints.closure_answered")
+    return complaint
+
+
+async def answer_closure(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    caller: Access,
+    complaint_id: int,
+    answer: str,
+    settings: Settings,
+    comment: str | None = None,
+    files: Sequence[tuple[str, str]] = (),
+) -> tuple[Complaint, list[Notice]]:
+    """The citizen's word on a closed complaint. "Sudah" keeps it closed (the rating comes
+    next); "sebagian" or "belum" reopens it at the same unit with a new follow-up deadline,
+    and a complaint reopened a second time goes to the admins as well."""
+    if answer not in HANDLED:
+        raise ComplaintError("button.stale")
+    complaint = await awaiting_closure_answer(session, caller, complaint_id)
+    if answer == HANDLED_YES:
+        complaint.handled = answer
+        session.add(complaint)
+        record_event(
+            session, complaint, actor_id=caller.user_id, role="reporter", action="handled"
+        )
+        return complaint, []
+    if comment is not None:
+        comment = clean_text(comment)[:NOTE_MAX] or None
+    if len(files) > MAX_ATTACHMENTS or any(kind not in FILE_KINDS for kind, _ in files):
+        raise ComplaintError("complaints.files_full", maximum=MAX_ATTACHMENTS)
+    previous = complaint.state
+    complaint.state = DIVERIFIKASI
+    complaint.reopen_count += 1
+    complaint.closed_at = None
+    complaint.resolution = None
+    complaint.followup_due = clock.calendar.add_working_days(clock.today, FOLLOW_UP_DAYS)
+    complaint.last_reminded_on = None
+    complaint.escalated_at = clock.now if complaint.reopen_count >= REOPENS_TO_ADMINS else None
+    session.add(complaint)
+    event = record_event(
+        session,
+        complaint,
+        actor_id=caller.user_id,
+        role="reporter",
+        action="reopen",
+        previous=previous,
+        to=complaint.state,
+        note=comment,
+    )
+    await _keep_files(session, complaint, event, files, from_reporter=True)
+    values: dict[str, object] = {
+        "ticket": complaint.ticket,
+        "answer": Key(f"complaints.handled_{answer}"),
+        "comment": comment,
+        "due": complaint.followup_due,
+        "count": complaint.reopen_count,
+        "unit": await unit_label(session, complaint.unit_id),
+    }
+    open_button = ((("organizer.open", OpenComplaint(complaint=_id(complaint))),),)
+    stamp = f"{complaint.id}:{complaint.reopen_count}"
+    notices = [
+        Notice(
+            organizer,
+            "complaints.reopened_to_unit",
+            values,
+            open_button,
+            dedupe_key=f"reopen:{stamp}:{organizer}",
+            attachments=tuple(files),
+        )
+        for organizer in await organizers_of_unit(session, complaint.unit_id)
+    ]
+    if complaint.reopen_count >= REOPENS_TO_ADMINS:
+        notices += [
+            Notice(
+                admin,
+                "complaints.reopened_to_admins",
+                values,
+                open_button,
+                dedupe_key=f"reopen-admin:{stamp}:{admin}",
+                attachments=tuple(files),
+            )
+            for admin in await access.all_admins(session, settings)
+        ]
+    return complaint, notices
 
 
 def _status_notice(complaint: Complaint, key: str) -> Notice:
@@ -395,7 +583,8 @@ async def add_information(
         )
     previous = complaint.state
     if previous == MENUNGGU:
-        complaint.state = complaint.state_before_waiting or DIVERIFIKASI
+        # Where it was before the question (a complaint asked about while new is new again).
+        complaint.state = complaint.state_before_waiting or BARU
         complaint.waiting_since = None
         complaint.state_before_waiting = None
         if complaint.followup_due is None:

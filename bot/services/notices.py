@@ -59,5 +59,8 @@ class Notice:
     not_before: dt.datetime | None = None
     # What it still depends on when it is sent (checked again by the outbox sender).
     condition: Condition | None = None
-    # Files sent after the text (a notice with an empty key sends the files only).
+    # Files built for this notice after the commit (a notice with an empty key sends the
+    # files only), and files Telegram already has, sent again by id after the text:
+    # (photo | document | voice, Telegram file id).
     files: tuple[FileRequest, ...] = ()
+    attachments: tuple[tuple[str, str], ...] = ()

@@ -9,16 +9,21 @@ from dataclasses import dataclass
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.buttons import OpenComplaint
 from bot.services import questionnaires
 from bot.services.complaints import NOTE_MAX, ComplaintError, Sentiment, record_event
+from bot.services.notices import Notice
 from bot.services.text import clean_text
 from bot.storage.complaints import SELESAI, Complaint
+from bot.storage.places import organizers_of_unit
 from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, Response
 
 SKM_TEMPLATE = "skm"  # bot/storage/templates/skm.json: elements u1-u9, each 1-4
 SKM_SUBJECT = "complaint"
 SKM_ELEMENTS = 9
 # Lower bounds of the grades on the 25-100 value (PermenPANRB 14/2017).
+# Ratings (1-5 stars) whose comment the unit's organizers are sent.
+LOW_RATING = 2
 GRADES = ((88.31, "A"), (76.61, "B"), (65.0, "C"), (0.0, "D"))
 
 
@@ -47,7 +52,9 @@ async def comment_rating(
     reporter_id: int,
     text: str,
     sentiment: Sentiment | None = None,
-) -> None:
+) -> list[Notice]:
+    """Keeps the rating's comment; the comment of a low rating goes to the unit's organizers
+    (never who wrote it)."""
     if complaint.reporter_id != reporter_id or complaint.rating is None:
         raise ComplaintError("status.not_found")
     comment = clean_text(text)
@@ -59,6 +66,18 @@ async def comment_rating(
     if sentiment is not None:
         complaint.rating_sentiment_label, complaint.rating_sentiment_polarity = sentiment(comment)
     session.add(complaint)
+    if complaint.rating > LOW_RATING or complaint.id is None:
+        return []
+    return [
+        Notice(
+            organizer,
+            "complaints.low_rating_comment",
+            {"ticket": complaint.ticket, "stars": "★" * complaint.rating, "comment": comment},
+            ((("organizer.open", OpenComplaint(complaint=complaint.id)),),),
+            dedupe_key=f"lowrating:{complaint.id}:{organizer}",
+        )
+        for organizer in await organizers_of_unit(session, complaint.unit_id)
+    ]
 
 
 async def open_skm(session: AsyncSession, *, complaint: Complaint, reporter_id: int) -> Response:

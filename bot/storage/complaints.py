@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.storage.places import Place
 from bot.storage.types import UTCDateTime, utcnow
 
 # States, as LAPOR! names them.
@@ -34,6 +35,12 @@ SELESAI = "selesai"
 DITOLAK = "ditolak"
 STATES = (BARU, DIVERIFIKASI, DITINDAKLANJUTI, MENUNGGU, SELESAI, DITOLAK)
 OPEN_STATES = (BARU, DIVERIFIKASI, DITINDAKLANJUTI, MENUNGGU)
+
+# The citizen's answer when a complaint is closed: was it handled?
+HANDLED_YES = "sudah"
+HANDLED_PARTLY = "sebagian"
+HANDLED_NO = "belum"
+HANDLED = (HANDLED_YES, HANDLED_PARTLY, HANDLED_NO)
 
 PRIVACY_CONFIDENTIAL = "rahasia"
 PRIVACY_ANONYMOUS = "anonim"
@@ -84,6 +91,11 @@ class Complaint(SQLModel, table=True):
     rating_sentiment_polarity: float | None = None
     last_reminded_on: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     escalated_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The citizen's word on a closed complaint (HANDLED_*); None until asked and answered.
+    handled: str | None = Field(default=None, max_length=16)
+    reopen_count: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
 
 
 class Attachment(SQLModel, table=True):
@@ -93,9 +105,11 @@ class Attachment(SQLModel, table=True):
     complaint_id: int = Field(
         sa_column=Column(Integer, ForeignKey("complaints.id"), nullable=False, index=True)
     )
-    kind: str = Field(max_length=16)  # photo | document
+    kind: str = Field(max_length=16)  # photo | document | voice
     file_id: str = Field(max_length=200)
     from_reporter: bool = True
+    # The event it came with (an officer's reply or question, a reopening); None: filed with it.
+    event_id: int | None = None
     added_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -287,4 +301,27 @@ async def complaints_since(
         query = query.where(col(Complaint.created_at) < until)
     if unit_ids is not None:
         query = query.where(col(Complaint.unit_id).in_(unit_ids))
+    return list((await session.exec(query)).all())
+
+
+async def forward_candidates(
+    session: AsyncSession, *, unit_id: int, search: str | None = None
+) -> list[Place]:
+    """The units a complaint of `unit_id` may be forwarded to: those of the same region and
+    level, by name, `search` (part of a name) narrowing them."""
+    unit = await session.get(Place, unit_id)
+    if unit is None:
+        return []
+    conditions = [
+        col(Place.level) == unit.level,
+        col(Place.id) != unit_id,
+        col(Place.active),  # a deactivated unit takes no new complaints
+        col(Place.parent_id) == unit.parent_id
+        if unit.parent_id is not None
+        else col(Place.parent_id).is_(None),
+    ]
+    if search:
+        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(func.lower(col(Place.name)).like(f"%{escaped}%", escape="\\"))
+    query = select(Place).where(*conditions).order_by(col(Place.name))
     return list((await session.exec(query)).all())

@@ -22,6 +22,7 @@ from bot.buttons import (
     BlockReporter,
     ComplaintAction,
     ComplaintFiles,
+    Handled,
     MyComplaint,
     OpenComplaint,
     Rate,
@@ -156,6 +157,8 @@ async def test_the_whole_story(harness: Harness) -> None:
     await tap(emu, rina, ticket)
     await tap(emu, rina, ComplaintAction(complaint.id, "ask").pack())
     await say(emu, rina, "Mohon kirim foto bukti pendaftaran dan nomor antrean Anda.")
+    await tap(emu, rina, step("ca", "files", "done", complaint.id))
+    await tap(emu, rina, step("ca", "confirm", "send", complaint.id))
     question = await _wait_text(emu, siti, "membutuhkan informasi tambahan", before)
     assert "nomor antrean" in question
     before_rina = len(emu.events(rina))
@@ -168,7 +171,9 @@ async def test_the_whole_story(harness: Harness) -> None:
     await tap(emu, rina, ticket)
     await tap(emu, rina, ComplaintAction(complaint.id, "close").pack())
     await say(emu, rina, "KTP sudah dicetak dan dapat diambil di loket 2.")
-    await _wait_text(emu, siti, "telah diselesaikan", before)
+    await tap(emu, rina, step("ca", "confirm", "send", complaint.id))
+    await _wait_text(emu, siti, "Apakah masalah Anda sudah ditangani", before)
+    await tap(emu, siti, Handled(complaint.id, "sudah").pack())
     await tap(emu, siti, Rate(complaint.id, 5).pack())
     await say(emu, siti, "Petugasnya ramah, terima kasih.")
     await tap(emu, siti, step("rt", "skm", "go", complaint.id))
@@ -201,7 +206,7 @@ async def test_the_whole_story(harness: Harness) -> None:
     assert scores == {f"u{n}": v for n, v in enumerate((4, 3, 4, 4, 3, 4, 4, 3, 4), start=1)}
     # IKM = mean of the nine element scores x 25: (33 / 9) x 25 = 91.67, grade A.
     assert index is not None and (index.value, index.grade, index.responses) == (91.67, "A", 1)
-    assert actions == ["filed", "verify", "ask", "info", "close", "rated"]
+    assert actions == ["filed", "verify", "ask", "info", "close", "handled", "rated"]
 
     # /status shows the history, and nobody else's complaint.
     status = text_of(await say(emu, siti, f"/status {ticket}"))

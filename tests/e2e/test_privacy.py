@@ -198,6 +198,8 @@ async def test_my_data_has_the_questions_put_to_me_and_what_i_added(harness: Har
     await tap(emu, rina, ticket)
     await tap(emu, rina, ComplaintAction(complaint.id or 0, "ask").pack())
     await say(emu, rina, "Mohon kirim nomor antrean Anda.")
+    await tap(emu, rina, step("ca", "files", "done", complaint.id or 0))
+    await tap(emu, rina, step("ca", "confirm", "send", complaint.id or 0))
     await _wait_text(emu, siti, "nomor antrean")
     await say(emu, siti, "Nomor antrean saya B-117, tanggal 3 Agustus.")
 

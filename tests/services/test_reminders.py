@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import Texts
 from bot.notify import render
+from bot.services.access import Access
 from bot.services.complaints import Clock, Draft, act, file_complaint
 from bot.services.deadlines import WorkingCalendar
 from bot.services.reminders import run_deadlines
@@ -71,11 +72,10 @@ async def test_a_complaint_waiting_ten_working_days_is_closed(db: Database) -> N
         assert complaint is not None
         await act(
             session,
-            complaint=complaint,
-            actor_id=ORGANIZER,
-            actor_role="organizer",
+            _clock(dt.date(2026, 12, 2)),
+            caller=Access(ORGANIZER, units=frozenset({complaint.unit_id})),
+            complaint_id=complaint_id,
             action="ask",
-            clock=_clock(dt.date(2026, 12, 2)),
             note="Nomor antrean?",
         )
         await session.commit()

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.services.access import Access
 from bot.services.complaints import Clock, Draft, act, add_information, due_date, file_complaint
 from bot.services.deadlines import WorkingCalendar
 from bot.storage.complaints import MENUNGGU, OPEN_STATES, Complaint
@@ -20,7 +21,7 @@ MONDAY = dt.date(2026, 11, 2)
 PATHS = [
     ["verify", "reply", "close"],
     ["ask", "info", "reply"],  # asked before verifying: the defect of the hostile trial
-    ["ask", "info", "close"],
+    ["ask", "info", "verify", "close"],  # an answer before verifying leaves it new
     ["reply", "ask", "info", "close"],
     ["verify", "ask", "info", "ask", "info", "reply"],
     ["forward", "ask", "info", "reject"],
@@ -57,11 +58,10 @@ async def test_every_open_state_has_its_deadline(db: Database, path: list[str]) 
             else:
                 await act(
                     session,
-                    complaint=complaint,
-                    actor_id=ORGANIZER,
-                    actor_role="organizer",
+                    clock,
+                    caller=Access(ORGANIZER, units=frozenset({unit.id, other.id})),
+                    complaint_id=complaint.id or 0,
                     action=action,
-                    clock=clock,
                     note="Catatan petugas untuk warga.",
                     target_unit_id=other.id if action == "forward" else None,
                 )
