@@ -30,6 +30,7 @@ from bot.analysis.sentiment import MODEL_PATH, SentimentModel
 BITS = 20
 # (C, class weights) tried by cross-validation on the training split.
 GRID: tuple[tuple[float, str | None], ...] = (
+    (3.0, None),
     (10.0, None),
     (30.0, None),
     (10.0, "balanced"),

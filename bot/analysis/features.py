@@ -37,7 +37,11 @@ def word_features(marked_word: str) -> Iterator[tuple[str, float]]:
 
 def text_parts(text: str) -> tuple[list[tuple[str, float]], list[str]]:
     """Marked words with their weights, and the bigram features."""
-    tokens = normalise(text)
+    return token_parts(normalise(text))
+
+
+def token_parts(tokens: list[str]) -> tuple[list[tuple[str, float]], list[str]]:
+    """text_parts of text already normalised (bot.analysis.text.normalise)."""
     plain = words(tokens)
     bigrams = [f"b{a} {b}" for a, b in itertools.pairwise(plain)]
     return marked(tokens), bigrams

@@ -18,7 +18,8 @@ from collections import namedtuple
 from functools import cache
 from pathlib import Path
 
-from bot.analysis.features import bucket, text_parts, word_features
+from bot.analysis.features import bucket, token_parts, word_features
+from bot.analysis.text import normalise, nothing_to_report
 
 MODEL_PATH = Path(__file__).parent / "data" / "sentiment-id.bin.gz"
 LEXICON_PATH = Path(__file__).parent / "data" / "lexicon-id.tsv"
@@ -61,6 +62,7 @@ class SentimentModel:
         self._negative = classes.index("negative")
         self._nothing = tuple(1.0 if label == "neutral" else 0.0 for label in classes)
         self._words: dict[str, tuple[tuple[float, ...], float]] = {}
+        self._bigrams: dict[str, tuple[int, int, int]] = {}
 
     # -- file format: MAGIC, a JSON header line, then int8 weights (bucket-major) -------------
 
@@ -118,7 +120,11 @@ class SentimentModel:
         bits, w = self.bits, self.weights
         s0 = s1 = s2 = 0.0
         total = 0.0
-        marked_words, bigrams = text_parts(text)
+        tokens = normalise(text)
+        if nothing_to_report(tokens):
+            # "tidak ada kendala", "belum ada", "cukup": an answer, not an opinion.
+            return self._nothing
+        marked_words, bigrams = token_parts(tokens)
         words = self._words
         for word, weight in marked_words:
             cached = words.get(word)
@@ -133,11 +139,17 @@ class SentimentModel:
                 s1 += weight * b
                 s2 += weight * c
                 total += weight * word_total
+        pairs = self._bigrams
         for feature in bigrams:
-            base = bucket(feature, bits) * 3
-            s0 += w[base]
-            s1 += w[base + 1]
-            s2 += w[base + 2]
+            pair = pairs.get(feature)
+            if pair is None:
+                base = bucket(feature, bits) * 3
+                pair = (w[base], w[base + 1], w[base + 2])
+                if len(pairs) < WORD_CACHE:
+                    pairs[feature] = pair
+            s0 += pair[0]
+            s1 += pair[1]
+            s2 += pair[2]
         total += len(bigrams)
         if total <= 0:
             # Nothing we can read (emoji, punctuation only): no opinion either way.

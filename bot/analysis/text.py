@@ -65,7 +65,126 @@ _EXTRA_SLANG = {
     "ngerti": "mengerti",
     "paham2": "paham",
     "pelayananya": "pelayanannya",
+    # Chat shorthand.
+    "bnget": "banget",
+    "bgtt": "banget",
+    "bangett": "banget",
+    "aja": "saja",
+    "kalo": "kalau",
+    "kayak": "seperti",
+    "kek": "seperti",
+    "lu": "kamu",
+    "lo": "kamu",
+    "sebel": "kesal",
+    "kesel": "kesal",
+    "capek": "lelah",
+    "cape": "lelah",
+    "bgs": "bagus",
+    "jlk": "jelek",
+    "lmbt": "lambat",
+    "lmyn": "lumayan",
+    "cpt": "cepat",
+    "gbs": "tidak bisa",
+    "gabisa": "tidak bisa",
+    "gakbisa": "tidak bisa",
+    "gakpapa": "tidak apa-apa",
+    "gapapa": "tidak apa-apa",
+    "ok": "oke",
+    "okey": "oke",
+    "okay": "oke",
+    "mantab": "mantap",
+    "mantep": "mantap",
+    "thanks": "terima kasih",
+    "thank": "terima kasih",
+    "thx": "terima kasih",
+    "tq": "terima kasih",
+    "trims": "terima kasih",
+    "makasih": "terima kasih",
+    "mksh": "terima kasih",
+    "makasi": "terima kasih",
+    # Regional words met in chats (Javanese, Sundanese, Betawi).
+    "ora": "tidak",
+    "ra": "tidak",
+    "mboten": "tidak",
+    "teu": "tidak",
+    "henteu": "tidak",
+    "apik": "bagus",
+    "sae": "bagus",
+    "elek": "jelek",
+    "suwe": "lama",
+    "wis": "sudah",
+    "durung": "belum",
+    "angel": "sulit",
+    "gampil": "mudah",
+    # Code-mixed English: mapped to the Indonesian words the model learned.
+    "not": "tidak",
+    "dont": "tidak",
+    "never": "tidak pernah",
+    "very": "sangat",
+    "good": "bagus",
+    "nice": "bagus",
+    "great": "bagus",
+    "excellent": "sangat bagus",
+    "best": "terbaik",
+    "bad": "buruk",
+    "poor": "buruk",
+    "worst": "terburuk",
+    "slow": "lambat",
+    "fast": "cepat",
+    "easy": "mudah",
+    "hard": "sulit",
+    "difficult": "sulit",
+    "confusing": "membingungkan",
+    "clear": "jelas",
+    "unclear": "tidak jelas",
+    "helpful": "membantu",
+    "useful": "bermanfaat",
+    "friendly": "ramah",
+    "rude": "kasar",
+    "boring": "membosankan",
+    "interesting": "menarik",
+    "happy": "senang",
+    "sad": "sedih",
+    "disappointed": "kecewa",
+    "disappointing": "mengecewakan",
+    "love": "suka",
+    "hate": "benci",
+    "problem": "masalah",
+    "awesome": "keren",
+    "amazing": "luar biasa",
 }
+
+# Answers that say there is nothing to report ("what was hard?" - "tidak ada kendala", "belum
+# ada", "cukup", "-"): neither praise nor complaint. After the negator (and an optional "ada"),
+# only these words may follow; fillers are ignored anywhere.
+_NOTHING_FILLERS = frozenset(
+    {"sih", "kok", "ya", "yah", "deh", "dong", "kak", "pak", "bu", "bapak", "ibu", "mas", "mbak",
+     "min", "sejauh", "ini", "sementara", "untuk", "saat", "masih", "so", "far", "juga",
+     "kayaknya", "sepertinya", "rasanya", "saya", "kami", "terima", "kasih", "alhamdulillah"}
+)  # fmt: skip
+_NOTHING_OBJECTS = frozenset(
+    {"kendala", "masalah", "hambatan", "halangan", "kesulitan", "keluhan", "komentar", "saran",
+     "masukan", "catatan", "pertanyaan", "tambahan", "yang", "sulit", "susah", "berat", "apa-apa",
+     "apa", "berarti", "sama", "sekali", "semua", "lagi", "ada", "yg", "problem", "masalahnya",
+     "kendalanya", "kesulitannya"}
+)  # fmt: skip
+_NOTHING_ALONE = frozenset({("cukup",), ("sudah", "cukup"), ("nihil",), ("none",), ("nothing",),
+                            ("aman",), ("tidak",), ("belum",), ("no",), ("nope",)})  # fmt: skip
+
+
+def nothing_to_report(tokens: list[str]) -> bool:
+    """True for normalised tokens that only say there is nothing to tell: "tidak ada",
+    "gak ada kendala sih", "belum ada", "cukup". Anything more ("tidak ada, semua jelas") is
+    left to the model."""
+    core = tuple(t for t in tokens if t not in BOUNDARY and t not in _NOTHING_FILLERS)
+    if not core or len(core) > 6:
+        return False
+    if core in _NOTHING_ALONE:
+        return True
+    if core[0] not in ("tidak", "belum", "no"):
+        return False
+    rest = core[1:]
+    return bool(rest) and rest[0] == "ada" and all(t in _NOTHING_OBJECTS for t in rest[1:])
 
 
 @cache
@@ -96,6 +215,9 @@ def normalise(text: str) -> list[str]:
         replacement = slang.get(word)
         if replacement is None and word != raw:
             replacement = slang.get(raw)
+        if replacement is None and len(word) > 3 and word[-1] == word[-2]:
+            # "bgtt", "gakk": a stretched last letter that the dictionary knows single.
+            replacement = slang.get(word[:-1])
         if replacement is None:
             tokens.append(word)
         else:

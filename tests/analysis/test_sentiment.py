@@ -135,3 +135,45 @@ async def test_command_line_labels_a_file_of_a_thousand_lines(tmp_path: object) 
     assert all(name in LABELS and -1 <= float(value) <= 1 for name, value in rows)
     assert rows[0][0] == "positive" and rows[1][0] == "negative"
     assert rows[10] == ["neutral", "0.0000"] and rows[11] == ["neutral", "0.0000"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tidak ada",
+        "Tidak ada kendala",
+        "-",
+        "belum ada",
+        "cukup",
+        "gak ada sih",
+        "ga ada kendala, terima kasih",
+        "tdk ada yg sulit",
+        "Sejauh ini tidak ada masalah.",
+        "nihil",
+    ],
+)
+def test_nothing_to_report_is_neutral(text: str) -> None:
+    # Answers to "what was hard?" that say there was nothing: not a complaint.
+    assert sentiment_of(text) == ("neutral", 0.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tidak ada yang menjelaskan, petugasnya kurang ramah", "tidak ada, materinya membosankan"],
+)
+def test_more_than_nothing_to_report_is_scored(text: str) -> None:
+    assert label(text) == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("materinya good bgt, clear", "positive"),
+        ("pelayanannya slow, petugasnya rude", "negative"),
+        ("apik tenan pelayanane", "positive"),
+        ("ora jelas blas", "negative"),
+        ("bagusss bgtt", "positive"),
+    ],
+)
+def test_code_mixed_and_regional_words(text: str, expected: str) -> None:
+    assert label(text) == expected
