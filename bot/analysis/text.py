@@ -176,6 +176,8 @@ def nothing_to_report(tokens: list[str]) -> bool:
     """True for normalised tokens that only say there is nothing to tell: "tidak ada",
     "gak ada kendala sih", "belum ada", "cukup". Anything more ("tidak ada, semua jelas") is
     left to the model."""
+    if len(tokens) > 16:
+        return False
     core = tuple(t for t in tokens if t not in BOUNDARY and t not in _NOTHING_FILLERS)
     if not core or len(core) > 6:
         return False
