@@ -62,7 +62,6 @@ class SentimentModel:
         self._negative = classes.index("negative")
         self._nothing = tuple(1.0 if label == "neutral" else 0.0 for label in classes)
         self._words: dict[str, tuple[tuple[float, ...], float]] = {}
-        self._bigrams: dict[str, tuple[int, int, int]] = {}
 
     # -- file format: MAGIC, a JSON header line, then int8 weights (bucket-major) -------------
 
@@ -139,17 +138,11 @@ class SentimentModel:
                 s1 += weight * b
                 s2 += weight * c
                 total += weight * word_total
-        pairs = self._bigrams
         for feature in bigrams:
-            pair = pairs.get(feature)
-            if pair is None:
-                base = bucket(feature, bits) * 3
-                pair = (w[base], w[base + 1], w[base + 2])
-                if len(pairs) < WORD_CACHE:
-                    pairs[feature] = pair
-            s0 += pair[0]
-            s1 += pair[1]
-            s2 += pair[2]
+            base = bucket(feature, bits) * 3
+            s0 += w[base]
+            s1 += w[base + 1]
+            s2 += w[base + 2]
         total += len(bigrams)
         if total <= 0:
             # Nothing we can read (emoji, punctuation only): no opinion either way.
