@@ -92,6 +92,9 @@ def test_informal_spelling(text: str, expected: str) -> None:
 
 def test_slang_and_stretched_words_are_normalised() -> None:
     assert normalise("gak bgt lamaaa") == ["tidak", "banget", "lama"]
+    assert normalise("gakk bgtt bagusss") == ["tidak", "banget", "bagus"]
+    # Code-mixed English and regional words become the Indonesian words the model knows.
+    assert normalise("good, ora slow") == ["bagus", ",", "tidak", "lambat"]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "🙏", "!!!", "\n"])
