@@ -229,6 +229,7 @@ def record_event(
     previous: str | None = None,
     note: str | None = None,
     target_unit_id: int | None = None,
+    detail: str | None = None,
 ) -> ComplaintEvent:
     assert complaint.id is not None
     if role in ("organizer", "admin") and actor_id is not None:
@@ -239,6 +240,7 @@ def record_event(
             action=action,
             subject_kind="complaint",
             subject_id=complaint.id,
+            detail=detail,
         )
     event = ComplaintEvent(
         complaint_id=complaint.id,
@@ -421,6 +423,8 @@ async def act(
         to=complaint.state,
         note=note,
         target_unit_id=target_unit_id if action == "forward" else None,
+        # The audit log says where it went ("... ke Dinas PU · Kab. Lampung Selatan").
+        detail=await unit_label(session, complaint.unit_id) if action == "forward" else None,
     )
     await _keep_files(session, complaint, event, files, from_reporter=False)
     session.add(complaint)

@@ -163,7 +163,7 @@ async def create_program(
         template_id=template.id,
         closes_at=closes_at.astimezone(dt.UTC),
         followup_at=(spec.ends_at + dt.timedelta(weeks=spec.followup_weeks)).astimezone(dt.UTC),
-        created_by=caller.user_id if caller is not None else None,
+        created_by=caller.user_id if caller is not None and not caller.system else None,
     )
     session.add(program)
     await session.flush()
