@@ -24,9 +24,7 @@ class PinGuess(SQLModel, table=True):
 
 
 async def wrong_guesses_since(session: AsyncSession, ticket: str, since: dt.datetime) -> int:
-    query = select(func.count()).where(
-        col(PinGuess.ticket) == ticket, col(PinGuess.at) >= since
-    )
+    query = select(func.count()).where(col(PinGuess.ticket) == ticket, col(PinGuess.at) >= since)
     return int((await session.exec(query)).one())
 
 
@@ -36,5 +34,5 @@ def record_wrong_guess(session: AsyncSession, ticket: str, at: dt.datetime) -> N
 
 async def forget_guesses_before(session: AsyncSession, before: dt.datetime) -> int:
     """Housekeeping: guesses older than the window count for nothing."""
-    result = await session.exec(delete(PinGuess).where(col(PinGuess.at) < before))  # type: ignore[call-overload]
+    result = await session.exec(delete(PinGuess).where(col(PinGuess.at) < before))
     return int(result.rowcount or 0)
