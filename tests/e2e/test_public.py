@@ -15,7 +15,7 @@ from bot.storage.models import OutboxMessage
 from tests.e2e.helpers import onboard, say, tap, text_of
 from tests.e2e.test_complaints import DESCRIPTION, _db, _file
 
-PIN_LINE = re.compile(r"PIN pelacakan:\s*(\d{6})")
+PIN_LINE = re.compile(r"PIN pelacakan ADU-\d{4}-\d{6,9}: (\d{6})")
 
 
 def _core(harness: Harness):  # type: ignore[no-untyped-def]
@@ -32,7 +32,7 @@ async def test_the_pin_is_given_at_filing_shown_in_status_and_stored_nowhere(
     before = len(emu.events(siti))
     ticket = await _file(emu, siti)
     # The filing confirmation: the tracking number with its PIN.
-    confirmation = next(t for t in emu.texts(siti, before) if "PIN pelacakan:" in t)
+    confirmation = next(t for t in emu.texts(siti, before) if "PIN pelacakan ADU-" in t)
     assert ticket in confirmation
     match = PIN_LINE.search(confirmation)
     assert match is not None
