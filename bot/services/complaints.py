@@ -174,6 +174,8 @@ async def file_complaint(
         unit = await open_unit(session, draft.unit_id)
     except UnitError as exc:
         raise ComplaintError(exc.key, **exc.values) from None
+    from bot.services.public import new_pin_seed  # public reads complaints' figures
+
     anonymous = draft.privacy == PRIVACY_ANONYMOUS
     complaint = Complaint(
         reporter_id=reporter_id,
@@ -188,6 +190,8 @@ async def file_complaint(
         address=draft.address,
         created_at=clock.now,
         verify_due=clock.calendar.add_working_days(clock.today, VERIFY_DAYS),
+        # The tracking PIN is derived from it (bot/services/public.py pin_of).
+        pin_seed=new_pin_seed(),
     )
     if sentiment is not None:
         complaint.sentiment_label, complaint.sentiment_polarity = sentiment(complaint.description)

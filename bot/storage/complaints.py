@@ -96,6 +96,10 @@ class Complaint(SQLModel, table=True):
     reopen_count: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
+    # What the tracking PIN is derived from with the deployment's secret
+    # (bot/services/public.py): the PIN itself is stored nowhere, so the database alone cannot
+    # print it. None for complaints filed before PINs (the citizen makes one in /status).
+    pin_seed: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
 
 
 class Attachment(SQLModel, table=True):

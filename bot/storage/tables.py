@@ -8,6 +8,7 @@ from bot.storage import (  # noqa: F401
     models,
     places,
     programs,
+    public,
     questionnaires,
     staff,
 )
