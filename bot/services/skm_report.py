@@ -280,9 +280,10 @@ async def compute(
     respondents, per_element = await _counts(
         session, unit_id, moment(chosen.start), moment(chosen.end)
     )
-    withheld = await withheld_for(
-        session, unit_id, chosen, respondents, k=k, tz=tz, parts=chosen.semesters()
-    )
+    # Months, as the public pages show them: no report minus a public month gives fewer
+    # than k people's answers.
+    parts = chosen.months()
+    withheld = await withheld_for(session, unit_id, chosen, respondents, k=k, tz=tz, parts=parts)
     template = await questionnaires.latest(session, SKM_TEMPLATE)
     assert template.id is not None
     questions = (await questionnaires.template_of(session, template.id)).questions
