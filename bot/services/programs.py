@@ -565,3 +565,17 @@ async def editable(session: AsyncSession, caller: Access | None, program_id: int
     if await has_answers(session, program.id):
         raise ProgramError("programs.edit_answered", title=program.title)
     return program
+
+
+async def extend_window(
+    session: AsyncSession, caller: Access, program_id: int, *, days: int
+) -> Program:
+    """A running program's answering time, `days` longer; refused once it is closed."""
+    program = await managed(session, caller, program_id)
+    if program.status == PROGRAM_CLOSED:
+        raise ProgramError("program.is_closed")
+    from bot.services import feedback
+
+    await feedback.extend(session, program, days=days)
+    _audit(session, caller, "program_extend", program)
+    return program
