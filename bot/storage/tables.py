@@ -10,4 +10,5 @@ from bot.storage import (  # noqa: F401
     programs,
     questionnaires,
     staff,
+    web,
 )
