@@ -354,6 +354,7 @@ class WebDoor:
             "inbox.html",
             t,
             session,
+            forwarded=params.get("done") == "forward",
             page=page,
             query=query,
             states=list(inbox_service.STATE_FILTERS),
@@ -417,7 +418,7 @@ class WebDoor:
                 )
             action = str(form.get("action") or "")
             try:
-                _complaint, notices = await complaint_service.act(
+                complaint, notices = await complaint_service.act(
                     db,
                     self.core.moment(),
                     caller=caller,
@@ -436,10 +437,14 @@ class WebDoor:
                 await deliver(db, self.core.texts, notices)
                 await db.commit()
                 failed = False
+                still_ours = caller.handles(complaint.unit_id)
         if failed:
             return await self._complaint_page(session, complaint_id, error=error, status=400)
         if self.nudge is not None:
             await self.nudge()
+        if not still_ours:
+            # Forwarded to a unit the caller does not handle: back to their inbox.
+            return RedirectResponse("/aduan?done=forward", status_code=303)
         return RedirectResponse(f"/aduan/{complaint_id}?done={action}", status_code=303)
 
     async def attachment(self, request: Request) -> Response:
