@@ -83,7 +83,7 @@ def test_the_session_cookie_is_signed_and_expires() -> None:
     value = signer.dump(session)
     assert signer.load(value, now=now) == session
     assert signer.load(value, now=now + 61) is None  # expired
-    body, _, mac = value.rpartition(".")
+    _body, _, mac = value.rpartition(".")
     forged = WebSession(9001, session.csrf, session.expires)
     assert signer.load(signer.dump(forged)[: -len(mac)] + mac, now=now) is None
     assert signer.load(value, now=now) is not None

@@ -69,7 +69,8 @@ async def open_mini_app(page: object, harness: Harness, data: str) -> None:
 def mini_app_url(harness: Harness, data: str) -> str:
     """What Telegram opens: the page with the launch data and theme in the URL fragment."""
     theme = quote(json.dumps(THEME))
-    return f"{base_url(harness)}/#tgWebAppData={quote(data)}&tgWebAppVersion=8.0&tgWebAppThemeParams={theme}"
+    fragment = f"tgWebAppData={quote(data)}&tgWebAppVersion=8.0&tgWebAppThemeParams={theme}"
+    return f"{base_url(harness)}/#{fragment}"
 
 
 async def phone(browser: object) -> object:
