@@ -11,4 +11,5 @@ from bot.storage import (  # noqa: F401
     public,
     questionnaires,
     staff,
+    web,
 )

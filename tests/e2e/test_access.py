@@ -178,6 +178,7 @@ def _commands() -> list[tuple[str, set[str]]]:
     return [
         ("/aduan", ORGANIZERS),
         ("/ekspor", ORGANIZERS),
+        ("/masuk", ORGANIZERS),
         ("/program", ORGANIZERS),
         ("/usulan", ORGANIZERS),
         ("/ringkasan", ORGANIZERS),
