@@ -1,7 +1,7 @@
 """Public pages without login: a tracking PIN for each complaint (only the seed it is derived
 from with the deployment's secret is stored) and the wrong PIN guesses per tracking number.
 
-Revision ID: 0018
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-05
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 from bot.storage.types import UTCDateTime
 
-revision = "0018"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """The web workspace: single-use login links (`/masuk`), stored as a hash of the token.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-03
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from bot.storage.types import UTCDateTime
 
-revision = "0019"
-down_revision = "0018"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
