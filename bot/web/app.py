@@ -9,6 +9,7 @@ transaction, then the outbox is woken.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import mimetypes
 import time
@@ -44,10 +45,13 @@ from bot.notify import deliver
 from bot.services import access
 from bot.services import complaints as complaint_service
 from bot.services import inbox as inbox_service
+from bot.services import public as public_service
 from bot.services import web as web_service
 from bot.services.access import Access
 from bot.services.errors import NotFound, Refused
 from bot.services.notices import Key
+from bot.services.skm_report import Period
+from bot.storage.places import LEVEL_UNIT, place_by_code
 from bot.storage.users import get_user
 from bot.web.auth import (
     InvalidLaunch,
@@ -126,6 +130,9 @@ class WebDoor:
                 self.attachment,
                 methods=["GET"],
             ),
+            Route("/status", self.status_page, methods=["GET"]),
+            Route("/status", self.status_lookup, methods=["POST"]),
+            Route("/statistik/{code}", self.unit_statistics, methods=["GET"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 
@@ -172,6 +179,14 @@ class WebDoor:
         header = request.headers.get("accept-language", "")
         first = header.split(",")[0].split(";")[0].strip() or None
         return self.core.texts.for_user(None, first)
+
+    def public_language(self, request: Request, form: FormData | None = None) -> Translator:
+        """A public page's language: ?lang= (or the form's), else Accept-Language, else the
+        default (Indonesian)."""
+        chosen = request.query_params.get("lang") or (str(form.get("lang") or "") if form else "")
+        if chosen and chosen[:12] in self.core.texts.languages:
+            return self.core.texts.for_language(chosen[:12])
+        return self.visitor_language(request)
 
     async def form(self, request: Request) -> FormData:
         if int(request.headers.get("content-length") or 0) > MAX_FORM:
@@ -513,6 +528,108 @@ class WebDoor:
                 "Cache-Control": "private, max-age=300",
             },
         )
+
+    # -- public pages (no login) -------------------------------------------------------------
+
+    async def status_page(self, request: Request) -> Response:
+        """A complaint's status by its number and PIN: the form (posted, so that the PIN is in
+        no URL, log or history)."""
+        session = self.visitor(request)
+        t = self.public_language(request)
+        response = self.render("status.html", t, session, number="", found=None, refused=None)
+        return self.keep(response, session)
+
+    async def status_lookup(self, request: Request) -> Response:
+        """The state and dates only; a wrong PIN, an unknown number and too many guesses give
+        the same answer, and the guess is committed with it."""
+        session = self.session_of(request)
+        form = await self.form(request)
+        t = self.public_language(request, form)
+        number = str(form.get("number") or "")[:40]
+        if session is None or not same_token(str(form.get("csrf") or ""), session.csrf):
+            session = self.visitor(request)
+            response = self.render(
+                "status.html",
+                t,
+                session,
+                status=403,
+                number=number,
+                found=None,
+                refused=Markup(t("web.csrf_invalid")),
+            )
+            return self.keep(response, session)
+        found: public_service.PublicStatus | None = None
+        refused: Markup | None = None
+        async with self.core.db.session() as db:
+            try:
+                found = await public_service.complaint_status(
+                    db, self.core, number, str(form.get("pin") or "")
+                )
+            except NotFound as exc:
+                refused = Markup(t(exc.key, **exc.values))
+            # A wrong guess is counted in this transaction: kept for the limit.
+            await db.commit()
+        return self.render(
+            "status.html",
+            t,
+            session,
+            number=number if found is None else "",
+            found=found,
+            refused=refused,
+        )
+
+    async def unit_statistics(self, request: Request) -> Response:
+        """A unit's public figures for a month, half-year or year (default: the last finished
+        half-year); a withheld figure is shown as an empty one."""
+        session = self.session_of(request)
+        t = self.public_language(request)
+        today = self.core.moment().today
+        default = Period(today.year - 1, 2) if today.month <= 6 else Period(today.year, 1)
+        given = request.query_params.get("period")
+        try:
+            period = Period.parse(given, months=True) if given else default
+        except Refused as exc:
+            return self.render(
+                "message.html", t, session, status=400, message=Markup(t(exc.key, **exc.values))
+            )
+        code = request.path_params["code"][:40]
+        async with self.core.db.session() as db:
+            place = await place_by_code(db, code)
+            if place is None or place.id is None or place.level != LEVEL_UNIT or not place.active:
+                return self.refusal(t, session, NotFound("public.unknown_unit"))
+            try:
+                figures = await public_service.unit_statistics(db, self.core, place.id, period)
+            except NotFound as exc:
+                return self.refusal(t, session, exc)
+            label = await complaint_service.unit_label(db, place.id)
+        return self.render(
+            "statistics.html",
+            t,
+            session,
+            unit_label=label,
+            figures=figures,
+            period=period,
+            period_label=period.label(t),
+            periods=_recent_periods(today),
+            lang=request.query_params.get("lang", "")[:12],
+        )
+
+
+def _recent_periods(today: dt.date) -> list[Period]:
+    """The finished periods offered on the statistics page: the last two years, four
+    half-years and twelve months, newest first."""
+    years = [Period(today.year - n, None) for n in (1, 2)]
+    halves: list[Period] = []
+    half = Period(today.year - 1, 2) if today.month <= 6 else Period(today.year, 1)
+    while len(halves) < 4:
+        halves.append(half)
+        half = Period(half.year, 1) if half.semester == 2 else Period(half.year - 1, 2)
+    months: list[Period] = []
+    year, month = today.year, today.month
+    for _ in range(12):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        months.append(Period(year, None, month))
+    return halves + years + months
 
 
 def _int(value: str | None) -> int | None:

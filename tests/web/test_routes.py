@@ -32,6 +32,9 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "/aduan/{complaint_id:int}"): THIS_UNIT,
     ("POST", "/aduan/{complaint_id:int}/tindakan"): THIS_UNIT,
     ("GET", "/aduan/{complaint_id:int}/berkas/{attachment_id:int}"): THIS_UNIT,
+    ("GET", "/status"): PUBLIC,
+    ("POST", "/status"): PUBLIC,  # a complaint's status by number and PIN, no login
+    ("GET", "/statistik/{code}"): PUBLIC,
     ("GET", "/static/{path}"): PUBLIC,
 }
 
@@ -96,6 +99,7 @@ async def test_every_route_against_every_kind_of_person(tmp_path: Path, database
                         .replace("{attachment_id:int}", str(attachment.id))
                         .replace("{token}", links.get(role, "nothing-here"))
                         .replace("{path}", "app.css")
+                        .replace("{code}", "LSL-DUKCAPIL")
                     )
                     if method == "GET":
                         response = await http.get(url)
