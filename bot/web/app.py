@@ -610,7 +610,7 @@ class WebDoor:
             figures=figures,
             period=period,
             period_label=period.label(t),
-            periods=_recent_periods(today),
+            periods=[period, *(p for p in _recent_periods(today) if p != period)],
             lang=request.query_params.get("lang", "")[:12],
         )
 

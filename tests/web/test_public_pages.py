@@ -174,6 +174,7 @@ async def test_a_units_statistics_withhold_small_figures_as_empty_ones(database_
         assert "Handled on time" in english.text and 'id="on-time">100%<' in english.text
         # Three complaints: every figure looks exactly as in a period with none at all.
         assert withheld.status_code == empty.status_code == 200
+        assert 'value="2001" selected' in empty.text  # the period asked for is in the list
         figures = re.compile(r'<dl class="facts figures" id="figures">.*?</dl>', re.S)
         withheld_figures = figures.search(withheld.text)
         empty_figures = figures.search(empty.text)
