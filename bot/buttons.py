@@ -188,6 +188,13 @@ class AddInformation(ButtonData, prefix="sa"):
 
 
 @dataclasses.dataclass(frozen=True)
+class MakePin(ButtonData, prefix="sp"):
+    """A citizen makes the tracking PIN of their complaint filed before PINs existed."""
+
+    complaint: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Rate(ButtonData, prefix="r"):
     complaint: int
     stars: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, MenuButton
 
 from bot.render import split_html
 
@@ -21,6 +21,7 @@ class ApiCall:
 _OBJECT_FIELDS: dict[str, Any] = {
     "reply_markup": InlineKeyboardMarkup,
     "link_preview_options": LinkPreviewOptions,
+    "menu_button": MenuButton,
 }
 
 

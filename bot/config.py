@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     # The deployment's own places (provinces, kabupaten/kota, units) as JSON in the shape of
     # bot/storage/places.json, read once to seed a new database; later, admins manage units.
     places_file: Path | None = Field(default=None, alias="PLACES_FILE")
+    # The organizers' web workspace (bot/web): its public address (the Mini App and the
+    # login links), where a polling process serves it, and how old Mini App launch data may be.
+    web_base_url: str | None = Field(default=None, alias="WEB_BASE_URL")
+    web_listen: str | None = Field(default=None, alias="WEB_LISTEN")
+    web_launch_max_age: int = Field(default=3600, ge=10, le=86400, alias="WEB_LAUNCH_MAX_AGE")
+    web_session_hours: int = Field(default=8, ge=1, le=24 * 7, alias="WEB_SESSION_HOURS")
 
     @field_validator(
         "bot_admin_ids",
@@ -251,6 +257,27 @@ class Settings(BaseSettings):
             raise ValueError("the public https:// URL Telegram posts updates to")
         return value
 
+    @field_validator("web_base_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("the workspace's public URL, https://... (Telegram needs https)")
+        return value
+
+    @field_validator("web_listen")
+    @classmethod
+    def _web_host_port(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, _, port = value.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("write it as HOST:PORT, for example 127.0.0.1:8081")
+        return value.strip()
+
     @field_validator("webhook_secret")
     @classmethod
     def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
@@ -284,6 +311,20 @@ class Settings(BaseSettings):
         if not self.webhook_url:
             return "/"
         return urlsplit(self.webhook_url).path or "/"
+
+    @property
+    def web_address(self) -> tuple[str, int] | None:
+        if self.web_listen is None:
+            return None
+        host, _, port = self.web_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    @property
+    def web_url(self) -> str | None:
+        """The workspace's address: WEB_BASE_URL, else where WEB_LISTEN serves it."""
+        if self.web_base_url:
+            return self.web_base_url
+        return f"http://{self.web_listen}" if self.web_listen else None
 
     @property
     def webhook_address(self) -> tuple[str, int]:

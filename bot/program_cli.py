@@ -27,14 +27,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.core import build_core
 from bot.i18n import LANGUAGES, Texts
 from bot.services import feedback
 from bot.services import programs as service
+from bot.services.access import Access
 from bot.services.errors import Refused
 from bot.services.programs import ProgramError, ProgramSpec
 from bot.services.questionnaires import seed_templates
 from bot.storage import programs as store
-from bot.storage.db import Database
 from bot.storage.places import LEVEL_UNIT, get_place, place_by_code, seed_places
 from bot.storage.programs import MODES, Program
 from bot.storage.types import utcnow
@@ -149,7 +150,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    db = Database(settings.database_url)
+    db = build_core(settings, analyzer=False).db
     try:
         await db.migrate()
         async with db.session() as session:
@@ -238,7 +239,9 @@ def _described(program: Program, unit: str, settings: Settings) -> dict[str, obj
 async def _create(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> int:
     values = vars(args)
     spec, unit = await _spec(session, settings, values, args.window_days, now=utcnow())
-    program = await service.create_program(session, spec=spec, caller=None, now=utcnow())
+    program = await service.create_program(
+        session, spec=spec, caller=Access.command_line(), now=utcnow()
+    )
     described = _described(program, unit, settings)
     if args.json:
         print(json.dumps(described, ensure_ascii=False))
@@ -360,7 +363,9 @@ async def _import(session: AsyncSession, settings: Settings, args: argparse.Name
             if again is not None:
                 row.existing = again
         if row.existing is None:
-            program = await service.create_program(session, spec=row.spec, caller=None, now=now)
+            program = await service.create_program(
+                session, spec=row.spec, caller=Access.command_line(), now=now
+            )
             kind = "created"
         elif not row.changed or service.same_as(row.existing, row.spec):
             program, kind = row.existing, "unchanged"
@@ -368,7 +373,7 @@ async def _import(session: AsyncSession, settings: Settings, args: argparse.Name
             assert row.existing.id is not None
             try:
                 done = await service.edit_program(
-                    session, None, row.existing.id, spec=row.spec, now=now
+                    session, Access.command_line(), row.existing.id, spec=row.spec, now=now
                 )
             except ProgramError as exc:
                 raise CliError(exc.key, **exc.values) from None
@@ -416,7 +421,7 @@ def export_feedback(settings: Settings, args: argparse.Namespace) -> int:
     from bot.reports.feedback_export import feedback_rows, to_csv, to_xlsx
 
     async def _rows() -> tuple[list[str], list[dict[str, object]]]:
-        db = Database(settings.database_url)
+        db = build_core(settings, analyzer=False).db
         try:
             await db.migrate()
             async with db.session() as session:

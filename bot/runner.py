@@ -11,6 +11,7 @@ from typing import Protocol
 from bot.app import SuaraApplication, build_application, prepare, shutdown
 from bot.config import Settings
 from bot.updates import Poller, UpdateGate
+from bot.web.server import WebServer, web_door
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,11 @@ class BotRunner:
         self.gate = UpdateGate(self.application, on_durable=state.outbox.nudge_async)
         self.poller = Poller(self.application, self.gate)
         self._task: asyncio.Task[None] | None = None
+        # The organizers' workspace, on its own port when WEB_LISTEN is set.
+        self.web: WebServer | None = None
+        address = settings.web_address
+        if address is not None:
+            self.web = WebServer(web_door(self.application), *address)
 
     async def start(self) -> None:
         await prepare(self.application)
@@ -32,11 +38,15 @@ class BotRunner:
         # webhook workers to one polling process); updates waiting there are kept.
         await self.application.bot.delete_webhook(drop_pending_updates=False)
         self._task = asyncio.create_task(self.poller.run(), name="suara-poller")
+        if self.web is not None:
+            await self.web.start()
         log.info("Suara is polling for updates")
 
     async def stop(self, *, acknowledge: bool = True) -> None:
         """Stops polling; without acknowledge it stops as a crash would, leaving the last
         batch for Telegram to send again."""
+        if self.web is not None:
+            await self.web.stop()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

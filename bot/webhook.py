@@ -25,12 +25,13 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 from telegram import Update
 
 from bot.app import SuaraApplication, build_application, prepare, shutdown
 from bot.config import Settings
 from bot.updates import UpdateGate
+from bot.web.server import web_door
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,15 @@ class WebhookWorker:
         self.in_flight = 0
         self._server: _Server | None = None
         self._serving: asyncio.Task[None] | None = None
-        self.asgi = Starlette(
-            routes=[
-                Route(settings.webhook_path, self.receive, methods=["POST"]),
-                Route("/healthz", self.healthz, methods=["GET"]),
-                Route("/readyz", self.readyz, methods=["GET"]),
-            ]
-        )
+        routes: list[BaseRoute] = [
+            Route(settings.webhook_path, self.receive, methods=["POST"]),
+            Route("/healthz", self.healthz, methods=["GET"]),
+            Route("/readyz", self.readyz, methods=["GET"]),
+        ]
+        if settings.web_base_url:
+            # The organizers' workspace, beside the webhook route on the same port.
+            routes.append(Mount("/", app=web_door(self.application).app))
+        self.asgi = Starlette(routes=routes)
 
     # -- endpoints ------------------------------------------------------------------------------
 

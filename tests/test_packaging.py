@@ -8,7 +8,16 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_TOOLS = {"pytest", "pytest-asyncio", "ruff", "mypy", "hypothesis", "zxing-cpp", "pillow"}
+DEV_TOOLS = {
+    "pytest",
+    "pytest-asyncio",
+    "ruff",
+    "mypy",
+    "hypothesis",
+    "zxing-cpp",
+    "pillow",
+    "playwright",
+}
 
 
 def _names(requirements: list[str]) -> set[str]:

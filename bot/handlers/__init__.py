@@ -29,6 +29,7 @@ from bot.handlers import (
     start,
     unit_blocks,
     units,
+    web,
     whoami,
 )
 
@@ -54,6 +55,7 @@ def register_all(application: Application) -> None:
     programs.register(application)
     digest.register(application)
     reports.register(application)
+    web.register(application)
     common.register(application)
     common.register_fallbacks(application)
     errors.register(application)

@@ -12,6 +12,7 @@ from bot.handlers.common import route_message
 from bot.handlers.requires import command, requires
 from bot.handlers.staff import staff_command
 from bot.handlers.unit_picker import unit_rows
+from bot.handlers.web import set_workspace_menu
 from bot.keyboards import keyboard
 from bot.services import staff as staff_service
 from bot.services.access import Need
@@ -68,6 +69,8 @@ async def _assign(update: Update, context: SuaraContext, user_id: int, unit_id: 
     context.answer(update)
     key = "admin.assigned" if done.added else "admin.already_assigned"
     context.reply(update, context.t(key, user=user_id, unit=done.unit))
+    if done.added:
+        set_workspace_menu(context, user_id, context.texts.for_language(None))
     await context.notify(done.notices)
 
 

@@ -36,6 +36,7 @@ from bot.handlers.flow import END, Flow, Invalid, Stale, Step
 from bot.handlers.requires import command, requires
 from bot.keyboards import keyboard
 from bot.services import complaints as service
+from bot.services import public
 from bot.services.access import Need
 from bot.services.complaints import ComplaintError, Draft
 from bot.services.text import clean_text
@@ -107,7 +108,14 @@ async def _send(turn: ComplaintTurn) -> None:
     except ComplaintError as exc:
         raise Invalid(exc.key, limit=context.settings.complaints_per_day) from None
     await context.notify(notices)
-    turn.edit(t("complaint.sent_short"))
+    # The PIN goes in the reply, which is sent after the commit and stored nowhere; the outbox
+    # keeps its texts for a month, so the durable message only says where the PIN is.
+    pin = public.pin_of(context.settings, complaint)
+    turn.edit(
+        t("complaint.sent_short")
+        + "\n\n"
+        + t("public.pin_filed", ticket=complaint.ticket, pin=pin)
+    )
     await context.send_durable(
         tg_user.id,
         t(
@@ -115,7 +123,9 @@ async def _send(turn: ComplaintTurn) -> None:
             ticket=complaint.ticket,
             due=t.date(complaint.verify_due),
             followup=service.FOLLOW_UP_DAYS,
-        ),
+        )
+        + "\n\n"
+        + t("public.pin_in_status", ticket=complaint.ticket),
         dedupe_key=f"filed:{complaint.id}",
     )
 

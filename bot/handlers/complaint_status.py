@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from telegram import Message, Update
 from telegram.ext import Application
 
-from bot.buttons import AddInformation, Handled, MyComplaint, Rate
+from bot.buttons import AddInformation, Handled, MakePin, MyComplaint, Rate
 from bot.context import SuaraContext
 from bot.handlers.buttons import on_button
 from bot.handlers.flow import (
@@ -27,9 +27,10 @@ from bot.handlers.questionnaire import resume
 from bot.handlers.requires import command, requires
 from bot.keyboards import Button, keyboard
 from bot.services import complaints as service
-from bot.services import satisfaction
+from bot.services import public, satisfaction
 from bot.services.access import Need
 from bot.services.complaints import ComplaintError
+from bot.services.errors import Refused
 from bot.storage import complaints as store
 from bot.storage import flows
 from bot.storage.complaints import OPEN_STATES, SELESAI, Complaint
@@ -134,8 +135,13 @@ async def _show(
         description=complaint.description,
         due=t.date(due) if due else "-",
     )
+    pin = public.pin_of(context.settings, complaint)
+    # The PIN is shown to its reporter only (callers check); it opens the public status page.
+    text += "\n\n" + (t("public.status_pin", pin=pin) if pin else t("public.no_pin"))
     text += "\n\n" + t("status.history") + "\n" + "\n".join(history)
     buttons: list[list[Button]] = []
+    if pin is None:
+        buttons.append([(t("public.make_pin"), MakePin(complaint.id))])
     if complaint.state in OPEN_STATES:
         buttons.append([(t("status.add_info"), AddInformation(complaint.id))])
     if complaint.state == SELESAI and complaint.handled is None:
@@ -166,6 +172,20 @@ async def view_button(update: Update, context: SuaraContext, pressed: MyComplain
         return
     context.answer(update)
     await _show(update, context, complaint, edit=False)
+
+
+@requires(Need.ANYONE)
+async def make_pin_button(update: Update, context: SuaraContext, pressed: MakePin) -> None:
+    """Makes the tracking PIN of an older complaint and shows it to its reporter."""
+    try:
+        complaint, pin = await public.make_pin(
+            context.db, context.settings, await context.access(), pressed.complaint
+        )
+    except Refused as exc:
+        context.refuse(update, exc)
+        return
+    context.answer(update)
+    context.reply(update, context.t("public.pin_made", ticket=complaint.ticket, pin=pin))
 
 
 @requires(Need.ANYONE)
@@ -332,6 +352,7 @@ def register(application: Application) -> None:
     application.bot_data.menu_items["status"] = status_command
     application.add_handler(on_button(MyComplaint, view_button))
     application.add_handler(on_button(AddInformation, add_button))
+    application.add_handler(on_button(MakePin, make_pin_button))
     application.add_handler(on_button(Rate, rating_button))
     application.bot_data.flow_inputs[ADD_FLOW] = add_message
     RATING.register(application)

@@ -33,7 +33,6 @@ from bot.services.complaints import unit_label
 from bot.services.errors import Refused
 from bot.services.programs import ProgramError, ProgramSpec
 from bot.services.questionnaires import items, template_of
-from bot.storage import audit
 from bot.storage import programs as store
 from bot.storage.places import UnitChoice, all_units
 from bot.storage.programs import MODES, PROGRAM_CLOSED, PROGRAM_SCHEDULED, Program
@@ -215,8 +214,6 @@ async def action_button(update: Update, context: SuaraContext, pressed: ProgramA
     now = context.bot_data.clock()
     caller = await context.access()
     action = pressed.action
-    if action in ("qr", "export", "extend"):
-        await _audit(context, update.effective_user.id, f"program_{action}", program)
     if action == "qr":
         context.answer(update)
         await _send_qr(update, context, program)
@@ -272,10 +269,11 @@ async def action_button(update: Update, context: SuaraContext, pressed: ProgramA
             said = t("programs.cancelled")
             context.answer(update, _plain(said))
         elif action == "extend":
-            if program.status == PROGRAM_CLOSED:
-                context.answer(update, t("program.is_closed"), alert=True)
+            try:
+                await service.extend_window(context.db, caller, program.id, days=EXTEND_DAYS)
+            except Refused as exc:
+                context.refuse(update, exc)
                 return
-            await feedback.extend(context.db, program, days=EXTEND_DAYS)
             context.answer(update, t("program.extended", days=EXTEND_DAYS))
         else:
             context.answer(update)
@@ -301,19 +299,9 @@ def _plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))[:190]
 
 
-async def _audit(context: SuaraContext, actor_id: int, action: str, program: Program) -> None:
-    audit.record(
-        context.db,
-        actor_id=actor_id,
-        actor_role=(await context.access()).actor_role,
-        action=action,
-        subject_kind="program",
-        subject_id=program.id,
-        detail=program.code,
-    )
-
-
-async def _send_qr(update: Update, context: SuaraContext, program: Program) -> None:
+async def _send_qr(
+    update: Update, context: SuaraContext, program: Program, *, asked: bool = True
+) -> None:
     """The join link's QR code, built and sent by the outbox after this update commits."""
     username = context.bot.username
     if not username or program.id is None:
@@ -321,7 +309,7 @@ async def _send_qr(update: Update, context: SuaraContext, program: Program) -> N
         return
     you = await context.access()
     await context.notify(
-        await reports.program_qr(context.db, you, program.id, bot_username=username)
+        await reports.program_qr(context.db, you, program.id, bot_username=username, asked=asked)
     )
 
 
@@ -602,7 +590,7 @@ class Confirm(Step[ProgramDraft]):
             raise Invalid(exc.key, **exc.values) from None
         turn.edit(turn.t("program.created", code=program.code, title=program.title))
         turn.reply(*await _page(context, program))
-        await _send_qr(turn.update, context, program)
+        await _send_qr(turn.update, context, program, asked=False)  # part of creating it
         return END
 
 

@@ -19,6 +19,7 @@ from bot.handlers.buttons import on_button
 from bot.handlers.requires import command, requires
 from bot.handlers.start import show_menu
 from bot.handlers.unit_picker import unit_rows
+from bot.handlers.web import set_workspace_menu
 from bot.keyboards import Button, keyboard, page_of, pager
 from bot.render import shorten
 from bot.services import access
@@ -237,6 +238,8 @@ async def invite_link(update: Update, context: SuaraContext, payload: str) -> No
         context.reply(update, t("staff.welcome_admin"))
     # The menu again, now with the new role's entries (the power is read afresh).
     context.scope.access = None
+    if update.effective_chat is not None:
+        set_workspace_menu(context, update.effective_chat.id)
     await show_menu(update, context)
     await context.notify(redeemed.notices)
 

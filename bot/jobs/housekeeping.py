@@ -16,6 +16,8 @@ from sqlmodel import col
 from bot.context import AppState
 from bot.jobs import turns
 from bot.services import privacy
+from bot.services.public import GUESS_WINDOW
+from bot.storage import public as public_store
 from bot.storage.models import OUTBOX_SENT, OutboxMessage, ProcessedUpdate
 from bot.storage.types import utcnow
 
@@ -39,6 +41,7 @@ async def clean(state: AppState) -> tuple[int, int]:
             )
         )
         await privacy.forget_daily_keys(session, now=now)
+        await public_store.forget_guesses_before(session, now - GUESS_WINDOW)
         await session.commit()
     return int(updates.rowcount or 0), int(sent.rowcount or 0)
 

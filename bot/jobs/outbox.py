@@ -296,7 +296,12 @@ class OutboxSender:
                     delay=dt.timedelta(seconds=min(2**row.attempts, 600)),
                 )
             else:
-                await outbox.mark_sent(session, row.id)
+                if row.dedupe_key and row.dedupe_key.startswith(outbox.REPLY_KEY):
+                    # A reply that met a 429 is kept only until it is sent: what the user was
+                    # answered (a PIN, say) is not stored beyond that.
+                    await outbox.forget(session, row.id)
+                else:
+                    await outbox.mark_sent(session, row.id)
             await session.commit()
         return wait
 

@@ -37,6 +37,7 @@ _JSON_FIELDS = {
     "caption_entities",
     "reply_parameters",
     "media",
+    "menu_button",
 }
 _ALLOWED_TAGS = {
     "b",
@@ -192,6 +193,11 @@ class BotApiEmulator:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.callback_answers: list[CallbackAnswer] = []
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
+        # setChatMenuButton: chat id (None: the default) -> the menu button as sent.
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}
+        # getFile: file id -> its bytes (files users sent; others get a few bytes of their own).
+        self.files: dict[str, bytes] = {}
+        self.downloads: list[str] = []
         self.listeners: list[Callable[[Event], None]] = []
         self._runner: web.AppRunner | None = None
         self._poll_generation = 0
@@ -237,6 +243,7 @@ class BotApiEmulator:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -481,6 +488,54 @@ class BotApiEmulator:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
         self.commands[params.get("language_code") or None] = commands
         return True
+
+    async def _api_setChatMenuButton(self, params: dict[str, Any]) -> bool:
+        button = params.get("menu_button") or {"type": "default"}
+        if not isinstance(button, dict) or button.get("type") not in (
+            "default",
+            "commands",
+            "web_app",
+        ):
+            raise ApiError(400, "Bad Request: unsupported menu button type")
+        if button["type"] == "web_app":
+            url = str((button.get("web_app") or {}).get("url") or "")
+            if not url.startswith("https://"):
+                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID (a Web App needs https)")
+            if not str(button.get("text") or ""):
+                raise ApiError(400, "Bad Request: the menu button needs a text")
+        chat_id = _int_or_none(params.get("chat_id"))
+        self.menu_buttons[chat_id] = button
+        return True
+
+    async def _api_getChatMenuButton(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = _int_or_none(params.get("chat_id"))
+        return (
+            self.menu_buttons.get(chat_id) or self.menu_buttons.get(None) or {"type": "commands"}
+        )
+
+    def file_bytes(self, file_id: str) -> bytes:
+        return self.files.get(file_id) or f"file {file_id}\n".encode()
+
+    async def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id") or "")
+        if not file_id:
+            raise ApiError(400, "Bad Request: file_id is empty")
+        folder = {"P": "photos", "V": "voice"}.get(file_id[:1], "documents")
+        data = self.file_bytes(file_id)
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(data),
+            "file_path": f"{folder}/{file_id}.bin",
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        path = request.match_info["path"]
+        file_id = path.rsplit("/", 1)[-1].removesuffix(".bin")
+        self.downloads.append(file_id)
+        return web.Response(body=self.file_bytes(file_id), content_type="application/octet-stream")
 
     async def _api_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         return self.commands.get(params.get("language_code") or None, [])

@@ -174,6 +174,8 @@ async def file_complaint(
         unit = await open_unit(session, draft.unit_id)
     except UnitError as exc:
         raise ComplaintError(exc.key, **exc.values) from None
+    from bot.services.public import new_pin_seed  # public reads complaints' figures
+
     anonymous = draft.privacy == PRIVACY_ANONYMOUS
     complaint = Complaint(
         reporter_id=reporter_id,
@@ -188,6 +190,8 @@ async def file_complaint(
         address=draft.address,
         created_at=clock.now,
         verify_due=clock.calendar.add_working_days(clock.today, VERIFY_DAYS),
+        # The tracking PIN is derived from it (bot/services/public.py pin_of).
+        pin_seed=new_pin_seed(),
     )
     if sentiment is not None:
         complaint.sentiment_label, complaint.sentiment_polarity = sentiment(complaint.description)
@@ -229,6 +233,7 @@ def record_event(
     previous: str | None = None,
     note: str | None = None,
     target_unit_id: int | None = None,
+    detail: str | None = None,
 ) -> ComplaintEvent:
     assert complaint.id is not None
     if role in ("organizer", "admin") and actor_id is not None:
@@ -239,6 +244,7 @@ def record_event(
             action=action,
             subject_kind="complaint",
             subject_id=complaint.id,
+            detail=detail,
         )
     event = ComplaintEvent(
         complaint_id=complaint.id,
@@ -421,6 +427,8 @@ async def act(
         to=complaint.state,
         note=note,
         target_unit_id=target_unit_id if action == "forward" else None,
+        # The audit log says where it went ("... ke Dinas PU · Kab. Lampung Selatan").
+        detail=await unit_label(session, complaint.unit_id) if action == "forward" else None,
     )
     await _keep_files(session, complaint, event, files, from_reporter=False)
     session.add(complaint)

@@ -163,7 +163,7 @@ async def create_program(
         template_id=template.id,
         closes_at=closes_at.astimezone(dt.UTC),
         followup_at=(spec.ends_at + dt.timedelta(weeks=spec.followup_weeks)).astimezone(dt.UTC),
-        created_by=caller.user_id if caller is not None else None,
+        created_by=caller.user_id if caller is not None and not caller.system else None,
     )
     session.add(program)
     await session.flush()
@@ -564,4 +564,18 @@ async def editable(session: AsyncSession, caller: Access | None, program_id: int
     assert program.id is not None
     if await has_answers(session, program.id):
         raise ProgramError("programs.edit_answered", title=program.title)
+    return program
+
+
+async def extend_window(
+    session: AsyncSession, caller: Access, program_id: int, *, days: int
+) -> Program:
+    """A running program's answering time, `days` longer; refused once it is closed."""
+    program = await managed(session, caller, program_id)
+    if program.status == PROGRAM_CLOSED:
+        raise ProgramError("program.is_closed")
+    from bot.services import feedback
+
+    await feedback.extend(session, program, days=days)
+    _audit(session, caller, "program_extend", program)
     return program

@@ -44,16 +44,25 @@ async def _program(session: AsyncSession, caller: Access, program_id: int) -> Pr
 
 
 async def program_answers(session: AsyncSession, caller: Access, program_id: int) -> list[Notice]:
-    """A program's released answers as a workbook (the program page audits the press)."""
+    """A program's released answers as a workbook."""
     program = await _program(session, caller, program_id)
+    caller.audit(session, "program_export", "program", program.id, program.code)
     return _files(caller, FileRequest("program_answers_xlsx", {"program_id": program.id}))
 
 
 async def program_qr(
-    session: AsyncSession, caller: Access, program_id: int, *, bot_username: str
+    session: AsyncSession,
+    caller: Access,
+    program_id: int,
+    *,
+    bot_username: str,
+    asked: bool = True,
 ) -> list[Notice]:
-    """The QR code of a program's join link, as a photo."""
+    """The QR code of a program's join link, as a photo; audited when asked for (the one
+    sent with a new program is part of its creation)."""
     program = await _program(session, caller, program_id)
+    if asked:
+        caller.audit(session, "program_qr", "program", program.id, program.code)
     link = join_link(program, bot_username)
     return _files(
         caller,

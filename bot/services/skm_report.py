@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,33 +37,65 @@ if TYPE_CHECKING:
     from bot.core import Core
 
 PERIOD_RE = re.compile(r"^(\d{4})(?:-S([12]))?$", re.IGNORECASE)
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def shown(total: int, parts: Iterable[int], minimum: int) -> bool:
+    """The small-group rule for periods: a figure of `total` people is shown only with at
+    least `minimum` of them, and only when each part of its period that is shown on its own
+    (a year's half-years, a period's months) is empty or has the minimum itself, so that
+    subtracting shown figures never leaves fewer than the minimum."""
+    return total >= minimum and all(n == 0 or n >= minimum for n in parts)
 
 
 @dataclass(frozen=True)
 class Period:
     year: int
-    semester: int | None  # None: the whole year
+    semester: int | None  # None: the whole year (or a month, when `month` is set)
+    month: int | None = None  # 1-12: one month (the public pages)
 
     @property
     def code(self) -> str:
+        if self.month:
+            return f"{self.year}-{self.month:02d}"
         return f"{self.year}-S{self.semester}" if self.semester else str(self.year)
 
     @property
     def start(self) -> dt.date:
+        if self.month:
+            return dt.date(self.year, self.month, 1)
         return dt.date(self.year, 7 if self.semester == 2 else 1, 1)
 
     @property
     def end(self) -> dt.date:
         """The first day after the period."""
+        if self.month:
+            return dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
         if self.semester == 1:
             return dt.date(self.year, 7, 1)
         return dt.date(self.year + 1, 1, 1)
 
     def semesters(self) -> list[Period]:
-        return [self] if self.semester else [Period(self.year, 1), Period(self.year, 2)]
+        if self.month or self.semester:
+            return [self]
+        return [Period(self.year, 1), Period(self.year, 2)]
+
+    def months(self) -> list[Period]:
+        """The months of the period (a month: itself)."""
+        if self.month:
+            return [self]
+        first = self.start.month
+        last = self.end.month - 1 if self.end.year == self.year else 12
+        return [Period(self.year, None, m) for m in range(first, last + 1)]
 
     @classmethod
-    def parse(cls, text: str) -> Period:
+    def parse(cls, text: str, *, months: bool = False) -> Period:
+        """2026-S2, 2026-S1 or 2026; with `months` also 2026-03."""
+        month = MONTH_RE.match(text.strip()) if months else None
+        if month is not None:
+            if not 2000 <= int(month.group(1)) <= 2100:
+                raise Refused("reports.skm_bad_period", given=text[:20])
+            return cls(int(month.group(1)), None, int(month.group(2)))
         match = PERIOD_RE.match(text.strip())
         if match is None or not 2000 <= int(match.group(1)) <= 2100:
             raise Refused("reports.skm_bad_period", given=text[:20])
@@ -75,6 +108,8 @@ class Period:
 
     def label(self, t: Translator) -> str:
         last = self.end - dt.timedelta(days=1)
+        if self.month:
+            return t("public.period_month", start=t.date(self.start), end=t.date(last))
         key = f"reports.skm_period_s{self.semester}" if self.semester else "reports.skm_period_y"
         return t(key, year=self.year, start=t.date(self.start), end=t.date(last))
 
@@ -195,6 +230,38 @@ async def _counts(
     return int(respondents or 0), {str(q): (float(m), int(n)) for q, m, n in rows}
 
 
+async def respondents_and_elements(
+    session: AsyncSession, unit_id: int, period: Period, *, tz: dt.tzinfo
+) -> tuple[int, dict[str, tuple[float, int]]]:
+    """The unit's SKM respondents in the period and each element's mean and count."""
+
+    def moment(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), tz)
+
+    return await _counts(session, unit_id, moment(period.start), moment(period.end))
+
+
+async def withheld_for(
+    session: AsyncSession,
+    unit_id: int,
+    period: Period,
+    respondents: int,
+    *,
+    k: int,
+    tz: dt.tzinfo,
+    parts: list[Period],
+) -> bool:
+    """Whether the period's SKM figures are withheld: too few respondents, or a part shown on
+    its own (`parts`, the half-years of a year here, the months on the public pages) with
+    some but fewer than `k`."""
+    if respondents < k:
+        return True
+    if parts == [period]:
+        return False
+    counts = [(await respondents_and_elements(session, unit_id, part, tz=tz))[0] for part in parts]
+    return not shown(respondents, counts, k)
+
+
 async def compute(
     session: AsyncSession, core: Core, *, unit_id: int, period: str, t: Translator
 ) -> SkmReport:
@@ -213,12 +280,10 @@ async def compute(
     respondents, per_element = await _counts(
         session, unit_id, moment(chosen.start), moment(chosen.end)
     )
-    withheld = respondents < k
-    if not withheld and chosen.semester is None:
-        for half in chosen.semesters():
-            n, _ = await _counts(session, unit_id, moment(half.start), moment(half.end))
-            if 0 < n < k:
-                withheld = True
+    # Months, as the public pages show them: no report minus a public month gives fewer
+    # than k people's answers.
+    parts = chosen.months()
+    withheld = await withheld_for(session, unit_id, chosen, respondents, k=k, tz=tz, parts=parts)
     template = await questionnaires.latest(session, SKM_TEMPLATE)
     assert template.id is not None
     questions = (await questionnaires.template_of(session, template.id)).questions

@@ -15,6 +15,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    and_,
     case,
     func,
     or_,
@@ -96,6 +97,10 @@ class Complaint(SQLModel, table=True):
     reopen_count: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
+    # What the tracking PIN is derived from with the deployment's secret
+    # (bot/services/public.py): the PIN itself is stored nowhere, so the database alone cannot
+    # print it. None for complaints filed before PINs (the citizen makes one in /status).
+    pin_seed: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
 
 
 class Attachment(SQLModel, table=True):
@@ -325,3 +330,84 @@ async def forward_candidates(
         conditions.append(func.lower(col(Place.name)).like(f"%{escaped}%", escape="\\"))
     query = select(Place).where(*conditions).order_by(col(Place.name))
     return list((await session.exec(query)).all())
+
+
+# States whose deadline runs (menunggu waits for the citizen; closed ones have none).
+_DEADLINE_STATES = (BARU, DIVERIFIKASI, DITINDAKLANJUTI)
+
+
+def _running_due() -> ColumnElement[dt.date]:
+    """The deadline that runs now, NULL for a complaint that waits or is closed."""
+    return case(
+        (col(Complaint.state) == BARU, col(Complaint.verify_due)),
+        (col(Complaint.state).in_(_DEADLINE_STATES), col(Complaint.followup_due)),
+        else_=None,
+    )
+
+
+def _search_conditions(search: str) -> list[ColumnElement[bool]]:
+    """A number (ADU-2026-000123, 000123, 123) finds that complaint; words find descriptions
+    holding every one of them."""
+    words = search.split()
+    number = search.strip().upper()
+    if number.startswith("ADU-"):
+        number = number.rsplit("-", 1)[-1]
+    by_words: list[ColumnElement[bool]] = [
+        func.lower(col(Complaint.description)).like(
+            "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+            escape="\\",
+        )
+        for word in words
+    ]
+    if number.isdigit() and len(number) <= 9:
+        return [or_(col(Complaint.id) == int(number), and_(*by_words))]
+    return by_words
+
+
+async def search_for_units(
+    session: AsyncSession,
+    *,
+    unit_ids: Sequence[int] | None,
+    states: Sequence[str] | None,
+    category: str | None,
+    overdue: bool,
+    search: str | None,
+    today: dt.date,
+    offset: int,
+    limit: int,
+) -> tuple[list[Complaint], int, dict[str, int]]:
+    """The web inbox: complaints of these units (None: all) by state, category, overdue and
+    search, the nearest deadline first (those without one last), a page of them, how many in
+    all, and how many in each state under the same filters."""
+    conditions: list[ColumnElement[bool]] = []
+    if unit_ids is not None:
+        conditions.append(col(Complaint.unit_id).in_(unit_ids))
+    if category:
+        conditions.append(col(Complaint.category) == category)
+    due = _running_due()
+    if overdue:
+        conditions.append(due < today)
+    if search:
+        conditions.extend(_search_conditions(search))
+    counts_query = (
+        select(Complaint.state, func.count()).where(*conditions).group_by(col(Complaint.state))
+    )
+    counts = {state: int(n) for state, n in (await session.exec(counts_query)).all()}
+    if states is not None:
+        conditions.append(col(Complaint.state).in_(states))
+    query = (
+        select(Complaint)
+        .where(*conditions)
+        .order_by(case((due.is_(None), 1), else_=0), due, col(Complaint.created_at))
+        .offset(offset)
+        .limit(limit)
+    )
+    total = (await session.exec(select(func.count()).where(*conditions))).one()
+    return list((await session.exec(query)).all()), int(total), counts
+
+
+async def categories_in_use(session: AsyncSession, unit_ids: Sequence[int] | None) -> list[str]:
+    query = select(Complaint.category).distinct().order_by(col(Complaint.category))
+    if unit_ids is not None:
+        query = query.where(col(Complaint.unit_id).in_(unit_ids))
+    return [str(name) for name in (await session.exec(query)).all()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, exists, func, update
+from sqlalchemy import and_, delete, exists, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -156,6 +156,11 @@ async def claim_due(session: AsyncSession, *, limit: int = 50) -> list[OutboxMes
         lease=LEASE,
         limit=limit,
     )
+
+
+async def forget(session: AsyncSession, message_id: int) -> None:
+    """Removes a sent row whose text need not be kept (a reply handed over after a 429)."""
+    await session.exec(delete(OutboxMessage).where(col(OutboxMessage.id) == message_id))
 
 
 async def mark_sent(session: AsyncSession, message_id: int) -> None:

@@ -8,6 +8,8 @@ from bot.storage import (  # noqa: F401
     models,
     places,
     programs,
+    public,
     questionnaires,
     staff,
+    web,
 )

@@ -32,6 +32,7 @@ from bot.buttons import (
     InvitePage,
     Language,
     LiftBlock,
+    MakePin,
     Menu,
     MyComplaint,
     NewProgram,
@@ -177,6 +178,7 @@ def _commands() -> list[tuple[str, set[str]]]:
     return [
         ("/aduan", ORGANIZERS),
         ("/ekspor", ORGANIZERS),
+        ("/masuk", ORGANIZERS),
         ("/program", ORGANIZERS),
         ("/usulan", ORGANIZERS),
         ("/ringkasan", ORGANIZERS),
@@ -220,6 +222,7 @@ def _buttons(w: World) -> list[tuple[ButtonData, set[str]]]:
         (ComplaintAction(w.complaint, "verify"), THIS_UNIT),
         (MyComplaint(w.complaint), REPORTER),
         (AddInformation(w.complaint), REPORTER),
+        (MakePin(w.complaint), REPORTER),
         (Rate(w.complaint, 5), REPORTER),
         (Handled(w.complaint, "sudah"), REPORTER),
         (FillQuestionnaire(w.response), RESPONDENT),

@@ -117,6 +117,10 @@ async def test_forward_by_choosing_the_unit_from_a_paged_searchable_list(
     assert unit is not None and moved.unit_id == unit.id and moved.state == "diverifikasi"
     assert moved.followup_due == clock.calendar.add_working_days(clock.today, FOLLOW_UP_DAYS)
     assert forward.target_unit_id == unit.id and forward.actor_id == rina.id
+    # The audit log says where it went, as the admin's /audit reads it.
+    said = text_of(await say(emu, admin, "/audit"))
+    line = next(line for line in said.splitlines() if "meneruskan" in line)
+    assert complaint.ticket in line and "Dinas Kesehatan" in line
     # Rina no longer handles it; Hana does.
     await _open(emu, health, ticket)
     assert "Teruskan" in " ".join(label for label, _ in emu.last_with_buttons(health).buttons)

@@ -229,3 +229,58 @@ async def test_a_failed_build_is_marked_failed_and_the_reader_told(harness: Harn
             )
         ).all()
     assert row.status == OUTBOX_FAILED and "no_such_kind" in (row.last_error or "")
+
+
+async def test_a_report_is_withheld_when_one_of_its_months_is_a_small_group(
+    db: Database,
+) -> None:
+    """Six answers in September and two in November: the half-year has eight, but a public
+    page shows months, so the half-year minus September would be two people's answers."""
+    from bot.config import load_settings
+    from bot.core import build_core
+    from bot.services import skm_report
+
+    await _seed_skm(db)
+    core = build_core(load_settings(FEEDBACK_MIN_RESPONSES="5"), db=db, analyzer=False)
+    t = core.texts.for_language("id")
+    async with db.session() as session:
+        unit = await place_by_code(session, "LSL-DUKCAPIL")
+        skm = (
+            await session.exec(
+                select(QuestionnaireTemplate).where(col(QuestionnaireTemplate.code) == "skm")
+            )
+        ).first()
+        assert unit and unit.id and skm and skm.id
+        shown = await skm_report.compute(session, core, unit_id=unit.id, period="2026-S2", t=t)
+        assert not shown.withheld and shown.respondents == 6
+        november = dt.datetime(2026, 11, 10, 10, 0, tzinfo=TZ)
+        for n in range(2):
+            complaint = Complaint(
+                reporter_id=800 + n,
+                category="Administrasi Kependudukan",
+                unit_id=unit.id,
+                description="Antrean KTP elektronik sangat lama di kantor kecamatan",
+                created_at=november - dt.timedelta(days=5),
+                verify_due=dt.date(2026, 11, 8),
+                ticket=f"ADU-2026-9{n:05d}",
+                state=SELESAI,
+                closed_at=november - dt.timedelta(days=1),
+            )
+            session.add(complaint)
+            await session.flush()
+            response = Response(
+                template_id=skm.id,
+                subject_kind=SKM_SUBJECT,
+                subject_id=complaint.id,
+                respondent_id=800 + n,
+                status=RESPONSE_SUBMITTED,
+                submitted_at=november,
+            )
+            session.add(response)
+            await session.flush()
+            assert response.id is not None
+            for i in range(1, 10):
+                session.add(Answer(response_id=response.id, question=f"u{i}", score=1))
+        await session.commit()
+        report = await skm_report.compute(session, core, unit_id=unit.id, period="2026-S2", t=t)
+    assert report.withheld and report.ikm is None

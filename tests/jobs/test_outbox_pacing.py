@@ -171,3 +171,8 @@ async def test_a_429_storm_holds_no_one_and_drops_no_reply(harness: Harness) -> 
         # Each reply once, the first command's before the second's.
         assert emu.texts(person, before[person.id]) == expected_texts
     assert emu.send_times[people[0].id][-1] - asked >= 10
+    # Sent, the handed-over replies are not kept: what a user was answered stays out of the
+    # database (a complaint's PIN is such a reply).
+    async with _state(harness).db.session() as session:
+        keys = (await session.exec(select(OutboxMessage.dedupe_key))).all()
+    assert not [k for k in keys if k and k.startswith(outbox.REPLY_KEY)]

@@ -2,7 +2,7 @@
 and how often a complaint was reopened; attachments an officer sent with an answer.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-03
 """
 
