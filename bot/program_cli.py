@@ -32,7 +32,6 @@ from bot.i18n import LANGUAGES, Texts
 from bot.services import feedback
 from bot.services import programs as service
 from bot.services.access import Access
-from bot.services.errors import Refused
 from bot.services.programs import ProgramError, ProgramSpec
 from bot.services.questionnaires import seed_templates
 from bot.storage import programs as store
@@ -161,12 +160,6 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         return result
     finally:
         await db.dispose()
-
-
-def message(error: Refused) -> str:
-    """The English text of a refusal, as plain text for a terminal."""
-    text = Texts("en", ZoneInfo("UTC")).for_language("en")(error.key, **error.values)
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def parse_moment(value: object, settings: Settings) -> dt.datetime:

@@ -144,35 +144,33 @@ async def personal_data_json(
     return Built("data-saya-suara.json", body, t("privacy.export_caption"))
 
 
-@builder("skm_report_xlsx")
-async def skm_report_xlsx(
-    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+async def _skm_report(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator, suffix: str
 ) -> Built:
+    """The unit's SKM report for the period, as `suffix` ("xlsx" or "pdf")."""
     from bot.reports import skm_files
     from bot.services import skm_report
 
     report = await skm_report.compute(
         session, core, unit_id=int(params["unit_id"]), period=str(params["period"]), t=t
     )
+    render = skm_files.report_xlsx if suffix == "xlsx" else skm_files.report_pdf
     return Built(
-        skm_files.file_name(report, "xlsx"),
-        skm_files.report_xlsx(report, t),
+        skm_files.file_name(report, suffix),
+        render(report, t),
         t("reports.skm_caption", unit=report.unit, period=report.period_label),
     )
+
+
+@builder("skm_report_xlsx")
+async def skm_report_xlsx(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    return await _skm_report(session, core, params, t, "xlsx")
 
 
 @builder("skm_report_pdf")
 async def skm_report_pdf(
     session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
 ) -> Built:
-    from bot.reports import skm_files
-    from bot.services import skm_report
-
-    report = await skm_report.compute(
-        session, core, unit_id=int(params["unit_id"]), period=str(params["period"]), t=t
-    )
-    return Built(
-        skm_files.file_name(report, "pdf"),
-        skm_files.report_pdf(report, t),
-        t("reports.skm_caption", unit=report.unit, period=report.period_label),
-    )
+    return await _skm_report(session, core, params, t, "pdf")
