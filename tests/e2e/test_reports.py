@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 from pypdf import PdfReader
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.sandbox.harness import Harness
 from bot.services.notices import FileRequest, Notice
@@ -53,34 +54,50 @@ async def _seed_skm(db: Database) -> None:
         assert skm is not None and skm.id is not None
         for place, respondents in ((unit, 6), (other, 2)):
             for n in range(respondents):
-                complaint = Complaint(
-                    reporter_id=700 + n,
-                    category="Administrasi Kependudukan",
-                    unit_id=place.id,
-                    description="Antrean KTP elektronik sangat lama di kantor kecamatan",
-                    created_at=IN_S2 - dt.timedelta(days=5),
-                    verify_due=dt.date(2026, 9, 8),
-                    ticket=f"ADU-2026-{place.id:03d}{n:03d}",
-                    state=SELESAI,
-                    closed_at=IN_S2 - dt.timedelta(days=1),
+                ticket = f"ADU-2026-{place.id:03d}{n:03d}"
+                await _rated(
+                    session, skm.id, place.id, ticket, 700 + n, IN_S2, scores=(3,) * 8 + (4,)
                 )
-                session.add(complaint)
-                await session.flush()
-                response = Response(
-                    template_id=skm.id,
-                    subject_kind=SKM_SUBJECT,
-                    subject_id=complaint.id,
-                    respondent_id=700 + n,
-                    status=RESPONSE_SUBMITTED,
-                    submitted_at=IN_S2,
-                )
-                session.add(response)
-                await session.flush()
-                assert response.id is not None
-                for i in range(1, 10):
-                    score = 4 if i == 9 else 3
-                    session.add(Answer(response_id=response.id, question=f"u{i}", score=score))
         await session.commit()
+
+
+async def _rated(
+    session: AsyncSession,
+    template_id: int,
+    unit_id: int,
+    ticket: str,
+    reporter: int,
+    at: dt.datetime,
+    *,
+    scores: tuple[int, ...],
+) -> None:
+    """A closed complaint of the unit whose reporter answered the SKM (u1..u9) at `at`."""
+    complaint = Complaint(
+        reporter_id=reporter,
+        category="Administrasi Kependudukan",
+        unit_id=unit_id,
+        description="Antrean KTP elektronik sangat lama di kantor kecamatan",
+        created_at=at - dt.timedelta(days=5),
+        verify_due=(at - dt.timedelta(days=2)).date(),
+        ticket=ticket,
+        state=SELESAI,
+        closed_at=at - dt.timedelta(days=1),
+    )
+    session.add(complaint)
+    await session.flush()
+    response = Response(
+        template_id=template_id,
+        subject_kind=SKM_SUBJECT,
+        subject_id=complaint.id,
+        respondent_id=reporter,
+        status=RESPONSE_SUBMITTED,
+        submitted_at=at,
+    )
+    session.add(response)
+    await session.flush()
+    assert response.id is not None
+    for i, score in enumerate(scores, start=1):
+        session.add(Answer(response_id=response.id, question=f"u{i}", score=score))
 
 
 def _pdf_text(data: bytes) -> str:
@@ -255,32 +272,9 @@ async def test_a_report_is_withheld_when_one_of_its_months_is_a_small_group(
         assert not shown.withheld and shown.respondents == 6
         november = dt.datetime(2026, 11, 10, 10, 0, tzinfo=TZ)
         for n in range(2):
-            complaint = Complaint(
-                reporter_id=800 + n,
-                category="Administrasi Kependudukan",
-                unit_id=unit.id,
-                description="Antrean KTP elektronik sangat lama di kantor kecamatan",
-                created_at=november - dt.timedelta(days=5),
-                verify_due=dt.date(2026, 11, 8),
-                ticket=f"ADU-2026-9{n:05d}",
-                state=SELESAI,
-                closed_at=november - dt.timedelta(days=1),
+            await _rated(
+                session, skm.id, unit.id, f"ADU-2026-9{n:05d}", 800 + n, november, scores=(1,) * 9
             )
-            session.add(complaint)
-            await session.flush()
-            response = Response(
-                template_id=skm.id,
-                subject_kind=SKM_SUBJECT,
-                subject_id=complaint.id,
-                respondent_id=800 + n,
-                status=RESPONSE_SUBMITTED,
-                submitted_at=november,
-            )
-            session.add(response)
-            await session.flush()
-            assert response.id is not None
-            for i in range(1, 10):
-                session.add(Answer(response_id=response.id, question=f"u{i}", score=1))
         await session.commit()
         report = await skm_report.compute(session, core, unit_id=unit.id, period="2026-S2", t=t)
     assert report.withheld and report.ikm is None
