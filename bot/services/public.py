@@ -18,8 +18,10 @@ GUESS_WINDOW the answer is `NotFound` without checking, in every worker alike.
 each figure is withheld (None, shown as empty) below FEEDBACK_MIN_RESPONSES of the group it
 describes, and a period's figure only when each of its months is empty or has that minimum
 itself (`skm_report.shown`, the rule the SKM report applies to half-years), so that a year
-minus its months never describes fewer people. The IKM of a period not yet over is withheld as
-well: it would move one respondent at a time.
+minus its months never describes fewer people. A period's figures are published only once
+SETTLE has passed after its end, and are counted as they stood then (closed by then, overdue
+then), so that they never move again: a running period's counts, shown on two days, would
+subtract to one complaint and how it was handled. Before that, every figure is withheld.
 """
 
 from __future__ import annotations
@@ -75,6 +77,14 @@ _GUESS_TURN_BASE = -(2**62)
 # States whose deadline can pass with the unit doing nothing (menunggu waits for the citizen).
 _RUNNING = (BARU, DIVERIFIKASI, DITINDAKLANJUTI)
 _CLOSED = (SELESAI, DITOLAK)
+# Longer than verification, follow-up and a reporter's reply together (3 + 5 + 10 working days),
+# so that most of a period's complaints are settled when its figures are fixed.
+SETTLE = dt.timedelta(days=30)
+
+
+def published(period: Period, today: dt.date) -> bool:
+    """Whether a period's public figures are fixed and shown (SETTLE after its end)."""
+    return period.end + SETTLE <= today
 
 
 def _settings(core_or_settings: Core | Settings) -> Settings:
@@ -241,7 +251,7 @@ class UnitStatistics:
     start: dt.date
     end: dt.date  # the first day after the period
     received: int | None
-    closed: int | None  # of those received, closed (resolved or rejected) by now
+    closed: int | None  # of those received, closed (resolved or rejected) by the cut-off
     on_time_rate: float | None  # closed on time / (closed + open overdue), 0-1
     median_days_to_close: float | None  # working days from receipt to closing
     ikm: float | None  # 25-100
@@ -256,6 +266,39 @@ class _Handling:
     on_time: bool
     overdue: bool  # open, past the deadline that applies now, and the unit's to act on
     days_to_close: int | None
+
+
+def recent_periods(today: dt.date) -> list[Period]:
+    """The published periods a public page offers, newest first within each kind: four
+    half-years, two years and twelve months (the first is the default: the last published
+    half-year)."""
+
+    def back(period: Period) -> Period:
+        if period.month is not None:
+            year, month = (
+                (period.year - 1, 12) if period.month == 1 else (period.year, period.month - 1)
+            )
+            return Period(year, None, month)
+        if period.semester is not None:
+            if period.semester == 2:
+                return Period(period.year, 1)
+            return Period(period.year - 1, 2)
+        return Period(period.year - 1, None)
+
+    def latest(period: Period, count: int) -> list[Period]:
+        while not published(period, today):
+            period = back(period)
+        found = [period]
+        while len(found) < count:
+            found.append(back(found[-1]))
+        return found
+
+    half = Period(today.year, 2 if today.month > 6 else 1)
+    return (
+        latest(half, 4)
+        + latest(Period(today.year, None), 2)
+        + latest(Period(today.year, None, today.month), 12)
+    )
 
 
 async def unit_statistics(
@@ -274,7 +317,23 @@ async def unit_statistics(
     tz = settings.tz
     today = core.moment().today
     months = chosen.months()
-    rows = await _handling(session, place.id, chosen, tz=tz, calendar=core.calendar, today=today)
+    cutoff = chosen.end + SETTLE
+    if not published(chosen, today):
+        return UnitStatistics(
+            unit_id=place.id,
+            unit_code=place.code,
+            period=chosen.code,
+            start=chosen.start,
+            end=chosen.end,
+            received=None,
+            closed=None,
+            on_time_rate=None,
+            median_days_to_close=None,
+            ikm=None,
+            grade=None,
+            respondents=None,
+        )
+    rows = await _handling(session, place.id, chosen, tz=tz, calendar=core.calendar, as_at=cutoff)
 
     def figure(rows_in: Callable[[_Handling], bool]) -> int | None:
         """The number of the period's complaints in a group, if its months allow it."""
@@ -291,14 +350,14 @@ async def unit_statistics(
     if closed:
         median = float(statistics.median(r.days_to_close or 0 for r in rows if r.closed))
 
+    # Published: every rating of the period is in.
     ikm = grade = respondents = None
-    if chosen.end <= today:
-        count, per_element = await respondents_and_elements(session, place.id, chosen, tz=tz)
-        withheld = await withheld_for(session, place.id, chosen, count, k=k, tz=tz, parts=months)
-        if not withheld and all(n >= k for _, n in per_element.values()):
-            index = ikm_of({code: mean for code, (mean, _) in per_element.items()}, count)
-            if index is not None:
-                ikm, grade, respondents = index.value, index.grade, count
+    count, per_element = await respondents_and_elements(session, place.id, chosen, tz=tz)
+    withheld = await withheld_for(session, place.id, chosen, count, k=k, tz=tz, parts=months)
+    if not withheld and all(n >= k for _, n in per_element.values()):
+        index = ikm_of({code: mean for code, (mean, _) in per_element.items()}, count)
+        if index is not None:
+            ikm, grade, respondents = index.value, index.grade, count
     return UnitStatistics(
         unit_id=place.id,
         unit_code=place.code,
@@ -322,10 +381,10 @@ async def _handling(
     *,
     tz: dt.tzinfo,
     calendar: WorkingCalendar,
-    today: dt.date,
+    as_at: dt.date,
 ) -> Sequence[_Handling]:
-    """Each complaint the unit received in the period: closed, on time, overdue, how long."""
-    from bot.services.complaints import due_date
+    """Each complaint the unit received in the period as it stood on the morning of `as_at`:
+    closed before then, on time, overdue then, how long it took."""
 
     def moment(day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(), tz)
@@ -338,18 +397,25 @@ async def _handling(
     rows: list[_Handling] = []
     for complaint in (await session.exec(query)).all():
         received = complaint.created_at.astimezone(tz).date()
-        closed = complaint.state in _CLOSED and complaint.closed_at is not None
+        closed_on = complaint.closed_at.astimezone(tz).date() if complaint.closed_at else None
+        closed = complaint.state in _CLOSED and closed_on is not None and closed_on < as_at
         days = on_time = None
         if closed:
-            assert complaint.closed_at is not None
-            closed_on = complaint.closed_at.astimezone(tz).date()
+            assert closed_on is not None
             days = calendar.working_days_between(received, closed_on)
             # The deadline it was closed against: the follow-up once verified (or asked,
             # answered), else the verification's.
             deadline = complaint.followup_due or complaint.verify_due
             on_time = closed_on <= deadline
-        due = due_date(complaint)
-        overdue = not closed and complaint.state in _RUNNING and due is not None and today > due
+        # Open at the cut-off: still running, or closed since. Its deadline then: follow-up
+        # once verified, else verification's.
+        open_then = not closed and (complaint.state in _RUNNING or complaint.state in _CLOSED)
+        due = (
+            complaint.verify_due
+            if complaint.state == BARU
+            else complaint.followup_due or complaint.verify_due
+        )
+        overdue = open_then and due is not None and as_at > due
         rows.append(
             _Handling(
                 month=received.month,

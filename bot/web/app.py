@@ -9,7 +9,6 @@ transaction, then the outbox is woken.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import mimetypes
 import time
@@ -584,7 +583,8 @@ class WebDoor:
         session = self.session_of(request)
         t = self.public_language(request)
         today = self.core.moment().today
-        default = Period(today.year - 1, 2) if today.month <= 6 else Period(today.year, 1)
+        offered = public_service.recent_periods(today)
+        default = offered[0]
         given = request.query_params.get("period")
         try:
             period = Period.parse(given, months=True) if given else default
@@ -610,26 +610,9 @@ class WebDoor:
             figures=figures,
             period=period,
             period_label=period.label(t),
-            periods=[period, *(p for p in _recent_periods(today) if p != period)],
+            periods=[period, *(p for p in offered if p != period)],
             lang=request.query_params.get("lang", "")[:12],
         )
-
-
-def _recent_periods(today: dt.date) -> list[Period]:
-    """The finished periods offered on the statistics page: the last two years, four
-    half-years and twelve months, newest first."""
-    years = [Period(today.year - n, None) for n in (1, 2)]
-    halves: list[Period] = []
-    half = Period(today.year - 1, 2) if today.month <= 6 else Period(today.year, 1)
-    while len(halves) < 4:
-        halves.append(half)
-        half = Period(half.year, 1) if half.semester == 2 else Period(half.year - 1, 2)
-    months: list[Period] = []
-    year, month = today.year, today.month
-    for _ in range(12):
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-        months.append(Period(year, None, month))
-    return halves + years + months
 
 
 def _int(value: str | None) -> int | None:

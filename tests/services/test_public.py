@@ -337,8 +337,54 @@ async def test_figures_are_withheld_below_the_minimum_and_for_a_small_month(db: 
         ],
     )
     async with db.session() as session:
-        assert (await public.unit_statistics(session, core, unit, "2026")).received == 11
-        assert (await public.unit_statistics(session, core, unit, "2026-S2")).received == 11
+        # Not yet: the year and the half-year are published 30 days after they end.
+        assert (await public.unit_statistics(session, core, unit, "2026")).received is None
+    later = _core(db)
+    later.clock = lambda: dt.datetime(2027, 2, 1, 9, 0, tzinfo=dt.UTC)
+    async with db.session() as session:
+        assert (await public.unit_statistics(session, later, unit, "2026")).received == 11
+        assert (await public.unit_statistics(session, later, unit, "2026-S2")).received == 11
+
+
+async def test_a_period_is_published_once_settled_and_counted_as_it_stood_then(
+    db: Database,
+) -> None:
+    """A running month's counts, read on two days, would subtract to one complaint and how it
+    was handled; a month is shown 30 days after it ends, as it stood then, and never moves."""
+    unit = await _unit(db)
+    november = dt.datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
+    dues = {"verify_due": dt.date(2026, 11, 5), "followup_due": dt.date(2026, 11, 12)}
+    rows = [
+        _complaint(unit, i, created=november, closed=dt.date(2026, 11, 4), **dues)
+        for i in range(5)
+    ]
+    # Closed after the cut-off (31 December): open and overdue as November's figures stand.
+    rows.append(_complaint(unit, 9, created=november, closed=dt.date(2027, 1, 5), **dues))
+    await _add(db, rows)
+
+    def on(day: dt.date) -> Core:
+        core = _core(db)
+        core.clock = lambda: dt.datetime.combine(day, dt.time(9), TZ).astimezone(dt.UTC)
+        return core
+
+    async with db.session() as session:
+        early = await public.unit_statistics(session, on(dt.date(2026, 12, 30)), unit, "2026-11")
+        settled = await public.unit_statistics(session, on(dt.date(2026, 12, 31)), unit, "2026-11")
+        year_on = await public.unit_statistics(session, on(dt.date(2027, 6, 1)), unit, "2026-11")
+    assert (early.received, early.closed, early.on_time_rate) == (None, None, None)
+    assert (settled.received, settled.closed) == (6, 5)
+    assert settled.on_time_rate == pytest.approx(5 / 6)
+    assert year_on == settled  # the complaint closed in January moves nothing
+
+
+def test_the_public_pages_offer_published_periods_only() -> None:
+    offered = public.recent_periods(dt.date(2027, 1, 20))
+    codes = [period.code for period in offered]
+    # 2026-S2 ended on 1 January: not settled until 31 January.
+    assert codes[:4] == ["2026-S1", "2025-S2", "2025-S1", "2024-S2"]
+    assert codes[4:6] == ["2025", "2024"]
+    assert codes[6] == "2026-11" and codes[-1] == "2025-12" and len(codes) == 18
+    assert all(public.published(period, dt.date(2027, 1, 20)) for period in offered)
 
 
 async def _skm(db: Database, unit_id: int, submitted: list[dt.datetime], first: int) -> None:
