@@ -53,6 +53,10 @@ SCALE_MAX = 5  # the chart's and the workbook's columns: the training questionna
 LOW_POINTS = 2  # the lowest two points of a scale ("2 or lower" on 1-5) are a low rating
 LOW_SHARE_FLAG = 0.30  # an item is flagged when this share of answers is low
 COMMENT_ROLES = ("hard", "suggestion")  # free-text items whose words make the themes
+# Items whose answers are opinions: their sentiment is counted. "What was hard?" is asked
+# for difficulties, so its answers feed the themes only: "banyak materi baru" is no
+# complaint about the training, and "tidak ada kendala" is no opinion at all.
+SENTIMENT_ROLES = frozenset({"suggestion", "comment"})
 HARD_ROLE = "hard"
 TEXT_ROLES = ("hard", "suggestion", "action_plan", "comment", "example", "support", "note")
 # SKM elements whose weakness points to a training need of the service officers.
@@ -569,7 +573,7 @@ async def _comments(
         .group_by(col(Response.subject_id), col(Answer.sentiment_label), col(Answer.question))
     )
     for program_id, label, question, n in (await session.exec(labels)).all():
-        if question in said.get(int(program_id), {}):
+        if said.get(int(program_id), {}).get(question) in SENTIMENT_ROLES:
             counted = found[int(program_id)][0]
             counted[str(label or "neutral")] = counted.get(str(label or "neutral"), 0) + int(n)
     texts = (
