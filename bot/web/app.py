@@ -9,7 +9,6 @@ transaction, then the outbox is woken.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import mimetypes
 import time
@@ -50,7 +49,7 @@ from bot.services import web as web_service
 from bot.services.access import Access
 from bot.services.errors import NotFound, Refused
 from bot.services.notices import Key
-from bot.services.skm_report import Period
+from bot.services.skm_report import Period, recent_periods
 from bot.storage.places import LEVEL_UNIT, place_by_code
 from bot.storage.users import get_user
 from bot.web.auth import (
@@ -60,6 +59,7 @@ from bot.web.auth import (
     check_launch_data,
     same_token,
 )
+from bot.web.reports import ReportPages
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ class WebDoor:
             Route("/status", self.status_page, methods=["GET"]),
             Route("/status", self.status_lookup, methods=["POST"]),
             Route("/statistik/{code}", self.unit_statistics, methods=["GET"]),
+            *ReportPages(self).routes(),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 
@@ -610,26 +611,9 @@ class WebDoor:
             figures=figures,
             period=period,
             period_label=period.label(t),
-            periods=[period, *(p for p in _recent_periods(today) if p != period)],
+            periods=[period, *(p for p in recent_periods(today) if p != period)],
             lang=request.query_params.get("lang", "")[:12],
         )
-
-
-def _recent_periods(today: dt.date) -> list[Period]:
-    """The finished periods offered on the statistics page: the last two years, four
-    half-years and twelve months, newest first."""
-    years = [Period(today.year - n, None) for n in (1, 2)]
-    halves: list[Period] = []
-    half = Period(today.year - 1, 2) if today.month <= 6 else Period(today.year, 1)
-    while len(halves) < 4:
-        halves.append(half)
-        half = Period(half.year, 1) if half.semester == 2 else Period(half.year - 1, 2)
-    months: list[Period] = []
-    year, month = today.year, today.month
-    for _ in range(12):
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-        months.append(Period(year, None, month))
-    return halves + years + months
 
 
 def _int(value: str | None) -> int | None:
