@@ -25,6 +25,7 @@ def _panel(
     title: str,
     limits: tuple[float, float],
     colour: str,
+    digits: int,
     t: Translator,
 ) -> None:
     points = [(x, v) for x, v in enumerate(values) if v is not None]
@@ -32,7 +33,7 @@ def _panel(
     panel.plot(range(len(values)), [float("nan") if v is None else v for v in values],
                color=colour, marker="o", linewidth=2)  # fmt: skip
     for x, value in points:
-        panel.annotate(t.number(value, digits=1), (x, value), textcoords="offset points",
+        panel.annotate(t.number(value, digits=digits), (x, value), textcoords="offset points",
                        xytext=(0, 7), ha="center", fontsize=9)  # fmt: skip
     panel.set_title(title, fontsize=12, loc="left", fontweight="bold")
     panel.set_ylim(*limits)
@@ -57,10 +58,10 @@ def trend_png(months: Sequence[Month], t: Translator) -> bytes:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 6.4), dpi=150)
     try:
         _panel(top, labels, [m.ikm for m in months], title=t("reportsweb.chart_ikm"),
-               limits=(25, 105), colour=IKM_COLOUR, t=t)  # fmt: skip
+               limits=(25, 105), colour=IKM_COLOUR, digits=2, t=t)  # fmt: skip
         _panel(bottom, labels, [m.training for m in months],
                title=t("reportsweb.chart_training", max=SCALE_MAX),
-               limits=(1, SCALE_MAX + 0.4), colour=TRAINING_COLOUR, t=t)  # fmt: skip
+               limits=(1, SCALE_MAX + 0.4), colour=TRAINING_COLOUR, digits=2, t=t)  # fmt: skip
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")

@@ -60,7 +60,7 @@ class IkmPage:
 async def _units(session: AsyncSession, caller: Access) -> list[tuple[Place, str]]:
     """The units the caller may choose, with their labels, in the labels' order."""
     labels = await unit_labels(session)
-    places = {u.id: u for u in await all_units(session, active_only=not caller.admin)}
+    places = {u.id: u for u in await all_units(session)}
     if not caller.admin:
         places = {i: u for i, u in places.items() if i in caller.units}
     return [(places[i], label) for i, label in labels.items() if i in places]
@@ -130,7 +130,7 @@ async def page(
         units=[(u.code, label) for u, label in units],
         report=report,
         months=months,
-        periods=skm_report.recent_periods(today),
+        periods=[chosen, *(p for p in skm_report.recent_periods(today) if p != chosen)],
     )
 
 

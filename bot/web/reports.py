@@ -47,6 +47,8 @@ class ReportPages:
     def __init__(self, door: WebDoor) -> None:
         self.door = door
         self.core = door.core
+        # pyplot keeps its figures in one registry: charts are drawn one at a time.
+        self._drawing = asyncio.Lock()
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -109,7 +111,8 @@ class ReportPages:
         if isinstance(found, Response):
             return found
         _session, t, week = found
-        data = await asyncio.to_thread(chart_png, week.digest, t)
+        async with self._drawing:
+            data = await asyncio.to_thread(chart_png, week.digest, t)
         return _file(data, f"{digest_week.file_stem(week.digest.period)}.png", inline=True)
 
     async def week_workbook(self, request: Request) -> Response:
@@ -174,7 +177,8 @@ class ReportPages:
         if isinstance(found, Response):
             return found
         _session, t, page = found
-        data = await asyncio.to_thread(trend_png, page.months, t)
+        async with self._drawing:
+            data = await asyncio.to_thread(trend_png, page.months, t)
         return _file(data, f"tren-{page.unit_code.lower()}.png", inline=True)
 
     async def skm_xlsx(self, request: Request) -> Response:
