@@ -34,12 +34,12 @@ def _panel(
                color=colour, marker="o", linewidth=2)  # fmt: skip
     for x, value in points:
         panel.annotate(t.number(value, digits=digits), (x, value), textcoords="offset points",
-                       xytext=(0, 7), ha="center", fontsize=9)  # fmt: skip
-    panel.set_title(title, fontsize=12, loc="left", fontweight="bold")
+                       xytext=(0, 7), ha="center", fontsize=11)  # fmt: skip
+    panel.set_title(title, fontsize=13, loc="left", fontweight="bold")
     panel.set_ylim(*limits)
     panel.set_xlim(-0.5, len(labels) - 0.5)
-    panel.set_xticks(range(len(labels)), labels, fontsize=9, rotation=45)
-    panel.tick_params(axis="y", labelsize=9)
+    panel.set_xticks(range(len(labels)), labels, fontsize=10, rotation=60)
+    panel.tick_params(axis="y", labelsize=11)
     for side in ("top", "right"):
         panel.spines[side].set_visible(False)
     if not points:
@@ -55,7 +55,8 @@ def trend_png(months: Sequence[Month], t: Translator) -> bytes:
     from matplotlib import pyplot as plt
 
     labels = [m.month.code for m in months]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 6.4), dpi=150)
+    # Narrow and tall, at a high resolution: the text stays readable on a 360 px screen.
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(4.8, 5.6), dpi=200)
     try:
         _panel(top, labels, [m.ikm for m in months], title=t("reportsweb.chart_ikm"),
                limits=(25, 105), colour=IKM_COLOUR, digits=2, t=t)  # fmt: skip
