@@ -82,6 +82,11 @@ async def test_a_weeks_page_shows_the_digest_the_job_sends_with_its_files(
         assert "Aduan" in workbook.sheetnames and "Pelatihan" in workbook.sheetnames
         rows = list(workbook["Aduan"].iter_rows(values_only=True))
         assert sorted(r[0] for r in rows[1:]) == ["ADU-1", "ADU-2", "ADU-3"]
+        # No column says who reported.
+        assert rows[0] == (
+            "Tiket", "Dilaporkan", "Kategori", "Unit", "Status", "Kerahasiaan", "Terlambat",
+            "Selesai",
+        )  # fmt: skip
         _, sent_book = message.files
         sent = openpyxl.load_workbook(io.BytesIO(sent_book[2]))
         assert list(sent["Pelatihan"].values) == list(workbook["Pelatihan"].values)
