@@ -29,12 +29,12 @@ from bot.i18n import Translator
 from bot.keyboards import Button, keyboard
 from bot.reports.digest_files import chart_png, workbook_xlsx
 from bot.reports.digest_text import render
-from bot.reports.export import complaint_rows
+from bot.reports.export import week_rows
+from bot.services import digest_week
 from bot.services.access import all_admins
-from bot.services.complaints import unit_label
-from bot.services.digest import Bands, Digest, Period, build
+from bot.services.digest import Period
 from bot.storage import digests, outbox
-from bot.storage.places import organizers_since, place_by_code, units_by_organizer
+from bot.storage.places import organizers_since, units_by_organizer
 from bot.storage.users import get_users
 
 log = logging.getLogger(__name__)
@@ -88,43 +88,15 @@ def week_due(now: dt.datetime, core: Core) -> Period | None:
     return this_week.previous() if local >= scheduled else None
 
 
-async def _populations(session: AsyncSession, core: Core) -> dict[int, int]:
-    found: dict[int, int] = {}
-    for code, population in core.settings.unit_populations.items():
-        place = await place_by_code(session, code)
-        if place is not None and place.id is not None:
-            found[place.id] = population
-    return found
-
-
-async def _labels(session: AsyncSession, digest: Digest) -> dict[int, str]:
-    ids = {p.unit_id for p in digest.programs}
-    c = digest.complaints
-    ids |= {u for u, _ in c.new_by_unit} | {u for u, _ in c.open_by_unit}
-    ids |= {o.unit_id for o in c.overdue} | {need[0] for need in c.training_needs}
-    return {unit_id: await unit_label(session, unit_id) for unit_id in sorted(ids)}
-
-
 async def compose(
     session: AsyncSession, core: Core, scope: list[int] | None, period: Period, t: Translator
 ) -> Composed:
-    """Reads and renders one digest; writes nothing."""
-    settings = core.settings
-    now = core.clock()
-    digest = await build(
-        session,
-        scope=scope,
-        period=period,
-        tz=settings.tz,
-        today=now.astimezone(settings.tz).date(),
-        min_responses=settings.feedback_min_responses,
-        bands=Bands(*settings.digest_bands),
-        populations=await _populations(session, core),
-    )
-    units = await _labels(session, digest)
-    text = render(digest, t, units)
-    empty = digest.empty and not digest.complaints.open_total
-    if empty:
+    """Reads and renders one digest; writes nothing. The numbers come from
+    `digest_week.read`, as the workspace's week page does."""
+    week = await digest_week.read(session, core, scope=scope, period=period)
+    digest = week.digest
+    text = render(digest, t, week.units)
+    if week.quiet:
         return Composed(text, None, [], True)
     rows: list[list[Button]] = [
         [(t("digest.open_program", code=p.code), OpenProgram(p.program_id))]
@@ -132,22 +104,17 @@ async def compose(
     ]
     if digest.complaints.overdue_total:
         rows.append([(t("digest.open_overdue"), Inbox())])
-    found = await complaint_rows(
+    complaints = await week_rows(
         session,
-        since=period.monday,
-        until=period.monday + dt.timedelta(days=7),
+        monday=period.monday,
         unit_ids=scope,
-        tz=settings.tz,
+        tz=core.settings.tz,
+        today=core.moment().today,
     )
-    # The period's complaints, without any reporter identity (a digest travels in chats).
-    complaints = [
-        {k: v for k, v in row.items() if k not in ("reporter_id", "reporter_name")}
-        for row in found
-    ]
-    name = f"suara-{period.label}"
+    name = digest_week.file_stem(period)
     files = [
         ("sendPhoto", f"{name}.png", chart_png(digest, t)),
-        ("sendDocument", f"{name}.xlsx", workbook_xlsx(digest, t, units, complaints)),
+        ("sendDocument", f"{name}.xlsx", workbook_xlsx(digest, t, week.units, complaints)),
     ]
     return Composed(text, keyboard(rows) if rows else None, files, False)
 

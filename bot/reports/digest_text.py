@@ -4,6 +4,8 @@ text into messages Telegram accepts (bot/render.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from bot.i18n import Safe, Translator
 from bot.render import shorten
 from bot.reports import level3_text
@@ -229,10 +231,22 @@ def _complaints(t: Translator, c: ComplaintDigest, units: dict[int, str]) -> lis
     return lines
 
 
-def render(
+@dataclass
+class Parts:
+    """The digest's text in its parts, each already in the reader's language (HTML-escaped
+    values): the message joins them, the workspace's week page shows them as they are."""
+
+    title: str
+    quiet: bool  # nothing happened and nothing is open: the title and `nothing` only
+    nothing: str = ""
+    training: list[str] = field(default_factory=list)  # a heading, then a block per program
+    complaints: list[str] = field(default_factory=list)  # a heading, then one line each
+
+
+def parts(
     digest: Digest, t: Translator, units: dict[int, str], *, instructors: bool = True
-) -> str:
-    """The whole digest; `units` names every unit the aggregates mention."""
+) -> Parts:
+    """The digest's parts; `units` names every unit the aggregates mention."""
     period = t(
         "digest.period",
         week=digest.period.label,
@@ -242,10 +256,8 @@ def render(
     title = t(
         "digest.title_admin" if digest.scope is None else "digest.title", period=Safe(period)
     )
-    parts = [title]
     if digest.empty and not digest.complaints.open_total:
-        parts.append(t("digest.nothing"))
-        return "\n\n".join(parts)
+        return Parts(title, True, nothing=t("digest.nothing"))
     training = [t("digest.training_title")]
     if 0 < len(digest.programs) <= FULL_PROGRAMS:
         training += [
@@ -258,6 +270,15 @@ def render(
     if digest.proposals:
         shown = "; ".join(f"{shorten(topic, 60)} ({n})" for topic, n in digest.proposals)
         training.append(t("digest.proposals", topics=shown))
-    parts.append("\n\n".join(training))
-    parts.append("\n".join(_complaints(t, digest.complaints, units)))
-    return "\n\n".join(parts)
+    complaints = _complaints(t, digest.complaints, units)
+    return Parts(title, False, training=training, complaints=complaints)
+
+
+def render(
+    digest: Digest, t: Translator, units: dict[int, str], *, instructors: bool = True
+) -> str:
+    """The whole digest as one message text (split into messages by the caller)."""
+    found = parts(digest, t, units, instructors=instructors)
+    if found.quiet:
+        return "\n\n".join([found.title, found.nothing])
+    return "\n\n".join([found.title, "\n\n".join(found.training), "\n".join(found.complaints)])

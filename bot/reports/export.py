@@ -39,6 +39,8 @@ COLUMNS = (
 Row = dict[str, object]
 if TYPE_CHECKING:
     from bot.reports.sheets import Kind
+# Columns a digest's workbook never has: who reported.
+DIGEST_WITHOUT = ("reporter_id", "reporter_name")
 # Characters a workbook cannot hold (the control characters XML 1.0 forbids).
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -83,6 +85,27 @@ async def complaint_rows(
             }
         )
     return rows
+
+
+async def week_rows(
+    session: AsyncSession,
+    *,
+    monday: dt.date,
+    unit_ids: Sequence[int] | None,
+    tz: ZoneInfo,
+    today: dt.date,
+) -> list[Row]:
+    """A digest week's complaints, without any reporter identity: the digest's workbook travels
+    in chats and is downloaded from the workspace."""
+    found = await complaint_rows(
+        session,
+        since=monday,
+        until=monday + dt.timedelta(days=7),
+        unit_ids=unit_ids,
+        tz=tz,
+        today=today,
+    )
+    return [{k: v for k, v in row.items() if k not in DIGEST_WITHOUT} for row in found]
 
 
 def _local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:

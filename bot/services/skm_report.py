@@ -267,7 +267,9 @@ async def compute(
 ) -> SkmReport:
     settings = core.settings
     tz = settings.tz
-    chosen = Period.parse(period)
+    # A month too (the workspace's IKM page); the chat's /laporanskm asks for half-years and
+    # years only (`request`).
+    chosen = Period.parse(period, months=True)
     place = await get_place(session, unit_id)
     if place is None:
         raise NotFound()
@@ -315,6 +317,28 @@ async def compute(
         ],
         title=template_title(t),
     )
+
+
+def finished_periods(today: dt.date) -> list[Period]:
+    """The finished periods a page offers: the last four half-years, two years and twelve
+    months, newest first."""
+    years = [Period(today.year - n, None) for n in (1, 2)]
+    halves: list[Period] = []
+    half = Period(today.year - 1, 2) if today.month <= 6 else Period(today.year, 1)
+    while len(halves) < 4:
+        halves.append(half)
+        half = Period(half.year, 1) if half.semester == 2 else Period(half.year - 1, 2)
+    return halves + years + finished_months(today)
+
+
+def finished_months(today: dt.date, count: int = 12) -> list[Period]:
+    """The last `count` finished months, newest first."""
+    months: list[Period] = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        months.append(Period(year, None, month))
+    return months
 
 
 def template_title(t: Translator) -> str:

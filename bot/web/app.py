@@ -59,6 +59,7 @@ from bot.web.auth import (
     check_launch_data,
     same_token,
 )
+from bot.web.reports import ReportPages
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class WebDoor:
             Route("/status", self.status_page, methods=["GET"]),
             Route("/status", self.status_lookup, methods=["POST"]),
             Route("/statistik/{code}", self.unit_statistics, methods=["GET"]),
+            *ReportPages(self).routes(),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 

@@ -35,6 +35,13 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "/status"): PUBLIC,
     ("POST", "/status"): PUBLIC,  # a complaint's status by number and PIN, no login
     ("GET", "/statistik/{code}"): PUBLIC,
+    ("GET", "/laporan"): ORGANIZERS,  # a week's digest: the caller's units, an admin's all
+    ("GET", "/laporan/grafik.png"): ORGANIZERS,
+    ("GET", "/laporan/ringkasan.xlsx"): ORGANIZERS,
+    ("GET", "/laporan/ikm"): ORGANIZERS,  # without ?unit=: the caller's first unit
+    ("GET", "/laporan/ikm/tren.png"): ORGANIZERS,
+    ("GET", "/laporan/ikm/skm.xlsx"): ORGANIZERS,
+    ("GET", "/laporan/ikm/skm.pdf"): ORGANIZERS,
     ("GET", "/static/{path}"): PUBLIC,
 }
 
