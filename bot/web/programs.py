@@ -129,7 +129,6 @@ class ProgramPages:
         program_id: int,
         *,
         done: str | None = None,
-        said: str | None = None,
         error: str | None = None,
         status: int = 200,
     ) -> Response:
@@ -162,7 +161,6 @@ class ProgramPages:
             zone=shown.zone,
             link=program_service.join_link(shown.program, username) if username else None,
             done=done,
-            said=Markup(said) if said else None,
             error=Markup(error) if error else None,
             extend_days=pages.EXTEND_DAYS,
         )
@@ -408,9 +406,7 @@ class ProgramPages:
             if not same_token(str(form.get("csrf") or ""), session.csrf):
                 return _csrf(door, t, session)
             try:
-                done = await pages.act(
-                    db, caller, program_id, action=action, now=door.core.clock()
-                )
+                await pages.act(db, caller, program_id, action=action, now=door.core.clock())
             except NotFound as exc:
                 return door.refusal(t, session, exc)
             except Refused as exc:
@@ -418,7 +414,6 @@ class ProgramPages:
                 error = t(exc.key, **exc.values)
                 failed = True
             else:
-                said = t(done.key, **_shown(t, done.values, door.settings.tz))
                 await db.commit()
                 failed = False
         if failed:
@@ -427,7 +422,8 @@ class ProgramPages:
             await door.nudge()
         if action == "delete":
             return RedirectResponse("/program?done=delete", status_code=303)
-        return await self._page(session, program_id, done=action, said=said)
+        # What happened is said from the page's own figures (a reload repeats nothing).
+        return RedirectResponse(f"/program/{program_id}?done={done_key(action)}", status_code=303)
 
 
 def _choices(units: list[Place]) -> list[tuple[int, str]]:
@@ -475,12 +471,9 @@ def _parsed(values: dict[str, str], *, unit: int | None) -> pages.ProgramForm:
     return form
 
 
-def _shown(t: Translator, values: dict[str, object], zone: dt.tzinfo) -> dict[str, object]:
-    """A service's values as the reader reads them (moments in the deployment's zone)."""
-    return {
-        name: t.datetime(value.astimezone(zone)) if isinstance(value, dt.datetime) else value
-        for name, value in values.items()
-    }
+def done_key(action: str) -> str:
+    """The ?done= of the page after an action (the action's name: the page says it)."""
+    return action if action in pages.ACTIONS else ""
 
 
 def _csrf(door: WebDoor, t: Translator, session: WebSession) -> Response:
