@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -25,7 +26,7 @@ from bot.reports.digest_files import chart_png
 from bot.services import program_pages as pages
 from bot.services import programs as program_service
 from bot.services import reports
-from bot.services.digest import Bands
+from bot.services.digest import Bands, Digest
 from bot.services.errors import NotFound, Refused
 from bot.storage.places import Place
 from bot.storage.programs import CALENDAR_GROUPS, MODES
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 GROUPS = (*CALENDAR_GROUPS, "all")
 _FORM_MOMENTS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+CHARTS_KEPT = 64
 FIELD_MAX = 1000
 # The chat's button texts for the same actions.
 ACTION_LABELS = {
@@ -55,6 +57,9 @@ class ProgramPages:
         self.door = door
         # pyplot keeps global state: one chart is drawn at a time, off the event loop.
         self._drawing = threading.Lock()
+        # Drawn charts by what they show: figures change only when a block is released, so a
+        # page opened again (or by a colleague) costs no drawing.
+        self._charts: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
     def routes(self) -> list[BaseRoute]:
         one = "/program/{program_id:int}"
@@ -188,9 +193,16 @@ class ProgramPages:
             except Refused as exc:
                 return door.refusal(t, session, exc)
 
+        key = (t.language, _drawn(digest))
+
         def draw() -> bytes:
             with self._drawing:
-                return chart_png(digest, t)
+                if key not in self._charts:
+                    self._charts[key] = chart_png(digest, t)
+                    while len(self._charts) > CHARTS_KEPT:
+                        self._charts.popitem(last=False)
+                self._charts.move_to_end(key)
+                return self._charts[key]
 
         data = await asyncio.to_thread(draw)
         return Response(data, media_type="image/png", headers=_private())
@@ -469,6 +481,17 @@ def _parsed(values: dict[str, str], *, unit: int | None) -> pages.ProgramForm:
     except Refused as exc:
         form.unreadable = exc
     return form
+
+
+def _drawn(digest: Digest) -> str:
+    """Everything the chart draws of a program, as a key: the same figures, the same PNG."""
+    return repr(
+        [
+            (p.code, p.title, p.instructor_names, [(i.code, i.instructor, i.counts, i.low)
+             for i in p.items])
+            for p in digest.programs
+        ]
+    )  # fmt: skip
 
 
 def done_key(action: str) -> str:
