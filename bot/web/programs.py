@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 GROUPS = (*CALENDAR_GROUPS, "all")
 _FORM_MOMENTS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
 CHARTS_KEPT = 64
+ID_MAX = 2**31 - 1  # PostgreSQL's integer
 FIELD_MAX = 1000
 # The chat's button texts for the same actions.
 ACTION_LABELS = {
@@ -124,7 +125,7 @@ class ProgramPages:
         done = request.query_params.get("done") or ""
         return await self._page(
             session,
-            request.path_params["program_id"],
+            _program_id(request),
             done=done if done in (*pages.ACTIONS, "edit", "create") else None,
         )
 
@@ -184,7 +185,7 @@ class ProgramPages:
                 digest = await pages.chart(
                     db,
                     caller,
-                    request.path_params["program_id"],
+                    _program_id(request),
                     minimum=door.settings.feedback_min_responses,
                     now=moment.now,
                     today=moment.today,
@@ -216,9 +217,7 @@ class ProgramPages:
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             try:
-                notices = await reports.program_answers(
-                    db, caller, request.path_params["program_id"]
-                )
+                notices = await reports.program_answers(db, caller, _program_id(request))
             except Refused as exc:
                 return door.refusal(t, session, exc)
             await db.commit()  # the audit event, before the file is built
@@ -231,7 +230,7 @@ class ProgramPages:
         if session is None or not session.user_id:
             return door.to_login(request)
         username = self._username()
-        program_id = request.path_params["program_id"]
+        program_id = _program_id(request)
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             try:
@@ -331,7 +330,7 @@ class ProgramPages:
             caller, t = await door.caller_of(db, session)
             try:
                 program, zone = await pages.editing(
-                    db, caller, request.path_params["program_id"], default_zone=door.settings.tz
+                    db, caller, _program_id(request), default_zone=door.settings.tz
                 )
             except Refused as exc:
                 return door.refusal(t, session, exc)
@@ -352,7 +351,7 @@ class ProgramPages:
         session = door.session_of(request)
         if session is None or not session.user_id:
             return door.to_login(request)
-        program_id = request.path_params["program_id"]
+        program_id = _program_id(request)
         form = await door.form(request)
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
@@ -410,7 +409,7 @@ class ProgramPages:
         session = door.session_of(request)
         if session is None or not session.user_id:
             return door.to_login(request)
-        program_id = request.path_params["program_id"]
+        program_id = _program_id(request)
         form = await door.form(request)
         action = str(form.get("action") or "")[:20]
         async with door.core.db.session() as db:
@@ -436,6 +435,13 @@ class ProgramPages:
             return RedirectResponse("/program?done=delete", status_code=303)
         # What happened is said from the page's own figures (a reload repeats nothing).
         return RedirectResponse(f"/program/{program_id}?done={done_key(action)}", status_code=303)
+
+
+def _program_id(request: Request) -> int:
+    """The path's program id; one no database column can hold is no program (0), so it is
+    "not found" like any other, never an overflow in the driver."""
+    value = int(request.path_params["program_id"])
+    return value if 0 < value <= ID_MAX else 0
 
 
 def _choices(units: list[Place]) -> list[tuple[int, str]]:

@@ -382,7 +382,9 @@ async def test_another_units_organizer_finds_no_program_anywhere(database_url: s
                 answer = await http.post(path, data={"csrf": csrf, **form})
                 assert answer.status_code == 404, path
             # A missing program answers the same.
-            assert (await http.get("/program/999999")).status_code == 404
+            for missing in ("999999", "0", "99999999999999999999999"):
+                assert (await http.get(f"/program/{missing}")).status_code == 404
+                assert (await http.get(f"/program/{missing}/grafik.png")).status_code == 404
         async with _db(harness).session() as session:
             program = await session.get(Program, program_id)
             assert program is not None and program.title == "Pelatihan Rahasia"
