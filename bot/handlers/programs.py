@@ -26,19 +26,18 @@ from bot.jobs.feedback import due_job
 from bot.keyboards import Button, columns, keyboard, pager
 from bot.render import shorten
 from bot.reports import level3_text
-from bot.services import feedback, level3, reports
+from bot.services import feedback, program_pages, reports
 from bot.services import programs as service
 from bot.services.access import Need
 from bot.services.complaints import unit_label
 from bot.services.errors import Refused
 from bot.services.programs import ProgramError, ProgramSpec
-from bot.services.questionnaires import items, template_of
 from bot.storage import programs as store
 from bot.storage.places import UnitChoice, all_units
-from bot.storage.programs import MODES, PROGRAM_CLOSED, PROGRAM_SCHEDULED, Program
+from bot.storage.programs import MODES, Program
 
-EXTEND_DAYS = 7
-WINDOW_MAX = 60
+EXTEND_DAYS = program_pages.EXTEND_DAYS
+WINDOW_MAX = program_pages.WINDOW_MAX
 LIST_PAGE = 10
 _MOMENT_FORMATS = ("%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%d-%m-%Y %H.%M", "%d/%m/%Y %H.%M")
 
@@ -120,17 +119,28 @@ async def open_button(update: Update, context: SuaraContext, pressed: OpenProgra
 
 
 async def _page(context: SuaraContext, program: Program) -> tuple[str, InlineKeyboardMarkup]:
+    """The program's page as the service gives it (the gate is decided there, for both
+    doors)."""
     t = context.t
     assert program.id is not None
     tz = context.settings.tz
     minimum = context.settings.feedback_min_responses
-    figures = await service.figures(context.db, program, minimum=minimum)
+    shown = await program_pages.view(
+        context.db,
+        await context.access(),
+        program.id,
+        minimum=minimum,
+        default_zone=tz,
+        now=context.bot_data.clock(),
+        details=False,
+    )
+    figures = shown.figures
     username = context.bot.username if context.bot else None
     text = t(
         "program.page",
         code=program.code,
         title=program.title,
-        unit=await unit_label(context.db, program.unit_id),
+        unit=shown.unit_label,
         provider=program.provider or "-",
         mode=t(f"program.mode_{program.mode}"),
         start=t.datetime(program.starts_at.astimezone(tz)),
@@ -143,53 +153,44 @@ async def _page(context: SuaraContext, program: Program) -> tuple[str, InlineKey
         respondents=figures.respondents,
         rate=t.number(figures.rate * 100, digits=0),
     )
-    if figures.withheld:
+    if shown.withheld:
         text += "\n\n" + t("program.withheld", minimum=minimum)
     else:
-        template = await template_of(context.db, program.template_id)
-        asked = items(template, program.instructors)
-        means = {(f.question, f.instructor): f for f in figures.items}
         lines = [t("program.aggregates")]
-        for item in asked:
-            figure = means.get((item.question.code, item.instructor))
-            if figure is None:
-                continue
-            label = item.question.text(t.language).replace("{instructor}", item.instructor_name)
+        for line in shown.lines:
             lines.append(
                 t(
                     "program.aggregate_line",
-                    item=shorten(label, 70),
-                    mean=t.number(figure.mean, digits=2),
-                    high=item.question.max,
-                    count=figure.answers,
+                    item=shorten(line.label(t.language), 70),
+                    mean=t.number(line.mean, digits=2),
+                    high=line.high,
+                    count=line.answers,
                 )
             )
         text += "\n\n" + "\n".join(lines)
-    followup = (await level3.results(context.db, [program.id])).get(program.id)
-    if followup is not None and not followup.empty:
-        text += "\n\n" + "\n".join(level3_text.lines(t, followup))
-    answered = await service.has_answers(context.db, program.id)
-    return text, keyboard(_actions(context, program, answered))
+    if shown.followup is not None and not shown.followup.empty:
+        text += "\n\n" + "\n".join(level3_text.lines(t, shown.followup))
+    return text, keyboard(_actions(context, program, shown.actions))
 
 
-def _actions(context: SuaraContext, program: Program, answered: bool) -> list[list[Button]]:
+def _actions(
+    context: SuaraContext, program: Program, allowed: tuple[str, ...]
+) -> list[list[Button]]:
+    """The page's buttons: what the service allows now, then the files and a refresh."""
     t = context.t
     assert program.id is not None
-    buttons: list[Button] = []
-    if program.status == PROGRAM_SCHEDULED:
-        buttons.append((t("program.action_send"), ProgramAction(program.id, "send")))
-    if program.status != PROGRAM_CLOSED:
-        buttons.append(
-            (t("program.action_extend", days=EXTEND_DAYS), ProgramAction(program.id, "extend"))
-        )
-        buttons.append((t("program.action_close"), ProgramAction(program.id, "close")))
-    else:
-        buttons.append(
-            (t("programs.action_reopen", days=EXTEND_DAYS), ProgramAction(program.id, "reopen"))
-        )
-    if not answered:
-        buttons.append((t("programs.action_edit"), ProgramAction(program.id, "edit")))
-        buttons.append((t("programs.action_delete"), ProgramAction(program.id, "delete")))
+    labels = {
+        "send": t("program.action_send"),
+        "extend": t("program.action_extend", days=EXTEND_DAYS),
+        "close": t("program.action_close"),
+        "reopen": t("programs.action_reopen", days=EXTEND_DAYS),
+        "edit": t("programs.action_edit"),
+        "delete": t("programs.action_delete"),
+    }
+    names: list[ProgramActionName] = ["send", "extend", "close", "reopen", "edit", "delete"]
+    buttons: list[Button] = [
+        (labels[name], ProgramAction(program.id, name)) for name in names if name in allowed
+    ]
     buttons.append((t("program.action_qr"), ProgramAction(program.id, "qr")))
     buttons.append((t("program.action_export"), ProgramAction(program.id, "export")))
     buttons.append((t("program.action_refresh"), ProgramAction(program.id, "refresh")))

@@ -280,6 +280,24 @@ async def build(
     )
 
 
+# Before any program: a program's whole life is the blocks released between this and now.
+_BEGINNING = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+async def program_results(
+    session: AsyncSession,
+    program: Program,
+    *,
+    until: dt.datetime,
+    min_responses: int,
+    bands: Bands | None = None,
+) -> ProgramDigest:
+    """One program's section over its whole life (every block released before `until`),
+    made exactly as a week's digest makes it: the program page's results and its chart."""
+    found = await _programs(session, [program], _BEGINNING, until, min_responses, bands or Bands())
+    return found[0]
+
+
 def _in_scope(column: Any, scope: list[int] | None) -> list[Any]:
     return [] if scope is None else [col(column).in_(scope)]
 

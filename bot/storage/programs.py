@@ -140,6 +140,20 @@ def _calendar_order(now: dt.datetime) -> list[Any]:
     return [bucket, upcoming.asc(), col(Program.starts_at).desc(), col(Program.id)]
 
 
+CALENDAR_GROUPS = ("running", "coming", "past")
+
+
+def _in_group(group: str | None, now: dt.datetime) -> list[Any]:
+    """The condition of a calendar group: running (started, not ended), coming, past."""
+    if group == "running":
+        return [col(Program.starts_at) <= now, col(Program.ends_at) >= now]
+    if group == "coming":
+        return [col(Program.starts_at) > now]
+    if group == "past":
+        return [col(Program.ends_at) < now]
+    return []
+
+
 async def program_calendar(
     session: AsyncSession,
     unit_ids: list[int] | None,
@@ -147,10 +161,12 @@ async def program_calendar(
     now: dt.datetime,
     offset: int,
     limit: int,
+    group: str | None = None,
 ) -> tuple[list[Program], int]:
     """One page of the programs of these units (None: all) in calendar order, and how many
-    there are in all."""
+    there are in all; with `group` ("running", "coming", "past"), of that group only."""
     scope = [] if unit_ids is None else [col(Program.unit_id).in_(unit_ids)]
+    scope += _in_group(group, now)
     query = select(Program).where(*scope).order_by(*_calendar_order(now))
     found = list((await session.exec(query.offset(offset).limit(limit))).all())
     total = (await session.exec(select(func.count()).select_from(Program).where(*scope))).one()

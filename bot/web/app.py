@@ -59,6 +59,7 @@ from bot.web.auth import (
     check_launch_data,
     same_token,
 )
+from bot.web.programs import ProgramPages
 from bot.web.reports import ReportPages
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ class WebDoor:
                 self.attachment,
                 methods=["GET"],
             ),
+            *ProgramPages(self).routes(),
             Route("/status", self.status_page, methods=["GET"]),
             Route("/status", self.status_lookup, methods=["POST"]),
             Route("/statistik/{code}", self.unit_statistics, methods=["GET"]),
