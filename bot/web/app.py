@@ -165,19 +165,35 @@ class WebDoor:
             max_age=max(0, session.expires - int(time.time())),
             path="/",
             httponly=True,
-            **self.cookie_scope(),
+            secure=self.secure,
+            samesite="none" if self.secure else "lax",
         )
-        return response
+        return self._partitioned(response)
 
-    def cookie_scope(self) -> dict[str, Any]:
+    def forget(self, response: Response) -> Response:
+        """Deletes the cookie with the attributes it was set with (a partitioned cookie is
+        deleted only from its own partition)."""
+        response.delete_cookie(
+            COOKIE,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="none" if self.secure else "lax",
+        )
+        return self._partitioned(response)
+
+    def _partitioned(self, response: Response) -> Response:
         """Over https the cookie must reach the workspace inside Telegram Web's cross-site
         frame: `SameSite=None` lets the browser send it there, `Partitioned` (CHIPS) keeps it
         in that frame's own jar where third-party cookies are otherwise blocked, and both need
         `Secure`. Forged cross-site posts still fail on the CSRF token every form carries.
-        Over plain http (development) browsers refuse `SameSite=None`: Lax."""
+        Over plain http (development) browsers refuse `SameSite=None`: Lax. (Starlette writes
+        `Partitioned` only on Python 3.14+, so it is added to the header here.)"""
         if self.secure:
-            return {"secure": True, "samesite": "none", "partitioned": True}
-        return {"secure": False, "samesite": "lax", "partitioned": False}
+            name, value = response.raw_headers[-1]
+            assert name == b"set-cookie"
+            response.raw_headers[-1] = (name, value + b"; Partitioned")
+        return response
 
     def logged_in(self, caller: Access) -> WebSession:
         return WebSession.new(
@@ -369,8 +385,7 @@ class WebDoor:
                 message=self.visitor_language(request)("web.csrf_invalid"),
             )
         response = RedirectResponse("/", status_code=303)
-        response.delete_cookie(COOKIE, path="/", httponly=True, **self.cookie_scope())
-        return response
+        return self.forget(response)
 
     # -- the inbox and a complaint ----------------------------------------------------------
 
