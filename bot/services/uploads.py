@@ -15,6 +15,7 @@ documents; each at most MAX_UPLOAD_BYTES (Telegram's limit for a photo).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
@@ -31,6 +32,9 @@ from bot.storage.complaints import Attachment
 
 UPLOAD = "complaint_upload"  # the builder kind of an uploaded file
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Bytes the outbox never sent (the citizen blocked the bot, or erased their identity) go
+# with the daily housekeeping after this.
+KEEP_UNSENT = dt.timedelta(days=7)
 NAME_MAX = 100
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"

@@ -67,6 +67,13 @@ async def forget_attempts_before(session: AsyncSession, before: dt.datetime) -> 
     return int(result.rowcount or 0)
 
 
+async def forget_uploads_before(session: AsyncSession, before: dt.datetime) -> int:
+    """Housekeeping: uploads the outbox could not send (the citizen blocked the bot or erased
+    their identity) are not kept for ever."""
+    result = await session.exec(delete(WebUpload).where(col(WebUpload.created_at) < before))
+    return int(result.rowcount or 0)
+
+
 async def add_upload(
     session: AsyncSession,
     *,

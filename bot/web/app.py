@@ -232,7 +232,8 @@ class WebDoor:
         """The respond action's fields and files (multipart), read within MAX_UPLOAD_BODY:
         None when the body is larger. Each file is read to one byte over the service's size
         limit, so that the service can still tell it is too big."""
-        form = await _bounded_form(request, MAX_UPLOAD_BODY, max_files=MAX_ATTACHMENTS + 1)
+        # More files than the service allows get through to it, which says how many may go.
+        form = await _bounded_form(request, MAX_UPLOAD_BODY, max_files=MAX_ATTACHMENTS * 4)
         if form is None:
             return None
         files: list[Upload] = []
