@@ -96,9 +96,10 @@ async def get_upload(session: AsyncSession, upload_id: int) -> WebUpload | None:
     return await session.get(WebUpload, upload_id)
 
 
-async def pending_uploads(session: AsyncSession, complaint_id: int) -> list[WebUpload]:
+async def pending_names(session: AsyncSession, complaint_id: int) -> list[str]:
+    """The names of a complaint's uploads still waiting to be sent (not their bytes)."""
     query = (
-        select(WebUpload)
+        select(WebUpload.file_name)
         .where(col(WebUpload.complaint_id) == complaint_id)
         .order_by(col(WebUpload.id))
     )

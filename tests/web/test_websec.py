@@ -143,6 +143,7 @@ async def test_an_organizer_responds_with_a_photo_and_a_pdf(database_url: str) -
         # The complaint page lists them, and they open as the files they are.
         async with client(harness, session_cookie(harness, rina.id)) as http:
             page = (await http.get(f"/aduan/{complaint_id}")).text
+            assert 'id="sending"' not in page
             listed = page.split('id="files"')[1].split("</ul>")[0]
             assert "Foto 1" in listed and "Dokumen 2" in listed and "petugas" in listed.lower()
             got_photo = await http.get(f"/aduan/{complaint_id}/berkas/{kept[0].id}")
@@ -252,6 +253,11 @@ async def test_a_restart_between_the_commit_and_the_send_still_delivers(
         assert answer.status_code == 303
         await emu.wait_until(lambda: not emu._forced_429_to.get(siti.id))
         assert _file_messages(emu, siti) == [] and await _uploads_left(harness) == 1
+        # Meanwhile the complaint page says the file is on its way.
+        async with client(harness, session_cookie(harness, rina.id)) as http:
+            page = (await http.get(f"/aduan/{complaint_id}")).text
+        assert "foto.jpg" in page.split('id="sending"')[1].split("</ul>")[0]
+        assert "sedang dikirim" in page
         await harness.restart(crash=True)
         await emu.wait_until(lambda: len(_file_messages(emu, siti)) == 1, timeout=20)
         assert _file_messages(emu, siti)[0].file_bytes == photo
