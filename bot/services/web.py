@@ -101,12 +101,25 @@ async def launch_login(
     refusal; launch data that did not check (`None`) counts against the client's address."""
     subject = address_key(settings, address)
     await _take_turn(session, BAD_LAUNCH, subject)
-    await _refuse_over_limit(session, BAD_LAUNCH, subject, now, BAD_LAUNCHES_PER_WINDOW)
+    try:
+        await _refuse_over_limit(session, BAD_LAUNCH, subject, now, BAD_LAUNCHES_PER_WINDOW)
+    except Refused:
+        if user_id is not None:
+            await _audit_limited(session, settings, user_id)
+        raise
     if user_id is None:
         websec.record_attempt(session, kind=BAD_LAUNCH, subject=subject, at=now)
         await session.flush()
         raise Refused("web.launch_invalid")
     return await open_session(session, settings, user_id=user_id, how="mini_app")
+
+
+async def _audit_limited(session: AsyncSession, settings: Settings, user_id: int) -> None:
+    """An organizer Telegram vouched for was kept out by their network's failed attempts:
+    the audit log says so (someone near them may be guessing)."""
+    caller = await access.load(session, settings, user_id, await get_user(session, user_id))
+    if caller.allows(Need.ORGANIZER) and not caller.banned:
+        caller.audit(session, "web_login_limited", "user", user_id)
 
 
 def address_key(settings: Settings, address: str | None) -> str:

@@ -351,6 +351,13 @@ async def test_bad_launch_data_is_limited_per_address(database_url: str) -> None
             answer = await launch(http, launch_data(token, rina.id), "203.0.113.9")
             assert answer.status_code == 429
             assert "Terlalu banyak percobaan" in answer.json()["message"]
+        async with _db(harness).session() as session:
+            limited = (
+                await session.exec(
+                    select(AuditEntry).where(AuditEntry.action == "web_login_limited")
+                )
+            ).all()
+        assert [entry.subject_id for entry in limited] == [rina.id]
         async with client(harness) as http:
             answer = await launch(http, launch_data(token, rina.id), "198.51.100.21")
             assert answer.status_code == 200 and answer.json() == {"ok": True, "next": "/aduan"}
