@@ -17,7 +17,10 @@ from bot.context import AppState
 from bot.jobs import turns
 from bot.services import privacy
 from bot.services.public import GUESS_WINDOW
+from bot.services.uploads import KEEP_UNSENT
+from bot.services.web import ATTEMPT_WINDOW
 from bot.storage import public as public_store
+from bot.storage import websec
 from bot.storage.models import OUTBOX_SENT, OutboxMessage, ProcessedUpdate
 from bot.storage.types import utcnow
 
@@ -42,6 +45,8 @@ async def clean(state: AppState) -> tuple[int, int]:
         )
         await privacy.forget_daily_keys(session, now=now)
         await public_store.forget_guesses_before(session, now - GUESS_WINDOW)
+        await websec.forget_attempts_before(session, now - ATTEMPT_WINDOW)
+        await websec.forget_uploads_before(session, now - KEEP_UNSENT)
         await session.commit()
     return int(updates.rowcount or 0), int(sent.rowcount or 0)
 

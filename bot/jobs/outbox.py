@@ -261,7 +261,7 @@ class OutboxSender:
                 self.budget.record()
                 self._last_to_chat[row.chat_id] = time.monotonic()
             try:
-                await perform(self.bot, call)
+                answer = await perform(self.bot, call)
             except Forbidden as exc:
                 await outbox.mark_failed(session, message_id=row.id, error=str(exc))
                 await set_reachable(session, user_id=row.chat_id, reachable=False)
@@ -302,6 +302,9 @@ class OutboxSender:
                     await outbox.forget(session, row.id)
                 else:
                     await outbox.mark_sent(session, row.id)
+                if BUILD in row.payload:
+                    # In the same commit: what the file's kind keeps once Telegram has it.
+                    await builders.after_sent(session, row.payload[BUILD], answer)
             await session.commit()
         return wait
 

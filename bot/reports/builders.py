@@ -34,6 +34,10 @@ class Built(NamedTuple):
 
 Builder = Callable[[AsyncSession, "Core", dict[str, Any], Translator], Awaitable[Built]]
 BUILDERS: dict[str, Builder] = {}
+# kind -> what to record once Telegram has the file: (session, params, the sent message), in
+# the commit that marks the row sent.
+AfterSent = Callable[[AsyncSession, dict[str, Any], Any], Awaitable[None]]
+AFTER_SENT: dict[str, AfterSent] = {}
 
 
 class UnknownKind(LookupError):
@@ -57,6 +61,13 @@ async def build(core: Core, request: dict[str, Any]) -> Built:
     t = core.texts.for_language(request.get("language"))
     async with core.db.session() as session:
         return await function(session, core, dict(request.get("params") or {}), t)
+
+
+async def after_sent(session: AsyncSession, request: dict[str, Any], message: Any) -> None:
+    """Records what the file's kind keeps once it was sent (most keep nothing)."""
+    function = AFTER_SENT.get(str(request.get("kind")))
+    if function is not None:
+        await function(session, dict(request.get("params") or {}), message)
 
 
 # -- the builders -------------------------------------------------------------------------------
@@ -174,3 +185,28 @@ async def skm_report_pdf(
     session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
 ) -> Built:
     return await _skm_report(session, core, params, t, "pdf")
+
+
+@builder("complaint_upload")
+async def complaint_upload(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    """A file an organizer uploaded with a response (bot/services/uploads.py), as uploaded."""
+    from bot.storage import websec
+
+    upload = await websec.get_upload(session, int(params["upload_id"]))
+    if upload is None:
+        raise LookupError("upload gone")
+    return Built(upload.file_name, upload.data)
+
+
+async def _upload_sent(session: AsyncSession, params: dict[str, Any], message: Any) -> None:
+    from bot.services import uploads
+
+    photos = getattr(message, "photo", None) or ()
+    document = getattr(message, "document", None)
+    file_id = photos[-1].file_id if photos else (document.file_id if document else None)
+    await uploads.sent(session, upload_id=int(params["upload_id"]), file_id=file_id)
+
+
+AFTER_SENT["complaint_upload"] = _upload_sent

@@ -608,6 +608,7 @@ class BotApiEmulator:
             message.file_id = f"F{next(self._file_ids)}"
             message.file_name = upload.filename
             message.file_bytes = upload.data
+            self.files[message.file_id] = upload.data  # getFile serves what was uploaded
         elif isinstance(upload, str) and upload:
             message.file_id = upload
         else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.buttons import AddInformation, Handled, HandledAnswer, OpenComplaint
 from bot.config import Settings
 from bot.services import access
+from bot.services import uploads as upload_service
 from bot.services.access import Access
 from bot.services.deadlines import (
     FOLLOW_UP_DAYS,
@@ -306,10 +307,12 @@ async def act(
     note: str | None = None,
     target_unit_id: int | None = None,
     files: Sequence[tuple[str, str]] = (),
+    uploads: Sequence[upload_service.Upload] = (),
 ) -> tuple[Complaint, list[Notice]]:
     """An organizer's action: checks the caller handles the complaint and that the action is
     allowed now, moves the state, records the event (and the audit entry), keeps the files
-    the officer sent with it, and says who must be told."""
+    the officer sent with it (Telegram file ids from the chat, or `uploads` from the web,
+    sent to the citizen after the commit), and says who must be told."""
     complaint = await handled_complaint(session, caller, complaint_id)
     allowed_from = ACTIONS.get(action)
     if allowed_from is None:
@@ -319,6 +322,11 @@ async def act(
     if action in ACTIONS_WITH_NOTE:
         note = check_note(note or "")
     files = check_files(action, files)
+    if uploads and action not in ACTIONS_WITH_FILES:
+        raise ComplaintError("websec.upload_not_here")
+    if len(files) + len(uploads) > MAX_ATTACHMENTS:
+        raise ComplaintError("websec.too_many_files", maximum=MAX_ATTACHMENTS)
+    checked = upload_service.check(uploads)
     previous = complaint.state
     ticket = complaint.ticket
     reporter = complaint.reporter_id
@@ -431,6 +439,13 @@ async def act(
         detail=await unit_label(session, complaint.unit_id) if action == "forward" else None,
     )
     await _keep_files(session, complaint, event, files, from_reporter=False)
+    if checked:
+        await session.flush()
+        requests = await upload_service.keep(
+            session, complaint_id=_id(complaint), event_id=event.id, uploads=checked
+        )
+        # The citizen's question or reply carries them (the only notice of these actions).
+        notices = [replace(n, files=requests) if n.user_id == reporter else n for n in notices]
     session.add(complaint)
     return complaint, notices
 

@@ -20,6 +20,7 @@ from bot.services.errors import NotFound
 from bot.services.notices import Key
 from bot.services.text import clean_text
 from bot.storage import complaints as store
+from bot.storage import websec
 from bot.storage.complaints import (
     OPEN_STATES,
     SELESAI,
@@ -85,6 +86,8 @@ class ComplaintPage:
     actions: list[str]
     forward_targets: list[Place] = field(default_factory=list)
     unit_labels: dict[int, str] = field(default_factory=dict)
+    # Names of files uploaded with a response that the outbox has not sent yet.
+    sending: list[str] = field(default_factory=list)
 
 
 def working_days_left(clock: Clock, due: dt.date | None) -> int | None:
@@ -182,6 +185,7 @@ async def complaint_page(
         actions=actions,
         forward_targets=targets,
         unit_labels=labels,
+        sending=await websec.pending_names(session, complaint.id),
     )
 
 

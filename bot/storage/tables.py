@@ -12,4 +12,5 @@ from bot.storage import (  # noqa: F401
     questionnaires,
     staff,
     web,
+    websec,
 )

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import BigInteger, Column, update
+from sqlalchemy import BigInteger, Column, func, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,3 +67,11 @@ async def redeem_login(session: AsyncSession, token: str, *, now: dt.datetime) -
         return None
     row = (await session.exec(select(WebLogin).where(col(WebLogin.token_hash) == digest))).one()
     return row.user_id
+
+
+async def logins_since(session: AsyncSession, *, user_id: int, since: dt.datetime) -> int:
+    """Login links made for this user since then (used or not): the links' own limit."""
+    query = select(func.count()).where(
+        col(WebLogin.user_id) == user_id, col(WebLogin.created_at) >= since
+    )
+    return int((await session.exec(query)).one())

@@ -22,7 +22,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
@@ -35,6 +36,7 @@ from starlette.responses import (
 )
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Message, Receive
 from telegram import Bot
 from telegram.error import TelegramError
 
@@ -47,13 +49,16 @@ from bot.services import inbox as inbox_service
 from bot.services import public as public_service
 from bot.services import web as web_service
 from bot.services.access import Access
+from bot.services.complaints import MAX_ATTACHMENTS
 from bot.services.errors import NotFound, Refused
 from bot.services.notices import Key
 from bot.services.skm_report import Period
+from bot.services.uploads import MAX_UPLOAD_BYTES, Upload
 from bot.storage.places import LEVEL_UNIT, place_by_code
 from bot.storage.users import get_user
 from bot.web.auth import (
     InvalidLaunch,
+    LaunchUser,
     SessionSigner,
     WebSession,
     check_launch_data,
@@ -74,6 +79,12 @@ CSP = (
 )
 FILE_TYPES = {"photo": "image/jpeg", "voice": "audio/ogg"}
 MAX_FORM = 64 * 1024
+# The respond action's multipart body: its files at their largest, and the fields.
+MAX_UPLOAD_BODY = MAX_ATTACHMENTS * MAX_UPLOAD_BYTES + MAX_FORM
+
+
+class _BodyTooLarge(Exception):
+    """The request body went past the route's limit while it was read."""
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -156,10 +167,35 @@ class WebDoor:
             self.signer.dump(session),
             max_age=max(0, session.expires - int(time.time())),
             path="/",
-            secure=self.secure,
             httponly=True,
-            samesite="lax",
+            secure=self.secure,
+            samesite="none" if self.secure else "lax",
         )
+        return self._partitioned(response)
+
+    def forget(self, response: Response) -> Response:
+        """Deletes the cookie with the attributes it was set with (a partitioned cookie is
+        deleted only from its own partition)."""
+        response.delete_cookie(
+            COOKIE,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="none" if self.secure else "lax",
+        )
+        return self._partitioned(response)
+
+    def _partitioned(self, response: Response) -> Response:
+        """Over https the cookie must reach the workspace inside Telegram Web's cross-site
+        frame: `SameSite=None` lets the browser send it there, `Partitioned` (CHIPS) keeps it
+        in that frame's own jar where third-party cookies are otherwise blocked, and both need
+        `Secure`. Forged cross-site posts still fail on the CSRF token every form carries.
+        Over plain http (development) browsers refuse `SameSite=None`: Lax. (Starlette writes
+        `Partitioned` only on Python 3.14+, so it is added to the header here.)"""
+        if self.secure:
+            name, value = response.raw_headers[-1]
+            assert name == b"set-cookie"
+            response.raw_headers[-1] = (name, value + b"; Partitioned")
         return response
 
     def logged_in(self, caller: Access) -> WebSession:
@@ -192,9 +228,23 @@ class WebDoor:
         return self.visitor_language(request)
 
     async def form(self, request: Request) -> FormData:
-        if int(request.headers.get("content-length") or 0) > MAX_FORM:
-            return FormData()
-        return await request.form()
+        """The posted fields; an empty form for a body over MAX_FORM (declared or not)."""
+        return await _bounded_form(request, MAX_FORM) or FormData()
+
+    async def upload_form(self, request: Request) -> tuple[FormData, list[Upload]] | None:
+        """The respond action's fields and files (multipart), read within MAX_UPLOAD_BODY:
+        None when the body is larger. Each file is read to one byte over the service's size
+        limit, so that the service can still tell it is too big."""
+        # More files than the service allows get through to it, which says how many may go.
+        form = await _bounded_form(request, MAX_UPLOAD_BODY, max_files=MAX_ATTACHMENTS * 4)
+        if form is None:
+            return None
+        files: list[Upload] = []
+        for item in form.getlist("files"):
+            if isinstance(item, UploadFile) and (item.filename or item.size):
+                files.append(Upload(item.filename or "", await item.read(MAX_UPLOAD_BYTES + 1)))
+        await form.close()
+        return form, files
 
     # -- rendering --------------------------------------------------------------------------
 
@@ -227,6 +277,8 @@ class WebDoor:
 
     def refusal(self, t: Translator, session: WebSession | None, refusal: Refused) -> HTMLResponse:
         status = 404 if isinstance(refusal, NotFound) else 403
+        if refusal.key.startswith("websec.too_many"):
+            status = 429
         return self.render(
             "message.html",
             t,
@@ -256,7 +308,7 @@ class WebDoor:
         if session is None or not same_token(str(form.get("csrf") or ""), session.csrf):
             return JSONResponse({"ok": False, "reason": "csrf"}, status_code=403)
         try:
-            launch = check_launch_data(
+            launch: LaunchUser | None = check_launch_data(
                 str(form.get("init_data") or ""),
                 self._token,
                 now=self.core.clock().timestamp(),
@@ -264,18 +316,28 @@ class WebDoor:
             )
         except InvalidLaunch as exc:
             log.info("Mini App launch data refused: %s", exc)
-            t = self.visitor_language(request)
-            return JSONResponse({"ok": False, "message": t("web.launch_invalid")}, status_code=403)
+            launch = None
         async with self.core.db.session() as db:
             try:
-                caller = await web_service.open_session(
-                    db, self.settings, user_id=launch.user_id, how="mini_app"
+                caller = await web_service.launch_login(
+                    db,
+                    self.settings,
+                    user_id=launch.user_id if launch else None,
+                    now=self.core.clock(),
+                    address=_address(request),
                 )
             except Refused as exc:
-                user = await get_user(db, launch.user_id)
-                t = self.core.texts.for_user(user.language if user else None, launch.language_code)
+                # A failed attempt is counted in this transaction: kept for the limit.
+                await db.commit()
+                user = await get_user(db, launch.user_id) if launch else None
+                t = (
+                    self.core.texts.for_user(user.language if user else None, launch.language_code)
+                    if launch
+                    else self.visitor_language(request)
+                )
+                status = 429 if exc.key.startswith("websec.too_many") else 403
                 return JSONResponse(
-                    {"ok": False, "message": t(exc.key, **exc.values)}, status_code=403
+                    {"ok": False, "message": t(exc.key, **exc.values)}, status_code=status
                 )
             await db.commit()
         return self.keep(JSONResponse({"ok": True, "next": "/aduan"}), self.logged_in(caller))
@@ -302,7 +364,11 @@ class WebDoor:
         async with self.core.db.session() as db:
             try:
                 caller = await web_service.redeem_login(
-                    db, self.settings, token=request.path_params["token"], now=self.core.clock()
+                    db,
+                    self.settings,
+                    token=request.path_params["token"],
+                    now=self.core.clock(),
+                    address=_address(request),
                 )
             except Refused as exc:
                 # A refused person's link is spent too: the refusal is committed with it.
@@ -323,8 +389,7 @@ class WebDoor:
                 message=self.visitor_language(request)("web.csrf_invalid"),
             )
         response = RedirectResponse("/", status_code=303)
-        response.delete_cookie(COOKIE, path="/")
-        return response
+        return self.forget(response)
 
     # -- the inbox and a complaint ----------------------------------------------------------
 
@@ -418,6 +483,9 @@ class WebDoor:
             done=done in complaint_service.ACTIONS if done else False,
             error=Markup(error) if error else None,
             notes=complaint_service.ACTIONS_WITH_NOTE,
+            with_files=complaint_service.ACTIONS_WITH_FILES,
+            max_files=MAX_ATTACHMENTS,
+            max_megabytes=MAX_UPLOAD_BYTES // (1024 * 1024),
         )
 
     async def act(self, request: Request) -> Response:
@@ -427,7 +495,18 @@ class WebDoor:
         if session is None or not session.user_id:
             return self.to_login(request)
         complaint_id = request.path_params["complaint_id"]
-        form = await self.form(request)
+        uploads: list[Upload] = []
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            received = await self.upload_form(request)
+            if received is None:
+                async with self.core.db.session() as db:
+                    _caller, t = await self.caller_of(db, session)
+                megabytes = MAX_UPLOAD_BODY // (1024 * 1024)
+                error = t("websec.upload_body_too_big", megabytes=megabytes)
+                return await self._complaint_page(session, complaint_id, error=error, status=413)
+            form, uploads = received
+        else:
+            form = await self.form(request)
         async with self.core.db.session() as db:
             caller, t = await self.caller_of(db, session)
             if not same_token(str(form.get("csrf") or ""), session.csrf):
@@ -444,6 +523,7 @@ class WebDoor:
                     action=action,
                     note=str(form.get("note") or "") or None,
                     target_unit_id=_int(str(form.get("target_unit") or "")),
+                    uploads=uploads,
                 )
             except NotFound as exc:
                 return self.refusal(t, session, exc)
@@ -617,6 +697,40 @@ class WebDoor:
             periods=[period, *(p for p in offered if p != period)],
             lang=request.query_params.get("lang", "")[:12],
         )
+
+
+async def _bounded_form(request: Request, limit: int, *, max_files: int = 0) -> FormData | None:
+    """The form, or None when the body is over `limit` bytes: refused by its Content-Length
+    before anything is read, and counted while it is read (a body sent in chunks declares
+    none), so that no route reads an unbounded body."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    bounded = Request(request.scope, _bounded_receive(request.receive, limit))
+    try:
+        return await bounded.form(max_files=max_files, max_fields=50, max_part_size=limit)
+    except (_BodyTooLarge, HTTPException):
+        return None
+
+
+def _bounded_receive(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def bounded() -> Message:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            raise _BodyTooLarge
+        return message
+
+    return bounded
+
+
+def _address(request: Request) -> str | None:
+    """The client's address: behind nginx, uvicorn takes it from X-Forwarded-For (it trusts
+    that header from 127.0.0.1 only, FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else None
 
 
 def _int(value: str | None) -> int | None:

@@ -40,3 +40,48 @@ async def test_clean(db: Database) -> None:
         statuses = sorted((await session.exec(select(OutboxMessage.status))).all())
     assert list(ids) == [2]
     assert statuses == [OUTBOX_PENDING, OUTBOX_SENT]
+
+
+async def test_clean_forgets_old_login_attempts_and_unsent_uploads(db: Database) -> None:
+    from bot.storage.complaints import Complaint
+    from bot.storage.places import Place
+    from bot.storage.websec import WebAttempt, WebUpload
+
+    now = utcnow()
+    async with db.session() as session:
+        unit = Place(code="T-UNIT", name="Unit Uji", level="unit")
+        session.add(unit)
+        await session.flush()
+        assert unit.id is not None
+        complaint = Complaint(
+            reporter_id=1,
+            category="Lainnya",
+            unit_id=unit.id,
+            description="x" * 30,
+            ticket="T-1",
+            verify_due=dt.date(2026, 12, 31),
+        )
+        session.add(complaint)
+        await session.flush()
+        assert complaint.id is not None
+        for minutes in (11, 2):
+            session.add(
+                WebAttempt(kind="token", subject="s", at=now - dt.timedelta(minutes=minutes))
+            )
+        for days in (8, 1):
+            session.add(
+                WebUpload(
+                    complaint_id=complaint.id,
+                    kind="document",
+                    file_name=f"{days}.pdf",
+                    data=b"%PDF-",
+                    created_at=now - dt.timedelta(days=days),
+                )
+            )
+        await session.commit()
+    await clean(_State(db))  # type: ignore[arg-type]
+    async with db.session() as session:
+        attempts = (await session.exec(select(WebAttempt))).all()
+        uploads = (await session.exec(select(WebUpload.file_name))).all()
+    assert [a.at > now - dt.timedelta(minutes=10) for a in attempts] == [True]
+    assert list(uploads) == ["1.pdf"]

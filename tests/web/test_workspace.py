@@ -52,7 +52,8 @@ async def test_masuk_gives_a_link_and_the_menu_button_opens_the_mini_app(
         async with client(harness) as http:
             answer = await http.get(f"/masuk/{_link_token(said)}")
             cookie = answer.headers["set-cookie"].lower()
-            assert "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
+            assert "httponly" in cookie and "secure" in cookie and "samesite=none" in cookie
+            assert "partitioned" in cookie  # inside Telegram Web's frame (tests/web/test_websec)
         # An organizer appointed later gets the menu button with the role.
         wati = emu.user(7003, "Wati", "id")
         await onboard(emu, wati, "asn")
