@@ -47,12 +47,13 @@ from bot.services import complaints as complaint_service
 from bot.services import inbox as inbox_service
 from bot.services import public as public_service
 from bot.services import web as web_service
-from bot.services.access import Access
+from bot.services.access import Access, Need
 from bot.services.errors import NotFound, Refused
 from bot.services.notices import Key
 from bot.services.skm_report import Period
 from bot.storage.places import LEVEL_UNIT, place_by_code
 from bot.storage.users import get_user
+from bot.web.admin import AdminPages
 from bot.web.auth import (
     InvalidLaunch,
     SessionSigner,
@@ -133,6 +134,7 @@ class WebDoor:
             Route("/status", self.status_page, methods=["GET"]),
             Route("/status", self.status_lookup, methods=["POST"]),
             Route("/statistik/{code}", self.unit_statistics, methods=["GET"]),
+            *AdminPages(self).routes(),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 
@@ -202,8 +204,11 @@ class WebDoor:
         session: WebSession | None,
         *,
         status: int = 200,
+        caller: Access | None = None,
         **values: Any,
     ) -> HTMLResponse:
+        """A page; `caller` (when the route loaded one) decides which links the bar offers."""
+
         def text(key: str, **args: object) -> Markup:
             # Catalog texts are trusted markup; every value in them is escaped by the translator.
             return Markup(t(key, **args))
@@ -218,6 +223,7 @@ class WebDoor:
             language=t.language,
             csrf=session.csrf if session else "",
             logged_in=bool(session and session.user_id),
+            admin_link=caller is not None and caller.allows(Need.ADMIN),
             **values,
         )
         return HTMLResponse(page, status_code=status)
@@ -369,6 +375,7 @@ class WebDoor:
             "inbox.html",
             t,
             session,
+            caller=caller,
             forwarded=params.get("done") == "forward",
             page=page,
             query=query,
@@ -408,6 +415,7 @@ class WebDoor:
             "complaint.html",
             t,
             session,
+            caller=caller,
             status=status,
             page=page,
             c=page.complaint,
