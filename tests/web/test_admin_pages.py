@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
+from pathlib import Path
 
 import httpx
+import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
@@ -22,7 +25,7 @@ from bot.storage.places import place_by_code
 from tests.conftest import ADMIN_ID
 from tests.e2e.helpers import onboard, say, text_of
 from tests.e2e.test_complaints import _db, _file, _setup_organizers, _wait_text
-from tests.web.helpers import client, csrf_of, session_cookie, web_harness
+from tests.web.helpers import base_url, client, csrf_of, session_cookie, web_harness
 
 
 def _text(page: httpx.Response) -> str:
@@ -322,3 +325,61 @@ async def test_organizers_and_citizens_are_refused_on_every_admin_page(database_
             unit = await place_by_code(session, "LSL-DUKCAPIL")
             assert unit is not None and unit.active
             assert await place_by_code(session, "LSL-BARU") is None
+
+
+def _chromium() -> str:
+    """The Chromium the browser tests use (as tests/web/test_browser.py), or a skip."""
+    path = os.environ.get("SUARA_CHROMIUM", "/usr/bin/chromium")
+    if not Path(path).exists():
+        pytest.skip(f"no Chromium at {path} (apt-get install -y chromium) for the browser tests")
+    return path
+
+
+async def test_the_admin_pages_fit_a_phone_and_are_reached_from_the_bar(database_url: str) -> None:
+    """In Chromium at 360 px (skipped, with the reason, where Playwright or Chromium is
+    missing): the bar's Admin link, each section, a unit added through the form."""
+    chromium_path = _chromium()
+    driver = pytest.importorskip("playwright.async_api", reason="Playwright is not installed")
+    async with web_harness(database_url) as harness:
+        emu = harness.emulator
+        admin, _rina, _dedi = await _setup_organizers(emu)
+        said = text_of(await say(emu, admin, "/masuk"))
+        token = re.search(r"/masuk/([A-Za-z0-9_-]+)", said)
+        assert token is not None, said
+        async with driver.async_playwright() as playwright:
+            chromium = await playwright.chromium.launch(
+                executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                context = await chromium.new_context(
+                    viewport={"width": 360, "height": 780}, locale="id-ID"
+                )
+                page = await context.new_page()
+                await page.goto(f"{base_url(harness)}/masuk/{token.group(1)}")
+                await page.click("#login")
+                await page.wait_for_url("**/aduan")
+                await page.click("#admin-link")
+                await page.wait_for_url("**/admin/unit")
+                await page.fill("#add-unit input[name=code]", "LSL-DISHUB")
+                await page.fill("#add-unit input[name=name]", "Dinas Perhubungan")
+                await page.select_option("#add-unit select", label="Kabupaten Lampung Selatan")
+                await page.click("#add-unit button")
+                await page.wait_for_selector("#done")
+                await page.fill("input[name=q]", "perhubungan")
+                await page.click("form.filters button")
+                await page.wait_for_url("**/admin/unit?q=perhubungan")
+                assert "Dinas Perhubungan" in await page.inner_text("#units")
+                for section in ("Staf dan undangan", "Batasan dan blokir", "Log audit", "Unit"):
+                    await page.click(f"nav.states >> text={section}")
+                    await page.wait_for_selector("h1")
+                    width = await page.evaluate("document.documentElement.scrollWidth")
+                    assert width <= 360, (section, width)
+                await page.click("nav.states >> text=Staf dan undangan")
+                await page.select_option("#invite select", label="Admin (semua unit)")
+                await page.click("#invite button")
+                await page.wait_for_selector("#invite-link")
+                assert "t.me/" in await page.input_value("#invite-link")
+                assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+                await context.close()
+            finally:
+                await chromium.close()
