@@ -185,20 +185,22 @@ async def test_an_admin_adds_renames_and_deactivates_a_unit_and_manages_its_orga
             # The audit log shows these actions, newest first, and filters them.
             log = _entries(await http.get("/admin/audit"))
             assert (
-                log.index("unit_deactivated") < log.index("unit_renamed") < log.index("unit_added")
+                log.index("menonaktifkan unit")
+                < log.index("mengganti nama unit")
+                < log.index("menambah unit")
             )
             assert "mengeluarkan penyelenggara" in log and "membuat undangan" in log
             renames = _entries(await http.get("/admin/audit", params={"action": "unit_renamed"}))
             assert renames.count("<li>") == 1 and "Dinas Perhubungan Kab" in renames
             units = _entries(await http.get("/admin/audit", params={"kind": "unit"}))
-            assert "unit_added" in units and "mengeluarkan penyelenggara" not in units
+            assert "menambah unit" in units and "mengeluarkan penyelenggara" not in units
             by_wati = _entries(await http.get("/admin/audit", params={"actor": str(wati.id)}))
             assert "Belum ada tindakan" in by_wati
             later = _entries(await http.get("/admin/audit", params={"from": "2999-01-01"}))
             assert "Belum ada tindakan" in later
             today = harness.runner.application.bot_data.core.moment().today  # type: ignore[union-attr]
             window = {"from": today.isoformat(), "to": today.isoformat(), "kind": "unit"}
-            assert "unit_added" in _entries(await http.get("/admin/audit", params=window))
+            assert "menambah unit" in _entries(await http.get("/admin/audit", params=window))
             bad = await http.get("/admin/audit", params={"from": "3 Desember"})
             assert bad.status_code == 400 and "TTTT-BB-HH" in _text(bad)
             assert (await http.get("/admin/audit", params={"page": "abc"})).status_code == 200
@@ -214,7 +216,7 @@ async def test_an_admin_adds_renames_and_deactivates_a_unit_and_manages_its_orga
                 for row in sheet.iter_rows(values_only=True)
             ]
             body = "\n".join(cells)
-            for action in ("unit_added", "unit_renamed", "unit_deactivated"):
+            for action in ("menambah unit", "mengganti nama unit", "menonaktifkan unit"):
                 assert action in body
             assert "mengeluarkan penyelenggara" not in body
         assert (await _actions(harness))[-1] == "export_audit"
