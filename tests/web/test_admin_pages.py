@@ -287,6 +287,18 @@ async def test_limits_on_reporters_and_bans_without_the_reporters_identity(
             assert "Siti" not in log
             bans = _entries(await http.get("/admin/audit", params={"action": "ban"}))
             assert bans.count("<li>") == 1 and "memblokir" in bans
+
+            # In the admin's own language once they choose English.
+            async with _db(harness).session() as session:
+                me = await session.get(User, admin.id)
+                assert me is not None
+                me.language = "en"
+                session.add(me)
+                await session.commit()
+            english = _text(await http.get("/admin/batasan"))
+            assert "Reporter limits and bans" in english and "Nobody is banned." in english
+            refused = await _post(http, csrf, "/admin/blokir", action="ban", user="x")
+            assert refused.status_code == 400 and "digits only" in _text(refused)
         assert (await _actions(harness))[-2:] == ["ban", "unban"]
 
 
