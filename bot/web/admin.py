@@ -342,9 +342,10 @@ class AdminPages:
         return await self._post(request, lift, "/admin/batasan", self._limits_page)
 
     async def ban(self, request: Request) -> Response:
+        """Bans or unbans by Telegram id, as the chat's /blokir and /bukablokir."""
         door = self.door
 
-        async def ban(
+        async def set_ban(
             db: AsyncSession, caller: Access, form: FormData
         ) -> tuple[str, list[Notice]]:
             action, user_id = _text(form, "action"), _number(_text(form, "user"))
@@ -358,7 +359,7 @@ class AdminPages:
             )
             return ("banned" if banned else "unbanned"), []
 
-        return await self._post(request, ban, "/admin/batasan", self._limits_page)
+        return await self._post(request, set_ban, "/admin/batasan", self._limits_page)
 
     # -- the audit log -----------------------------------------------------------------------
 
