@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Safe, Translator
-from bot.storage.audit import AuditEntry, recent
+from bot.storage.audit import AuditEntry, AuditFilter, recent, search
 from bot.storage.complaints import Complaint
 from bot.storage.models import User
 from bot.storage.places import unit_labels
@@ -92,10 +92,23 @@ async def audit_lines(session: AsyncSession, t: Translator, *, limit: int = 30) 
     return [sentence(t, names, entry) for entry in entries]
 
 
-async def audit_workbook(session: AsyncSession, t: Translator, *, limit: int) -> tuple[bytes, int]:
+def action_label(t: Translator, action: str) -> str:
+    """An action as a filter offers it: its sentence with an ellipsis for the subject."""
+    key = f"reports.audit.{action}"
+    return _plain(t(key, subject="…")) if t.has(key) else action
+
+
+async def audit_workbook(
+    session: AsyncSession, t: Translator, *, limit: int, wanted: AuditFilter | None = None
+) -> tuple[bytes, int]:
+    """The log as a workbook: the latest `limit` entries, or those `wanted` keeps (the web
+    page's filters), with the same words as the chat's sentences."""
     from bot.reports.sheets import Column, Sheet, workbook
 
-    entries = await recent(session, limit=limit)
+    if wanted is None:
+        entries = await recent(session, limit=limit)
+    else:
+        entries = await search(session, wanted, limit=limit)
     names = await Names.of(session, entries)
     tz = t.tz
     rows = [

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, Text
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.types import UTCDateTime, utcnow
@@ -49,3 +51,54 @@ def record(
 async def recent(session: AsyncSession, *, limit: int = 30) -> list[AuditEntry]:
     query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
     return list((await session.exec(query)).all())
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit page narrows the log to; None is "any". Times are UTC bounds, the end
+    excluded."""
+
+    action: str | None = None
+    kind: str | None = None
+    actor_id: int | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def _where(query: Any, wanted: AuditFilter) -> Any:
+    if wanted.action:
+        query = query.where(col(AuditEntry.action) == wanted.action)
+    if wanted.kind:
+        query = query.where(col(AuditEntry.subject_kind) == wanted.kind)
+    if wanted.actor_id is not None:
+        query = query.where(col(AuditEntry.actor_id) == wanted.actor_id)
+    if wanted.since is not None:
+        query = query.where(col(AuditEntry.at) >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(col(AuditEntry.at) < wanted.until)
+    return query
+
+
+async def search(
+    session: AsyncSession, wanted: AuditFilter, *, offset: int = 0, limit: int = 30
+) -> list[AuditEntry]:
+    """The entries the filter keeps, newest first (by id: the order they were written)."""
+    query = _where(select(AuditEntry), wanted).order_by(col(AuditEntry.id).desc())
+    return list((await session.exec(query.offset(offset).limit(limit))).all())
+
+
+async def count(session: AsyncSession, wanted: AuditFilter) -> int:
+    query = _where(select(func.count()).select_from(AuditEntry), wanted)
+    return int((await session.exec(query)).one())
+
+
+async def choices(session: AsyncSession) -> tuple[list[str], list[str], list[int]]:
+    """The actions, subject kinds and actors the log holds, for the page's filters."""
+    # One pass over the log: the combinations are few (a handful of actions per actor).
+    query = select(AuditEntry.action, AuditEntry.subject_kind, AuditEntry.actor_id).distinct()
+    rows = (await session.exec(query)).all()
+    return (
+        sorted({action for action, _, _ in rows}),
+        sorted({kind for _, kind, _ in rows}),
+        sorted({int(actor) for _, _, actor in rows}),
+    )

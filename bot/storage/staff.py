@@ -152,3 +152,17 @@ async def open_invites_by(
 def revoke(session: AsyncSession, invite: Invite, *, now: dt.datetime) -> None:
     invite.revoked_at = now
     session.add(invite)
+
+
+async def open_invites(session: AsyncSession, *, now: dt.datetime) -> list[Invite]:
+    """Every invitation that could still be used, the soonest to expire first."""
+    query = (
+        select(Invite)
+        .where(
+            col(Invite.used_by).is_(None),
+            col(Invite.revoked_at).is_(None),
+            col(Invite.expires_at) > now,
+        )
+        .order_by(col(Invite.expires_at))
+    )
+    return list((await session.exec(query)).all())

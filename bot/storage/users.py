@@ -42,3 +42,9 @@ async def record_consent(session: AsyncSession, *, user: User, role: str, at: dt
 
 async def set_reachable(session: AsyncSession, *, user_id: int, reachable: bool) -> None:
     await session.exec(update(User).where(col(User.id) == user_id).values(reachable=reachable))
+
+
+async def banned_users(session: AsyncSession) -> list[int]:
+    """The ids of everyone banned from the service, for the admins' list."""
+    query = select(User.id).where(col(User.banned).is_(True)).order_by(col(User.id))
+    return [int(user_id) for user_id in (await session.exec(query)).all()]

@@ -13,6 +13,7 @@ import logging
 import mimetypes
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -48,7 +49,7 @@ from bot.services import complaints as complaint_service
 from bot.services import inbox as inbox_service
 from bot.services import public as public_service
 from bot.services import web as web_service
-from bot.services.access import Access
+from bot.services.access import Access, Need
 from bot.services.complaints import MAX_ATTACHMENTS
 from bot.services.errors import NotFound, Refused
 from bot.services.notices import Key
@@ -56,6 +57,7 @@ from bot.services.skm_report import Period
 from bot.services.uploads import MAX_UPLOAD_BYTES, Upload
 from bot.storage.places import LEVEL_UNIT, place_by_code
 from bot.storage.users import get_user
+from bot.web.admin import AdminPages
 from bot.web.auth import (
     InvalidLaunch,
     LaunchUser,
@@ -68,6 +70,8 @@ from bot.web.programs import ProgramPages
 from bot.web.reports import ReportPages
 
 log = logging.getLogger(__name__)
+# The caller the current request loaded (each request runs in a context of its own).
+_request_caller: ContextVar[Access | None] = ContextVar("web_request_caller", default=None)
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "suara_session"
@@ -91,6 +95,7 @@ class SecurityHeaders(BaseHTTPMiddleware):
     """Every response: only this origin's scripts, styles and images; framed by Telegram only."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        _request_caller.set(None)  # nothing of an earlier request on this connection
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -147,6 +152,7 @@ class WebDoor:
             Route("/status", self.status_lookup, methods=["POST"]),
             Route("/statistik/{code}", self.unit_statistics, methods=["GET"]),
             *ReportPages(self).routes(),
+            *AdminPages(self).routes(),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 
@@ -206,6 +212,8 @@ class WebDoor:
     async def caller_of(self, db: AsyncSession, session: WebSession) -> tuple[Access, Translator]:
         user = await get_user(db, session.user_id)
         caller = await access.load(db, self.settings, session.user_id, user)
+        # The page this request renders offers the links this caller may use (`render`).
+        _request_caller.set(caller)
         texts = self.core.texts
         t = (
             texts.for_user(user.language, user.telegram_language)
@@ -255,8 +263,13 @@ class WebDoor:
         session: WebSession | None,
         *,
         status: int = 200,
+        caller: Access | None = None,
         **values: Any,
     ) -> HTMLResponse:
+        """A page; `caller` (else the one this request loaded) decides which links the bar
+        offers."""
+        caller = caller or _request_caller.get()
+
         def text(key: str, **args: object) -> Markup:
             # Catalog texts are trusted markup; every value in them is escaped by the translator.
             return Markup(t(key, **args))
@@ -271,6 +284,7 @@ class WebDoor:
             language=t.language,
             csrf=session.csrf if session else "",
             logged_in=bool(session and session.user_id),
+            admin_link=caller is not None and caller.allows(Need.ADMIN),
             **values,
         )
         return HTMLResponse(page, status_code=status)
@@ -437,6 +451,7 @@ class WebDoor:
             "inbox.html",
             t,
             session,
+            caller=caller,
             forwarded=params.get("done") == "forward",
             page=page,
             query=query,
@@ -476,6 +491,7 @@ class WebDoor:
             "complaint.html",
             t,
             session,
+            caller=caller,
             status=status,
             page=page,
             c=page.complaint,
