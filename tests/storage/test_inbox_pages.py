@@ -140,3 +140,18 @@ async def test_counts_by_state_ignore_the_state_filter_and_the_total_follows_the
     }
     assert total == counts.get("baru", 0) + counts.get("menunggu", 0)
     assert found == []  # a page past the end is empty, with the same total
+
+
+async def test_the_unit_filter_names_units_as_the_complaint_page_does(db: Database) -> None:
+    from bot.services.complaints import unit_label
+    from bot.storage.places import all_units, paths_below_root
+
+    async with db.session() as session:
+        await seed_places(session)
+        await session.commit()
+        units = [u.id for u in await all_units(session) if u.id is not None]
+        labels = await paths_below_root(session, units)
+        assert len(units) > 1
+        for unit_id in units:
+            assert labels[unit_id] == await unit_label(session, unit_id)
+            assert " › " in labels[unit_id]
