@@ -67,8 +67,17 @@ class Complaint(SQLModel, table=True):
             "followup_due",
             "created_at",
         ),
-        # The inbox's category filter offers the categories in use.
-        Index("ix_complaints_category", "category", "unit_id"),
+        # The same led by category: the category filter, and the categories it offers. Narrower
+        # would mislead SQLite's planner into reading rows through it.
+        Index(
+            "ix_complaints_category",
+            "category",
+            "state",
+            "unit_id",
+            "verify_due",
+            "followup_due",
+            "created_at",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

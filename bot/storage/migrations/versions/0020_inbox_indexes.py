@@ -1,5 +1,6 @@
-"""The web inbox on real sizes: an index its counts and its ordered page read alone (state,
-category, unit, the two deadlines, the filing time), and one for the categories in use.
+"""The web inbox on real sizes: indexes its counts and its ordered page read alone (state,
+category, unit, the two deadlines, the filing time), one led by the state and one by the
+category (the category filter, and the categories in use).
 
 Numbered 0020 after 0018 on purpose: 0019 is another change being written at the same time; the
 one merged second moves its down_revision onto the other's.
@@ -19,11 +20,12 @@ branch_labels = None
 depends_on = None
 
 INBOX_COLUMNS = ["state", "category", "unit_id", "verify_due", "followup_due", "created_at"]
+CATEGORY_COLUMNS = ["category", "state", "unit_id", "verify_due", "followup_due", "created_at"]
 
 
 def upgrade() -> None:
     op.create_index("ix_complaints_inbox", "complaints", INBOX_COLUMNS)
-    op.create_index("ix_complaints_category", "complaints", ["category", "unit_id"])
+    op.create_index("ix_complaints_category", "complaints", CATEGORY_COLUMNS)
 
 
 def downgrade() -> None:
