@@ -29,7 +29,7 @@ from bot.storage.complaints import (
     Complaint,
     ComplaintEvent,
 )
-from bot.storage.places import Place, all_units, get_place
+from bot.storage.places import Place, all_units, get_place, paths_below_root
 
 PAGE_SIZE = 20
 SEARCH_MAX = 80
@@ -71,6 +71,8 @@ class InboxPage:
     counts: dict[str, int]
     units: list[Place]
     categories: list[str]
+    # Each unit's name with its region, for the unit filter (offered when there are several).
+    unit_labels: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -150,6 +152,11 @@ async def inbox(
         counts=counts,
         units=units,
         categories=await store.categories_in_use(session, caller.unit_scope()),
+        unit_labels=(
+            await paths_below_root(session, [u.id for u in units if u.id is not None])
+            if len(units) > 1
+            else {}
+        ),
     )
 
 

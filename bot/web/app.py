@@ -428,11 +428,6 @@ class WebDoor:
                 )
             except Refused as exc:
                 return self.refusal(t, session, exc)
-            unit_labels = {
-                unit.id: await complaint_service.unit_label(db, unit.id)
-                for unit in page.units
-                if unit.id is not None
-            }
 
         def link(**changes: object) -> str:
             current: dict[str, object] = {
@@ -456,7 +451,7 @@ class WebDoor:
             page=page,
             query=query,
             states=list(inbox_service.STATE_FILTERS),
-            unit_labels=unit_labels,
+            unit_labels=page.unit_labels,
             link=link,
         )
 
