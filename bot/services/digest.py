@@ -719,8 +719,9 @@ async def _training_needs(
     session: AsyncSession, scope: list[int] | None, end: dt.datetime, min_responses: int
 ) -> list[tuple[int, str, float, int]]:
     """Units whose SKM answers on the officers' competence (u6) or conduct (u7) released over
-    the last 12 weeks (whole blocks per unit, bot/services/releases.py) fall below grade B: (unit, element, value 25-100, answers). The elements are the
-    SKM template's questions with those roles, in any of its stored versions."""
+    the last 12 weeks (whole blocks per unit, bot/services/releases.py) fall below grade B:
+    (unit, element, value 25-100, answers). The elements are the SKM template's questions
+    with those roles, in any of its stored versions."""
     elements = sorted(await questionnaires.codes_with_role(session, SKM.template, *OFFICER_ROLES))
     query = (
         select(

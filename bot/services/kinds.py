@@ -28,6 +28,7 @@ from bot.storage.questionnaires import (
     Response,
 )
 
+
 @dataclass(frozen=True)
 class Heading:
     """The line above every question: `title` as it is, or inside the text `key`."""
