@@ -7,9 +7,9 @@ of released answers only, counted in the month their block was released
 (bot/services/releases.py), so any two figures on the page differ by whole blocks of
 respondents.
 
-Only finished periods are shown: a period still running would move one respondent at a time
-between two visits. An organizer sees the units they handle, an admin every unit; another
-unit's code is "not found", as if it did not exist.
+Only finished periods are shown: a period still running would move between two visits (by a
+whole block, but the page's figures are meant to stand still). An organizer sees the units
+they handle, an admin every unit; another unit's code is "not found", as if it did not exist.
 """
 
 from __future__ import annotations
