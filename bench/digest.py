@@ -29,6 +29,7 @@ from sqlmodel import col, func, select
 from bot.config import load_settings
 from bot.core import build_core
 from bot.jobs.digest import compose
+from bot.services import releases
 from bot.services.digest import Period
 from bot.services.programs import ProgramSpec, create_program
 from bot.services.questionnaires import seed_templates
@@ -203,6 +204,16 @@ async def build_database(url: str, answers: int, complaints: int) -> None:
         await _insert(session, Response, skm_rows)
         await _insert(session, Answer, skm_answers)
         await session.commit()
+        # Stored unreleased, as an upgrade finds them: the start-up catch-up releases them in
+        # blocks per unit (bot/services/releases.py); the digest reads released ratings only.
+        started = time.perf_counter()
+        released = await releases.catch_up(session, minimum=5)
+        await session.commit()
+        print(
+            f"SKM start-up catch-up: {released} of {len(skm_rows)} ratings released "
+            f"in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
         total = (await session.exec(select(func.count()).select_from(Answer))).one()
         print(f"answers: {total}, complaints: {len(complaint_rows)}", file=sys.stderr)
     if url.startswith("postgresql"):

@@ -736,9 +736,10 @@ async def _complaints(
 async def _training_needs(
     session: AsyncSession, scope: list[int] | None, end: dt.datetime, min_responses: int
 ) -> list[tuple[int, str, float, int]]:
-    """Units whose SKM answers on the officers' competence (u6) or conduct (u7) over the last
-    12 weeks fall below grade B: (unit, element, value 25-100, answers). The elements are the
-    SKM template's questions with those roles, in any of its stored versions."""
+    """Units whose SKM answers on the officers' competence (u6) or conduct (u7) released over
+    the last 12 weeks (whole blocks per unit, bot/services/releases.py) fall below grade B:
+    (unit, element, value 25-100, answers). The elements are the SKM template's questions
+    with those roles, in any of its stored versions."""
     elements = sorted(await questionnaires.codes_with_role(session, SKM.template, *OFFICER_ROLES))
     query = (
         select(
@@ -752,8 +753,7 @@ async def _training_needs(
         .where(
             col(Response.subject_kind) == SKM_SUBJECT,
             col(Response.status) == RESPONSE_SUBMITTED,
-            col(Response.submitted_at) >= end - OFFICER_WINDOW,
-            col(Response.submitted_at) < end,
+            *releases.released(end, end - OFFICER_WINDOW),
             col(Answer.question).in_(elements),
             col(Answer.score).is_not(None),
             *_in_scope(Complaint.unit_id, scope),

@@ -2,13 +2,14 @@
 
 The period's figures are the SKM report's (`skm_report.compute`, the same numbers as the files
 the chat's /laporanskm sends); the months are the public statistics' (`public.unit_statistics`,
-withheld below FEEDBACK_MIN_RESPONSES); the training scores per month are made of released
-answers only (bot/services/releases.py), so any two figures on the page differ by whole
-blocks of respondents or by a month that has the minimum itself.
+withheld below FEEDBACK_MIN_RESPONSES); the SKM ratings and the training scores alike are made
+of released answers only, counted in the month their block was released
+(bot/services/releases.py), so any two figures on the page differ by whole blocks of
+respondents.
 
-Only finished periods are shown: a period still running would move one respondent at a time
-between two visits. An organizer sees the units they handle, an admin every unit; another
-unit's code is "not found", as if it did not exist.
+Only finished periods are shown: a period still running would move between two visits (by a
+whole block, but the page's figures are meant to stand still). An organizer sees the units
+they handle, an admin every unit; another unit's code is "not found", as if it did not exist.
 """
 
 from __future__ import annotations

@@ -23,11 +23,10 @@ from bot.storage.programs import Program
 from bot.storage.questionnaires import (
     FOLLOWUP_SUBJECT,
     PROGRAM_SUBJECT,
+    SKM_SUBJECT,
     SUPERVISOR_SUBJECT,
     Response,
 )
-
-SKM_SUBJECT = "complaint"
 
 
 @dataclass(frozen=True)
@@ -139,8 +138,9 @@ async def _followup_done(session: AsyncSession, response: Response, minimum: int
 
 
 async def _skm_done(session: AsyncSession, response: Response, minimum: int) -> list[After]:
-    # The IKM is computed from the submitted answers whenever it is read
-    # (bot/services/satisfaction.py): submitting is what puts this one into it.
+    # The rating joins the unit's IKM only with the block of the minimum it completes
+    # (bot/services/releases.py): never alone, so no two figures subtract to one citizen.
+    await releases.after_submit(session, response, minimum=minimum)
     return [Thanks("skm.thanks")]
 
 
@@ -178,5 +178,6 @@ SKM = register(
         template="skm",
         describe=_skm_heading,
         after_submit=_skm_done,
+        in_blocks=True,
     )
 )

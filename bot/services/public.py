@@ -350,7 +350,8 @@ async def unit_statistics(
     if closed:
         median = float(statistics.median(r.days_to_close or 0 for r in rows if r.closed))
 
-    # Published: every rating of the period is in.
+    # Published: every block released in the period is in (a rating counts where its block
+    # was released, bot/services/releases.py), so the figure no longer moves.
     ikm = grade = respondents = None
     count, per_element = await respondents_and_elements(session, place.id, chosen, tz=tz)
     withheld = await withheld_for(session, place.id, chosen, count, k=k, tz=tz, parts=months)

@@ -13,8 +13,12 @@ such sets differ by whole blocks, so no two figures ever differ by fewer than k 
 whatever is subtracted from what. A block, once released, stays released (a later change of
 FEEDBACK_MIN_RESPONSES makes later blocks bigger or smaller, never reopens earlier ones).
 
-Blocks are formed per program: its questionnaires; its follow-ups; its supervisors' answers
-(grouped by the program their follow-up belongs to), each kind apart.
+Blocks are formed per group the figures describe. For training, per program: its
+questionnaires; its follow-ups; its supervisors' answers (grouped by the program their
+follow-up belongs to), each kind apart. For the citizens' SKM ratings, per unit (every IKM is
+about a unit): a rating joins no IKM until k ratings of the unit's complaints wait. An IKM of
+a period is then made of the blocks released in it, so a running half-year grows by k ratings
+at a time and two requests a day apart never give one citizen's rating.
 """
 
 from __future__ import annotations
@@ -28,15 +32,17 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.storage.complaints import Complaint
 from bot.storage.questionnaires import (
     FOLLOWUP_SUBJECT,
     PROGRAM_SUBJECT,
     RESPONSE_SUBMITTED,
+    SKM_SUBJECT,
     SUPERVISOR_SUBJECT,
     Response,
 )
 
-GATED_KINDS = (PROGRAM_SUBJECT, FOLLOWUP_SUBJECT, SUPERVISOR_SUBJECT)
+GATED_KINDS = (PROGRAM_SUBJECT, FOLLOWUP_SUBJECT, SUPERVISOR_SUBJECT, SKM_SUBJECT)
 _LOCK_BASE = 0x5E1EA5E << 20  # advisory-lock keys of their own (chats use Telegram ids)
 
 
@@ -51,6 +57,19 @@ def of_program(kind: str, program_ids: Any) -> Any:
             followups.scalar_subquery()
         )
     return (col(Response.subject_kind) == kind) & col(Response.subject_id).in_(program_ids)
+
+
+def of_unit(unit_ids: Any) -> Any:
+    """The SKM ratings about complaints of these units (a list or a subquery)."""
+    complaints = select(Complaint.id).where(col(Complaint.unit_id).in_(unit_ids))
+    return (col(Response.subject_kind) == SKM_SUBJECT) & col(Response.subject_id).in_(
+        complaints.scalar_subquery()
+    )
+
+
+def of_group(kind: str, group_ids: Any) -> Any:
+    """The responses of `kind` in these groups: units for SKM ratings, else programs."""
+    return of_unit(group_ids) if kind == SKM_SUBJECT else of_program(kind, group_ids)
 
 
 def released(until: dt.datetime | None = None, since: dt.datetime | None = None) -> list[Any]:
@@ -74,26 +93,34 @@ async def program_of(session: AsyncSession, response: Response) -> int | None:
     return None
 
 
+async def group_of(session: AsyncSession, response: Response) -> int | None:
+    """The group whose figures this response counts in: the unit of an SKM rating's
+    complaint, the program of a training answer (None: not a gated kind, or no unit)."""
+    if response.subject_kind == SKM_SUBJECT:
+        complaint = await session.get(Complaint, response.subject_id)
+        return complaint.unit_id if complaint is not None else None
+    return await program_of(session, response)
+
+
 async def after_submit(session: AsyncSession, response: Response, *, minimum: int) -> int:
     """Releases what the submission of `response` completes; returns how many were released."""
-    program_id = await program_of(session, response)
-    if program_id is None:
+    group_id = await group_of(session, response)
+    if group_id is None:
         return 0
-    return await release(
-        session, kind=response.subject_kind, program_id=program_id, minimum=minimum
-    )
+    return await release(session, kind=response.subject_kind, group_id=group_id, minimum=minimum)
 
 
-async def release(session: AsyncSession, *, kind: str, program_id: int, minimum: int) -> int:
-    """Releases the program's waiting responses of `kind` in whole blocks of `minimum`, in the
-    order they were submitted; the rest wait. Two submissions at once take turns here, so a
-    block is never split between two transactions."""
-    await _take_turn(session, kind, program_id)
+async def release(session: AsyncSession, *, kind: str, group_id: int, minimum: int) -> int:
+    """Releases the group's waiting responses of `kind` (a program's, or a unit's SKM
+    ratings) in whole blocks of `minimum`, in the order they were submitted; the rest wait.
+    Two submissions at once take turns here, so a block is never split between two
+    transactions."""
+    await _take_turn(session, kind, group_id)
     waiting = (
         await session.exec(
             select(Response.id, Response.submitted_at)
             .where(
-                of_program(kind, [program_id]),
+                of_group(kind, [group_id]),
                 col(Response.status) == RESPONSE_SUBMITTED,
                 col(Response.released_at).is_(None),
             )
@@ -113,35 +140,48 @@ async def release(session: AsyncSession, *, kind: str, program_id: int, minimum:
 
 
 async def catch_up(session: AsyncSession, *, minimum: int) -> int:
-    """Releases every program's full blocks (after an upgrade, or a change of the minimum):
-    one grouped count per kind, then a release only where a block is full."""
+    """Releases every group's full blocks (after an upgrade, or a change of the minimum):
+    one grouped count per kind, then a release only where a block is full. Answers and
+    ratings submitted before blocks existed are released in the order they were submitted."""
     total = 0
     for kind in GATED_KINDS:
-        program = col(Response.subject_id)
-        query = select(Response.subject_id, func.count())
-        if kind == SUPERVISOR_SUBJECT:
-            followup = aliased(Response)
-            program = col(followup.subject_id)
-            query = (
-                select(followup.subject_id, func.count())
-                .select_from(Response)
-                .join(followup, col(followup.id) == col(Response.subject_id))
-            )
-        query = query.where(
-            col(Response.subject_kind) == kind,
-            col(Response.status) == RESPONSE_SUBMITTED,
-            col(Response.released_at).is_(None),
-        ).group_by(program)
-        for program_id, n in sorted((await session.exec(query)).all()):
+        for group_id, n in await _waiting_per_group(session, kind):
             if n >= minimum:
-                total += await release(
-                    session, kind=kind, program_id=int(program_id), minimum=minimum
-                )
+                total += await release(session, kind=kind, group_id=group_id, minimum=minimum)
     return total
 
 
-async def _take_turn(session: AsyncSession, kind: str, program_id: int) -> None:
+async def _waiting_per_group(session: AsyncSession, kind: str) -> list[tuple[int, int]]:
+    """(group, how many wait) for the responses of `kind` not yet released, by group id."""
+    group: Any = col(Response.subject_id)
+    query: Any = select(Response.subject_id, func.count())
+    if kind == SUPERVISOR_SUBJECT:
+        followup = aliased(Response)
+        group = col(followup.subject_id)
+        query = (
+            select(followup.subject_id, func.count())
+            .select_from(Response)
+            .join(followup, col(followup.id) == col(Response.subject_id))
+        )
+    elif kind == SKM_SUBJECT:
+        group = col(Complaint.unit_id)
+        query = (
+            select(Complaint.unit_id, func.count())
+            .select_from(Response)
+            .join(Complaint, col(Complaint.id) == col(Response.subject_id))
+        )
+    query = query.where(
+        col(Response.subject_kind) == kind,
+        col(Response.status) == RESPONSE_SUBMITTED,
+        col(Response.released_at).is_(None),
+        group.is_not(None),
+    ).group_by(group)
+    rows = (await session.exec(query)).all()
+    return sorted((int(group_id), int(n)) for group_id, n in rows)
+
+
+async def _take_turn(session: AsyncSession, kind: str, group_id: int) -> None:
     # SQLite runs every writing transaction in turn already (BEGIN IMMEDIATE).
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        key = _LOCK_BASE + (zlib.crc32(f"{kind}:{program_id}".encode()) & 0xFFFFF)
+        key = _LOCK_BASE + (zlib.crc32(f"{kind}:{group_id}".encode()) & 0xFFFFF)
         await session.exec(select(func.pg_advisory_xact_lock(key)))

@@ -10,16 +10,15 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.buttons import OpenComplaint
-from bot.services import questionnaires
+from bot.services import questionnaires, releases
 from bot.services.complaints import NOTE_MAX, ComplaintError, Sentiment, record_event
 from bot.services.notices import Notice
 from bot.services.text import clean_text
 from bot.storage.complaints import SELESAI, Complaint
 from bot.storage.places import organizers_of_unit
-from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, Response
+from bot.storage.questionnaires import RESPONSE_SUBMITTED, SKM_SUBJECT, Answer, Response
 
 SKM_TEMPLATE = "skm"  # bot/storage/templates/skm.json: elements u1-u9, each 1-4
-SKM_SUBJECT = "complaint"
 SKM_ELEMENTS = 9
 # Lower bounds of the grades on the 25-100 value (PermenPANRB 14/2017).
 # Ratings (1-5 stars) whose comment the unit's organizers are sent.
@@ -122,8 +121,9 @@ async def ikm(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
 ) -> Ikm | None:
-    """The IKM of the submitted SKM answers about complaints of these units (None: all),
-    aggregated in the database."""
+    """The IKM of the SKM answers about complaints of these units (None: all) released before
+    `until` (and from `since`), aggregated in the database: ratings join in blocks of the
+    minimum per unit (bot/services/releases.py), so no two IKM figures differ by one person."""
     conditions = [
         col(Response.subject_kind) == SKM_SUBJECT,
         col(Response.status) == RESPONSE_SUBMITTED,
@@ -131,10 +131,7 @@ async def ikm(
     ]
     if unit_ids is not None:
         conditions.append(col(Complaint.unit_id).in_(unit_ids))
-    if since is not None:
-        conditions.append(col(Response.submitted_at) >= since)
-    if until is not None:
-        conditions.append(col(Response.submitted_at) < until)
+    conditions.extend(releases.released(until, since))
     query = (
         select(Answer.question, func.avg(Answer.score), func.count(func.distinct(Response.id)))
         .join(Response, col(Response.id) == col(Answer.response_id))

@@ -7,7 +7,9 @@ bot/reports/builders.py); `compute` reads the figures.
 The small-group rule holds: no figure about the unit is shown below FEEDBACK_MIN_RESPONSES
 respondents (nor an element below it), and a year is shown only when each of its semesters
 is either empty or has the minimum itself, so that a year minus a semester never gives the
-answers of fewer people.
+answers of fewer people. Against arithmetic across time as well: ratings are counted in the
+period in which their block was released (bot/services/releases.py, blocks of the minimum per
+unit), so the running half-year, asked for on two days, differs by whole blocks or not at all.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import questionnaires
+from bot.services import questionnaires, releases
 from bot.services.access import Access
 from bot.services.digest import krejcie_morgan
 from bot.services.errors import NotFound, Refused
@@ -204,12 +206,13 @@ async def request(
 async def _counts(
     session: AsyncSession, unit_id: int, start: dt.datetime, end: dt.datetime
 ) -> tuple[int, dict[str, tuple[float, int]]]:
-    """Respondents, and per element its mean and how many answered it, in the database."""
+    """Respondents, and per element its mean and how many answered it, in the database: the
+    ratings *released* in [start, end), in whole blocks of the minimum (releases.py), never
+    the ones submitted then, so a running period grows by whole blocks."""
     base = (
         col(Response.subject_kind) == SKM_SUBJECT,
         col(Response.status) == RESPONSE_SUBMITTED,
-        col(Response.submitted_at) >= start,
-        col(Response.submitted_at) < end,
+        *releases.released(end, start),
         col(Complaint.unit_id) == unit_id,
     )
     respondents = (

@@ -37,6 +37,7 @@ RESPONSE_SUBMITTED = "submitted"
 PROGRAM_SUBJECT = "program"
 FOLLOWUP_SUBJECT = "followup"
 SUPERVISOR_SUBJECT = "supervisor"
+SKM_SUBJECT = "complaint"
 NO_INSTRUCTOR = -1  # the `instructor` of an answer to a question not asked per instructor
 
 

@@ -29,7 +29,7 @@ from bot.buttons import (
 )
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
-from bot.services.satisfaction import ikm
+from bot.services.satisfaction import ikm, ikm_of
 from bot.storage.complaints import Attachment, Complaint, ComplaintEvent
 from bot.storage.models import OutboxMessage, User
 from bot.storage.places import Place, place_by_code
@@ -204,8 +204,11 @@ async def test_the_whole_story(harness: Harness) -> None:
     assert done.rating_comment == "Petugasnya ramah, terima kasih."
     assert skm.status == "submitted" and skm.subject_kind == "complaint"
     assert scores == {f"u{n}": v for n, v in enumerate((4, 3, 4, 4, 3, 4, 4, 3, 4), start=1)}
-    # IKM = mean of the nine element scores x 25: (33 / 9) x 25 = 91.67, grade A.
-    assert index is not None and (index.value, index.grade, index.responses) == (91.67, "A", 1)
+    # One rating joins no IKM: it waits for a block of FEEDBACK_MIN_RESPONSES of the unit.
+    assert index is None and skm.released_at is None
+    # Its own IKM would be the mean of the nine element scores x 25: (33 / 9) x 25 = 91.67.
+    alone = ikm_of({q: float(v) for q, v in scores.items() if v is not None}, 1)
+    assert alone is not None and (alone.value, alone.grade) == (91.67, "A")
     assert actions == ["filed", "verify", "ask", "info", "close", "handled", "rated"]
 
     # /status shows the history, and nobody else's complaint.

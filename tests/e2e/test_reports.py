@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.sandbox.harness import Harness
+from bot.services import releases
 from bot.services.notices import FileRequest, Notice
 from bot.services.questionnaires import seed_templates
 from bot.services.satisfaction import SKM_SUBJECT
@@ -35,7 +36,8 @@ from tests.e2e.test_complaints import _db, _setup_organizers
 
 TZ = ZoneInfo("Asia/Jakarta")
 IN_S2 = dt.datetime(2026, 9, 10, 10, 0, tzinfo=TZ)
-# Six respondents, every element 3 but u9 (4): mean NRR 28/9, IKM 77.78, grade B (baik).
+# Six ratings, five of them released as a block (the sixth waits for more): every element 3
+# but u9 (4), mean NRR 28/9, IKM 77.78, grade B (baik).
 IKM = "77,78"
 
 
@@ -70,8 +72,10 @@ async def _rated(
     at: dt.datetime,
     *,
     scores: tuple[int, ...],
+    minimum: int = 5,
 ) -> None:
-    """A closed complaint of the unit whose reporter answered the SKM (u1..u9) at `at`."""
+    """A closed complaint of the unit whose reporter answered the SKM (u1..u9) at `at`,
+    released as the chat releases it: in blocks of `minimum` ratings of the unit."""
     complaint = Complaint(
         reporter_id=reporter,
         category="Administrasi Kependudukan",
@@ -98,6 +102,8 @@ async def _rated(
     assert response.id is not None
     for i, score in enumerate(scores, start=1):
         session.add(Answer(response_id=response.id, question=f"u{i}", score=score))
+    await session.flush()
+    await releases.after_submit(session, response, minimum=minimum)
 
 
 def _pdf_text(data: bytes) -> str:
@@ -112,7 +118,7 @@ def _check_workbook(data: bytes, *, language: str) -> None:
     if language == "id":
         assert summary.title == "Ringkasan" and plan.title == "Rencana tindak lanjut"
         assert facts["IKM (25-100)"] == 77.78 and facts["Mutu pelayanan"] == "B (baik)"
-        assert facts["Jumlah responden"] == 6
+        assert facts["Jumlah responden"] == 5
         assert rows[0][:4] == ("Unsur", "Pertanyaan", "Responden", "NRR")
         assert isinstance(facts["Tanggal laporan"], dt.datetime)
     else:
@@ -251,8 +257,9 @@ async def test_a_failed_build_is_marked_failed_and_the_reader_told(harness: Harn
 async def test_a_report_is_withheld_when_one_of_its_months_is_a_small_group(
     db: Database,
 ) -> None:
-    """Six answers in September and two in November: the half-year has eight, but a public
-    page shows months, so the half-year minus September would be two people's answers."""
+    """A block of five in September, and one of two in November (released while the minimum
+    was 2, with September's sixth rating): the half-year has seven, but a public page shows
+    months, so the half-year minus September would be two people's answers."""
     from bot.config import load_settings
     from bot.core import build_core
     from bot.services import skm_report
@@ -269,12 +276,13 @@ async def test_a_report_is_withheld_when_one_of_its_months_is_a_small_group(
         ).first()
         assert unit and unit.id and skm and skm.id
         shown = await skm_report.compute(session, core, unit_id=unit.id, period="2026-S2", t=t)
-        assert not shown.withheld and shown.respondents == 6
+        assert not shown.withheld and shown.respondents == 5
         november = dt.datetime(2026, 11, 10, 10, 0, tzinfo=TZ)
         for n in range(2):
             await _rated(
-                session, skm.id, unit.id, f"ADU-2026-9{n:05d}", 800 + n, november, scores=(1,) * 9
-            )
+                session, skm.id, unit.id, f"ADU-2026-9{n:05d}", 800 + n, november,
+                scores=(1,) * 9, minimum=2,
+            )  # fmt: skip
         await session.commit()
         report = await skm_report.compute(session, core, unit_id=unit.id, period="2026-S2", t=t)
-    assert report.withheld and report.ikm is None
+    assert report.withheld and report.ikm is None and report.respondents == 7

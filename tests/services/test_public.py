@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from bot.config import load_settings
 from bot.core import Core, build_core
-from bot.services import public
+from bot.services import public, releases
 from bot.services.access import Access
 from bot.services.complaints import Draft, act, file_complaint
 from bot.services.errors import NotFound
@@ -387,7 +387,11 @@ def test_the_public_pages_offer_published_periods_only() -> None:
     assert all(public.published(period, dt.date(2027, 1, 20)) for period in offered)
 
 
-async def _skm(db: Database, unit_id: int, submitted: list[dt.datetime], first: int) -> None:
+async def _skm(
+    db: Database, unit_id: int, submitted: list[dt.datetime], first: int, *, minimum: int = 5
+) -> None:
+    """Closed complaints of the unit whose reporters gave the SKM ratings at these moments,
+    each released as the chat releases it (blocks of `minimum` per unit)."""
     async with db.session() as session:
         template = (
             await session.exec(
@@ -414,6 +418,8 @@ async def _skm(db: Database, unit_id: int, submitted: list[dt.datetime], first: 
                 session.add(
                     Answer(response_id=response.id, question=f"u{i}", score=4 if i == 9 else 3)
                 )
+            await session.flush()
+            await releases.after_submit(session, response, minimum=minimum)
         await session.commit()
 
 
@@ -422,24 +428,26 @@ async def test_the_ikm_follows_the_minimum_the_months_and_waits_for_the_period_e
 ) -> None:
     core = _core(db)
     unit = await _unit(db)
+    # The first half-year: four ratings released in March as a block while the minimum was
+    # 4, then five of April's six under a minimum of 5. March (4) and so the half-year are
+    # withheld (the half-year minus April would be March); April is shown.
+    await _skm(db, unit, [dt.datetime(2026, 3, 10, 9, 0, tzinfo=TZ)] * 4, first=300, minimum=4)
+    await _skm(db, unit, [dt.datetime(2026, 4, 7, 9, 0, tzinfo=TZ)] * 6, first=400)
+    # April's sixth waits; four of October's complete its block, in October.
     await _skm(db, unit, [OCTOBER + dt.timedelta(days=3)] * 6, first=100)
-    # December is not over (today is 10 December): its IKM would move one person at a time.
+    # December is not over (today is 10 December): its figures are not published yet.
     await _skm(db, unit, [NOW - dt.timedelta(days=2)] * 6, first=200)
     async with db.session() as session:
         october = await public.unit_statistics(session, core, unit, "2026-10")
         december = await public.unit_statistics(session, core, unit, "2026-12")
         second_half = await public.unit_statistics(session, core, unit, "2026-S2")
-    assert (october.ikm, october.grade, october.respondents) == (77.78, "B", 6)
+    assert (october.ikm, october.grade, october.respondents) == (77.78, "B", 5)
     assert december.ikm is None and december.respondents is None
     assert second_half.ikm is None  # the half-year is not over either
 
-    # The first half-year: ten respondents, but four of them in March, so March and the
-    # half-year are withheld (the half-year minus April would be March); April is shown.
-    await _skm(db, unit, [dt.datetime(2026, 3, 10, 9, 0, tzinfo=TZ)] * 4, first=300)
-    await _skm(db, unit, [dt.datetime(2026, 4, 7, 9, 0, tzinfo=TZ)] * 6, first=400)
     async with db.session() as session:
         march = await public.unit_statistics(session, core, unit, "2026-03")
         april = await public.unit_statistics(session, core, unit, "2026-04")
         first_half = await public.unit_statistics(session, core, unit, "2026-S1")
     assert march.ikm is None and first_half.ikm is None
-    assert april.ikm == 77.78
+    assert (april.ikm, april.respondents) == (77.78, 5)

@@ -131,7 +131,8 @@ async def test_the_ikm_page_shows_a_periods_figures_its_files_and_the_year(
     async with web_harness(database_url, clock=lambda: AFTER_2026) as harness:
         admin, rina, dedi = await _setup_organizers(harness.emulator)
         db = _db(harness)
-        await _seed_skm(db)  # six answers in September here, two at the other unit
+        # Six ratings in September here (five released, one waiting), two at the other unit.
+        await _seed_skm(db)
         async with db.session() as session:
             unit = await place_by_code(session, "LSL-DUKCAPIL")
             assert unit is not None and unit.id is not None
@@ -143,9 +144,9 @@ async def test_the_ikm_page_shows_a_periods_figures_its_files_and_the_year(
             pdf = await http.get("/laporan/ikm/skm.pdf", params=asked)
             chart = await http.get("/laporan/ikm/tren.png", params={"unit": "LSL-DUKCAPIL"})
         assert f'id="ikm">{IKM}<' in page and "B (baik)" in page
-        assert 'id="respondents">6<' in page
+        assert 'id="respondents">5<' in page
         # The year: September's IKM, October's released training answers, the rest empty.
-        assert _cells(page, "2026-09") == ["2026-09", IKM, "6", "–", "–"]
+        assert _cells(page, "2026-09") == ["2026-09", IKM, "5", "–", "–"]
         assert _cells(page, "2026-10") == ["2026-10", "–", "–", "3,4", "5"]
         assert _cells(page, "2026-05") == ["2026-05", "–", "–", "–", "–"]
         assert page.count("<tr data-month=") == 12
@@ -160,7 +161,8 @@ async def test_the_ikm_page_shows_a_periods_figures_its_files_and_the_year(
             ).all()
         assert [(a.actor_id, a.detail) for a in audited] == [(rina.id, "2026-S2")] * 2
 
-        # Two low answers in November: the half-year minus September would be two people's
+        # A block of two in November (September's waiting rating and one low one, released
+        # while the minimum was 2): the half-year minus September would be two people's
         # answers, so it is withheld; September alone still shows, November prints "–".
         async with db.session() as session:
             skm = (
@@ -173,7 +175,7 @@ async def test_the_ikm_page_shows_a_periods_figures_its_files_and_the_year(
             for n in range(2):
                 await _rated(
                     session, skm.id, unit.id, f"ADU-2026-9{n:05d}", 800 + n, november,
-                    scores=(1,) * 9,
+                    scores=(1,) * 9, minimum=2,
                 )  # fmt: skip
             await session.commit()
         async with client(harness, session_cookie(harness, rina.id)) as http:
