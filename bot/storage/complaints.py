@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from sqlalchemy import (
@@ -17,8 +18,10 @@ from sqlalchemy import (
     Text,
     and_,
     case,
+    column,
     func,
     or_,
+    table,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
@@ -367,22 +370,40 @@ def _running_due() -> ColumnElement[dt.date]:
     )
 
 
-def _search_conditions(search: str) -> list[ColumnElement[bool]]:
-    """A number (ADU-2026-000123, 000123, 123) finds that complaint; words find descriptions
-    holding every one of them."""
-    words = search.split()
-    number = search.strip().upper()
-    if number.startswith("ADU-"):
-        number = number.rsplit("-", 1)[-1]
-    by_words: list[ColumnElement[bool]] = [
-        func.lower(col(Complaint.description)).like(
-            "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
-            escape="\\",
-        )
-        for word in words
-    ]
-    if number.isdigit() and len(number) <= 9:
-        return [or_(col(Complaint.id) == int(number), and_(*by_words))]
+# Outside the models, made by migration 0021: the trigram full-text table (SQLite, with its
+# shadow tables) and the trigram index (PostgreSQL) behind the inbox's word search.
+SEARCH_TABLE = "complaint_search"
+SEARCH_INDEX = "ix_complaints_description_trgm"
+_search_table = table(SEARCH_TABLE, column("rowid", Integer), column("description", Text))
+_NUMBER = re.compile(r"(?:ADU-\d{4}-)?(\d{1,9})")
+
+
+def is_search_object(name: str | None) -> bool:
+    """Whether a table or index is the word search's, which the schema comparison and
+    autogenerate leave alone."""
+    return bool(name) and (name == SEARCH_INDEX or str(name).startswith(SEARCH_TABLE))
+
+
+def _search_conditions(search: str, dialect: str) -> list[ColumnElement[bool]]:
+    """A number (ADU-2026-000123, 000123, 123) finds that complaint (a bare number also finds
+    descriptions holding it); words find descriptions holding every one of them, in any case,
+    through the trigram index (SQLite's FTS5 table, PostgreSQL's pg_trgm)."""
+    typed = search.strip().upper()
+    number = _NUMBER.fullmatch(typed)
+    if number and typed.startswith("ADU-"):
+        return [col(Complaint.id) == int(number.group(1))]
+    # LIKE's wildcards and its escape are no part of a word: they separate words.
+    words = [w for w in re.split(r"[\s%_\\]+", search.lower()) if w]
+    by_words: list[ColumnElement[bool]] = []
+    for word in words:
+        pattern = f"%{word}%"
+        if dialect == "sqlite":
+            found = select(_search_table.c.rowid).where(_search_table.c.description.like(pattern))
+            by_words.append(col(Complaint.id).in_(found))
+        else:
+            by_words.append(col(Complaint.description).ilike(pattern))
+    if number:
+        return [or_(col(Complaint.id) == int(number.group(1)), and_(*by_words))]
     return by_words
 
 
@@ -410,7 +431,7 @@ async def search_for_units(
     if overdue:
         conditions.append(due < today)
     if search:
-        conditions.extend(_search_conditions(search))
+        conditions.extend(_search_conditions(search, session.get_bind().dialect.name))
     counts_query = (
         select(Complaint.state, func.count()).where(*conditions).group_by(col(Complaint.state))
     )

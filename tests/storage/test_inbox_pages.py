@@ -155,3 +155,65 @@ async def test_the_unit_filter_names_units_as_the_complaint_page_does(db: Databa
         for unit_id in units:
             assert labels[unit_id] == await unit_label(session, unit_id)
             assert " › " in labels[unit_id]
+
+
+async def test_words_are_found_through_the_index_in_any_case_and_after_an_edit(
+    db: Database,
+) -> None:
+    """The word search reads the trigram index (migration 0021): every word anywhere, in any
+    case, short words too; a changed or removed description is found as it is now; LIKE's
+    wildcards typed by an organizer match nothing special."""
+    async with db.session() as session:
+        await seed_places(session)
+        await session.commit()
+        unit = (await session.exec(select(Place.id).where(col(Place.level) == LEVEL_UNIT))).first()
+        assert unit is not None
+        texts = {
+            1: "Jalan RUSAK di RT 05 dekat Puskesmas",
+            2: "Antrean KTP lama sekali di kecamatan",
+            3: "Lampu jalan mati, 100% gelap",
+            4: "Sampah menumpuk di pasar",
+        }
+        for n, text in texts.items():
+            session.add(
+                Complaint(
+                    id=n,
+                    ticket=f"ADU-2026-{n:06d}",
+                    reporter_id=9_000 + n,
+                    category="Infrastruktur",
+                    unit_id=unit,
+                    description=text,
+                    state="baru",
+                    created_at=dt.datetime(2026, 11, 2, 8, tzinfo=dt.UTC),
+                    verify_due=TODAY,
+                )
+            )
+        await session.commit()
+
+    async def found(search: str) -> list[int]:
+        async with db.session() as session:
+            rows, total, _ = await store.search_for_units(
+                session, unit_ids=None, states=None, category=None, overdue=False,
+                search=search, today=TODAY, offset=0, limit=20,
+            )  # fmt: skip
+        assert total == len(rows)
+        return sorted(c.id for c in rows if c.id is not None)
+
+    assert await found("rusak jalan") == [1]
+    assert await found("JALAN") == [1, 3]
+    assert await found("rt 05") == [1]  # words of two letters
+    assert await found("100%") == [3]
+    assert await found("%") == [1, 2, 3, 4]  # a wildcard alone is no word: everything
+    assert await found("ADU-2026-000002") == [2]
+    assert await found("ktp rusak") == []
+    async with db.session() as session:
+        edited = await session.get(Complaint, 4)
+        assert edited is not None
+        edited.description = "Sampah dan jalan berlubang"
+        session.add(edited)
+        gone = await session.get(Complaint, 2)
+        await session.delete(gone)
+        await session.commit()
+    assert await found("jalan") == [1, 3, 4]
+    assert await found("sampah pasar") == []
+    assert await found("antrean") == []

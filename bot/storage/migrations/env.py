@@ -13,12 +13,20 @@ import bot.storage.tables  # noqa: F401  (registers every table on the metadata)
 target_metadata = SQLModel.metadata
 
 
+def _include_name(name, type_, parent_names) -> bool:
+    # The word search's full-text table and trigram index are made by hand (0021).
+    from bot.storage.complaints import is_search_object
+
+    return not (type_ in ("table", "index") and is_search_object(name))
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=_include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -2,11 +2,10 @@
 category, unit, the two deadlines, the filing time), one led by the state and one by the
 category (the category filter, and the categories in use).
 
-Numbered 0020 after 0018 on purpose: 0019 is another change being written at the same time; the
-one merged second moves its down_revision onto the other's.
+It follows 0019 (written at the same time, merged first).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-03
 """
 
