@@ -38,6 +38,9 @@ class SchemaBehind(RuntimeError):
         )
 
 
+READ_ONLY = "suara_read_only"  # an execution option: this connection's work only reads
+
+
 class Database:
     """Owns the engine; hands out one session per unit of work."""
 
@@ -59,10 +62,25 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        # Pages that only read: on SQLite a deferred BEGIN, so they neither take nor wait for
+        # the write lock (WAL gives them a snapshot); elsewhere the same as `session`.
+        self._readers = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}),
+            class_=AsyncSession,
+            expire_on_commit=False,
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for a unit of work that writes nothing (a web page): it reads a snapshot
+        beside the writers instead of queueing behind them. Writing in it may fail on SQLite
+        ("database is locked") when another writer got in first: use `session` to write."""
+        async with self._readers() as session:
             yield session
 
     async def migrate(self) -> None:
@@ -136,7 +154,8 @@ def _sqlite_write_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def alembic_config(connection: Connection | None = None) -> Any:

@@ -420,7 +420,7 @@ class WebDoor:
             search=params.get("q") or None,
             page=max(0, (_int(params.get("page")) or 1) - 1),
         )
-        async with self.core.db.session() as db:
+        async with self.core.db.reading() as db:
             caller, t = await self.caller_of(db, session)
             try:
                 page = await inbox_service.inbox(
@@ -473,7 +473,7 @@ class WebDoor:
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        async with self.core.db.session() as db:
+        async with self.core.db.reading() as db:
             caller, t = await self.caller_of(db, session)
             try:
                 page = await inbox_service.complaint_page(
@@ -688,7 +688,7 @@ class WebDoor:
                 "message.html", t, session, status=400, message=Markup(t(exc.key, **exc.values))
             )
         code = request.path_params["code"][:40]
-        async with self.core.db.session() as db:
+        async with self.core.db.reading() as db:
             place = await place_by_code(db, code)
             if place is None or place.id is None or place.level != LEVEL_UNIT or not place.active:
                 return self.refusal(t, session, NotFound("public.unknown_unit"))

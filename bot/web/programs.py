@@ -88,7 +88,7 @@ class ProgramPages:
         group = request.query_params.get("group") or "all"
         group = group if group in GROUPS else "all"
         page = max(0, (_int(request.query_params.get("page")) or 1) - 1)
-        async with door.core.db.session() as db:
+        async with door.core.db.reading() as db:
             caller, t = await door.caller_of(db, session)
             try:
                 found = await pages.calendar(
@@ -139,7 +139,7 @@ class ProgramPages:
         status: int = 200,
     ) -> Response:
         door = self.door
-        async with door.core.db.session() as db:
+        async with door.core.db.reading() as db:
             caller, t = await door.caller_of(db, session)
             try:
                 shown = await pages.view(
@@ -178,7 +178,7 @@ class ProgramPages:
         session = door.session_of(request)
         if session is None or not session.user_id:
             return door.to_login(request)
-        async with door.core.db.session() as db:
+        async with door.core.db.reading() as db:
             caller, t = await door.caller_of(db, session)
             moment = door.core.moment()
             try:
