@@ -174,3 +174,49 @@ async def skm_report_pdf(
     session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
 ) -> Built:
     return await _skm_report(session, core, params, t, "pdf")
+
+
+@builder("certificate_pdf")
+async def certificate_pdf(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.reports.certificate_pdf import certificate_pdf as render
+    from bot.reports.certificate_pdf import file_name
+    from bot.services import certificates
+
+    view = await certificates.printed(
+        session, int(params["certificate_id"]), base_url=core.settings.web_base_url
+    )
+    if view is None:
+        raise LookupError("certificate gone")
+    caption = t("certificates.caption", title=view.program, number=view.number)
+    return Built(file_name(view.number), render(view, t), caption)
+
+
+@builder("certificates_zip")
+async def certificates_zip(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.reports.certificate_files import program_zip
+
+    name, data, count = await program_zip(
+        session, int(params["program_id"]), t, base_url=core.settings.web_base_url
+    )
+    return Built(name, data, t("certificates.zip_caption", count=count))
+
+
+@builder("siasn_xlsx")
+async def siasn_xlsx(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.reports.certificate_files import siasn_workbook
+    from bot.services import certificates
+    from bot.services.access import Access
+
+    # The service that asked checked the caller; the builder reads as the server does.
+    rows = await certificates.siasn_rows(
+        session, Access.command_line(), int(params["program_id"]), tz=core.settings.tz
+    )
+    code = str(params.get("code", ""))
+    caption = t("certificates.siasn_caption", count=len(rows))
+    return Built(f"siasn-{code}.xlsx", siasn_workbook(rows, t), caption)

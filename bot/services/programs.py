@@ -212,7 +212,10 @@ async def join(
     work_unit: str | None = None,
 ) -> Joined:
     """Registers the ASN; joining again keeps the first registration (and updates the NIP and
-    work unit if given). A closed program takes nobody."""
+    work unit if given). A closed program takes nobody. A NIP on the program's class list
+    matches the participant to it."""
+    from bot.services import classlists
+
     assert program.id is not None
     if program.status == PROGRAM_CLOSED:
         raise ProgramError("join.closed", title=program.title)
@@ -225,10 +228,12 @@ async def join(
         existing.nip = nip or existing.nip
         existing.work_unit = work_unit or existing.work_unit
         session.add(existing)
+        await classlists.match(session, existing)
         return Joined(existing, new=False)
     participant = Participant(program_id=program.id, user_id=user_id, nip=nip, work_unit=work_unit)
     session.add(participant)
     await session.flush()
+    await classlists.match(session, participant)
     return Joined(participant, new=True)
 
 
