@@ -265,7 +265,6 @@ class Verified:
     starts: dt.datetime
     ends: dt.datetime
     hours: int
-    provider: str
 
 
 async def _provider(session: AsyncSession, program: Program) -> str:
@@ -295,7 +294,6 @@ async def verify(session: AsyncSession, number: str) -> Verified | None:
         program.starts_at,
         program.ends_at,
         certificate.hours,
-        await _provider(session, program),
     )
 
 

@@ -60,6 +60,7 @@ from bot.web.auth import (
     check_launch_data,
     same_token,
 )
+from bot.web.certificates import verification_route
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class WebDoor:
             Route("/status", self.status_page, methods=["GET"]),
             Route("/status", self.status_lookup, methods=["POST"]),
             Route("/statistik/{code}", self.unit_statistics, methods=["GET"]),
+            verification_route(self),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 

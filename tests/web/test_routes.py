@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.routing import Mount, Route
 
+from bot.services.programs import ProgramSpec, create_program
 from bot.storage import web as web_store
+from bot.storage.certificates import Certificate
 from bot.storage.complaints import Attachment
+from bot.storage.places import place_by_code
 from tests.e2e.test_access import ADMIN, ANY, EVERYONE, ORGANIZERS, THIS_UNIT, _world
 from tests.e2e.test_complaints import _db
 from tests.web.helpers import client, csrf_of, door, launch_data, session_cookie, web_harness
@@ -35,8 +40,30 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "/status"): PUBLIC,
     ("POST", "/status"): PUBLIC,  # a complaint's status by number and PIN, no login
     ("GET", "/statistik/{code}"): PUBLIC,
+    ("GET", "/v/{number:path}"): PUBLIC,  # a certificate's verification page (its QR code)
     ("GET", "/static/{path}"): PUBLIC,
 }
+
+
+async def _certificate(session: AsyncSession) -> str:
+    """A certificate of a program of the test world's unit, for its verification page."""
+    unit = await place_by_code(session, "LSL-DUKCAPIL")
+    assert unit is not None and unit.id is not None
+    now = dt.datetime.now(dt.UTC)
+    spec = ProgramSpec("Pelatihan Uji", unit.id, now, now + dt.timedelta(hours=8))
+    program = await create_program(session, spec=spec, caller=None, now=now)
+    assert program.id is not None
+    certificate = Certificate(
+        number=f"LSL-DUKCAPIL/{program.code}/0001/{now.year}",
+        program_id=program.id,
+        name="Sari Dewi",
+        nip="198503122010011002",
+        hours=8,
+        sequence=1,
+        year=now.year,
+    )
+    session.add(certificate)
+    return certificate.number
 
 
 def _registered(app_routes: list[object]) -> set[tuple[str, str]]:
@@ -83,6 +110,7 @@ async def test_every_route_against_every_kind_of_person(tmp_path: Path, database
                 )
                 for role, person in w.people.items()
             }
+            number = await _certificate(session)
             await session.commit()
         wrong: list[str] = []
         people = {**{role: person.id for role, person in w.people.items()}, VISITOR: 0}
@@ -100,6 +128,7 @@ async def test_every_route_against_every_kind_of_person(tmp_path: Path, database
                         .replace("{token}", links.get(role, "nothing-here"))
                         .replace("{path}", "app.css")
                         .replace("{code}", "LSL-DUKCAPIL")
+                        .replace("{number:path}", quote(number, safe=""))
                     )
                     if method == "GET":
                         response = await http.get(url)
