@@ -419,9 +419,10 @@ async def mine(session: AsyncSession, user_id: int, *, year: int) -> Mine:
     return Mine(rows, hours)
 
 
-async def send_again(session: AsyncSession, user_id: int, certificate_id: int) -> list[Notice]:
-    """The holder's own certificate, sent again; NotFound for anyone else's."""
-    certificate = await session.get(Certificate, certificate_id)
+async def send_again_by_number(session: AsyncSession, user_id: int, number: str) -> list[Notice]:
+    """The holder's own certificate, sent again; NotFound for anyone else's (or none)."""
+    query = select(Certificate).where(col(Certificate.number) == number.strip()[:NUMBER_MAX])
+    certificate = (await session.exec(query)).first()
     if certificate is None or certificate.user_id != user_id or certificate.revoked_at:
         raise NotFound()
     program = await session.get(Program, certificate.program_id)
@@ -430,3 +431,17 @@ async def send_again(session: AsyncSession, user_id: int, certificate_id: int) -
     notice = delivery(certificate, program, "certificates.again")
     # Asked for again and again, it is sent again: no dedupe beyond the update itself.
     return [Notice(notice.user_id, notice.key, notice.values, files=notice.files)]
+
+
+async def take_away(
+    session: AsyncSession, caller: Access, program_id: int, what: str
+) -> list[Notice]:
+    """The program's certificates as one ZIP (`what` = "zip") or its SIASN rows as XLSX
+    ("siasn"), for the caller, built by the outbox after the commit; audited."""
+    program = await managed(session, caller, program_id)
+    kind = {"zip": "certificates_zip", "siasn": "siasn_xlsx"}.get(what)
+    if kind is None:
+        raise NotFound()
+    caller.audit(session, f"certificates_{what}", "program", program.id, program.code)
+    request = FileRequest(kind, {"program_id": program.id, "code": program.code})
+    return [Notice(user_id=caller.user_id, key="", files=(request,))]
