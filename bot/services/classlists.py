@@ -23,6 +23,7 @@ from bot.services.nip import NipError, check_nip
 from bot.services.notices import Notice
 from bot.services.programs import Done, managed
 from bot.services.text import clean_text
+from bot.storage import outbox
 from bot.storage.certificates import NAME_MAX, PHONE_MAX, ClassListEntry
 from bot.storage.programs import PROGRAM_OPEN, Participant, Program
 from bot.storage.questionnaires import (
@@ -325,5 +326,8 @@ async def remind_now(
         )
         for response in (await session.exec(query.order_by(col(Response.id)))).all()
     ]
+    # Once a day each: those reminded today already are not counted again.
+    sent = await outbox.existing_keys(session, {n.dedupe_key for n in notices if n.dedupe_key})
+    notices = [notice for notice in notices if notice.dedupe_key not in sent]
     caller.audit(session, "classlist_remind", "program", program.id, str(len(notices)))
     return Done(program, "classlist.reminded", {"count": len(notices)}), notices
