@@ -445,3 +445,65 @@ async def take_away(
     caller.audit(session, f"certificates_{what}", "program", program.id, program.code)
     request = FileRequest(kind, {"program_id": program.id, "code": program.code})
     return [Notice(user_id=caller.user_id, key="", files=(request,))]
+
+
+# -- personal data (bot/services/privacy.py) --------------------------------------------------
+
+
+async def class_list_entries_of(session: AsyncSession, user_id: int) -> list[dict[str, object]]:
+    """The class-list entries the person was matched to, for their copy of their data."""
+    query = select(ClassListEntry, Program).join(
+        Program, col(Program.id) == col(ClassListEntry.program_id)
+    )
+    rows = (await session.exec(query.where(col(ClassListEntry.user_id) == user_id))).all()
+    return [
+        {
+            "program": program.title,
+            "name": entry.name,
+            "nip": entry.nip,
+            "work_unit": entry.work_unit,
+            "phone": entry.phone,
+        }
+        for entry, program in rows
+    ]
+
+
+async def certificates_of(session: AsyncSession, user_id: int) -> list[dict[str, object]]:
+    """The person's certificates as issued, for their copy of their data."""
+    query = select(Certificate, Program).join(
+        Program, col(Program.id) == col(Certificate.program_id)
+    )
+    rows = (await session.exec(query.where(col(Certificate.user_id) == user_id))).all()
+    return [
+        {
+            "number": c.number,
+            "program": program.title,
+            "name": c.name,
+            "nip": c.nip,
+            "hours": c.hours,
+            "issued": c.issued_at.isoformat(),
+            "revoked": c.revoked_at.isoformat() if c.revoked_at else None,
+        }
+        for c, program in rows
+    ]
+
+
+async def unlink(
+    session: AsyncSession,
+    *,
+    user_ids: list[int] | None = None,
+    program_ids: list[int] | None = None,
+) -> None:
+    """Erasure and retention: the Telegram account is unlinked from class-list entries and
+    certificates (of these people, or of these programs). The entry stays the organizer's
+    record and the certificate stays verifiable under the name it was issued to (the
+    issuer's record of what it certified); neither can be followed to the account again."""
+    from sqlalchemy import update
+
+    for table in (ClassListEntry, Certificate):
+        where = (
+            col(table.user_id).in_(user_ids)
+            if user_ids is not None
+            else col(table.program_id).in_(program_ids or [])
+        )
+        await session.exec(update(table).where(where).values(user_id=None))

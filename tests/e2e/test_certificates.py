@@ -226,7 +226,13 @@ async def _class(harness: Harness, database_url: str, tmp_path: Path) -> None:
 
     # The ASN sees their certificate and this year's JP against the 20 JP right.
     mine = text_of(await say(emu, people[1], "/pelatihan"))
-    assert numbers[2] in mine and f"<b>{HOURS}</b> dari hak 20 JP" in mine
+    assert numbers[2] in mine and f"JP tahun {ended.year}: {HOURS} dari hak 20 JP" in mine
+    # Asked for, it comes again.
+    await say(emu, people[1], f"/sertifikat {numbers[2]}")
+    resent = await _pdf_of(emu, people[1], count=2)
+    assert resent.file_bytes is not None and numbers[2] in _read(resent.file_bytes)[0]
+    refused = text_of(await say(emu, people[1], f"/sertifikat {numbers[3]}"))
+    assert "tidak" in refused.lower() or "bukan" in refused.lower()
 
     # Every issue, revocation and reissue is in the audit log.
     async with state.db.session() as session:
