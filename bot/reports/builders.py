@@ -14,6 +14,7 @@ for the file; the params say exactly what it allowed (units, program, user).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -190,7 +191,11 @@ async def certificate_pdf(
     if view is None:
         raise LookupError("certificate gone")
     caption = t("certificates.caption", title=view.program, number=view.number)
-    return Built(file_name(view.number), render(view, t), caption)
+    # Read, the transaction ends (on SQLite it holds the write lock, which every chat's
+    # update waits for); then drawn in a thread, so the chat's replies go on meanwhile.
+    await session.rollback()
+    data = await asyncio.to_thread(render, view, t)
+    return Built(file_name(view.number), data, caption)
 
 
 @builder("certificates_zip")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -39,14 +40,24 @@ async def program_zip(
     found = await certificates.of_program(session, caller or Access.command_line(), program_id)
     program = await session.get(Program, program_id)
     code = program.code if program else str(program_id)
+    views = [
+        view
+        for certificate in found
+        if certificate.id is not None
+        and (view := await certificates.printed(session, certificate.id, base_url=base_url))
+    ]
+    # Everything read, the transaction ends before the drawing (in a thread) begins.
+    await session.rollback()
+    data = await asyncio.to_thread(_zipped, views, t)
+    return f"sertifikat-{code}.zip", data, len(views)
+
+
+def _zipped(views: list[certificates.CertificateView], t: Translator) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for certificate in found:
-            assert certificate.id is not None
-            view = await certificates.printed(session, certificate.id, base_url=base_url)
-            if view is not None:
-                archive.writestr(file_name(view.number), certificate_pdf(view, t))
-    return f"sertifikat-{code}.zip", buffer.getvalue(), len(found)
+        for view in views:
+            archive.writestr(file_name(view.number), certificate_pdf(view, t))
+    return buffer.getvalue()
 
 
 def siasn_workbook(rows: list[dict[str, object]], t: Translator) -> bytes:
