@@ -15,6 +15,7 @@ import asyncio
 import csv
 import datetime as dt
 import io
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -241,3 +242,39 @@ async def _class(harness: Harness, database_url: str, tmp_path: Path) -> None:
     assert actions.count("certificate_issue") == MATCHED + 1
     assert actions.count("certificate_revoke") == 1 and actions.count("certificate_reissue") == 1
     assert len(issued) == MATCHED + 1
+
+
+async def test_a_class_list_with_mistakes_is_refused_row_by_row(
+    database_url: str, tmp_path: Path
+) -> None:
+    status, out, err = await _cli(
+        database_url, "program", "create", "--title", "Pelatihan Kearsipan",
+        "--unit", "LPG-PROV-BPSDM", "--start", "2026-12-20 08:00", "--end", "2026-12-21 16:00",
+        "--json",
+    )  # fmt: skip
+    assert status == 0, err
+    code = json.loads(out)["code"]
+    wrong = tmp_path / "kelas.csv"
+    wrong.write_text(
+        "nama,nip,telepon\nSari Dewi,198503122010012001,0812\nB,12345,\n"
+        f"Andi,{_nip(1)},0812-abc\nSari Lagi,198503122010012001,\n",
+        encoding="utf-8",
+    )
+    status, out, err = await _cli(
+        database_url, "program", "classlist", code, str(wrong), "--language", "id"
+    )
+    assert status == 2
+    lines = err.splitlines()
+    assert lines[0].startswith("baris 3: Nama harus 2-200 karakter")
+    assert lines[1].startswith("baris 4: Nomor telepon")
+    assert lines[2].startswith("baris 5: NIP 198503122010012001 sudah ada")
+    assert "Tidak ada yang disimpan" in lines[-1]
+    status, out, err = await _cli(database_url, "program", "classlist", code, str(tmp_path))
+    assert status == 2 and "Traceback" not in err
+    status, out, err = await _cli(
+        database_url, "program", "certificates", code, "--hours", "0",
+        "--signatory-name", "Budi", "--signatory-title", "Kepala",
+    )  # fmt: skip
+    assert status == 2 and "1 to 400" in err
+    status, out, err = await _cli(database_url, "program", "revoke", "NO/SUCH/0001/2026")
+    assert status == 2 and "Traceback" not in err
