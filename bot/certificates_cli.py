@@ -127,10 +127,20 @@ async def _settings(session: AsyncSession, settings: Settings, args: argparse.Na
         args.hours, args.signatory_name, args.signatory_title, args.signatory_nip
     )
     try:
-        done = await certificates.configure(session, Access.command_line(), program.id, given)
+        done, notices = await certificates.configure(
+            session, Access.command_line(), program.id, given
+        )
     except Refused as exc:
         raise CliError(exc.key, **exc.values) from None
+    # Those who completed the evaluation already: their PDFs go out with the running bot.
+    await _deliver(session, settings, notices)
     return _done(done.key, done.values)
+
+
+async def _deliver(session: AsyncSession, settings: Settings, notices: list[Any]) -> None:
+    from bot.notify import deliver
+
+    await deliver(session, Texts(settings.bot_default_language, settings.tz), notices)
 
 
 def _texts(settings: Settings, args: argparse.Namespace) -> Any:
@@ -172,12 +182,10 @@ async def _revoke(session: AsyncSession, settings: Settings, args: argparse.Name
             )
         else:
             # The holder's new PDF goes out with the running bot's outbox.
-            from bot.notify import deliver
-
             done, notices = await certificates.reissue(
                 session, Access.command_line(), args.number, now=utcnow()
             )
-            await deliver(session, Texts(settings.bot_default_language, settings.tz), notices)
+            await _deliver(session, settings, notices)
     except Refused as exc:
         raise CliError(exc.key, **exc.values) from None
     return _done(done.key, done.values)

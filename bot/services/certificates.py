@@ -36,7 +36,7 @@ from bot.storage.certificates import (
 )
 from bot.storage.places import get_place, timezone_of
 from bot.storage.programs import Program
-from bot.storage.questionnaires import PROGRAM_SUBJECT, Response
+from bot.storage.questionnaires import PROGRAM_SUBJECT, RESPONSE_SUBMITTED, Response
 
 HOURS_MAX = 400
 YEARLY_RIGHT = 20  # JP of competence development each ASN has a right to a year (SE BKN 3/2022)
@@ -78,9 +78,10 @@ def check_settings(given: Signatory) -> Signatory:
 
 async def configure(
     session: AsyncSession, caller: Access, program_id: int, given: Signatory
-) -> Done:
+) -> tuple[Done, list[Notice]]:
     """Makes the program issue certificates (or changes its hours and signatory: certificates
-    issued already keep the hours they were issued with)."""
+    issued already keep the hours they were issued with). Listed, named participants who
+    completed the evaluation before get theirs now."""
     program = await managed(session, caller, program_id)
     assert program.id is not None
     checked = check_settings(given)
@@ -97,7 +98,42 @@ async def configure(
     stored.updated_at = dt.datetime.now(dt.UTC)
     session.add(stored)
     caller.audit(session, "certificate_settings", "program", program.id, str(checked.hours))
-    return Done(program, "certificates.configured", {"hours": checked.hours})
+    notices = await issue_pending(session, program, checked.hours)
+    return Done(
+        program, "certificates.configured", {"hours": checked.hours, "count": len(notices)}
+    ), notices
+
+
+async def issue_pending(session: AsyncSession, program: Program, hours: int) -> list[Notice]:
+    """Certificates for the listed, named people who completed the evaluation and have none
+    valid (they answered before the program issued certificates)."""
+    assert program.id is not None
+    respondents = select(Response.respondent_id).where(
+        col(Response.subject_kind) == PROGRAM_SUBJECT,
+        col(Response.subject_id) == program.id,
+        col(Response.status) == RESPONSE_SUBMITTED,
+    )
+    certified = select(Certificate.entry_id).where(
+        col(Certificate.program_id) == program.id,
+        col(Certificate.revoked_at).is_(None),
+        col(Certificate.entry_id).is_not(None),
+    )
+    query = (
+        select(ClassListEntry)
+        .where(
+            col(ClassListEntry.program_id) == program.id,
+            col(ClassListEntry.user_id).in_(respondents),
+            col(ClassListEntry.id).not_in(certified),
+            col(ClassListEntry.name) != "",
+        )
+        .order_by(col(ClassListEntry.id))
+    )
+    now = dt.datetime.now(dt.UTC)
+    notices = []
+    for entry in (await session.exec(query)).all():
+        certificate = await _issue(session, program, entry, hours, now)
+        notices.append(delivery(certificate, program, "certificates.issued"))
+    return notices
 
 
 async def settings_of(session: AsyncSession, program_id: int) -> CertificateSettings | None:

@@ -36,7 +36,7 @@ def _nip(n: int) -> str:
     return f"198503122010011{n:03d}"
 
 
-async def _program(db: Database, *, listed: int, hours: int = 12) -> int:
+async def _program(db: Database, *, listed: int, hours: int | None = 12) -> int:
     """A program of LSL-DUKCAPIL issuing certificates, with `listed` people on its list."""
     async with db.session() as session:
         await seed_places(session)
@@ -48,8 +48,9 @@ async def _program(db: Database, *, listed: int, hours: int = 12) -> int:
             session, spec=spec, caller=None, now=ENDS - dt.timedelta(days=3)
         )
         assert program.id is not None
-        given = Signatory(hours, "Dr. Budi Santoso", "Kepala Dinas")
-        await certificates.configure(session, SYSTEM, program.id, given)
+        if hours is not None:
+            given = Signatory(hours, "Dr. Budi Santoso", "Kepala Dinas")
+            await certificates.configure(session, SYSTEM, program.id, given)
         if listed:
             people = [(n + 1, ListedPerson(f"Peserta {n}", _nip(n))) for n in range(1, listed + 1)]
             await classlists.import_list(session, SYSTEM, program.id, people)
@@ -195,3 +196,20 @@ async def test_erasure_unlinks_the_account_and_the_certificate_still_verifies(
         verified = await certificates.verify(session, certificate.number)
         assert verified is not None and verified.valid and verified.name == "Peserta 1"
         assert (await certificates.mine(session, 800, year=2026)).certificates == []
+
+
+async def test_those_who_answered_before_certificates_were_set_get_theirs_then(
+    db: Database,
+) -> None:
+    program_id = await _program(db, listed=3, hours=None)
+    assert await _join_and_submit(db, program_id, 901, _nip(1)) == []
+    assert await _join_and_submit(db, program_id, 902, _nip(2)) == []
+    given = Signatory(8, "Dr. Budi Santoso", "Kepala Dinas", "197001011995031001")
+    async with db.session() as session:
+        done, notices = await certificates.configure(session, SYSTEM, program_id, given)
+        await session.commit()
+    assert done.values == {"hours": 8, "count": 2}
+    assert sorted(n.user_id for n in notices) == [901, 902]
+    async with db.session() as session:
+        again, more = await certificates.configure(session, SYSTEM, program_id, given)
+    assert more == [] and again.values["count"] == 0  # issued once
