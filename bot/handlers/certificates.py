@@ -16,7 +16,8 @@ from bot.keyboards import Button
 from bot.render import shorten
 from bot.services import certificates, classlists, feedback
 from bot.services.access import Need
-from bot.services.errors import Refused
+from bot.services.errors import NotFound, Refused
+from bot.storage import programs as store
 from bot.storage.programs import PROGRAM_OPEN, Program
 
 # The program page's actions that are about the class list and certificates.
@@ -104,6 +105,9 @@ async def certificate_command(update: Update, context: SuaraContext) -> None:
     if user is None:
         return
     try:
+        if args and args[0].lower() in ("atur", "set"):
+            await _configure(update, context)
+            return
         if len(args) == 2 and args[0].lower() in ("cabut", "revoke"):
             done = await certificates.revoke(
                 context.db, await context.access(), args[1], now=context.bot_data.clock()
@@ -127,6 +131,31 @@ async def certificate_command(update: Update, context: SuaraContext) -> None:
         return
     text = await mine_text(context, user.id)
     context.reply(update, text or context.t("certificates.mine_none"))
+
+
+async def _configure(update: Update, context: SuaraContext) -> None:
+    """/sertifikat atur KODE JP; nama penanda tangan; jabatan[; NIP]: the program issues
+    certificates (those who completed already get theirs)."""
+    text = (update.effective_message.text if update.effective_message else None) or ""
+    _, _, rest = text.partition(" ")
+    _, _, rest = rest.strip().partition(" ")
+    code, _, rest = rest.strip().partition(" ")
+    parts = [part.strip() for part in rest.split(";")][:4]
+    if len(parts) < 3 or not parts[0].isdigit() or len(parts[0]) > 4:
+        context.reply(update, context.t("certificates.set_usage"))
+        return
+    program = await store.program_by_code(context.db, code[:16]) if code else None
+    if program is None or program.id is None:
+        context.refuse(update, NotFound())
+        return
+    given = certificates.Signatory(
+        int(parts[0]), parts[1], parts[2], parts[3] if len(parts) > 3 and parts[3] else None
+    )
+    done, notices = await certificates.configure(
+        context.db, await context.access(), program.id, given
+    )
+    await context.notify(notices)
+    context.reply(update, context.t(done.key, **done.values))
 
 
 async def mine_text(context: SuaraContext, user_id: int) -> str:

@@ -235,6 +235,15 @@ async def _class(harness: Harness, database_url: str, tmp_path: Path) -> None:
     refused = text_of(await say(emu, people[1], f"/sertifikat {numbers[3]}"))
     assert "tidak" in refused.lower() or "bukan" in refused.lower()
 
+    # The settings from the chat: a wrong line gets the usage; an ASN is refused; set again,
+    # nobody is certified twice.
+    usage = text_of(await say(emu, rina, f"/sertifikat atur {code} banyak; Budi"))
+    assert "/sertifikat atur KODE JP" in usage
+    refused = text_of(await say(emu, people[2], f"/sertifikat atur {code} 40; Ani; Kepala"))
+    assert "tidak tersedia" in refused
+    again = text_of(await say(emu, rina, f"/sertifikat atur {code} {HOURS}; Dr. Budi; Kepala"))
+    assert f"{HOURS} JP" in again and "sudah mengisi evaluasi: 0" in again
+
     # Every issue, revocation and reissue is in the audit log.
     async with state.db.session() as session:
         actions = (await session.exec(select(AuditEntry.action))).all()
