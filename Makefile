@@ -37,8 +37,8 @@ demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
 # Benchmarks report figures against their targets; they never fail. `make bench-NAME` runs
-# bench/NAME.py alone (sentiment, sentiment_speed, dispatch, digest, updates).
-BENCHES := sentiment sentiment_speed dispatch updates digest
+# bench/NAME.py alone (sentiment, sentiment_speed, dispatch, digest, updates, certificates).
+BENCHES := sentiment sentiment_speed dispatch updates digest certificates
 
 bench: $(STAMP)
 	@for name in $(BENCHES); do echo "== $$name"; $(BIN)/python -W ignore bench/$$name.py || exit 1; done
