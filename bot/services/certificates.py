@@ -153,13 +153,17 @@ async def _zone(session: AsyncSession, program: Program) -> ZoneInfo:
     return ZoneInfo(await timezone_of(session, program.unit_id) or DEFAULT_ZONE)
 
 
+# Advisory-lock keys of their own, one per program (chats use Telegram ids, positive; the
+# releases and the status guesses have theirs).
+_TURN_BASE = -(2**61)
+
+
 async def _take_turn(session: AsyncSession, program_id: int) -> None:
     """Two certificates of one program issued at once take turns for the next sequence (SQLite
-    runs writing transactions in turn already; PostgreSQL locks the program's row)."""
+    runs writing transactions in turn already; PostgreSQL takes an advisory lock: a lock on
+    the program's row would deadlock with the key-share locks its participants' inserts hold)."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.exec(
-            select(Program.id).where(col(Program.id) == program_id).with_for_update()
-        )
+        await session.exec(select(func.pg_advisory_xact_lock(_TURN_BASE - program_id)))
 
 
 async def _issue(
