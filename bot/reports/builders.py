@@ -183,6 +183,8 @@ async def certificate_pdf(
 ) -> Built:
     from bot.reports.certificate_pdf import certificate_pdf as render
     from bot.reports.certificate_pdf import file_name
+    from bot.reports.certificate_pdf import plain as _plain_text
+    from bot.reports.certificate_sign import sign_pdf, signing_of
     from bot.services import certificates
 
     view = await certificates.printed(
@@ -194,8 +196,16 @@ async def certificate_pdf(
     # Read, the transaction ends (on SQLite it holds the write lock, which every chat's
     # update waits for); then drawn in a thread, so the chat's replies go on meanwhile.
     await session.rollback()
-    data = await asyncio.to_thread(render, view, t)
-    return Built(file_name(view.number), data, caption)
+    signing = signing_of(core.settings)
+
+    def drawn() -> bytes:
+        data = render(view, t)
+        if signing is None:
+            return data
+        reason = _plain_text(t("certificates.pdf_title")) + " " + view.number
+        return sign_pdf(data, signing, reason=reason)
+
+    return Built(file_name(view.number), await asyncio.to_thread(drawn), caption)
 
 
 @builder("certificates_zip")

@@ -22,7 +22,7 @@ from bot.i18n import Translator
 from bot.services.certificates import CertificateView
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     """A catalog text (trusted markup, escaped values) as the plain text a canvas draws."""
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
@@ -34,7 +34,7 @@ def _long_date(t: Translator, day: dt.date) -> str:
 def _period(t: Translator, view: CertificateView) -> str:
     if view.starts == view.ends:
         return _long_date(t, view.starts)
-    return _plain(
+    return plain(
         t(
             "certificates.pdf_period",
             start=_long_date(t, view.starts),
@@ -54,7 +54,7 @@ def certificate_pdf(view: CertificateView, t: Translator) -> bytes:
     width, height = landscape(A4)
     buffer = io.BytesIO()
     pdf = Canvas(buffer, pagesize=(width, height), pageCompression=1)
-    pdf.setTitle(_plain(t("certificates.pdf_title")) + " " + view.number)
+    pdf.setTitle(plain(t("certificates.pdf_title")) + " " + view.number)
     pdf.setAuthor(view.issuer)
     navy, gold = colors.HexColor("#1f3a5f"), colors.HexColor("#b8892b")
     # The double frame of a printed certificate.
@@ -77,12 +77,12 @@ def certificate_pdf(view: CertificateView, t: Translator) -> bytes:
 
     y = height - 2.6 * cm
     y = centred(view.issuer.upper(), y, "Helvetica-Bold", 13)
-    y = centred(_plain(t("certificates.pdf_title")).upper(), y - 34, "Helvetica-Bold", 34, gold)
-    y = centred(_plain(t("certificates.pdf_number", number=view.number)), y, "Helvetica", 11)
-    y = centred(_plain(t("certificates.pdf_given_to")), y - 14, "Helvetica", 12, colors.black)
+    y = centred(plain(t("certificates.pdf_title")).upper(), y - 34, "Helvetica-Bold", 34, gold)
+    y = centred(plain(t("certificates.pdf_number", number=view.number)), y, "Helvetica", 11)
+    y = centred(plain(t("certificates.pdf_given_to")), y - 14, "Helvetica", 12, colors.black)
     y = centred(view.name, y - 8, "Helvetica-Bold", 24)
-    y = centred(_plain(t("certificates.pdf_nip", nip=view.nip)), y + 4, "Helvetica", 12)
-    y = centred(_plain(t("certificates.pdf_as_participant")), y - 10, "Helvetica", 12, "black")
+    y = centred(plain(t("certificates.pdf_nip", nip=view.nip)), y + 4, "Helvetica", 12)
+    y = centred(plain(t("certificates.pdf_as_participant")), y - 10, "Helvetica", 12, "black")
     y = centred(view.program, y - 4, "Helvetica-Bold", 16)
     held = t(
         "certificates.pdf_held",
@@ -90,7 +90,7 @@ def certificate_pdf(view: CertificateView, t: Translator) -> bytes:
         period=_period(t, view),
         hours=view.hours,
     )
-    centred(_plain(held), y - 4, "Helvetica", 12, colors.black)
+    centred(plain(held), y - 4, "Helvetica", 12, colors.black)
 
     # The signatory, bottom right.
     right = width - 7 * cm
@@ -104,7 +104,7 @@ def certificate_pdf(view: CertificateView, t: Translator) -> bytes:
     if view.signatory_nip:
         pdf.setFont("Helvetica", 10)
         pdf.drawCentredString(
-            right, 2.2 * cm, _plain(t("certificates.pdf_nip", nip=view.signatory_nip))
+            right, 2.2 * cm, plain(t("certificates.pdf_nip", nip=view.signatory_nip))
         )
 
     # The QR code of the verification page, bottom left, with the address under it.
@@ -112,12 +112,12 @@ def certificate_pdf(view: CertificateView, t: Translator) -> bytes:
         _qr(pdf, view.verify_url, x=2.2 * cm, y=2.3 * cm, side=3.6 * cm)
         pdf.setFont("Helvetica", 8)
         pdf.setFillColor(colors.black)
-        pdf.drawString(2.2 * cm, 2.0 * cm, _plain(t("certificates.pdf_verify")))
+        pdf.drawString(2.2 * cm, 2.0 * cm, plain(t("certificates.pdf_verify")))
         pdf.drawString(2.2 * cm, 1.65 * cm, view.verify_url[:110])
     if view.revoked:
         pdf.setFont("Helvetica-Bold", 60)
         pdf.setFillColor(colors.red)
-        pdf.drawCentredString(middle, height / 2, _plain(t("certificates.pdf_revoked")).upper())
+        pdf.drawCentredString(middle, height / 2, plain(t("certificates.pdf_revoked")).upper())
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
