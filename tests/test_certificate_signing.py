@@ -19,10 +19,14 @@ from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.core import build_core
 from bot.i18n import Texts
+from bot.reports import builders
 from bot.reports.certificate_pdf import certificate_pdf
 from bot.reports.certificate_sign import sign_pdf, signing_of
 from bot.services.certificates import CertificateView
+from bot.storage.db import Database
+from tests.services.test_certificates import _join_and_submit, _nip, _program
 
 TOKEN = "123456:" + "A" * 35
 
@@ -120,3 +124,30 @@ def test_signing_takes_both_files_or_neither(tmp_path: Path) -> None:
             _env_file=None,
         )  # type: ignore[call-arg]
     assert cert.exists()
+
+
+async def test_the_outbox_builder_signs_when_a_key_is_set(
+    tmp_path: Path, database_url: str, db: Database
+) -> None:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    program_id = await _program(db, listed=1)
+    [certificate_id] = await _join_and_submit(db, program_id, 990, _nip(1))
+    key, cert = _throwaway(tmp_path)
+    settings = Settings(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        DATABASE_URL=database_url,
+        WEB_BASE_URL="https://suara.example.go.id",
+        CERTIFICATE_SIGNING_KEY=str(key),
+        CERTIFICATE_SIGNING_CERT=str(cert),
+        _env_file=None,
+    )  # type: ignore[call-arg]
+    core = build_core(settings, analyzer=False)
+    try:
+        request = {"kind": "certificate_pdf", "params": {"certificate_id": certificate_id}}
+        built = await builders.build(core, {**request, "language": "id"})
+    finally:
+        await core.db.dispose()
+    assert built.name.startswith("sertifikat-LSL-DUKCAPIL-") and built.name.endswith(".pdf")
+    [signature] = PdfFileReader(io.BytesIO(built.data)).embedded_signatures
+    assert signature.field_name == "Sertifikat"
