@@ -28,7 +28,10 @@ ROLL_SHOWN = 60  # people named on the chat's class list; the workspace and expo
 async def roll_line(context: SuaraContext, program: Program) -> str:
     """The class-list figures for the program's page; empty for a program without a list."""
     assert program.id is not None
-    roll = await classlists.roll(context.db, await context.access(), program.id)
+    return _figures(context, await classlists.roll(context.db, await context.access(), program.id))
+
+
+def _figures(context: SuaraContext, roll: classlists.Roll) -> str:
     if not roll.listed:
         return ""
     return context.t(
@@ -83,12 +86,12 @@ async def act(update: Update, context: SuaraContext, program: Program, action: s
 async def _roll_text(context: SuaraContext, program: Program) -> str:
     t = context.t
     assert program.id is not None
-    lines, listed = await classlists.roll_lines(
+    lines, roll = await classlists.roll_lines(
         context.db, await context.access(), program.id, limit=ROLL_SHOWN
     )
-    if not listed:
+    if not roll.listed:
         return t("classlist.roll_empty")
-    text = [t("classlist.roll_title", code=program.code), await roll_line(context, program)]
+    text = [t("classlist.roll_title", code=program.code), _figures(context, roll)]
     for line in lines:
         done = "✅" if line.completed else ("🟡" if line.joined else "⬜")
         name = shorten(line.name, 60) if line.name else t("classlist.roll_unnamed")

@@ -464,10 +464,10 @@ async def send_again_by_number(session: AsyncSession, user_id: int, number: str)
     query = select(Certificate).where(col(Certificate.number) == number.strip()[:NUMBER_MAX])
     certificate = (await session.exec(query)).first()
     if certificate is None or certificate.user_id != user_id or certificate.revoked_at:
-        raise NotFound()
+        raise NotFound("certificates.not_yours")
     program = await session.get(Program, certificate.program_id)
     if program is None:
-        raise NotFound()
+        raise NotFound("certificates.not_yours")
     notice = delivery(certificate, program, "certificates.again")
     # Asked for again and again, it is sent again: no dedupe beyond the update itself.
     return [Notice(notice.user_id, notice.key, notice.values, files=notice.files)]

@@ -270,8 +270,8 @@ class RollLine:
 
 async def roll_lines(
     session: AsyncSession, caller: Access, program_id: int, *, offset: int = 0, limit: int = 50
-) -> tuple[list[RollLine], int]:
-    """A page of the list, in the order it was imported, and how many are listed."""
+) -> tuple[list[RollLine], Roll]:
+    """A page of the list, in the order it was imported, and the list's figures."""
     program = await managed(session, caller, program_id)
     assert program.id is not None
     done = set((await session.exec(_respondents(program.id))).all())
@@ -292,7 +292,7 @@ async def roll_lines(
         )
         for entry in (await session.exec(query)).all()
     ]
-    return lines, (await roll_of(session, program)).listed
+    return lines, await roll_of(session, program)
 
 
 async def remind_now(
