@@ -24,6 +24,7 @@ from bot.services.text import clean_text
 from bot.services.units import UnitError, open_unit
 from bot.storage import audit
 from bot.storage import programs as store
+from bot.storage.certificates import CertificateSettings, ClassListEntry
 from bot.storage.programs import (
     MODES,
     PROGRAM_CLOSED,
@@ -549,6 +550,11 @@ async def delete_program(session: AsyncSession, caller: Access | None, program_i
     await session.exec(delete(Response).where(*_responses_of(program.id)))
     await session.exec(delete(DueItem).where(col(DueItem.program_id) == program.id))
     await session.exec(delete(Participant).where(col(Participant.program_id) == program.id))
+    # Its class list and certificate settings (no certificate exists: nobody answered).
+    await session.exec(delete(ClassListEntry).where(col(ClassListEntry.program_id) == program.id))
+    await session.exec(
+        delete(CertificateSettings).where(col(CertificateSettings.program_id) == program.id)
+    )
     await session.exec(delete(Program).where(col(Program.id) == program.id))
     return Done(program, "programs.deleted", {"title": program.title, "code": program.code})
 

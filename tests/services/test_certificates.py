@@ -213,3 +213,14 @@ async def test_those_who_answered_before_certificates_were_set_get_theirs_then(
     async with db.session() as session:
         again, more = await certificates.configure(session, SYSTEM, program_id, given)
     assert more == [] and again.values["count"] == 0  # issued once
+
+
+async def test_a_program_with_a_class_list_nobody_answered_can_be_deleted(db: Database) -> None:
+    program_id = await _program(db, listed=3)
+    async with db.session() as session:
+        done = await program_service.delete_program(session, SYSTEM, program_id)
+        await session.commit()
+    assert done.key == "programs.deleted"
+    async with db.session() as session:
+        assert (await session.exec(select(ClassListEntry))).all() == []
+        assert await session.get(Program, program_id) is None
