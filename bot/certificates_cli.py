@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.i18n import Texts
 from bot.program_cli import CliError, read_table, say
 from bot.reports.certificate_files import program_zip, siasn_csv, siasn_workbook
-from bot.services import certificates, classlists
+from bot.services import certificate_records, certificates, classlists
 from bot.services.access import Access
 from bot.services.classlists import ClassListError, ListedPerson
 from bot.services.errors import Refused
@@ -151,7 +151,7 @@ def _texts(settings: Settings, args: argparse.Namespace) -> Any:
 async def _siasn(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> int:
     program = await _program(session, args.code)
     assert program.id is not None
-    rows = await certificates.siasn_rows(
+    rows = await certificate_records.siasn_rows(
         session, Access.command_line(), program.id, tz=settings.tz
     )
     t = _texts(settings, args)

@@ -14,7 +14,7 @@ from bot.context import SuaraContext
 from bot.handlers.requires import command, requires
 from bot.keyboards import Button
 from bot.render import shorten
-from bot.services import certificates, classlists, feedback
+from bot.services import certificate_records, certificates, classlists, feedback
 from bot.services.access import Need
 from bot.services.errors import NotFound, Refused
 from bot.storage import programs as store
@@ -77,7 +77,9 @@ async def act(update: Update, context: SuaraContext, program: Program, action: s
         if action == "roll":
             context.reply(update, await _roll_text(context, program))
             return ""
-        await context.notify(await certificates.take_away(context.db, caller, program.id, action))
+        await context.notify(
+            await certificate_records.take_away(context.db, caller, program.id, action)
+        )
         return ""
     except Refused as exc:
         return t(exc.key, **exc.values)
@@ -126,7 +128,7 @@ async def certificate_command(update: Update, context: SuaraContext) -> None:
             return
         if len(args) == 1:
             await context.notify(
-                await certificates.send_again_by_number(context.db, user.id, args[0])
+                await certificate_records.send_again_by_number(context.db, user.id, args[0])
             )
             return
     except Refused as exc:
@@ -166,7 +168,7 @@ async def mine_text(context: SuaraContext, user_id: int) -> str:
     for someone without any."""
     t = context.t
     year = context.bot_data.clock().astimezone(context.settings.tz).year
-    mine = await certificates.mine(context.db, user_id, year=year)
+    mine = await certificate_records.mine(context.db, user_id, year=year)
     lines = [t("certificates.mine_hours", year=year, hours=mine.hours_this_year, right=mine.right)]
     if not mine.certificates:
         return "" if not mine.hours_this_year else lines[0]

@@ -225,11 +225,11 @@ async def siasn_xlsx(
     session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
 ) -> Built:
     from bot.reports.certificate_files import siasn_workbook
-    from bot.services import certificates
+    from bot.services import certificate_records
     from bot.services.access import Access
 
     # The service that asked checked the caller; the builder reads as the server does.
-    rows = await certificates.siasn_rows(
+    rows = await certificate_records.siasn_rows(
         session, Access.command_line(), int(params["program_id"]), tz=core.settings.tz
     )
     code = str(params.get("code", ""))

@@ -15,7 +15,7 @@ from bot.i18n import Translator
 from bot.reports.certificate_pdf import certificate_pdf, file_name
 from bot.reports.export import cell_text
 from bot.reports.sheets import Column, Kind, Sheet, workbook
-from bot.services import certificates
+from bot.services import certificate_records, certificates
 from bot.services.access import Access
 from bot.storage.programs import Program
 
@@ -37,7 +37,9 @@ async def program_zip(
 ) -> tuple[str, bytes, int]:
     """(file name, ZIP bytes, how many) of the program's valid certificates. The caller was
     checked by the service that asked for the file (the chat) or is given (the workspace)."""
-    found = await certificates.of_program(session, caller or Access.command_line(), program_id)
+    found = await certificate_records.of_program(
+        session, caller or Access.command_line(), program_id
+    )
     program = await session.get(Program, program_id)
     code = program.code if program else str(program_id)
     views = [
@@ -62,7 +64,8 @@ def _zipped(views: list[certificates.CertificateView], t: Translator) -> bytes:
 
 def siasn_workbook(rows: list[dict[str, object]], t: Translator) -> bytes:
     columns = [
-        Column(name, _KINDS.get(name, "text"), label=name) for name in certificates.SIASN_COLUMNS
+        Column(name, _KINDS.get(name, "text"), label=name)
+        for name in certificate_records.SIASN_COLUMNS
     ]
     return workbook(t, [Sheet("SIASN", columns, rows)])
 
@@ -71,9 +74,9 @@ def siasn_csv(rows: list[dict[str, object]]) -> bytes:
     """UTF-8 with Excel's BOM, dates as YYYY-MM-DD."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(certificates.SIASN_COLUMNS)
+    writer.writerow(certificate_records.SIASN_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row[name]) for name in certificates.SIASN_COLUMNS])
+        writer.writerow([_cell(row[name]) for name in certificate_records.SIASN_COLUMNS])
     return buffer.getvalue().encode("utf-8-sig")
 
 

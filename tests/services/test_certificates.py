@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.services import certificates, classlists, privacy
+from bot.services import certificate_records, certificates, classlists, privacy
 from bot.services import programs as program_service
 from bot.services.access import Access
 from bot.services.certificates import Signatory
@@ -164,8 +164,8 @@ async def test_an_organizer_of_another_unit_is_refused_everything(db: Database) 
             classlists.roll_lines(session, stranger, program_id),
             certificates.configure(session, stranger, program_id, Signatory(2, "Ani", "Kepala")),
             certificates.revoke(session, stranger, certificate.number, now=ENDS),
-            certificates.take_away(session, stranger, program_id, "siasn"),
-            certificates.send_again_by_number(session, 4242, certificate.number),
+            certificate_records.take_away(session, stranger, program_id, "siasn"),
+            certificate_records.send_again_by_number(session, 4242, certificate.number),
         ]
         for attempt in attempts:
             with pytest.raises(NotFound):
@@ -195,7 +195,7 @@ async def test_erasure_unlinks_the_account_and_the_certificate_still_verifies(
         assert entry.user_id is None
         verified = await certificates.verify(session, certificate.number)
         assert verified is not None and verified.valid and verified.name == "Peserta 1"
-        assert (await certificates.mine(session, 800, year=2026)).certificates == []
+        assert (await certificate_records.mine(session, 800, year=2026)).certificates == []
 
 
 async def test_those_who_answered_before_certificates_were_set_get_theirs_then(
