@@ -37,8 +37,9 @@ demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
 # Benchmarks report figures against their targets; they never fail. `make bench-NAME` runs
-# bench/NAME.py alone (sentiment, sentiment_speed, dispatch, digest, updates, web).
-BENCHES := sentiment sentiment_speed dispatch updates digest web
+# bench/NAME.py alone (sentiment, sentiment_speed, dispatch, digest, updates, web,
+# certificates).
+BENCHES := sentiment sentiment_speed dispatch updates digest web certificates
 
 bench: $(STAMP)
 	@for name in $(BENCHES); do echo "== $$name"; $(BIN)/python -W ignore bench/$$name.py || exit 1; done

@@ -300,6 +300,11 @@ ProgramActionName = Literal[
     "qr",
     "export",
     "refresh",
+    # The class list and certificates (bot/handlers/certificates.py).
+    "remind",
+    "roll",
+    "zip",
+    "siasn",
 ]
 
 

@@ -126,6 +126,13 @@ class Settings(BaseSettings):
     web_listen: str | None = Field(default=None, alias="WEB_LISTEN")
     web_launch_max_age: int = Field(default=3600, ge=10, le=86400, alias="WEB_LAUNCH_MAX_AGE")
     web_session_hours: int = Field(default=8, ge=1, le=24 * 7, alias="WEB_SESSION_HOURS")
+    # Certificates signed (PAdES) with the deployment's key and certificate (BSrE's, say):
+    # PEM files; both or neither.
+    certificate_signing_key: Path | None = Field(default=None, alias="CERTIFICATE_SIGNING_KEY")
+    certificate_signing_cert: Path | None = Field(default=None, alias="CERTIFICATE_SIGNING_CERT")
+    certificate_signing_passphrase: SecretStr | None = Field(
+        default=None, alias="CERTIFICATE_SIGNING_PASSPHRASE"
+    )
 
     @field_validator(
         "bot_admin_ids",
@@ -304,6 +311,18 @@ class Settings(BaseSettings):
                 "the URL could post updates (generate one: python -c 'import secrets; "
                 "print(secrets.token_urlsafe(32))')"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _signing_pair(self) -> Settings:
+        key, cert = self.certificate_signing_key, self.certificate_signing_cert
+        if (key is None) != (cert is None):
+            raise ValueError(
+                "CERTIFICATE_SIGNING_KEY and CERTIFICATE_SIGNING_CERT go together (PEM files)"
+            )
+        for path in (key, cert):
+            if path is not None and not path.is_file():
+                raise ValueError(f"certificate signing: no file {path}")
         return self
 
     @property

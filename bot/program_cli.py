@@ -135,6 +135,9 @@ def add_parsers(commands: Any) -> None:
     actions.add_parser("list", help="the programs, newest first", parents=[common])
     send = actions.add_parser("send", help="send a program's questionnaire now", parents=[common])
     send.add_argument("code")
+    from bot import certificates_cli
+
+    certificates_cli.add_actions(actions, common)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -155,7 +158,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         async with db.session() as session:
             await seed_places(session, settings.places_file)
             await seed_templates(session)
-            result = await _ACTIONS[args.action](session, settings, args)
+            result = await _action(args.action)(session, settings, args)
             await session.commit()
         return result
     finally:
@@ -406,6 +409,14 @@ async def _send(session: AsyncSession, settings: Settings, args: argparse.Namesp
 
 
 _ACTIONS = {"create": _create, "import": _import, "list": _list, "send": _send}
+
+
+def _action(name: str) -> Any:
+    """The action's function: the calendar's here, the class list's and certificates' in
+    bot/certificates_cli.py."""
+    from bot import certificates_cli
+
+    return _ACTIONS.get(name) or certificates_cli.ACTIONS[name]
 
 
 def export_feedback(settings: Settings, args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ DEV_TOOLS = {
     "hypothesis",
     "zxing-cpp",
     "pillow",
+    "pypdfium2",
     "playwright",
 }
 

@@ -10,6 +10,7 @@ from telegram.ext import Application
 from bot.handlers import (
     admin,
     audit,
+    certificates,
     common,
     complaint_closure,
     complaint_flow,
@@ -53,6 +54,7 @@ def register_all(application: Application) -> None:
     unit_blocks.register(application)
     feedback.register(application)
     programs.register(application)
+    certificates.register(application)
     digest.register(application)
     reports.register(application)
     web.register(application)

@@ -15,6 +15,7 @@ from telegram.ext import Application
 
 from bot.buttons import FillQuestionnaire
 from bot.context import SuaraContext
+from bot.handlers import certificates as certificate_handlers
 from bot.handlers.flow import END, NEXT, Flow, Invalid, SkippableStep, Stale, Step, Turn
 from bot.handlers.questionnaire import link_secret, resume
 from bot.handlers.requires import command, requires
@@ -180,6 +181,9 @@ async def my_trainings(update: Update, context: SuaraContext) -> None:
         else:
             state = t("trainings.waiting", end=t.date(program.ends_at))
         lines.append(t("trainings.item", title=program.title, state=state))
+    mine = await certificate_handlers.mine_text(context, tg_user.id)
+    if mine:
+        lines += ["", mine]
     context.reply(update, "\n".join(lines), keyboard(rows) if rows else None)
 
 

@@ -22,7 +22,8 @@ async def notice_command(update: Update, context: SuaraContext) -> None:
     """/privasi: the privacy notice, as shown before consent, without the consent question
     (it has been answered; /hapusdata withdraws it)."""
     days = context.settings.retention_days
-    context.reply(update, context.t("privacy.notice", days=days))
+    notice = context.t("privacy.notice", days=days)
+    context.reply(update, notice + "\n\n" + context.t("certificates.privacy_notice"))
     context.reply(update, context.t("privacy.rights", days=days))
 
 

@@ -18,6 +18,7 @@ from telegram.ext import Application
 
 from bot.buttons import NewProgram, OpenProgram, ProgramAction, ProgramActionName, ProgramPage
 from bot.context import SuaraContext
+from bot.handlers import certificates as certificate_handlers
 from bot.handlers.buttons import on_button
 from bot.handlers.flow import END, NEXT, Flow, Invalid, SkippableStep, Stale, Step, Turn
 from bot.handlers.requires import command, requires
@@ -153,6 +154,9 @@ async def _page(context: SuaraContext, program: Program) -> tuple[str, InlineKey
         respondents=figures.respondents,
         rate=t.number(figures.rate * 100, digits=0),
     )
+    roll = await certificate_handlers.roll_line(context, program)
+    if roll:
+        text += "\n" + roll
     if shown.withheld:
         text += "\n\n" + t("program.withheld", minimum=minimum)
     else:
@@ -170,7 +174,9 @@ async def _page(context: SuaraContext, program: Program) -> tuple[str, InlineKey
         text += "\n\n" + "\n".join(lines)
     if shown.followup is not None and not shown.followup.empty:
         text += "\n\n" + "\n".join(level3_text.lines(t, shown.followup))
-    return text, keyboard(_actions(context, program, shown.actions))
+    rows = _actions(context, program, shown.actions)
+    rows += columns(await certificate_handlers.page_buttons(context, program), 2)
+    return text, keyboard(rows)
 
 
 def _actions(
@@ -222,6 +228,13 @@ async def action_button(update: Update, context: SuaraContext, pressed: ProgramA
     if action == "export":
         context.answer(update)
         await _send_export(update, context, program)
+        return
+    if action in certificate_handlers.ACTIONS:
+        context.answer(update)
+        said = await certificate_handlers.act(update, context, program, action)
+        if said:
+            text, markup = await _page(context, program)
+            context.edit(update, f"{said}\n\n{text}", markup)
         return
     if action in _ASKED:
         context.answer(update)

@@ -43,7 +43,7 @@ from bot.keyboards import Button, columns, keyboard
 from bot.services import feedback, runner
 from bot.services.access import Need
 from bot.services.errors import NotFound, Refused
-from bot.services.kinds import Heading, PassToSupervisor, Thanks
+from bot.services.kinds import Deliver, Heading, PassToSupervisor, Thanks
 from bot.services.questionnaires import Item
 from bot.services.runner import Position, QuestionView, ReviewView, Shown, SubmittedView
 from bot.storage import flows
@@ -170,7 +170,7 @@ def _in_place(update: Update) -> bool:
     return pressed is not None and pressed.flow == QUESTIONNAIRE.code
 
 
-def _render(update: Update, context: SuaraContext, shown: Shown) -> None:
+async def _render(update: Update, context: SuaraContext, shown: Shown) -> None:
     """In place of the pressed question; as a new message after a typed answer, or when the
     questionnaire is opened from another message (an invitation, the menu)."""
     view = shown.view
@@ -179,7 +179,7 @@ def _render(update: Update, context: SuaraContext, shown: Shown) -> None:
     elif isinstance(view, ReviewView):
         text, markup = _render_review(context.t, view)
     else:
-        _render_submitted(update, context, view)
+        await _render_submitted(update, context, view)
         return
     if _in_place(update):
         context.edit(update, text, markup)
@@ -187,7 +187,7 @@ def _render(update: Update, context: SuaraContext, shown: Shown) -> None:
         context.reply(update, text, markup)
 
 
-def _render_submitted(update: Update, context: SuaraContext, view: SubmittedView) -> None:
+async def _render_submitted(update: Update, context: SuaraContext, view: SubmittedView) -> None:
     t = context.t
     text = t("questionnaire.submitted", title=_title(t, view.heading))
     if _in_place(update):
@@ -203,6 +203,8 @@ def _render_submitted(update: Update, context: SuaraContext, view: SubmittedView
             if username:
                 link = f"https://t.me/{username}?start={payload}"
                 context.reply(update, t("supervisor.pass_on", link=link))
+        elif isinstance(after, Deliver):
+            await context.notify(list(after.notices))
 
 
 def link_secret(context: SuaraContext) -> str:
@@ -244,7 +246,7 @@ class _Where(Step[QuestionnaireDraft]):
             )
         )
         turn.draft = _draft_of(shown)
-        _render(turn.update, turn.context, shown)
+        await _render(turn.update, turn.context, shown)
 
     async def on_button(self, turn: QTurn, value: str) -> str:
         turn.step = turn.stored or self.name
@@ -354,7 +356,7 @@ async def _keep(
     user_id = update.effective_user.id if update.effective_user else 0
     if shown.done:
         await flows.clear_flow(context.db, user_id, QUESTIONNAIRE.name)
-        _render(update, context, shown)
+        await _render(update, context, shown)
         await tell_kept(update, context)
         return
     turn = Turn(
@@ -364,7 +366,7 @@ async def _keep(
     if isinstance(taken, dict) and state is not None and state.draft.get("ref") == turn.ref:
         turn.taken = {str(k): str(v) for k, v in taken.items()}
     await QUESTIONNAIRE.save(turn)
-    _render(update, context, shown)
+    await _render(update, context, shown)
 
 
 async def resume(update: Update, context: SuaraContext, response: Response) -> None:

@@ -36,6 +36,8 @@ class PrivacyNotice(Step[OnboardingDraft]):
         turn.reply(
             t("privacy.notice", days=turn.context.settings.retention_days)
             + "\n\n"
+            + t("certificates.privacy_notice")
+            + "\n\n"
             + t("privacy.ask_consent"),
             keyboard(
                 [

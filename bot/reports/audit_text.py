@@ -52,6 +52,8 @@ class Names:
             return self.tickets.get(number, t("reports.audit.a_complaint"))
         if kind == "program":
             return t("reports.audit.program", code=entry.detail or "")
+        if kind == "certificate":
+            return entry.detail or ""  # its number, which names nobody by itself
         if kind == "unit" and number is not None and number in self.units:
             return self.units[number]
         if kind == "user" and number is not None:

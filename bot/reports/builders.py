@@ -14,6 +14,7 @@ for the file; the params say exactly what it allowed (units, program, user).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -210,3 +211,63 @@ async def _upload_sent(session: AsyncSession, params: dict[str, Any], message: A
 
 
 AFTER_SENT["complaint_upload"] = _upload_sent
+
+
+@builder("certificate_pdf")
+async def certificate_pdf(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.reports.certificate_pdf import certificate_pdf as render
+    from bot.reports.certificate_pdf import file_name
+    from bot.reports.certificate_pdf import plain as _plain_text
+    from bot.reports.certificate_sign import sign_pdf, signing_of
+    from bot.services import certificates
+
+    view = await certificates.printed(
+        session, int(params["certificate_id"]), base_url=core.settings.web_base_url
+    )
+    if view is None:
+        raise LookupError("certificate gone")
+    caption = t("certificates.caption", title=view.program, number=view.number)
+    # Read, the transaction ends (on SQLite it holds the write lock, which every chat's
+    # update waits for); then drawn in a thread, so the chat's replies go on meanwhile.
+    await session.rollback()
+    signing = signing_of(core.settings)
+
+    def drawn() -> bytes:
+        data = render(view, t)
+        if signing is None:
+            return data
+        reason = _plain_text(t("certificates.pdf_title")) + " " + view.number
+        return sign_pdf(data, signing, reason=reason)
+
+    return Built(file_name(view.number), await asyncio.to_thread(drawn), caption)
+
+
+@builder("certificates_zip")
+async def certificates_zip(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.reports.certificate_files import program_zip
+
+    name, data, count = await program_zip(
+        session, int(params["program_id"]), t, base_url=core.settings.web_base_url
+    )
+    return Built(name, data, t("certificates.zip_caption", count=count))
+
+
+@builder("siasn_xlsx")
+async def siasn_xlsx(
+    session: AsyncSession, core: Core, params: dict[str, Any], t: Translator
+) -> Built:
+    from bot.reports.certificate_files import siasn_workbook
+    from bot.services import certificate_records
+    from bot.services.access import Access
+
+    # The service that asked checked the caller; the builder reads as the server does.
+    rows = await certificate_records.siasn_rows(
+        session, Access.command_line(), int(params["program_id"]), tz=core.settings.tz
+    )
+    code = str(params.get("code", ""))
+    caption = t("certificates.siasn_caption", count=len(rows))
+    return Built(f"siasn-{code}.xlsx", siasn_workbook(rows, t), caption)

@@ -246,17 +246,31 @@ async def remind(
     send_at = in_daytime(now, tz, rules.sending_hours)
     if send_at >= program.closes_at:
         return []
-    return [
-        Notice(
-            item.user_id,
-            "feedback.reminder",
-            {"title": program.title, "closes": program.closes_at.astimezone(tz)},
-            ((("feedback.fill", FillQuestionnaire(response.id)),),),
-            dedupe_key=f"remind:{response.id}:{item.number}",
-            not_before=send_at,
-            condition=_still(response, tz, rules, until=program.closes_at),
-        )
-    ]
+    key = f"remind:{response.id}:{item.number}"
+    return [reminder_notice(program, response, tz, rules, send_at, dedupe_key=key)]
+
+
+def reminder_notice(
+    program: Program,
+    response: Response,
+    tz: ZoneInfo,
+    rules: Rules,
+    send_at: dt.datetime,
+    *,
+    dedupe_key: str,
+) -> Notice:
+    """The reminder of an open questionnaire, scheduled or asked for by an organizer: the
+    same text and the same conditions (still open, window not closed, sending hours)."""
+    assert response.id is not None
+    return Notice(
+        response.respondent_id,
+        "feedback.reminder",
+        {"title": program.title, "closes": program.closes_at.astimezone(tz)},
+        ((("feedback.fill", FillQuestionnaire(response.id)),),),
+        dedupe_key=dedupe_key,
+        not_before=send_at,
+        condition=_still(response, tz, rules, until=program.closes_at),
+    )
 
 
 async def close(session: AsyncSession, program: Program) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import releases
+from bot.services.notices import Notice
 from bot.storage.complaints import Complaint
 from bot.storage.programs import Program
 from bot.storage.questionnaires import (
@@ -52,7 +53,15 @@ class PassToSupervisor:
     followup: int
 
 
-After = Thanks | PassToSupervisor
+@dataclass(frozen=True)
+class Deliver:
+    """Notices the submission releases for the respondent (their certificate, whose PDF the
+    outbox builds after the commit)."""
+
+    notices: tuple[Notice, ...]
+
+
+After = Thanks | PassToSupervisor | Deliver
 Describe = Callable[[AsyncSession, Response], Awaitable[tuple[Heading, dict[str, str]]]]
 AfterSubmit = Callable[[AsyncSession, Response, int], Awaitable[list[After]]]
 
@@ -131,6 +140,14 @@ async def _released_then_thanks(
     return [Thanks("feedback.thanks")]
 
 
+async def _training_done(session: AsyncSession, response: Response, minimum: int) -> list[After]:
+    from bot.services import certificates
+
+    after = await _released_then_thanks(session, response, minimum)
+    issued = await certificates.on_submit(session, response)
+    return [*after, Deliver(tuple(issued))] if issued else after
+
+
 async def _followup_done(session: AsyncSession, response: Response, minimum: int) -> list[After]:
     assert response.id is not None
     await releases.after_submit(session, response, minimum=minimum)
@@ -149,7 +166,7 @@ TRAINING = register(
         subject=PROGRAM_SUBJECT,
         template="pelatihan",
         describe=_program_heading,
-        after_submit=_released_then_thanks,
+        after_submit=_training_done,
         in_blocks=True,
     )
 )

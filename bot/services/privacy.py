@@ -24,6 +24,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.services import certificate_records
 from bot.services.feedback import FOLLOWUP_SUBJECT, SUPERVISOR_SUBJECT
 from bot.services.programs import PROGRAM_SUBJECT
 from bot.storage.complaints import OPEN_STATES, Complaint, ComplaintEvent, UnitBlock
@@ -137,6 +138,8 @@ async def export(session: AsyncSession, user_id: int) -> dict[str, Any]:
                 "work_unit": participant.work_unit,
             }
         )
+    data["class_lists"] = await certificate_records.class_list_entries_of(session, user_id)
+    data["certificates"] = await certificate_records.certificates_of(session, user_id)
     for response in (
         await session.exec(select(Response).where(col(Response.respondent_id) == user_id))
     ).all():
@@ -207,6 +210,8 @@ async def erase(
         response.respondent_id = -response.id
         session.add(response)
         result.answers += 1
+    # A certificate stays verifiable with the name it was issued to; the account goes.
+    await certificate_records.unlink(session, user_ids=[user_id])
     removed = await session.exec(delete(Participant).where(col(Participant.user_id) == user_id))
     result.trainings = int(removed.rowcount or 0)
     await session.exec(
@@ -348,6 +353,7 @@ async def _retire_programs(session: AsyncSession, program_ids: list[int]) -> int
             .where(*condition, col(Response.respondent_id) > 0)
             .values(respondent_id=-col(Response.id))
         )
+    await certificate_records.unlink(session, program_ids=program_ids)
     await session.exec(delete(Participant).where(col(Participant.program_id).in_(program_ids)))
     await session.exec(
         delete(DueItem).where(

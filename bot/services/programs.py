@@ -24,6 +24,7 @@ from bot.services.text import clean_text
 from bot.services.units import UnitError, open_unit
 from bot.storage import audit
 from bot.storage import programs as store
+from bot.storage.certificates import CertificateSettings, ClassListEntry
 from bot.storage.programs import (
     MODES,
     PROGRAM_CLOSED,
@@ -212,7 +213,10 @@ async def join(
     work_unit: str | None = None,
 ) -> Joined:
     """Registers the ASN; joining again keeps the first registration (and updates the NIP and
-    work unit if given). A closed program takes nobody."""
+    work unit if given). A closed program takes nobody. A NIP on the program's class list
+    matches the participant to it."""
+    from bot.services import classlists
+
     assert program.id is not None
     if program.status == PROGRAM_CLOSED:
         raise ProgramError("join.closed", title=program.title)
@@ -225,10 +229,12 @@ async def join(
         existing.nip = nip or existing.nip
         existing.work_unit = work_unit or existing.work_unit
         session.add(existing)
+        await classlists.match(session, existing)
         return Joined(existing, new=False)
     participant = Participant(program_id=program.id, user_id=user_id, nip=nip, work_unit=work_unit)
     session.add(participant)
     await session.flush()
+    await classlists.match(session, participant)
     return Joined(participant, new=True)
 
 
@@ -544,6 +550,11 @@ async def delete_program(session: AsyncSession, caller: Access | None, program_i
     await session.exec(delete(Response).where(*_responses_of(program.id)))
     await session.exec(delete(DueItem).where(col(DueItem.program_id) == program.id))
     await session.exec(delete(Participant).where(col(Participant.program_id) == program.id))
+    # Its class list and certificate settings (no certificate exists: nobody answered).
+    await session.exec(delete(ClassListEntry).where(col(ClassListEntry.program_id) == program.id))
+    await session.exec(
+        delete(CertificateSettings).where(col(CertificateSettings.program_id) == program.id)
+    )
     await session.exec(delete(Program).where(col(Program.id) == program.id))
     return Done(program, "programs.deleted", {"title": program.title, "code": program.code})
 

@@ -2,6 +2,7 @@
 
 from bot.storage import (  # noqa: F401
     audit,
+    certificates,
     complaints,
     digests,
     job_leases,

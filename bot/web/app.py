@@ -66,6 +66,7 @@ from bot.web.auth import (
     check_launch_data,
     same_token,
 )
+from bot.web.certificates import verification_route
 from bot.web.programs import ProgramPages
 from bot.web.reports import ReportPages
 
@@ -153,6 +154,7 @@ class WebDoor:
             Route("/statistik/{code}", self.unit_statistics, methods=["GET"]),
             *ReportPages(self).routes(),
             *AdminPages(self).routes(),
+            verification_route(self),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 

@@ -206,6 +206,7 @@ def _commands() -> list[tuple[str, set[str]]]:
         ("/usul", ANY),
         ("/gabung", ANY),
         ("/pelatihan", ANY),
+        ("/sertifikat", ANY),  # one's own; revoking checks the program's unit in the service
     ]
 
 

@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.routing import Mount, Route
 
+from bot.services.programs import ProgramSpec, create_program
 from bot.storage import staff as staff_store
 from bot.storage import web as web_store
+from bot.storage.certificates import Certificate
 from bot.storage.complaints import Attachment
+from bot.storage.places import place_by_code
 from tests.e2e.test_access import (
     ADMIN,
     ADMINS,
@@ -62,6 +67,7 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "/laporan/ikm/tren.png"): ORGANIZERS,
     ("GET", "/laporan/ikm/skm.xlsx"): ORGANIZERS,
     ("GET", "/laporan/ikm/skm.pdf"): ORGANIZERS,
+    ("GET", "/v/{number:path}"): PUBLIC,  # a certificate's verification page (its QR code)
     ("GET", "/static/{path}"): PUBLIC,
     # The admin pages (bot/web/admin.py): admins only, as the chat's /unit, /staf, /blokiran
     # and /audit. A POST that gets through with the test's form is refused by its rule (400).
@@ -78,6 +84,27 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "/admin/audit"): ADMINS,
     ("GET", "/admin/audit.xlsx"): ADMINS,
 }
+
+
+async def _certificate(session: AsyncSession) -> str:
+    """A certificate of a program of the test world's unit, for its verification page."""
+    unit = await place_by_code(session, "LSL-DUKCAPIL")
+    assert unit is not None and unit.id is not None
+    now = dt.datetime.now(dt.UTC)
+    spec = ProgramSpec("Pelatihan Uji", unit.id, now, now + dt.timedelta(hours=8))
+    program = await create_program(session, spec=spec, caller=None, now=now)
+    assert program.id is not None
+    certificate = Certificate(
+        number=f"LSL-DUKCAPIL/{program.code}/0001/{now.year}",
+        program_id=program.id,
+        name="Sari Dewi",
+        nip="198503122010011002",
+        hours=8,
+        sequence=1,
+        year=now.year,
+    )
+    session.add(certificate)
+    return certificate.number
 
 
 def _registered(app_routes: list[object]) -> set[tuple[str, str]]:
@@ -133,6 +160,7 @@ async def test_every_route_against_every_kind_of_person(tmp_path: Path, database
                 now=now,
                 valid_for=dt.timedelta(hours=1),
             )
+            number = await _certificate(session)
             await session.commit()
         wrong: list[str] = []
         people = {**{role: person.id for role, person in w.people.items()}, VISITOR: 0}
@@ -155,6 +183,7 @@ async def test_every_route_against_every_kind_of_person(tmp_path: Path, database
                         .replace("{invite_id:int}", str(invite.id))
                         .replace("{user_id:int}", str(VICTIM))
                         .replace("{block_id:int}", str(w.block))
+                        .replace("{number:path}", quote(number, safe=""))
                     )
                     if method == "GET":
                         response = await http.get(url)
