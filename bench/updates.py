@@ -39,6 +39,8 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+import update_costs
+
 from bot.buttons import FlowStep
 from bot.config import load_settings
 from bot.sandbox.balancer import Balancer, free_port
@@ -426,7 +428,7 @@ def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else values[0]
 
 
-async def main(only: str | None, database_url: str | None, users: int) -> None:
+async def main(only: str | None, database_url: str | None, users: int, *, sql: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         counter = iter(range(1000))
 
@@ -473,6 +475,8 @@ async def main(only: str | None, database_url: str | None, users: int) -> None:
                 f"Suara {idle:.0f} MB, echo {echo_idle:.0f} MB",
                 "under 100 MB",
             )
+        if only == "profile":
+            update_costs.report(await update_costs.profile(url_for("profile")), sql=sql)
         if only == "scaleout":
             scale = await scaleout(database_url, folder, users)
             for workers, (ups, cpu, shares) in scale.items():
@@ -497,8 +501,11 @@ async def main(only: str | None, database_url: str | None, users: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["cost", "latency", "startup", "broadcast", "scaleout"])
+    parser.add_argument(
+        "--only", choices=["cost", "latency", "startup", "broadcast", "scaleout", "profile"]
+    )
+    parser.add_argument("--sql", action="store_true", help="profile: list each kind's statements")
     parser.add_argument("--database-url")
     parser.add_argument("--users", type=int, default=1000, help="users in the cost bursts")
     args = parser.parse_args()
-    asyncio.run(main(args.only, args.database_url, args.users))
+    asyncio.run(main(args.only, args.database_url, args.users, sql=args.sql))

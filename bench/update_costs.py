@@ -1,0 +1,236 @@
+"""What one update costs the database, per kind of update: SQL statements and round trips.
+
+Run through `python bench/updates.py --only profile [--sql] [--database-url URL]`. The bot runs
+in this process against the emulator (bot/sandbox/harness.py), so SQLAlchemy's cursor events
+see every statement the gate and the handlers send. A round trip is one statement, or one
+COMMIT / ROLLBACK: on SQLite each is a hop to aiosqlite's thread, on PostgreSQL a packet
+exchange with the server. Each kind is measured over several users, one update at a time
+(each acknowledged before the next is sent), so a statement belongs to the update it served.
+The CPU this process spent per update is printed too; it includes the emulator's share, which
+`--only cost` leaves out: compare kinds with it, not with the floor.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event, insert
+from sqlmodel import select
+
+from bot.buttons import FlowStep
+from bot.config import load_settings
+from bot.i18n import Texts
+from bot.notify import deliver
+from bot.sandbox.emulator import BotApiEmulator, Persona
+from bot.sandbox.harness import Harness
+from bot.services import feedback
+from bot.services.programs import ProgramSpec, create_program
+from bot.services.questionnaires import seed_templates
+from bot.storage.db import Database
+from bot.storage.models import User
+from bot.storage.places import place_by_code, seed_places
+from bot.storage.programs import DueItem, Participant
+
+WIB = ZoneInfo("Asia/Jakarta")
+FIRST = 700_000
+
+
+@dataclass
+class Counted:
+    """The statements, commits and rollbacks seen while the counter is on."""
+
+    statements: list[str] = field(default_factory=list)
+    commits: int = 0
+    rollbacks: int = 0
+    on: bool = False
+
+    def listen(self, engine: Any) -> None:
+        @event.listens_for(engine, "before_cursor_execute")
+        def _statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if self.on:
+                self.statements.append(" ".join(statement.split()))
+
+        @event.listens_for(engine, "commit")
+        def _commit(_conn: Any) -> None:
+            self.commits += self.on
+
+        @event.listens_for(engine, "rollback")
+        def _rollback(_conn: Any) -> None:
+            self.rollbacks += self.on
+
+    def reset(self) -> None:
+        self.statements.clear()
+        self.commits = self.rollbacks = 0
+
+    @property
+    def round_trips(self) -> int:
+        return len(self.statements) + self.commits + self.rollbacks
+
+
+@dataclass
+class KindCost:
+    kind: str
+    updates: int
+    statements: float
+    round_trips: float
+    cpu_ms: float
+    sample: list[str]
+
+
+async def _seed(url: str, users: range) -> None:
+    """Consented citizens, and a training program they took part in, ended an hour ago, whose
+    questionnaire was sent to them (the invitations wait in the outbox)."""
+    db = Database(load_settings(DATABASE_URL=url).database_url)
+    await db.migrate()
+    now = dt.datetime.now(dt.UTC)
+    async with db.session() as session:
+        await seed_places(session)
+        await seed_templates(session)
+        rows = [
+            {"id": u, "language": "id", "role": "asn", "consent_at": now, "first_seen": now,
+             "reachable": True, "banned": False}
+            for u in users
+        ]  # fmt: skip
+        await session.execute(insert(User), rows)
+        unit = await place_by_code(session, "LPG-PROV-BPSDM")
+        assert unit is not None and unit.id is not None
+        ended = now - dt.timedelta(hours=1)
+        program = await create_program(
+            session,
+            spec=ProgramSpec(
+                title="Bench", unit_id=unit.id, starts_at=ended - dt.timedelta(days=1), ends_at=ended
+            ),
+            caller=None,
+            now=ended - dt.timedelta(days=2),
+        )
+        session.add_all(Participant(program_id=program.id or 0, user_id=u) for u in users)
+        await session.commit()
+        rules = feedback.Rules(
+            reminder_hours=(72,), sending_hours=(dt.time(0), dt.time(23, 59)), default_tz=WIB
+        )
+        done = False
+        while not done:
+            item = (await session.exec(select(DueItem).where(DueItem.kind == "dispatch"))).one()
+            notices, done = await feedback.run(session, item, now=now, rules=rules)
+            await deliver(session, Texts("id", WIB), notices)
+            await session.commit()
+    await db.dispose()
+
+
+async def _measure(
+    emu: BotApiEmulator,
+    counter: Counted,
+    kind: str,
+    users: list[Persona],
+    push: Callable[[Persona], int],
+    before: Callable[[Persona], Awaitable[None]] | None = None,
+) -> KindCost:
+    """Each user's update in turn; the counter runs only while the measured update does."""
+    statements = trips = 0
+    cpu = 0.0
+    sample: list[str] = []
+    for n, who in enumerate(users):
+        if before is not None:
+            await before(who)
+        counter.reset()
+        counter.on = True
+        started = time.process_time()
+        await emu.wait_acknowledged(push(who), timeout=30)
+        cpu += time.process_time() - started
+        counter.on = False
+        statements += len(counter.statements)
+        trips += counter.round_trips
+        if n == len(users) - 1:
+            sample = list(counter.statements) + ["COMMIT"] * counter.commits
+    count = len(users)
+    return KindCost(kind, count, statements / count, trips / count, cpu / count * 1000, sample)
+
+
+async def profile(url: str, users_n: int = 20) -> list[KindCost]:
+    """Statements and round trips per update, for the kinds the issue names."""
+    await _seed(url, range(FIRST, FIRST + users_n))
+    harness = Harness(
+        url,
+        FLOOD_MESSAGES_PER_MINUTE="10000",
+        DIGEST_SCHEDULE="off",
+        SENDING_HOURS="00:00-23:59",
+        TELEGRAM_RATE_LIMITER="off",
+    )
+    emu = harness.emulator
+    users = [emu.user(FIRST + n, f"U{n}", "id") for n in range(users_n)]
+    counter = Counted()
+    await harness.start()
+    try:
+        assert harness.runner is not None
+        application = harness.runner.application
+        counter.listen(application.bot_data.db.engine.sync_engine)
+        # No 429s and no outbox look-ups while waiting: only the bot's own statements count.
+        emu.global_per_second = emu.chat_burst = 10**9
+        emu.settle = None
+        # The questionnaire's invitations go out from the outbox first; then the scheduled
+        # jobs (outbox, due items, digests) pause, so their statements are not counted.
+        await emu.wait_until(lambda: all(emu.messages(u) for u in users), timeout=60)
+        assert application.job_queue is not None
+        application.job_queue.scheduler.pause()
+        warm = users[0]
+        await emu.wait_acknowledged(emu.send_text(warm, "/bantuan"), timeout=30)
+
+        async def say(who: Persona, text: str) -> None:
+            await emu.wait_acknowledged(emu.send_text(who, text), timeout=30)
+
+        async def fill(who: Persona) -> None:
+            invitation = emu.last_with_buttons(who)
+            await emu.wait_acknowledged(
+                emu.press_data(who, invitation, invitation.buttons[0][1]), timeout=30
+            )
+
+        def rate(who: Persona) -> int:
+            question = emu.last_with_buttons(who)
+            return emu.press_data(who, question, question.buttons[0][1])
+
+        text = "Jalan di depan rumah saya rusak"
+        costs = [
+            await _measure(emu, counter, "command /bantuan", users, lambda u: emu.send_text(u, "/bantuan")),
+            await _measure(emu, counter, "questionnaire answer (a rating)", users, rate, fill),
+            await _measure(
+                emu, counter, "free text, no flow (offered as a complaint)", users,
+                lambda u: emu.send_text(u, text),
+                lambda u: say(u, "/batal"),
+            ),
+            await _measure(
+                emu, counter, "free text at the offer (bench (a))", users,
+                lambda u: emu.send_text(u, text),
+            ),
+            await _measure(
+                emu, counter, "flow button: complaint category (bench (b))", users,
+                lambda u: emu.press_data(u, emu.last_message(u), FlowStep("c", "cat", "0").pack()),
+                lambda u: say(u, "/lapor"),
+            ),
+        ]  # fmt: skip
+        return costs
+    finally:
+        await harness.close()
+
+
+def report(costs: list[KindCost], *, sql: bool) -> None:
+    for cost in costs:
+        print(
+            f"profile {cost.kind}: {cost.statements:.1f} statements, "
+            f"{cost.round_trips:.1f} round trips per update ({cost.updates} updates); "
+            f"CPU here {cost.cpu_ms:.1f} ms per update, emulator included",
+            flush=True,
+        )
+        if sql:
+            shapes = collections.Counter(_shape(s) for s in cost.sample)
+            for statement, times in shapes.items():
+                print(f"    {times} x {statement}")
+
+
+def _shape(statement: str, width: int = 150) -> str:
+    return statement if len(statement) <= width else statement[: width - 1] + "…"
