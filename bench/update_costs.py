@@ -2,10 +2,10 @@
 
 Run through `python bench/updates.py --only profile [--sql] [--database-url URL]`. The bot runs
 in this process against the emulator (bot/sandbox/harness.py), so SQLAlchemy's cursor events
-see every statement the gate and the handlers send. A round trip is one statement, or one
-COMMIT / ROLLBACK: on SQLite each is a hop to aiosqlite's thread, on PostgreSQL a packet
-exchange with the server. Each kind is measured over several users, one update at a time
-(each acknowledged before the next is sent), so a statement belongs to the update it served.
+see every statement the gate and the handlers send (see `Counted` for what a statement and
+a round trip are). Each kind is measured over several users, one update at a time
+(each acknowledged before the next is sent), so a statement belongs to the update it served
+(the scheduled jobs are paused while they run).
 The CPU this process spent per update is printed too; it includes the emulator's share, which
 `--only cost` leaves out: compare kinds with it, not with the floor.
 """
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiosqlite
 from sqlalchemy import event, insert
 from sqlmodel import select
 
@@ -43,34 +44,53 @@ FIRST = 700_000
 
 @dataclass
 class Counted:
-    """The statements, commits and rollbacks seen while the counter is on."""
+    """The statements the database ran, and the trips to it, while the counter is on.
+
+    A statement is one the cursor events see, or a BEGIN, COMMIT or ROLLBACK (seen by the
+    engine's events: bot/storage/sqlite_driver.py sends the BEGIN with the transaction's first
+    statement, so no cursor event sees it there). A trip on SQLite is a call run on
+    aiosqlite's thread (counted where aiosqlite queues it); on PostgreSQL each statement is
+    one exchange with the server."""
 
     statements: list[str] = field(default_factory=list)
-    commits: int = 0
-    rollbacks: int = 0
+    trips: int = 0
     on: bool = False
 
     def listen(self, engine: Any) -> None:
         @event.listens_for(engine, "before_cursor_execute")
         def _statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            if self.on:
+            if self.on and statement != "BEGIN IMMEDIATE":
                 self.statements.append(" ".join(statement.split()))
 
-        @event.listens_for(engine, "commit")
-        def _commit(_conn: Any) -> None:
-            self.commits += self.on
+        for name in ("begin", "commit", "rollback"):
+            event.listen(engine, name, self._marker(name.upper()))
+        if engine.dialect.name == "sqlite":
+            self._count_trips()
 
-        @event.listens_for(engine, "rollback")
-        def _rollback(_conn: Any) -> None:
-            self.rollbacks += self.on
+    def _marker(self, word: str) -> Callable[[Any], None]:
+        def mark(_conn: Any) -> None:
+            if self.on:
+                self.statements.append(word)
+
+        return mark
+
+    def _count_trips(self) -> None:
+        queue_call = aiosqlite.Connection._execute
+
+        async def counted(connection: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            if self.on:
+                self.trips += 1
+            return await queue_call(connection, fn, *args, **kwargs)
+
+        aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
 
     def reset(self) -> None:
         self.statements.clear()
-        self.commits = self.rollbacks = 0
+        self.trips = 0
 
     @property
     def round_trips(self) -> int:
-        return len(self.statements) + self.commits + self.rollbacks
+        return self.trips or len(self.statements)
 
 
 @dataclass
@@ -104,7 +124,10 @@ async def _seed(url: str, users: range) -> None:
         program = await create_program(
             session,
             spec=ProgramSpec(
-                title="Bench", unit_id=unit.id, starts_at=ended - dt.timedelta(days=1), ends_at=ended
+                title="Bench",
+                unit_id=unit.id,
+                starts_at=ended - dt.timedelta(days=1),
+                ends_at=ended,
             ),
             caller=None,
             now=ended - dt.timedelta(days=2),
@@ -147,7 +170,7 @@ async def _measure(
         statements += len(counter.statements)
         trips += counter.round_trips
         if n == len(users) - 1:
-            sample = list(counter.statements) + ["COMMIT"] * counter.commits
+            sample = list(counter.statements)
     count = len(users)
     return KindCost(kind, count, statements / count, trips / count, cpu / count * 1000, sample)
 
@@ -195,24 +218,31 @@ async def profile(url: str, users_n: int = 20) -> list[KindCost]:
             return emu.press_data(who, question, question.buttons[0][1])
 
         text = "Jalan di depan rumah saya rusak"
-        costs = [
-            await _measure(emu, counter, "command /bantuan", users, lambda u: emu.send_text(u, "/bantuan")),
-            await _measure(emu, counter, "questionnaire answer (a rating)", users, rate, fill),
-            await _measure(
-                emu, counter, "free text, no flow (offered as a complaint)", users,
-                lambda u: emu.send_text(u, text),
-                lambda u: say(u, "/batal"),
-            ),
-            await _measure(
-                emu, counter, "free text at the offer (bench (a))", users,
-                lambda u: emu.send_text(u, text),
-            ),
-            await _measure(
-                emu, counter, "flow button: complaint category (bench (b))", users,
-                lambda u: emu.press_data(u, emu.last_message(u), FlowStep("c", "cat", "0").pack()),
-                lambda u: say(u, "/lapor"),
-            ),
-        ]  # fmt: skip
+        category = FlowStep("c", "cat", "0").pack()
+
+        def bantuan(who: Persona) -> int:
+            return emu.send_text(who, "/bantuan")
+
+        def write(who: Persona) -> int:
+            return emu.send_text(who, text)
+
+        def pick(who: Persona) -> int:
+            return emu.press_data(who, emu.last_message(who), category)
+
+        async def cancel(who: Persona) -> None:
+            await say(who, "/batal")
+
+        async def report(who: Persona) -> None:
+            await say(who, "/lapor")
+
+        kinds: list[tuple[str, Callable[[Persona], int], Any]] = [
+            ("command /bantuan", bantuan, None),
+            ("questionnaire answer (a rating)", rate, fill),
+            ("free text, no flow (offered as a complaint; most of bench (a))", write, cancel),
+            ("free text at the offer", write, None),
+            ("flow button: complaint category (bench (b))", pick, report),
+        ]
+        costs = [await _measure(emu, counter, k, users, p, b) for k, p, b in kinds]
         return costs
     finally:
         await harness.close()
@@ -234,3 +264,61 @@ def report(costs: list[KindCost], *, sql: bool) -> None:
 
 def _shape(statement: str, width: int = 150) -> str:
     return statement if len(statement) <= width else statement[: width - 1] + "…"
+
+
+async def transaction_floor(url: str, rounds: int = 2000) -> dict[str, float]:
+    """CPU ms per committed transaction of the gate's minimum (read the update's arrival,
+    record it as processed, commit), through the layers in turn: the ORM session as the
+    gate uses it, SQLAlchemy Core on an async connection, and the sqlite3 module alone
+    (what the same work costs without the event loop's thread hops)."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from bot.storage.types import utcnow
+    from bot.storage.updates import FLOOD_WINDOW, arrival, mark_processed
+
+    db = Database(load_settings(DATABASE_URL=url).database_url)
+    await db.migrate()
+    figures: dict[str, float] = {}
+    base = 10**9
+
+    started = time.process_time()
+    for n in range(rounds):
+        async with db.session() as session:
+            await arrival(session, base + n, FIRST, since=utcnow() - FLOOD_WINDOW)
+            mark_processed(session, base + n, FIRST)
+            await session.commit()
+    figures["orm session"] = (time.process_time() - started) / rounds * 1000
+
+    insert_sql = text(
+        "INSERT INTO processed_updates (update_id, processed_at, user_id) VALUES (:u, :at, :who)"
+    )
+    started = time.process_time()
+    for n in range(rounds):
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text("SELECT 1 FROM processed_updates WHERE update_id = :u"), {"u": n}
+            )
+            await conn.execute(insert_sql, {"u": base + rounds + n, "at": utcnow(), "who": FIRST})
+    figures["core connection"] = (time.process_time() - started) / rounds * 1000
+    await db.dispose()
+
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1]
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        started = time.process_time()
+        for n in range(rounds):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("SELECT 1 FROM processed_updates WHERE update_id = ?", (n,)).fetchall()
+            conn.execute(
+                "INSERT INTO processed_updates (update_id, processed_at, user_id)"
+                " VALUES (?, ?, ?)",
+                (base + 2 * rounds + n, utcnow().isoformat(), FIRST),
+            )
+            conn.execute("COMMIT")
+        figures["sqlite3 alone"] = (time.process_time() - started) / rounds * 1000
+        conn.close()
+    return figures

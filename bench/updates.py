@@ -37,9 +37,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import insert
-
 import update_costs
+from sqlalchemy import insert
 
 from bot.buttons import FlowStep
 from bot.config import load_settings
@@ -477,6 +476,11 @@ async def main(only: str | None, database_url: str | None, users: int, *, sql: b
             )
         if only == "profile":
             update_costs.report(await update_costs.profile(url_for("profile")), sql=sql)
+            floor = await update_costs.transaction_floor(url_for("floor"))
+            report(
+                f"one committed transaction (read the arrival, record it, commit), {engine}",
+                ", ".join(f"{how} {ms:.2f} ms CPU" for how, ms in floor.items()),
+            )
         if only == "scaleout":
             scale = await scaleout(database_url, folder, users)
             for workers, (ups, cpu, shares) in scale.items():
