@@ -4,8 +4,8 @@ The emulator runs here; each bot runs in a process of its own (Suara: `python -m
 floor: bench/echo_bot.py), so the CPU counted is the bot's own, read from /proc. Reports one
 line per figure with its target; never asserts.
 
-    python bench/updates.py [--only cost|latency|startup|broadcast|scaleout]
-                            [--database-url URL]
+    python bench/updates.py [--only cost|latency|startup|broadcast|scaleout|profile]
+                            [--database-url URL] [--sql]
 
 - cost: a burst of updates with the rate limiter out of the way (TELEGRAM_RATE_LIMITER=off and
   the emulator's limits lifted): (a) a known user's free text, (b) a button in the complaint
@@ -18,6 +18,10 @@ line per figure with its target; never asserts.
 - broadcast: 5,000 outbox messages queued while 300 users chat at 10 updates a second, with
   the emulator enforcing Telegram's limits. Targets: outbox at least 25 messages a second,
   interactive p95 under 1 s, none lost or doubled, under 1% answered 429.
+- profile: SQL statements and round trips per update kind (a command, a questionnaire answer,
+  free text outside a flow and at the offer, a flow button), the bot in this process
+  (bench/update_costs.py); `--sql` lists each kind's statements. Then the CPU of the gate's
+  smallest committed transaction through the ORM, SQLAlchemy Core and sqlite3 alone.
 - scaleout: webhook workers behind the round-robin balancer, 1 and then 2, each on a fresh
   database (PostgreSQL when --database-url names one): a burst of known users' free text with
   the limits lifted. Updates per second, CPU per 1,000 updates summed over the workers.
@@ -127,7 +131,7 @@ def replies_since(emu: BotApiEmulator, index: int, methods: set[str] = REPLIES) 
     return sum(1 for method, _ in emu.calls[index:] if method in methods)
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 120.0) -> None:
+async def wait_for(predicate: Callable[[], bool], timeout: float = 600.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -423,6 +427,17 @@ async def _scaleout_of(workers: int, url: str, users_n: int) -> tuple:
         await balancer.close()
 
 
+def versions() -> str:
+    """What both bots run on: this interpreter and the packages they share."""
+    import platform
+    import sqlite3
+    from importlib.metadata import version
+
+    packages = ("python-telegram-bot", "httpx", "sqlalchemy", "sqlmodel", "aiosqlite", "asyncpg")
+    named = ", ".join(f"{name} {version(name)}" for name in packages)
+    return f"Python {platform.python_version()}, {named}, SQLite {sqlite3.sqlite_version}"
+
+
 def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else values[0]
 
@@ -438,6 +453,7 @@ async def main(only: str | None, database_url: str | None, users: int, *, sql: b
 
         engine = "PostgreSQL" if database_url else "SQLite"
         if only in (None, "cost"):
+            report("same interpreter and packages for both bots", versions())
             f = await cost(url_for, users)
             for what, label in (("text", "(a) free text"), ("button", "(b) complaint button")):
                 ratio = f[f"suara_{what}_cpu"] / f[f"echo_{what}_cpu"]
