@@ -4,8 +4,8 @@ The emulator runs here; each bot runs in a process of its own (Suara: `python -m
 floor: bench/echo_bot.py), so the CPU counted is the bot's own, read from /proc. Reports one
 line per figure with its target; never asserts.
 
-    python bench/updates.py [--only cost|latency|startup|broadcast|scaleout]
-                            [--database-url URL]
+    python bench/updates.py [--only cost|latency|startup|broadcast|scaleout|profile]
+                            [--database-url URL] [--sql]
 
 - cost: a burst of updates with the rate limiter out of the way (TELEGRAM_RATE_LIMITER=off and
   the emulator's limits lifted): (a) a known user's free text, (b) a button in the complaint
@@ -18,6 +18,10 @@ line per figure with its target; never asserts.
 - broadcast: 5,000 outbox messages queued while 300 users chat at 10 updates a second, with
   the emulator enforcing Telegram's limits. Targets: outbox at least 25 messages a second,
   interactive p95 under 1 s, none lost or doubled, under 1% answered 429.
+- profile: SQL statements and round trips per update kind (a command, a questionnaire answer,
+  free text outside a flow and at the offer, a flow button), the bot in this process
+  (bench/update_costs.py); `--sql` lists each kind's statements. Then the CPU of the gate's
+  smallest committed transaction through the ORM, SQLAlchemy Core and sqlite3 alone.
 - scaleout: webhook workers behind the round-robin balancer, 1 and then 2, each on a fresh
   database (PostgreSQL when --database-url names one): a burst of known users' free text with
   the limits lifted. Updates per second, CPU per 1,000 updates summed over the workers.
@@ -37,6 +41,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import update_costs
 from sqlalchemy import insert
 
 from bot.buttons import FlowStep
@@ -126,7 +131,7 @@ def replies_since(emu: BotApiEmulator, index: int, methods: set[str] = REPLIES) 
     return sum(1 for method, _ in emu.calls[index:] if method in methods)
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 120.0) -> None:
+async def wait_for(predicate: Callable[[], bool], timeout: float = 600.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -422,11 +427,22 @@ async def _scaleout_of(workers: int, url: str, users_n: int) -> tuple:
         await balancer.close()
 
 
+def versions() -> str:
+    """What both bots run on: this interpreter and the packages they share."""
+    import platform
+    import sqlite3
+    from importlib.metadata import version
+
+    packages = ("python-telegram-bot", "httpx", "sqlalchemy", "sqlmodel", "aiosqlite", "asyncpg")
+    named = ", ".join(f"{name} {version(name)}" for name in packages)
+    return f"Python {platform.python_version()}, {named}, SQLite {sqlite3.sqlite_version}"
+
+
 def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else values[0]
 
 
-async def main(only: str | None, database_url: str | None, users: int) -> None:
+async def main(only: str | None, database_url: str | None, users: int, *, sql: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         counter = iter(range(1000))
 
@@ -437,6 +453,7 @@ async def main(only: str | None, database_url: str | None, users: int) -> None:
 
         engine = "PostgreSQL" if database_url else "SQLite"
         if only in (None, "cost"):
+            report("same interpreter and packages for both bots", versions())
             f = await cost(url_for, users)
             for what, label in (("text", "(a) free text"), ("button", "(b) complaint button")):
                 ratio = f[f"suara_{what}_cpu"] / f[f"echo_{what}_cpu"]
@@ -473,6 +490,13 @@ async def main(only: str | None, database_url: str | None, users: int) -> None:
                 f"Suara {idle:.0f} MB, echo {echo_idle:.0f} MB",
                 "under 100 MB",
             )
+        if only == "profile":
+            update_costs.report(await update_costs.profile(url_for("profile")), sql=sql)
+            floor = await update_costs.transaction_floor(url_for("floor"))
+            report(
+                f"one committed transaction (read the arrival, record it, commit), {engine}",
+                ", ".join(f"{how} {ms:.2f} ms CPU" for how, ms in floor.items()),
+            )
         if only == "scaleout":
             scale = await scaleout(database_url, folder, users)
             for workers, (ups, cpu, shares) in scale.items():
@@ -497,8 +521,11 @@ async def main(only: str | None, database_url: str | None, users: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["cost", "latency", "startup", "broadcast", "scaleout"])
+    parser.add_argument(
+        "--only", choices=["cost", "latency", "startup", "broadcast", "scaleout", "profile"]
+    )
+    parser.add_argument("--sql", action="store_true", help="profile: list each kind's statements")
     parser.add_argument("--database-url")
     parser.add_argument("--users", type=int, default=1000, help="users in the cost bursts")
     args = parser.parse_args()
-    asyncio.run(main(args.only, args.database_url, args.users))
+    asyncio.run(main(args.only, args.database_url, args.users, sql=args.sql))

@@ -44,6 +44,8 @@ class UpdateScope:
     t: Translator
     user: User | None = None
     user_id: int | None = None  # the update's Telegram user, known or not
+    # The user's updates applied in the flood window, read by the gate with the account.
+    recent: int | None = None
     replies: list[ApiCall] = field(default_factory=list)
     failed: bool = False
     durable_added: bool = False

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.app import SuaraApplication, build_application, prepare, shutdown
 from bot.config import Settings
 from bot.updates import Poller, UpdateGate
-from bot.web.server import WebServer, web_door
+
+if TYPE_CHECKING:
+    from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,9 @@ class BotRunner:
         self.web: WebServer | None = None
         address = settings.web_address
         if address is not None:
+            # Starlette, Jinja2 and uvicorn load only for a workspace that is served.
+            from bot.web.server import WebServer, web_door
+
             self.web = WebServer(web_door(self.application), *address)
 
     async def start(self) -> None:

@@ -31,7 +31,7 @@ from bot.jobs.outbox import SENDS
 from bot.storage import outbox
 from bot.storage.models import OutboxMessage
 from bot.storage.types import utcnow
-from bot.storage.updates import mark_processed, was_processed
+from bot.storage.updates import FLOOD_WINDOW, arrival, mark_processed, was_processed
 from bot.storage.users import get_user, set_reachable
 
 log = logging.getLogger(__name__)
@@ -115,13 +115,18 @@ class UpdateGate:
                 # reads the flow state this one leaves. Taken before the dedupe check, so a
                 # redelivery racing the original finds it done.
                 await state.db.take_turn(session, key)
-            if await was_processed(session, update.update_id):
+            tg_user = update.effective_user
+            # The dedupe check, the account and the flood count in one statement.
+            arrived = await arrival(
+                session,
+                update.update_id,
+                tg_user.id if tg_user is not None else None,
+                since=utcnow() - FLOOD_WINDOW,
+            )
+            if arrived.applied:
                 log.info("update %s already applied; skipped", update.update_id)
                 return
-            user = None
-            tg_user = update.effective_user
-            if tg_user is not None:
-                user = await get_user(session, tg_user.id)
+            user = arrived.user
             language = state.texts.choose(
                 user.language if user else None, tg_user.language_code if tg_user else None
             )
@@ -131,6 +136,7 @@ class UpdateGate:
                 t=state.texts.for_language(language),
                 user=user,
                 user_id=tg_user.id if tg_user is not None else None,
+                recent=arrived.recent,
             )
             token = _current.set(scope)
             try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from telegram import Update
@@ -12,9 +11,9 @@ from bot.buttons import FlowStep
 from bot.context import SuaraContext
 from bot.services import privacy
 from bot.storage.types import utcnow
-from bot.storage.updates import count_since
+from bot.storage.updates import FLOOD_WINDOW, count_since
 
-WINDOW = dt.timedelta(seconds=60)
+WINDOW = FLOOD_WINDOW
 
 
 def flood_verdict(recent: int, per_minute: int) -> str:
@@ -43,8 +42,10 @@ async def guard(update: Update, context: SuaraContext) -> None:
     if update.my_chat_member is not None:
         return
     # Counted from the processed updates, so every worker sees the same minute whichever of
-    # them got the user's earlier updates.
-    recent = await count_since(context.db, tg_user.id, utcnow() - WINDOW)
+    # them got the user's earlier updates; the gate read it with the account.
+    recent = context.scope.recent
+    if recent is None:
+        recent = await count_since(context.db, tg_user.id, utcnow() - WINDOW)
     verdict = flood_verdict(recent, context.settings.flood_messages_per_minute)
     if verdict == "ok":
         return

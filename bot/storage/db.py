@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.storage import sqlite_driver
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -50,8 +52,12 @@ class Database:
         self.is_postgresql = url.startswith("postgresql")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            _ensure_parent_dir(url)
-            kwargs["connect_args"] = {"timeout": 30}
+            database = _ensure_parent_dir(url)
+            if database is None:
+                kwargs["connect_args"] = {"timeout": 30}
+            else:
+                # One trip to aiosqlite's thread per statement (bot/storage/sqlite_driver.py).
+                kwargs["async_creator"] = sqlite_driver.connector(database, timeout=30)
         else:
             # At most 2 x pool_size connections per process (the pool, and as many again
             # for bursts); docs/operations.md sizes PostgreSQL's max_connections from it.
@@ -129,10 +135,13 @@ class Database:
         await self.engine.dispose()
 
 
-def _ensure_parent_dir(url: str) -> None:
+def _ensure_parent_dir(url: str) -> str | None:
+    """The database file's path, its folder made; None for an in-memory database."""
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if not database or database == ":memory:":
+        return None
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    return database
 
 
 def _sqlite_write_transactions(engine: AsyncEngine) -> None:
@@ -154,8 +163,14 @@ def _sqlite_write_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        reading = conn.get_execution_options().get(READ_ONLY, False)
-        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        begin = (
+            "BEGIN" if conn.get_execution_options().get(READ_ONLY, False) else "BEGIN IMMEDIATE"
+        )
+        driver = conn.connection.driver_connection
+        if isinstance(driver, sqlite_driver.OneTripConnection):
+            driver.begin_with_next(begin)  # no trip of its own
+        else:
+            conn.exec_driver_sql(begin)
 
 
 def alembic_config(connection: Connection | None = None) -> Any:

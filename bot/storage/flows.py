@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,27 +43,21 @@ async def set_flow(
     session: AsyncSession, *, user_id: int, flow: str, step: str, draft: dict[str, Any]
 ) -> list[str]:
     """Creates or moves the user's state in `flow` and makes it the active one; returns the
-    flows this put aside (they wait, unchanged). The caller's commit makes it durable."""
-    aside = [
-        name
-        for name in (
-            await session.exec(
-                select(FlowState.flow).where(
-                    col(FlowState.user_id) == user_id,
-                    col(FlowState.active).is_(True),
-                    col(FlowState.flow) != flow,
-                )
-            )
-        ).all()
-    ]
-    if aside:
-        await session.exec(
-            update(FlowState)
-            .where(col(FlowState.user_id) == user_id, col(FlowState.flow).in_(aside))
-            .values(active=False)
-            .execution_options(synchronize_session="fetch")
-        )
-    state = await session.get(FlowState, (user_id, flow))
+    flows this put aside (they wait, unchanged). The caller's commit makes it durable.
+
+    A user has a handful of flows at most: one statement reads them all, the active one to
+    put aside and the one to move, where a query for each would be a round trip more on
+    every answer."""
+    states = (await session.exec(select(FlowState).where(col(FlowState.user_id) == user_id))).all()
+    state = None
+    aside = []
+    for each in states:
+        if each.flow == flow:
+            state = each
+        elif each.active:
+            each.active = False
+            session.add(each)
+            aside.append(each.flow)
     if state is None:
         state = FlowState(user_id=user_id, flow=flow, step=step, draft=dict(draft))
     else:
