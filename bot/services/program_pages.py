@@ -10,18 +10,20 @@ figure withheld in one door is withheld in the other.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import digest, feedback, level3, questionnaires, releases
+from bot.services import classlists, digest, feedback, level3, questionnaires, releases
 from bot.services import programs as service
 from bot.services.access import Access, Need
+from bot.services.classlists import Roll
 from bot.services.complaints import unit_label
 from bot.services.errors import Refused
 from bot.services.level3 import Level3
+from bot.services.notices import Notice
 from bot.services.programs import Done, ProgramError, ProgramFigures, ProgramSpec
 from bot.services.questionnaires import Item
 from bot.storage import programs as store
@@ -30,6 +32,7 @@ from bot.storage.programs import (
     CALENDAR_GROUPS,
     MODES,
     PROGRAM_CLOSED,
+    PROGRAM_OPEN,
     PROGRAM_SCHEDULED,
     Participant,
     Program,
@@ -180,6 +183,12 @@ class ProgramView:
     followup: Level3 | None = None
     answered: bool = False
     actions: tuple[str, ...] = ()
+    roll: Roll | None = None  # against the class list, when the program has one
+
+    @property
+    def may_remind(self) -> bool:
+        """The "remind now" action (classlists.remind_now decides again when used)."""
+        return self.program.status == PROGRAM_OPEN
 
     @property
     def withheld(self) -> bool:
@@ -229,6 +238,9 @@ async def view(
         answered=answered,
         actions=actions_of(program, answered),
     )
+    roll = await classlists.roll_of(session, program)
+    if roll.listed:
+        found = replace(found, roll=roll)
     if figures.withheld:
         return found
     template = await questionnaires.template_of(session, program.template_id)
@@ -428,10 +440,27 @@ async def edit(
 
 
 async def act(
-    session: AsyncSession, caller: Access, program_id: int, *, action: str, now: dt.datetime
-) -> Done:
-    """One of the page's actions, through the service the chat's button uses."""
+    session: AsyncSession,
+    caller: Access,
+    program_id: int,
+    *,
+    action: str,
+    now: dt.datetime,
+    rules: feedback.Rules,
+) -> tuple[Done, list[Notice]]:
+    """One of the page's actions, through the service the chat's button uses; the notices
+    to deliver with it."""
     program = await service.managed(session, caller, program_id)
+    if action == "remind":
+        return await classlists.remind_now(session, caller, program_id, now=now, rules=rules)
+    return await _act(session, caller, program, action=action, now=now), []
+
+
+async def _act(
+    session: AsyncSession, caller: Access, program: Program, *, action: str, now: dt.datetime
+) -> Done:
+    assert program.id is not None
+    program_id = program.id
     if action == "send":
         return await service.send_now(session, caller, program_id, now=now)
     if action == "close":

@@ -21,11 +21,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.notify import deliver
 from bot.reports import builders, level3_text
 from bot.reports.digest_files import chart_png
+from bot.services import feedback, reports
 from bot.services import program_pages as pages
 from bot.services import programs as program_service
-from bot.services import reports
 from bot.services.digest import Bands, Digest
 from bot.services.errors import NotFound, Refused
 from bot.storage.places import Place
@@ -136,6 +137,7 @@ class ProgramPages:
         *,
         done: str | None = None,
         error: str | None = None,
+        said: str | None = None,
         status: int = 200,
     ) -> Response:
         door = self.door
@@ -168,6 +170,7 @@ class ProgramPages:
             link=program_service.join_link(shown.program, username) if username else None,
             done=done,
             error=Markup(error) if error else None,
+            said=Markup(said) if said else None,
             extend_days=pages.EXTEND_DAYS,
         )
 
@@ -417,7 +420,15 @@ class ProgramPages:
             if not same_token(str(form.get("csrf") or ""), session.csrf):
                 return _csrf(door, t, session)
             try:
-                await pages.act(db, caller, program_id, action=action, now=door.core.clock())
+                done, notices = await pages.act(
+                    db,
+                    caller,
+                    program_id,
+                    action=action,
+                    now=door.core.clock(),
+                    rules=feedback.Rules.from_settings(door.settings),
+                )
+                await deliver(db, door.core.texts, notices)
             except NotFound as exc:
                 return door.refusal(t, session, exc)
             except Refused as exc:
@@ -433,6 +444,9 @@ class ProgramPages:
             await door.nudge()
         if action == "delete":
             return RedirectResponse("/program?done=delete", status_code=303)
+        if action == "remind":
+            # The count is said once, on this answer; a reload of the page repeats nothing.
+            return await self._page(session, program_id, said=t(done.key, **done.values))
         # What happened is said from the page's own figures (a reload repeats nothing).
         return RedirectResponse(f"/program/{program_id}?done={done_key(action)}", status_code=303)
 

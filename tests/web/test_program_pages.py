@@ -389,3 +389,58 @@ async def test_another_units_organizer_finds_no_program_anywhere(database_url: s
             program = await session.get(Program, program_id)
             assert program is not None and program.title == "Pelatihan Rahasia"
             assert program.status != PROGRAM_CLOSED
+
+
+async def test_the_page_counts_against_the_class_list_and_reminds_once_a_day(
+    database_url: str,
+) -> None:
+    """The class list's figures (people, never answers) and "remind now" through the service
+    the chat's button calls: those still open are reminded, once a day."""
+    from bot.services import classlists
+    from bot.services.access import Access
+    from bot.storage.programs import PROGRAM_OPEN
+    from bot.storage.questionnaires import RESPONSE_OPEN
+
+    async with web_harness(database_url) as harness:
+        _admin, rina, _dedi = await _setup_organizers(harness.emulator)
+        day = dt.timedelta(days=1)
+        program_id = await _program(harness, "LSL-DUKCAPIL", "Pelatihan Arsip", -2 * day, -day)
+        await _answer(harness, program_id, 701, 4, "Materi jelas dan bermanfaat untuk kantor")
+        async with _db(harness).session() as session:
+            program = await session.get(Program, program_id)
+            assert program is not None
+            program.status, program.sent_at = PROGRAM_OPEN, dt.datetime.now(dt.UTC)
+            session.add(program)
+            session.add(Participant(program_id=program_id, user_id=702, nip=NIPS[702 % 6]))
+            session.add(
+                Response(
+                    template_id=program.template_id,
+                    subject_kind=PROGRAM_SUBJECT,
+                    subject_id=program_id,
+                    respondent_id=702,
+                    status=RESPONSE_OPEN,
+                )
+            )
+            people = [
+                classlists.ListedPerson(f"Peserta {n}", NIPS[n % 6], "Bagian Umum")
+                for n in (701, 702, 703)
+            ]
+            await classlists.import_list(
+                session, Access.command_line(), program_id, enumerate(people, start=2)
+            )
+            await session.commit()
+        cookies = session_cookie(harness, rina.id)
+        csrf = csrf_of(harness, cookies)
+        async with client(harness, cookies) as http:
+            page = (await http.get(f"/program/{program_id}")).text
+            assert "Daftar kelas: 3 orang · bergabung: 2 · sudah menjawab: 1 · 33%" in page
+            assert "Peserta 70" not in page  # the page shows counts, not who
+            first = await http.post(
+                f"/program/{program_id}/tindakan", data={"csrf": csrf, "action": "remind"}
+            )
+            again = await http.post(
+                f"/program/{program_id}/tindakan", data={"csrf": csrf, "action": "remind"}
+            )
+        assert first.status_code == 200 and "belum menjawab: 1." in first.text
+        assert again.status_code == 200 and "belum menjawab: 0." in again.text
+        assert [e.detail for e in await _audited(harness, "classlist_remind")] == ["1", "0"]
