@@ -17,6 +17,7 @@ from bot.jobs.deadlines import deadlines_job
 from bot.jobs.digest import CHECK_EVERY, digest_job
 from bot.jobs.feedback import due_job
 from bot.jobs.housekeeping import housekeeping_job
+from bot.jobs.menu import menu_job
 from bot.jobs.outbox import OutboxSender, SendBudget, outbox_job
 from bot.logging_setup import quiet_libraries
 from bot.services import releases
@@ -113,6 +114,8 @@ async def prepare(application: SuaraApplication) -> None:
         job_queue.run_repeating(
             housekeeping_job, interval=DAILY_CHECK, first=3, name="housekeeping"
         )
+        # The workspace in the menu of organizers and admins, and gone when a role ends.
+        job_queue.run_repeating(menu_job, interval=dt.timedelta(minutes=1), first=4, name="menu")
 
 
 async def shutdown(application: SuaraApplication) -> None:

@@ -30,6 +30,8 @@ class User(SQLModel, table=True):
     banned: bool = Field(default=False)
     # Organizers and admins only: the name staff lists show (Telegram name when they joined).
     staff_name: str | None = Field(default=None, max_length=64)
+    # The chat menu button last set for them (bot/services/menu.py); None: never set.
+    menu_button: str | None = Field(default=None, max_length=16)
 
 
 class KeptBan(SQLModel, table=True):

@@ -1,0 +1,54 @@
+"""The workspace in the chat's menu: organizers and admins get it as a Mini App button, and
+lose it when their role ends; nobody gets it where the workspace is not served over https."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlmodel import col
+
+from bot.jobs.menu import refresh
+from bot.sandbox.harness import Harness
+from bot.storage.places import OrganizerUnit
+from tests.e2e.helpers import onboard
+from tests.e2e.test_complaints import _db, _setup_organizers
+from tests.web.helpers import web_harness
+
+HTTPS = "https://suara.example.go.id"
+
+
+async def _refresh(harness: Harness) -> int:
+    assert harness.runner is not None
+    application = harness.runner.application
+    return await refresh(application.bot_data, application.bot)
+
+
+async def test_staff_get_the_workspace_in_their_menu_and_lose_it_with_their_role(
+    database_url: str,
+) -> None:
+    async with web_harness(database_url, WEB_BASE_URL=HTTPS) as harness:
+        emu = harness.emulator
+        admin, rina, dedi = await _setup_organizers(emu)
+        citizen = emu.user(301, "Siti Aminah", "id")
+        await onboard(emu, citizen)
+        await _refresh(harness)
+        for person in (admin, rina, dedi):
+            button = emu.menu_buttons[person.id]
+            assert button["type"] == "web_app" and button["text"] == "Ruang kerja"
+            assert button["web_app"]["url"] == HTTPS + "/"
+        assert citizen.id not in emu.menu_buttons
+        assert await _refresh(harness) == 0  # set once: nothing to do the next minute
+
+        async with _db(harness).session() as session:
+            await session.exec(delete(OrganizerUnit).where(col(OrganizerUnit.user_id) == rina.id))
+            await session.commit()
+        await _refresh(harness)  # (or the menu job, running beside the test, did it first)
+        assert emu.menu_buttons[rina.id] == {"type": "default"}
+        assert await _refresh(harness) == 0
+        assert emu.menu_buttons[dedi.id]["type"] == "web_app"
+
+
+async def test_without_https_nobody_is_given_the_workspace(database_url: str) -> None:
+    async with web_harness(database_url) as harness:  # served on http://127.0.0.1 only
+        _admin, rina, _dedi = await _setup_organizers(harness.emulator)
+        assert await _refresh(harness) == 0
+        assert rina.id not in harness.emulator.menu_buttons
