@@ -47,10 +47,14 @@ def build_core(settings: Settings, *, db: Database | None = None, analyzer: bool
         from bot.analysis.sentiment import sentiment_of
 
         sentiment = sentiment_of
+    from bot.services.menu import workspace_url
+
+    texts = Texts(settings.bot_default_language, settings.tz)
+    texts.web_app_base = workspace_url(settings)
     return Core(
         settings=settings,
         db=db or Database(settings.database_url, pool_size=settings.database_pool_size),
-        texts=Texts(settings.bot_default_language, settings.tz),
+        texts=texts,
         calendar=WorkingCalendar(settings.local_holidays),
         sentiment=sentiment,
     )

@@ -239,6 +239,9 @@ class Texts:
                 f"(found: {', '.join(found) or 'none'})"
             )
         self.default_language = default_language
+        # The workspace's https address, where Mini App buttons lead (`keyboards.WebAppLink`);
+        # None: such buttons are left out.
+        self.web_app_base: str | None = None
         self.languages: tuple[str, ...] = (
             default_language,
             *(code for code in found if code != default_language),

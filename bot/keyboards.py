@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.buttons import ButtonData
+
+
+@dataclass(frozen=True)
+class WebAppLink:
+    """A button that opens a page of the workspace as a Mini App (`path` under its https
+    address); left out where the workspace is not served over https."""
+
+    path: str
+
 
 Button = tuple[str, ButtonData]
 T = TypeVar("T")
 
 
-def keyboard(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup:
+def keyboard(
+    rows: Iterable[Sequence[tuple[str, ButtonData | WebAppLink]]],
+    *,
+    web_app_base: str | None = None,
+) -> InlineKeyboardMarkup:
     built = []
     for row in rows:
         buttons = []
         for label, data in row:
+            if isinstance(data, WebAppLink):
+                if web_app_base:
+                    url = web_app_base.rstrip("/") + data.path
+                    buttons.append(InlineKeyboardButton(label, web_app=WebAppInfo(url=url)))
+                continue
             buttons.append(InlineKeyboardButton(label, callback_data=data.pack()))
         if buttons:
             built.append(buttons)

@@ -75,7 +75,10 @@ async def deliver(session: AsyncSession, texts: Texts, notices: list[Notice]) ->
             else texts.for_user(None, None)
         )
         markup = (
-            keyboard([[(t(label), data) for label, data in row] for row in notice.buttons])
+            keyboard(
+                [[(t(label), data) for label, data in row] for row in notice.buttons],
+                web_app_base=texts.web_app_base,
+            )
             if notice.buttons
             else None
         )

@@ -29,7 +29,7 @@ async def refresh(state: AppState, bot: Bot) -> int:
         t = state.texts.for_user(change.language, change.telegram_language)
         button: MenuButtonDefault | MenuButtonWebApp = MenuButtonDefault()
         if change.button == menu.WORKSPACE and change.url is not None:
-            button = MenuButtonWebApp(t("menu.button"), WebAppInfo(url=change.url))
+            button = MenuButtonWebApp(t("web.menu_button"), WebAppInfo(url=change.url))
         try:
             await bot.set_chat_menu_button(chat_id=change.user_id, menu_button=button)
         except (Forbidden, BadRequest) as exc:

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.buttons import AddInformation, Handled, HandledAnswer, OpenComplaint
 from bot.config import Settings
+from bot.keyboards import WebAppLink
 from bot.services import access
 from bot.services import uploads as upload_service
 from bot.services.access import Access
@@ -215,7 +216,10 @@ async def file_complaint(
                 "unit": await unit_label(session, unit.id or 0),
                 "due": complaint.verify_due,
             },
-            ((("organizer.open", OpenComplaint(complaint=_id(complaint))),),),
+            (
+                (("organizer.open", OpenComplaint(complaint=_id(complaint))),),
+                (("menu.open_complaint", WebAppLink(f"/aduan/{_id(complaint)}")),),
+            ),
             dedupe_key=f"new:{complaint.id}:{organizer}",
         )
         for organizer in await organizers_of_unit(session, complaint.unit_id)

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.buttons import ButtonData
+from bot.keyboards import WebAppLink
 from bot.services.conditions import Condition
 
 
@@ -53,7 +54,7 @@ class Notice:
     key: str
     values: dict[str, object] = field(default_factory=dict)
     # Rows of (label text key, what the button means); the renderer packs them.
-    buttons: tuple[tuple[tuple[str, ButtonData], ...], ...] = ()
+    buttons: tuple[tuple[tuple[str, ButtonData | WebAppLink], ...], ...] = ()
     dedupe_key: str | None = None
     # Not sent before this moment (the recipient's morning, for scheduled messages).
     not_before: dt.datetime | None = None

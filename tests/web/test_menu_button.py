@@ -1,5 +1,6 @@
-"""The workspace in the chat's menu: organizers and admins get it as a Mini App button, and
-lose it when their role ends; nobody gets it where the workspace is not served over https."""
+"""The workspace in the chat's menu: organizers and admins get it as a Mini App button whichever
+door gave them the role, and lose it when their role ends; nobody gets it where the workspace
+is not served over https. A new complaint's notice opens the complaint in the workspace."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from bot.jobs.menu import refresh
 from bot.sandbox.harness import Harness
 from bot.storage.places import OrganizerUnit
 from tests.e2e.helpers import onboard
-from tests.e2e.test_complaints import _db, _setup_organizers
+from tests.e2e.test_complaints import _db, _file, _setup_organizers, _wait_text
 from tests.web.helpers import web_harness
 
 HTTPS = "https://suara.example.go.id"
@@ -52,3 +53,33 @@ async def test_without_https_nobody_is_given_the_workspace(database_url: str) ->
         _admin, rina, _dedi = await _setup_organizers(harness.emulator)
         assert await _refresh(harness) == 0
         assert rina.id not in harness.emulator.menu_buttons
+
+
+async def test_a_new_complaints_notice_opens_it_in_the_workspace(database_url: str) -> None:
+    async with web_harness(database_url, WEB_BASE_URL=HTTPS) as harness:
+        emu = harness.emulator
+        _admin, rina, _dedi = await _setup_organizers(emu)
+        siti = emu.user(301, "Siti Aminah", "id")
+        await onboard(emu, siti)
+        await _file(emu, siti, photos=0)
+        await _wait_text(emu, rina, "Pengaduan baru")
+        notice = next(m for m in reversed(emu.messages(rina)) if "Pengaduan baru" in m.text)
+        buttons = [b for row in (notice.reply_markup or {})["inline_keyboard"] for b in row]
+        opened = [b for b in buttons if "web_app" in b]
+        assert len(opened) == 1 and opened[0]["text"] == "🗂 Buka di ruang kerja"
+        complaint_id = int(opened[0]["web_app"]["url"].rsplit("/", 1)[1])
+        assert opened[0]["web_app"]["url"] == f"{HTTPS}/aduan/{complaint_id}"
+        assert any("callback_data" in b for b in buttons)  # the chat's own button stays
+
+
+async def test_without_https_a_notice_has_the_chats_button_only(database_url: str) -> None:
+    async with web_harness(database_url) as harness:
+        emu = harness.emulator
+        _admin, rina, _dedi = await _setup_organizers(emu)
+        siti = emu.user(301, "Siti Aminah", "id")
+        await onboard(emu, siti)
+        await _file(emu, siti, photos=0)
+        await _wait_text(emu, rina, "Pengaduan baru")
+        notice = next(m for m in reversed(emu.messages(rina)) if "Pengaduan baru" in m.text)
+        buttons = [b for row in (notice.reply_markup or {})["inline_keyboard"] for b in row]
+        assert buttons and all("web_app" not in b for b in buttons)
