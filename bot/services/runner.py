@@ -115,8 +115,9 @@ async def _load(session: AsyncSession, respondent: int, response_id: int) -> _Ru
     ):
         raise NotFound()
     template = await engine.template_of(session, response.template_id)
-    asked = engine.items(template, response.instructors)
     answers = await engine.answers_by_item(session, response)
+    facts = await kind.facts(session, response) if kind else {}
+    asked = engine.applicable(engine.items(template, response.instructors), facts, answers)
     heading, values = await kind.describe(session, response) if kind else (Heading(), {})
     names = {name: "-" for name in kind.names} if kind else {}
     return _Run(response, kind, asked, answers, heading, {**names, **values})
@@ -146,7 +147,7 @@ def _view(run: _Run, at: Position) -> Shown:
         values=run.values,
         can_back=index > 0,
         can_skip=not item.question.required,
-        can_next=answer is not None,
+        can_next=answer is not None or item.question.kind == "note",
     )
     return Shown(view, replace(at, index=index))
 
@@ -287,7 +288,8 @@ async def next_question(
     run = await _load(session, respondent, response_id)
     _check_open(run.response)
     item = run.item(index)
-    if _current(at, index) and engine.key_of(item) in run.answers:
+    passed = engine.key_of(item) in run.answers or item.question.kind == "note"
+    if _current(at, index) and passed:
         return _forward(run, at)
     return _view(run, at)
 
