@@ -115,9 +115,7 @@ def _render_question(t: Any, view: QuestionView) -> tuple[str, InlineKeyboardMar
     if question.hint:
         text += "\n" + t("xlsform.hint", hint=question.hint(language))
     if view.answer is not None:
-        text += "\n" + t(
-            "questionnaire.current", answer=_shown_answer(t, item, view.answer)
-        )
+        text += "\n" + t("questionnaire.current", answer=_shown_answer(t, item, view.answer))
     elif question.kind == "text":
         text += "\n" + t("questionnaire.type_answer")
     elif question.kind == "integer":

@@ -70,6 +70,9 @@ class ProgramSpec:
     instructors: list[str] = field(default_factory=list)
     window_days: int = 7
     followup_weeks: int = 12
+    # The questionnaire's code: its latest version becomes the program's, kept once anyone
+    # answered. None: the shipped training evaluation at creation, the program's own at edit.
+    questionnaire: str | None = None
 
 
 def parse_instructors(text: str) -> list[str]:
@@ -137,6 +140,17 @@ async def _open(session: AsyncSession, unit_id: int) -> None:
         raise ProgramError(exc.key, **exc.values) from None
 
 
+async def _questionnaire(session: AsyncSession, code: str) -> int:
+    """The id of the latest version of the questionnaire `code` (an imported XLSForm, or
+    a shipped one); refused when there is none."""
+    try:
+        template = await questionnaires.latest(session, code)
+    except LookupError:
+        raise ProgramError("program.questionnaire_unknown", code=code) from None
+    assert template.id is not None
+    return template.id
+
+
 async def create_program(
     session: AsyncSession, *, spec: ProgramSpec, caller: Access | None, now: dt.datetime
 ) -> Program:
@@ -148,8 +162,7 @@ async def create_program(
         raise ProgramError("program.unit_not_yours")
     await _open(session, spec.unit_id)
     check_spec(spec, now=now)
-    template = await questionnaires.latest(session, TRAINING_TEMPLATE)
-    assert template.id is not None
+    template_id = await _questionnaire(session, spec.questionnaire or TRAINING_TEMPLATE)
     closes_at = spec.ends_at + dt.timedelta(days=spec.window_days)
     program = Program(
         code=await _new_code(session),
@@ -160,7 +173,7 @@ async def create_program(
         instructors=list(spec.instructors),
         starts_at=spec.starts_at.astimezone(dt.UTC),
         ends_at=spec.ends_at.astimezone(dt.UTC),
-        template_id=template.id,
+        template_id=template_id,
         closes_at=closes_at.astimezone(dt.UTC),
         followup_at=(spec.ends_at + dt.timedelta(weeks=spec.followup_weeks)).astimezone(dt.UTC),
         created_by=caller.user_id if caller is not None and not caller.system else None,
@@ -493,6 +506,7 @@ def same_as(program: Program, spec: ProgramSpec) -> bool:
         and stored.mode == spec.mode
         and stored.instructors == spec.instructors
         and stored.window_days == spec.window_days
+        and spec.questionnaire is None
     )
 
 
@@ -516,6 +530,8 @@ async def edit_program(
     program.title = spec.title.strip()
     program.provider = (spec.provider or "").strip() or None
     program.mode = spec.mode
+    if spec.questionnaire is not None:
+        program.template_id = await _questionnaire(session, spec.questionnaire)
     program.instructors = list(spec.instructors)
     program.starts_at = spec.starts_at.astimezone(dt.UTC)
     program.ends_at = spec.ends_at.astimezone(dt.UTC)

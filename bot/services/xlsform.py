@@ -18,7 +18,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from openpyxl import Workbook
 from pyxform import xls2json, xls2json_backends
@@ -178,7 +178,7 @@ class _Converter:
         self.problems: list[Problem] = []
         self.asked: dict[str, Question] = {}
 
-    def refuse(self, name: str, key: str, **values: object) -> None:
+    def refuse(self, name: str, key: str, /, **values: object) -> None:
         self.problems.append(Problem(self.rows.get(name, 0), key, values))
 
     def questions(
@@ -280,7 +280,7 @@ class _Converter:
         }
 
     def role_and_length(self, child: dict[str, Any]) -> dict[str, Any]:
-        name, fields = str(child["name"]), {}
+        name, fields = str(child["name"]), dict[str, Any]()
         role = str(child.get("suara_role", "")).strip()
         if role and role not in ROLES:
             self.refuse(name, "xlsform.role_unknown", role=role, roles=", ".join(ROLES))
@@ -310,7 +310,9 @@ class _Converter:
                 return None
             on = match["name"] or match["sname"]
             value = match["value"] if match["name"] else match["svalue"]
-            op = "selected" if match["sname"] else ("ne" if match["op"] == "!=" else "eq")
+            op: Literal["eq", "ne", "selected"] = (
+                "selected" if match["sname"] else ("ne" if match["op"] == "!=" else "eq")
+            )
             if on in FACTS:
                 if value not in MODES:
                     self.refuse(name, "xlsform.mode_unknown", value=value, modes=", ".join(MODES))
