@@ -60,7 +60,7 @@ _REFUSED_TYPES = {
     "select_multiple": "multiple", "select multiple": "multiple", "rank": "multiple",
 }  # fmt: skip
 _ASKED = {"select_one", "select one", "text", "integer", "int", "note"}
-_GROUPS = {"begin_group", "begin group", "end_group", "end group"}
+_GROUPS = {"begin_group", "begin group", "end_group", "end group", "end_repeat", "end repeat"}
 _REFUSED_COLUMNS = ("constraint", "calculation", "choice_filter", "repeat_count", "trigger")
 _YES = {"yes", "true", "true()", "1", "ya"}
 _NO = {"", "no", "false", "false()", "0", "tidak"}
