@@ -95,6 +95,12 @@ class _Run:
     answers: dict[engine.AnswerKey, Answer]
     heading: Heading
     values: dict[str, str]
+    every: list[Item] = field(default_factory=list)  # before the conditions
+    facts: dict[str, str] = field(default_factory=dict)
+
+    def refresh(self) -> None:
+        """What is asked after an answer changed: an item may depend on it."""
+        self.asked = engine.applicable(self.every, self.facts, self.answers)
 
     @property
     def id(self) -> int:
@@ -117,10 +123,11 @@ async def _load(session: AsyncSession, respondent: int, response_id: int) -> _Ru
     template = await engine.template_of(session, response.template_id)
     answers = await engine.answers_by_item(session, response)
     facts = await kind.facts(session, response) if kind else {}
-    asked = engine.applicable(engine.items(template, response.instructors), facts, answers)
+    every = engine.items(template, response.instructors)
+    asked = engine.applicable(every, facts, answers)
     heading, values = await kind.describe(session, response) if kind else (Heading(), {})
     names = {name: "-" for name in kind.names} if kind else {}
-    return _Run(response, kind, asked, answers, heading, {**names, **values})
+    return _Run(response, kind, asked, answers, heading, {**names, **values}, every, facts)
 
 
 def _check_open(response: Response) -> None:
@@ -176,6 +183,7 @@ async def _record(
         session, response=run.response, item=item, value=value, sentiment=sentiment
     )
     run.answers[engine.key_of(item)] = answer
+    run.refresh()
     return _value_of(answer) != before
 
 
@@ -278,6 +286,7 @@ async def skip(
     item = run.item(index)
     await engine.skip(session, response=run.response, item=item)
     run.answers.pop(engine.key_of(item), None)
+    run.refresh()
     return _forward(run, at) if _current(at, index) else _view(run, at)
 
 
