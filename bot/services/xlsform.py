@@ -546,3 +546,32 @@ async def export_form(session: AsyncSession, caller: Access, code: str) -> tuple
     assert row.id is not None
     template = await questionnaires.template_of(session, row.id)
     return template, write_workbook(template)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A questionnaire as the workspace lists it: its code, latest version and title."""
+
+    code: str
+    version: int
+    title: Localized
+
+
+async def list_forms(session: AsyncSession, caller: Access) -> list[Listed]:
+    """Every questionnaire's latest version, by code (for the admins who import forms)."""
+    caller.require(Need.ADMIN)
+    latest: dict[str, QuestionnaireTemplate] = {}
+    for row in await store.all_templates(session):
+        if row.code not in latest or row.version > latest[row.code].version:
+            latest[row.code] = row
+    return [
+        Listed(row.code, row.version, Localized.model_validate(row.definition["title"]))
+        for _, row in sorted(latest.items())
+    ]
+
+
+async def import_form(session: AsyncSession, caller: Access, data: bytes) -> Stored:
+    """An uploaded workbook, read and stored as `store_form` does; the caller is checked
+    before the file is read. FormRefused lists the problems (nothing is stored)."""
+    caller.require(Need.ADMIN)
+    return await store_form(session, caller, read_workbook(data))

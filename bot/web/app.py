@@ -13,6 +13,7 @@ import logging
 import mimetypes
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -52,6 +53,7 @@ from bot.services.notices import Key
 from bot.services.skm_report import Period
 from bot.storage.places import LEVEL_UNIT, place_by_code
 from bot.storage.users import get_user
+from bot.web import questionnaires
 from bot.web.auth import (
     InvalidLaunch,
     SessionSigner,
@@ -132,6 +134,13 @@ class WebDoor:
             Route("/status", self.status_page, methods=["GET"]),
             Route("/status", self.status_lookup, methods=["POST"]),
             Route("/statistik/{code}", self.unit_statistics, methods=["GET"]),
+            Route("/kuesioner", partial(questionnaires.page, self), methods=["GET"]),
+            Route("/kuesioner", partial(questionnaires.upload, self), methods=["POST"]),
+            Route(
+                "/kuesioner/{code}/xlsform",
+                partial(questionnaires.download, self),
+                methods=["GET"],
+            ),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 

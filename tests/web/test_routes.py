@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 
 from bot.storage import web as web_store
 from bot.storage.complaints import Attachment
-from tests.e2e.test_access import ADMIN, ANY, EVERYONE, ORGANIZERS, THIS_UNIT, _world
+from tests.e2e.test_access import ADMIN, ADMINS, ANY, EVERYONE, ORGANIZERS, THIS_UNIT, _world
 from tests.e2e.test_complaints import _db
 from tests.web.helpers import client, csrf_of, door, launch_data, session_cookie, web_harness
 
@@ -36,6 +36,9 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "/status"): PUBLIC,  # a complaint's status by number and PIN, no login
     ("GET", "/statistik/{code}"): PUBLIC,
     ("GET", "/static/{path}"): PUBLIC,
+    ("GET", "/kuesioner"): ADMINS,
+    ("POST", "/kuesioner"): ADMINS,  # without a file: the page again, with the reason (400)
+    ("GET", "/kuesioner/{code}/xlsform"): ORGANIZERS,
 }
 
 
@@ -99,7 +102,7 @@ async def test_every_route_against_every_kind_of_person(tmp_path: Path, database
                         .replace("{attachment_id:int}", str(attachment.id))
                         .replace("{token}", links.get(role, "nothing-here"))
                         .replace("{path}", "app.css")
-                        .replace("{code}", "LSL-DUKCAPIL")
+                        .replace("{code}", "pelatihan" if "kuesioner" in path else "LSL-DUKCAPIL")
                     )
                     if method == "GET":
                         response = await http.get(url)
