@@ -163,6 +163,11 @@ async def _page(context: SuaraContext, program: Program) -> tuple[str, InlineKey
                     high=item.question.max,
                     count=figure.answers,
                 )
+                + (
+                    " · " + t.plural("xlsform.not_attended_count", n, count=n)
+                    if (n := figure.not_attended)
+                    else ""
+                )
             )
         text += "\n\n" + "\n".join(lines)
     followup = (await level3.results(context.db, [program.id])).get(program.id)

@@ -251,6 +251,8 @@ class ItemFigure:
     instructor: int
     mean: float
     answers: int
+    # Released answers "did not attend this session": apart from the scores, never low.
+    not_attended: int = 0
 
 
 @dataclass(frozen=True)
@@ -288,8 +290,21 @@ async def figures(session: AsyncSession, program: Program, *, minimum: int) -> P
         .group_by(col(Answer.question), col(Answer.instructor))
     )
     rows = (await session.exec(query)).all()
+    absent_query = (
+        select(Answer.question, Answer.instructor, func.count())
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(*released, col(Answer.choice) == questionnaires.NOT_ATTENDED)
+        .group_by(col(Answer.question), col(Answer.instructor))
+    )
+    absent = {(str(q), int(i)): int(n) for q, i, n in (await session.exec(absent_query)).all()}
     items = tuple(
-        ItemFigure(str(question), int(instructor), float(mean), int(count))
+        ItemFigure(
+            str(question),
+            int(instructor),
+            float(mean),
+            int(count),
+            absent.get((str(question), int(instructor)), 0),
+        )
         for question, instructor, mean, count in rows
         # Each breakdown (an instructor's items) is withheld below the minimum as well.
         if int(count) >= minimum

@@ -18,6 +18,7 @@ from bot.reports import digest_text
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
 from bot.services import digest as digest_service
+from bot.services import programs as program_service
 from bot.storage.places import place_by_code
 from bot.storage.programs import Program
 from bot.storage.questionnaires import QuestionnaireTemplate
@@ -170,6 +171,9 @@ async def test_an_imported_form_runs_in_the_chat_and_the_digest_counts_absence_a
             today=dt.date.today(),
             min_responses=state.settings.feedback_min_responses,
         )
+        page = await program_service.figures(
+            session, program, minimum=state.settings.feedback_min_responses
+        )
     (training,) = [p for p in built.programs if p.program_id == program.id]
     assert not training.withheld and training.respondents == 5
     assert [(i.code, i.instructor) for i in training.items] == [
@@ -184,6 +188,10 @@ async def test_an_imported_form_runs_in_the_chat_and_the_digest_counts_absence_a
         digest_text.render(built, state.texts.for_language("id"), {unit.id or 0: unit.name})
     )
     assert "2 tidak mengikuti" in text
+    # The program page: Sari rated by all five; Budi's three ratings are below the minimum,
+    # so his breakdown is withheld, and the two absences never join it as scores.
+    shown = {(f.question, f.instructor): f for f in page.items}
+    assert shown[("pengajar", 0)].answers == 5 and ("pengajar", 1) not in shown
 
     # Export and import back: the same questions, so no new version.
     exported = tmp_path / "kembali.xlsx"
