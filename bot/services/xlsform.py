@@ -14,6 +14,7 @@ Suara's own columns: `suara_role` (what an item means to the digest), `suara_per
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from dataclasses import dataclass
@@ -108,7 +109,9 @@ def read_workbook(source: Path | bytes) -> Template:
     data.survey = [*data.survey, {"type": "hidden", "name": "mode"}]
     try:
         form = xls2json.workbook_to_json(data, warnings=[])
-    except PyXFormError as exc:
+    except (PyXFormError, ValueError, KeyError, TypeError) as exc:
+        # pyxform's own checks say PyXFormError; a workbook odd enough to trip it otherwise
+        # is refused the same way rather than failing the caller.
         raise FormRefused([Problem(0, "xlsform.pyxform", {"reason": str(exc)})]) from None
     settings = dict(data.settings[0]) if data.settings else {}
     choices = {
@@ -574,4 +577,6 @@ async def import_form(session: AsyncSession, caller: Access, data: bytes) -> Sto
     """An uploaded workbook, read and stored as `store_form` does; the caller is checked
     before the file is read. FormRefused lists the problems (nothing is stored)."""
     caller.require(Need.ADMIN)
-    return await store_form(session, caller, read_workbook(data))
+    # pyxform's reading is CPU work (tens of milliseconds): off the event loop.
+    template = await asyncio.to_thread(read_workbook, data)
+    return await store_form(session, caller, template)
