@@ -244,6 +244,12 @@ async def template_of(session: AsyncSession, template_id: int) -> Template:
     return _parsed[template_id]
 
 
+def forget_parsed() -> None:
+    """Empties the cache of parsed templates: for tests, whose databases each number their
+    own templates from 1 (in one deployment an id always means the same row)."""
+    _parsed.clear()
+
+
 async def latest(session: AsyncSession, code: str) -> QuestionnaireTemplate:
     row = await store.latest_template(session, code)
     if row is None:

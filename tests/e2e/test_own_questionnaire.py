@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
 from bot.services import digest as digest_service
 from bot.services import programs as program_service
+from bot.services import questionnaires
 from bot.storage.places import place_by_code
 from bot.storage.programs import Program
 from bot.storage.questionnaires import QuestionnaireTemplate
@@ -26,6 +27,15 @@ from tests.conftest import ADMIN_ID
 from tests.e2e.helpers import choose, onboard, say, tap, text_of
 from tests.e2e.test_cli_programs import _cli
 from tests.services.test_xlsform import SURVEY, _row, workbook
+
+
+@pytest.fixture(autouse=True)
+def _own_template_ids() -> Iterator[None]:
+    """The forms stored here take ids other tests' databases give other templates."""
+    questionnaires.forget_parsed()
+    yield
+    questionnaires.forget_parsed()
+
 
 UNIT = "LPG-PROV-BPSDM"
 INVITATION = "Mohon isi kuesioner evaluasi"
