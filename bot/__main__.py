@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.program_cli import add_parsers
 
     add_parsers(commands)
+    from bot.questionnaire_cli import add_parser as add_questionnaire_parser
+
+    add_questionnaire_parser(commands)
     from bot.digest_cli import add_parser as add_digest_parser
 
     add_digest_parser(commands)
@@ -231,6 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.program_cli import run as run_program
 
         return run_program(settings, args)
+    if args.command == "questionnaire":
+        from bot.questionnaire_cli import run as run_questionnaire
+
+        return run_questionnaire(settings, args)
 
     if args.command == "run" and token is None:
         interactive = sys.stdin.isatty()

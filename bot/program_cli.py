@@ -122,6 +122,9 @@ def add_parsers(commands: Any) -> None:
     create.add_argument("--mode", choices=MODES, default=MODES[0])
     create.add_argument("--instructors", default="", help='"Name; Name"')
     create.add_argument("--window-days", type=int, help="days to answer after the end")
+    create.add_argument(
+        "--questionnaire", help="the questionnaire's code (default: the shipped pelatihan)"
+    )
     create.add_argument("--json", action="store_true", help="print one JSON object")
     importing = actions.add_parser(
         "import",
@@ -206,6 +209,7 @@ async def _spec(
         instructors=service.parse_instructors(str(values.get("instructors") or "")),
         window_days=window_days or settings.feedback_window_days,
         followup_weeks=settings.followup_weeks,
+        questionnaire=str(values.get("questionnaire") or "").strip() or None,
     )
     _checked(spec, now)
     return spec, unit.code
@@ -235,9 +239,12 @@ def _described(program: Program, unit: str, settings: Settings) -> dict[str, obj
 async def _create(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> int:
     values = vars(args)
     spec, unit = await _spec(session, settings, values, args.window_days, now=utcnow())
-    program = await service.create_program(
-        session, spec=spec, caller=Access.command_line(), now=utcnow()
-    )
+    try:
+        program = await service.create_program(
+            session, spec=spec, caller=Access.command_line(), now=utcnow()
+        )
+    except ProgramError as exc:
+        raise CliError(exc.key, **exc.values) from None
     described = _described(program, unit, settings)
     if args.json:
         print(json.dumps(described, ensure_ascii=False))

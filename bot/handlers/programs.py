@@ -170,6 +170,11 @@ async def _page(context: SuaraContext, program: Program) -> tuple[str, InlineKey
                     high=line.high,
                     count=line.answers,
                 )
+                + (
+                    " · " + t.plural("xlsform.not_attended_count", n, count=n)
+                    if (n := line.not_attended)
+                    else ""
+                )
             )
         text += "\n\n" + "\n".join(lines)
     if shown.followup is not None and not shown.followup.empty:

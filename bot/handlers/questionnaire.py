@@ -44,7 +44,7 @@ from bot.services import feedback, runner
 from bot.services.access import Need
 from bot.services.errors import NotFound, Refused
 from bot.services.kinds import Deliver, Heading, PassToSupervisor, Thanks
-from bot.services.questionnaires import Item
+from bot.services.questionnaires import NOT_ATTENDED, Item
 from bot.services.runner import Position, QuestionView, ReviewView, Shown, SubmittedView
 from bot.storage import flows
 from bot.storage.models import FlowState
@@ -83,10 +83,12 @@ def _question_text(item: Item, language: str, values: dict[str, str]) -> str:
     return text
 
 
-def _shown_answer(item: Item, answer: Answer | None, language: str) -> str:
+def _shown_answer(t: Any, item: Item, answer: Answer | None) -> str:
     if answer is None:
         return ""
-    question = item.question
+    question, language = item.question, t.language
+    if answer.choice == NOT_ATTENDED and question.not_attended:
+        return str(t("xlsform.not_attended"))
     if answer.score is not None and question.kind == "scale":
         return f"{answer.score} {question.label(language, answer.score)}"
     if answer.choice is not None:
@@ -110,12 +112,14 @@ def _render_question(t: Any, view: QuestionView) -> tuple[str, InlineKeyboardMar
         section=Safe(" · " + html.escape(section, quote=False)) if section else "",
         question=Safe(_question_text(item, language, view.values)),
     )
+    if question.hint:
+        text += "\n" + t("xlsform.hint", hint=question.hint(language))
     if view.answer is not None:
-        text += "\n" + t(
-            "questionnaire.current", answer=_shown_answer(item, view.answer, language)
-        )
+        text += "\n" + t("questionnaire.current", answer=_shown_answer(t, item, view.answer))
     elif question.kind == "text":
         text += "\n" + t("questionnaire.type_answer")
+    elif question.kind == "integer":
+        text += "\n" + t("xlsform.type_number")
     ref = view.response
     rows: list[list[Button]] = []
     if question.kind == "scale":
@@ -123,6 +127,8 @@ def _render_question(t: Any, view: QuestionView) -> tuple[str, InlineKeyboardMar
             [(f"{n} {question.label(language, n)}", QuestionAnswer(ref, index, str(n)))]
             for n in range(question.max, question.min - 1, -1)
         ]
+        if question.not_attended:
+            rows.append([(t("xlsform.not_attended"), QuestionAnswer(ref, index, NOT_ATTENDED))])
     elif question.kind == "choice":
         rows += [
             [(option.label(language), QuestionAnswer(ref, index, option.code))]
@@ -148,7 +154,7 @@ def _render_review(t: Any, view: ReviewView) -> tuple[str, InlineKeyboardMarkup]
                 "questionnaire.review_line",
                 number=number,
                 question=Safe(_question_text(item, language, view.values)),
-                answer=_shown_answer(item, answer, language) or "-",
+                answer=_shown_answer(t, item, answer) or "-",
             )
         )
     edits: list[Button] = [
@@ -285,7 +291,7 @@ class Ask(_Where):
         except Refused:
             return False
         view = shown.view
-        return isinstance(view, QuestionView) and view.item.question.kind == "text"
+        return isinstance(view, QuestionView) and view.item.question.kind in ("text", "integer")
 
     def mark(self, turn: QTurn) -> str:
         return f"{self.name}:{turn.draft.index}"

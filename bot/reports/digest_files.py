@@ -105,6 +105,15 @@ def chart_figure(digest: Digest, t: Translator) -> Any:
     return fig
 
 
+def _points(digest: Digest) -> range:
+    """The scale points the workbook has columns for: the training's 1-5, or wider where a
+    form's scale is (0-10, 1-7)."""
+    items = [item for program in digest.programs for item in program.items]
+    low = min([1, *(item.low for item in items)])
+    high = max([SCALE_MAX, *(item.high for item in items)])
+    return range(low, min(high, 10) + 1)
+
+
 def _score_label(t: Translator, score: int) -> str:
     if score == 1:
         return t("digest.chart_low")
@@ -271,15 +280,26 @@ def workbook_xlsx(
                 "mean": round(item.mean, 2),
                 "change": round(item.change, 2) if item.change is not None else None,
                 "low_share": round(item.low_share, 3),
+                "not_attended": item.not_attended,
             }
             row.update({f"score_{item.low + i}": n for i, n in enumerate(item.counts)})
             items.append(row)
-    score_columns = [f"score_{i + 1}" for i in range(SCALE_MAX)]
+    score_columns = [f"score_{point}" for point in _points(digest)]
     _sheet(
         workbook,
         t,
         t("digest.x_sheet_training"),
-        ("program", "title", "item", "n", "mean", "change", "low_share", *score_columns),
+        (
+            "program",
+            "title",
+            "item",
+            "n",
+            "mean",
+            "change",
+            "low_share",
+            "not_attended",
+            *score_columns,
+        ),
         items,
         wide=("title", "item"),
     )

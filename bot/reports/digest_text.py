@@ -34,7 +34,10 @@ def _by_code_or_role(t: Translator, by_code: str, by_role: str, fallback: str) -
 
 
 def item_label(t: Translator, item: ItemStat, instructors: list[str]) -> str:
-    label = _by_code_or_role(t, f"digest.item.{item.code}", f"kinds.role.{item.role}", item.code)
+    # A role without a name of its own (the catch-all "rating") is named in the form's words.
+    own = item.text(t.language).replace("{instructor}", "").strip() if item.text else ""
+    role = f"kinds.role.{item.role}" if item.role != "rating" or not own else ""
+    label = _by_code_or_role(t, f"digest.item.{item.code}", role, shorten(own, 60) or item.code)
     if 0 <= item.instructor < len(instructors):
         label = f"{label} ({shorten(instructors[item.instructor], 30)})"
     return label
@@ -85,6 +88,14 @@ def _program(
                 mean=t.number(item.mean),
                 change=_change(t, item.change),
                 n=item.n,
+            )
+            + (
+                " · "
+                + t.plural(
+                    "xlsform.not_attended_count", item.not_attended, count=item.not_attended
+                )
+                if item.not_attended
+                else ""
             )
         )
     for code, instructor in p.flags:

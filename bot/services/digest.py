@@ -29,6 +29,7 @@ from bot.services import level3, questionnaires, releases, satisfaction
 from bot.services.kinds import SKM
 from bot.services.level3 import Level3
 from bot.services.programs import PROGRAM_SUBJECT
+from bot.services.questionnaires import NOT_ATTENDED, Localized
 from bot.services.satisfaction import SKM_SUBJECT, Ikm
 from bot.storage.complaints import (
     BARU,
@@ -122,6 +123,9 @@ class ItemStat:
     previous: float | None = None
     role: str = ""  # what the item means (its question's role in the template)
     low: int = 1  # the scale's lowest point
+    # Who said they did not attend this instructor's session: counted apart, never a score.
+    not_attended: int = 0
+    text: Localized | None = None  # the question as the form words it
 
     @property
     def n(self) -> int:
@@ -401,6 +405,24 @@ async def _distributions(
     return counts, respondents
 
 
+async def _not_attended(
+    session: AsyncSession, ids: Sequence[int], until: dt.datetime
+) -> dict[int, dict[tuple[str, int], int]]:
+    """Per program and (item, instructor): the released answers "did not attend"."""
+    found: dict[int, dict[tuple[str, int], int]] = {}
+    if not ids:
+        return found
+    query = (
+        select(Response.subject_id, Answer.question, Answer.instructor, func.count())
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(_program_released(ids, until), col(Answer.choice) == NOT_ATTENDED)
+        .group_by(col(Response.subject_id), col(Answer.question), col(Answer.instructor))
+    )
+    for program_id, question, instructor, n in (await session.exec(query)).all():
+        found.setdefault(int(program_id), {})[(question, int(instructor))] = int(n)
+    return found
+
+
 def _means(counts: Distribution) -> dict[tuple[str, int], float]:
     return {
         k: sum(s * c for s, c in v.items()) / sum(v.values())
@@ -459,6 +481,7 @@ async def _programs(
     if not ids:
         return []
     counts, released = await _distributions(session, ids, end)
+    absent = await _not_attended(session, ids, end)
     respondents = await _grouped_counts(
         session,
         select(Response.subject_id, func.count())
@@ -536,6 +559,8 @@ async def _programs(
                     previous.get(key),
                     role=question.role,
                     low=question.min,
+                    not_attended=absent.get(program.id, {}).get(key, 0),
+                    text=question.text,
                 )
             )
         digest.overall = _overall(digest.items)

@@ -64,6 +64,12 @@ class Deliver:
 After = Thanks | PassToSupervisor | Deliver
 Describe = Callable[[AsyncSession, Response], Awaitable[tuple[Heading, dict[str, str]]]]
 AfterSubmit = Callable[[AsyncSession, Response, int], Awaitable[list[After]]]
+# The facts about the subject its questions may depend on (questionnaires.FACTS: the mode).
+Facts = Callable[[AsyncSession, Response], Awaitable[dict[str, str]]]
+
+
+async def no_facts(session: AsyncSession, response: Response) -> dict[str, str]:
+    return {}
 
 
 def respondent_only(response: Response, user_id: int) -> bool:
@@ -81,6 +87,7 @@ class Kind:
     may_answer: Callable[[Response, int], bool] = respondent_only
     # Its answers join figures only in blocks of FEEDBACK_MIN_RESPONSES.
     in_blocks: bool = False
+    facts: Facts = no_facts
 
 
 KINDS: dict[str, Kind] = {}
@@ -105,6 +112,12 @@ async def _program_heading(
 ) -> tuple[Heading, dict[str, str]]:
     program = await session.get(Program, response.subject_id)
     return Heading(program.title if program else ""), {}
+
+
+async def _program_facts(session: AsyncSession, response: Response) -> dict[str, str]:
+    """A training's items may depend on its mode (the room for a classroom course)."""
+    program = await session.get(Program, response.subject_id)
+    return {"mode": program.mode} if program else {}
 
 
 async def _followup_heading(
@@ -168,6 +181,7 @@ TRAINING = register(
         describe=_program_heading,
         after_submit=_training_done,
         in_blocks=True,
+        facts=_program_facts,
     )
 )
 FOLLOWUP = register(

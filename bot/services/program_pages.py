@@ -155,6 +155,7 @@ class ResultLine:
     mean: float
     high: int
     answers: int
+    not_attended: int = 0  # "did not attend this session": counted apart, never a score
 
     def label(self, language: str) -> str:
         text = self.item.question.text(language)
@@ -248,7 +249,11 @@ async def view(
     for item in questionnaires.items(template, program.instructors):
         figure = means.get((item.question.code, item.instructor))
         if figure is not None:
-            found.lines.append(ResultLine(item, figure.mean, item.question.max, figure.answers))
+            found.lines.append(
+                ResultLine(
+                    item, figure.mean, item.question.max, figure.answers, figure.not_attended
+                )
+            )
     if details:  # the chat's page is short: no instructors' means or comments
         results = await digest.program_results(session, program, until=now, min_responses=minimum)
         found.instructors.extend(results.instructors)

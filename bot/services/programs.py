@@ -71,6 +71,9 @@ class ProgramSpec:
     instructors: list[str] = field(default_factory=list)
     window_days: int = 7
     followup_weeks: int = 12
+    # The questionnaire's code: its latest version becomes the program's, kept once anyone
+    # answered. None: the shipped training evaluation at creation, the program's own at edit.
+    questionnaire: str | None = None
 
 
 def parse_instructors(text: str) -> list[str]:
@@ -138,6 +141,17 @@ async def _open(session: AsyncSession, unit_id: int) -> None:
         raise ProgramError(exc.key, **exc.values) from None
 
 
+async def _questionnaire(session: AsyncSession, code: str) -> int:
+    """The id of the latest version of the questionnaire `code` (an imported XLSForm, or
+    a shipped one); refused when there is none."""
+    try:
+        template = await questionnaires.latest(session, code)
+    except LookupError:
+        raise ProgramError("program.questionnaire_unknown", code=code) from None
+    assert template.id is not None
+    return template.id
+
+
 async def create_program(
     session: AsyncSession, *, spec: ProgramSpec, caller: Access | None, now: dt.datetime
 ) -> Program:
@@ -149,8 +163,7 @@ async def create_program(
         raise ProgramError("program.unit_not_yours")
     await _open(session, spec.unit_id)
     check_spec(spec, now=now)
-    template = await questionnaires.latest(session, TRAINING_TEMPLATE)
-    assert template.id is not None
+    template_id = await _questionnaire(session, spec.questionnaire or TRAINING_TEMPLATE)
     closes_at = spec.ends_at + dt.timedelta(days=spec.window_days)
     program = Program(
         code=await _new_code(session),
@@ -161,7 +174,7 @@ async def create_program(
         instructors=list(spec.instructors),
         starts_at=spec.starts_at.astimezone(dt.UTC),
         ends_at=spec.ends_at.astimezone(dt.UTC),
-        template_id=template.id,
+        template_id=template_id,
         closes_at=closes_at.astimezone(dt.UTC),
         followup_at=(spec.ends_at + dt.timedelta(weeks=spec.followup_weeks)).astimezone(dt.UTC),
         created_by=caller.user_id if caller is not None and not caller.system else None,
@@ -244,6 +257,8 @@ class ItemFigure:
     instructor: int
     mean: float
     answers: int
+    # Released answers "did not attend this session": apart from the scores, never low.
+    not_attended: int = 0
 
 
 @dataclass(frozen=True)
@@ -281,8 +296,21 @@ async def figures(session: AsyncSession, program: Program, *, minimum: int) -> P
         .group_by(col(Answer.question), col(Answer.instructor))
     )
     rows = (await session.exec(query)).all()
+    absent_query = (
+        select(Answer.question, Answer.instructor, func.count())
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(*released, col(Answer.choice) == questionnaires.NOT_ATTENDED)
+        .group_by(col(Answer.question), col(Answer.instructor))
+    )
+    absent = {(str(q), int(i)): int(n) for q, i, n in (await session.exec(absent_query)).all()}
     items = tuple(
-        ItemFigure(str(question), int(instructor), float(mean), int(count))
+        ItemFigure(
+            str(question),
+            int(instructor),
+            float(mean),
+            int(count),
+            absent.get((str(question), int(instructor)), 0),
+        )
         for question, instructor, mean, count in rows
         # Each breakdown (an instructor's items) is withheld below the minimum as well.
         if int(count) >= minimum
@@ -499,6 +527,7 @@ def same_as(program: Program, spec: ProgramSpec) -> bool:
         and stored.mode == spec.mode
         and stored.instructors == spec.instructors
         and stored.window_days == spec.window_days
+        and spec.questionnaire is None
     )
 
 
@@ -522,6 +551,8 @@ async def edit_program(
     program.title = spec.title.strip()
     program.provider = (spec.provider or "").strip() or None
     program.mode = spec.mode
+    if spec.questionnaire is not None:
+        program.template_id = await _questionnaire(session, spec.questionnaire)
     program.instructors = list(spec.instructors)
     program.starts_at = spec.starts_at.astimezone(dt.UTC)
     program.ends_at = spec.ends_at.astimezone(dt.UTC)

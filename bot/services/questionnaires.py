@@ -10,7 +10,7 @@ questions in the chat.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -61,9 +61,16 @@ ROLES = (
     "requirements", "procedure", "service_time", "cost", "product", "competence", "conduct",
     "complaint_handling",
     # defaults by kind
-    "rating", "choice", "comment",
+    "rating", "choice", "comment", "number", "info",
 )  # fmt: skip
-DEFAULT_ROLES = {"scale": "rating", "choice": "choice", "text": "comment"}
+DEFAULT_ROLES = {
+    "scale": "rating", "choice": "choice", "text": "comment", "integer": "number", "note": "info",
+}  # fmt: skip
+# The facts about a subject a question may depend on (bot/services/kinds.py gives them).
+FACTS = ("mode",)
+# The answer to a per-instructor item that says "I did not attend this session": no score.
+NOT_ATTENDED = "absent"
+INTEGER_MAX = 1_000_000
 # Templates stored before questions had roles (the shipped version 1 of each): their roles.
 LEGACY_ROLES: dict[str, dict[str, str]] = {
     "pelatihan": {
@@ -85,9 +92,32 @@ LEGACY_ROLES: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 
+class Condition(BaseModel):
+    """One test of `relevant`: a fact of the subject (its mode) or an earlier answer equals
+    (`eq`), differs from (`ne`) or selected (`selected`) `value`."""
+
+    on: str
+    op: Literal["eq", "ne", "selected"] = "eq"
+    value: str
+
+    def holds(self, actual: str | None) -> bool:
+        return actual != self.value if self.op == "ne" else actual == self.value
+
+
+class Relevance(BaseModel):
+    """When a question is asked: all its conditions hold (or one, with `any`)."""
+
+    conditions: list[Condition] = Field(min_length=1)
+    any: bool = False
+
+    def holds(self, known: Callable[[str], str | None]) -> bool:
+        results = [condition.holds(known(condition.on)) for condition in self.conditions]
+        return any(results) if self.any else all(results)
+
+
 class Question(BaseModel):
-    code: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
-    kind: Literal["scale", "choice", "text"]
+    code: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    kind: Literal["scale", "choice", "text", "integer", "note"]
     # What the item means (one of ROLES); empty: filled in by the template (a default).
     role: str = ""
     text: Localized
@@ -99,6 +129,11 @@ class Question(BaseModel):
     required: bool = True
     per_instructor: bool = False
     max_length: int = 1000
+    hint: Localized | None = None
+    # Asked only when this holds (None: always).
+    relevant: Relevance | None = None
+    # A per-instructor rating that offers "did not attend this session" (NOT_ATTENDED).
+    not_attended: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> Question:
@@ -113,6 +148,10 @@ class Question(BaseModel):
             raise ValueError(f"{self.code}: a choice has 2-8 options")
         if self.role and self.role not in ROLES:
             raise ValueError(f"{self.code}: unknown role {self.role!r}")
+        if self.not_attended and not (self.per_instructor and self.kind == "scale"):
+            raise ValueError(f"{self.code}: only a per-instructor rating offers not attended")
+        if self.kind == "note":
+            self.required = False
         return self
 
     def label(self, language: str, score: int) -> str:
@@ -136,6 +175,19 @@ class Template(BaseModel):
         for question in self.questions:
             if not question.role:
                 question.role = legacy.get(question.code) or DEFAULT_ROLES[question.kind]
+        return self
+
+    @model_validator(mode="after")
+    def _conditions_look_back(self) -> Template:
+        # A condition names a fact, or a single answer given before the question is reached.
+        earlier: set[str] = set()
+        for question in self.questions:
+            conditions = question.relevant.conditions if question.relevant else []
+            for condition in conditions:
+                if condition.on not in FACTS and condition.on not in earlier:
+                    raise ValueError(f"{question.code}: {condition.on!r} is not asked before")
+            if question.kind in ("scale", "choice") and not question.per_instructor:
+                earlier.add(question.code)
         return self
 
     def with_role(self, *roles: str) -> list[Question]:
@@ -192,6 +244,12 @@ async def template_of(session: AsyncSession, template_id: int) -> Template:
     return _parsed[template_id]
 
 
+def forget_parsed() -> None:
+    """Empties the cache of parsed templates: for tests, whose databases each number their
+    own templates from 1 (in one deployment an id always means the same row)."""
+    _parsed.clear()
+
+
 async def latest(session: AsyncSession, code: str) -> QuestionnaireTemplate:
     row = await store.latest_template(session, code)
     if row is None:
@@ -228,6 +286,23 @@ def items(template: Template, instructors: list[str]) -> list[Item]:
         result.append(Item(question))
     flush()
     return result
+
+
+def applicable(
+    asked: list[Item], facts: Mapping[str, str], answers: dict[AnswerKey, Answer]
+) -> list[Item]:
+    """The items whose conditions hold for this subject (its facts) and the answers so far;
+    an item depending on an unanswered one waits for it (ODK reads that as empty)."""
+
+    def known(name: str) -> str | None:
+        if name in FACTS:
+            return facts.get(name)
+        answer = answers.get((name, NO_INSTRUCTOR))
+        if answer is None:
+            return None
+        return answer.choice if answer.choice is not None else str(answer.score)
+
+    return [i for i in asked if i.question.relevant is None or i.question.relevant.holds(known)]
 
 
 async def open_response(
@@ -268,7 +343,18 @@ async def record(
     _check_open(response)
     question = item.question
     score = choice = text = None
-    if question.kind == "scale":
+    if question.kind == "note":
+        raise AnswerError("questionnaire.use_buttons")
+    if question.not_attended and value == NOT_ATTENDED:
+        choice = NOT_ATTENDED
+    elif question.kind == "integer":
+        number = value.strip()
+        if not (number.isascii() and number.isdigit() and len(number) <= 7) or (
+            int(number) > INTEGER_MAX
+        ):
+            raise AnswerError("xlsform.integer_only", maximum=INTEGER_MAX)
+        text = str(int(number))
+    elif question.kind == "scale":
         if not value.strip().isdigit() or not question.min <= int(value) <= question.max:
             raise AnswerError("questionnaire.scale_only", low=question.min, high=question.max)
         score = int(value)
@@ -344,9 +430,16 @@ async def submit(
     (bot/services/releases.py; the runner leaves that to the kind, bot/services/kinds.py).
     A second submission is refused, as is a missing answer."""
     _check_open(response)
-    missing = first_unanswered(asked, await answers_by_item(session, response))
+    answers = await answers_by_item(session, response)
+    missing = first_unanswered(asked, answers)
     if missing is not None:
         raise AnswerError("questionnaire.missing", number=missing + 1)
+    # An answer to an item no longer asked (an earlier answer changed) is not kept.
+    assert response.id is not None
+    for code, instructor in set(answers) - {key_of(item) for item in asked}:
+        await store.remove_answer(
+            session, response_id=response.id, question=code, instructor=instructor
+        )
     response.status = RESPONSE_SUBMITTED
     response.submitted_at = utcnow()
     session.add(response)

@@ -95,6 +95,12 @@ class _Run:
     answers: dict[engine.AnswerKey, Answer]
     heading: Heading
     values: dict[str, str]
+    every: list[Item] = field(default_factory=list)  # before the conditions
+    facts: dict[str, str] = field(default_factory=dict)
+
+    def refresh(self) -> None:
+        """What is asked after an answer changed: an item may depend on it."""
+        self.asked = engine.applicable(self.every, self.facts, self.answers)
 
     @property
     def id(self) -> int:
@@ -115,11 +121,13 @@ async def _load(session: AsyncSession, respondent: int, response_id: int) -> _Ru
     ):
         raise NotFound()
     template = await engine.template_of(session, response.template_id)
-    asked = engine.items(template, response.instructors)
     answers = await engine.answers_by_item(session, response)
+    facts = await kind.facts(session, response) if kind else {}
+    every = engine.items(template, response.instructors)
+    asked = engine.applicable(every, facts, answers)
     heading, values = await kind.describe(session, response) if kind else (Heading(), {})
     names = {name: "-" for name in kind.names} if kind else {}
-    return _Run(response, kind, asked, answers, heading, {**names, **values})
+    return _Run(response, kind, asked, answers, heading, {**names, **values}, every, facts)
 
 
 def _check_open(response: Response) -> None:
@@ -146,7 +154,7 @@ def _view(run: _Run, at: Position) -> Shown:
         values=run.values,
         can_back=index > 0,
         can_skip=not item.question.required,
-        can_next=answer is not None,
+        can_next=answer is not None or item.question.kind == "note",
     )
     return Shown(view, replace(at, index=index))
 
@@ -175,6 +183,7 @@ async def _record(
         session, response=run.response, item=item, value=value, sentiment=sentiment
     )
     run.answers[engine.key_of(item)] = answer
+    run.refresh()
     return _value_of(answer) != before
 
 
@@ -277,6 +286,7 @@ async def skip(
     item = run.item(index)
     await engine.skip(session, response=run.response, item=item)
     run.answers.pop(engine.key_of(item), None)
+    run.refresh()
     return _forward(run, at) if _current(at, index) else _view(run, at)
 
 
@@ -287,7 +297,8 @@ async def next_question(
     run = await _load(session, respondent, response_id)
     _check_open(run.response)
     item = run.item(index)
-    if _current(at, index) and engine.key_of(item) in run.answers:
+    passed = engine.key_of(item) in run.answers or item.question.kind == "note"
+    if _current(at, index) and passed:
         return _forward(run, at)
     return _view(run, at)
 

@@ -178,3 +178,11 @@ async def count_submitted(session: AsyncSession, *, subject_kind: str, subject_i
         col(Response.status) == RESPONSE_SUBMITTED,
     )
     return int((await session.exec(query)).one())
+
+
+async def all_templates(session: AsyncSession) -> list[QuestionnaireTemplate]:
+    """Every stored template version (a few dozen rows: one per code and version)."""
+    query = select(QuestionnaireTemplate).order_by(
+        col(QuestionnaireTemplate.code), col(QuestionnaireTemplate.version)
+    )
+    return list((await session.exec(query)).all())

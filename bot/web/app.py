@@ -14,6 +14,7 @@ import mimetypes
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -57,6 +58,7 @@ from bot.services.skm_report import Period
 from bot.services.uploads import MAX_UPLOAD_BYTES, Upload
 from bot.storage.places import LEVEL_UNIT, place_by_code
 from bot.storage.users import get_user
+from bot.web import questionnaires
 from bot.web.admin import AdminPages
 from bot.web.auth import (
     InvalidLaunch,
@@ -155,6 +157,13 @@ class WebDoor:
             *ReportPages(self).routes(),
             *AdminPages(self).routes(),
             verification_route(self),
+            Route("/kuesioner", partial(questionnaires.page, self), methods=["GET"]),
+            Route("/kuesioner", partial(questionnaires.upload, self), methods=["POST"]),
+            Route(
+                "/kuesioner/{code}/xlsform",
+                partial(questionnaires.download, self),
+                methods=["GET"],
+            ),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 

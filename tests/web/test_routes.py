@@ -83,6 +83,9 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "/admin/blokir"): ADMINS,
     ("GET", "/admin/audit"): ADMINS,
     ("GET", "/admin/audit.xlsx"): ADMINS,
+    ("GET", "/kuesioner"): ADMINS,
+    ("POST", "/kuesioner"): ADMINS,  # without a file: the page again, with the reason (400)
+    ("GET", "/kuesioner/{code}/xlsform"): ORGANIZERS,
 }
 
 
@@ -178,7 +181,7 @@ async def test_every_route_against_every_kind_of_person(tmp_path: Path, database
                         .replace("{attachment_id:int}", str(attachment.id))
                         .replace("{token}", links.get(role, "nothing-here"))
                         .replace("{path}", "app.css")
-                        .replace("{code}", "LSL-DUKCAPIL")
+                        .replace("{code}", "pelatihan" if "kuesioner" in path else "LSL-DUKCAPIL")
                         .replace("{unit_id:int}", str(w.unit_b))
                         .replace("{invite_id:int}", str(invite.id))
                         .replace("{user_id:int}", str(VICTIM))
