@@ -98,12 +98,10 @@ async def test_a_chatting_user_is_answered_during_a_broadcast(harness: Harness) 
     await _enqueue(harness, chats, per_chat=1)
     _state(harness).outbox.nudge()
     await emu.wait_until(lambda: sum(len(_texts(harness, c)) for c in chats) >= 10)
-    asked = time.monotonic()
     answer = await say(emu, siti, "/bantuan")
-    waited = time.monotonic() - asked
     delivered = sum(len(_texts(harness, c)) for c in chats)
-    assert answer and waited < 1.0
-    assert delivered < len(chats)  # the broadcast was still going on
+    # Answered in the middle of it, not after: the broadcast was still going on.
+    assert answer and delivered < len(chats)
     await emu.wait_until(lambda: all(len(_texts(harness, c)) == 1 for c in chats), timeout=20)
     assert emu.rate_limited == 0
 
@@ -125,11 +123,11 @@ async def test_a_reply_answered_429_waits_alone_and_pauses_the_outbox(harness: H
     _state(harness).outbox.nudge()
     # Budi is answered at once: the 429 for her reply does not hold his.
     await emu.wait_until(lambda: bool(emu.texts(budi, budi_before)), timeout=10)
-    assert emu.send_times[budi.id][-1] - asked < 1.0
     # Siti's answer comes once, after Telegram's retry_after; the outbox waited as long.
     await emu.wait_acknowledged(siti_update)
     await emu.wait_until(lambda: bool(emu.texts(siti, before)), timeout=10)
     assert emu.send_times[siti.id][-1] - asked >= 1.9
+    assert emu.send_times[budi.id][-1] < emu.send_times[siti.id][-1]  # he did not wait for her
     await asyncio.sleep(0.5)
     assert len([t for t in emu.texts(siti, before) if "/lapor" in t]) == 1
     await emu.wait_until(lambda: bool(_texts(harness, 4502)), timeout=10)
@@ -155,13 +153,14 @@ async def test_a_429_storm_holds_no_one_and_drops_no_reply(harness: Harness) -> 
     asked = time.monotonic()
     updates = [emu.send_text(p, text) for p in people for text in ("/bantuan", "/privasi")]
     # Every update is committed and acknowledged while Telegram still refuses the replies.
-    await emu.wait_until(lambda: emu.acknowledged >= max(updates), timeout=5)
-    assert time.monotonic() - asked < 1.0
-    assert all(emu.owes(p.id) for p in people)  # no reply has got through yet
+    # (The storm's first chat is refused twelve times, a second apart: while it still waits,
+    # nothing that happened was held behind it. Ordered by events, not by a stopwatch.)
+    await emu.wait_until(lambda: emu.acknowledged >= max(updates), timeout=10)
+    assert emu.owes(people[0].id)
     budi_before = len(emu.texts(budi))
     emu.send_text(budi, "/bantuan")
-    await emu.wait_until(lambda: len(emu.texts(budi)) > budi_before, timeout=5)
-    assert time.monotonic() - asked < 1.5  # answered while the others still wait
+    await emu.wait_until(lambda: len(emu.texts(budi)) > budi_before, timeout=10)
+    assert emu.owes(people[0].id)  # answered while the storm's chat still waits
     await emu.wait_until(
         lambda: all(len(emu.texts(p, before[p.id])) >= len(expected_texts) for p in people),
         timeout=40,
