@@ -177,6 +177,10 @@ async def test_scheduled_work_is_done_once(pair: Pair) -> None:
     # A training that ended at 09:00 WIB on a Wednesday; both workers' clocks say 10:00.
     ended = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
     people = [emu.user(730 + n, f"Peserta {n}", "id") for n in range(20)]
+    # The clocks first: a worker's own due-work job (every 30 s) must never see the program
+    # by today's real date, long after its window closed.
+    for worker in pair.workers:
+        worker.application.bot_data.clock = lambda: ended + dt.timedelta(hours=1)
     async with pair.db.session() as session:
         unit = await place_by_code(session, "LPG-PROV-BPSDM")
         assert unit is not None and unit.id is not None
@@ -193,8 +197,6 @@ async def test_scheduled_work_is_done_once(pair: Pair) -> None:
         )
         session.add_all(Participant(program_id=program.id or 0, user_id=p.id) for p in people)
         await session.commit()
-    for worker in pair.workers:
-        worker.application.bot_data.clock = lambda: ended + dt.timedelta(hours=1)
     # Both workers run the due-work and outbox jobs, and both are nudged at once.
     from bot.jobs.feedback import run_due
 
