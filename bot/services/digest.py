@@ -25,8 +25,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.analysis.themes import themes
-from bot.services import level3, questionnaires, releases, satisfaction
+from bot.services import knowledge, level3, questionnaires, releases, satisfaction
 from bot.services.kinds import SKM
+from bot.services.knowledge import Knowledge
 from bot.services.level3 import Level3
 from bot.services.programs import PROGRAM_SUBJECT
 from bot.services.questionnaires import NOT_ATTENDED, Localized
@@ -172,6 +173,7 @@ class ProgramDigest:
     theme_texts: list[str] = field(default_factory=list, repr=False)
     comments: list[str] = field(default_factory=list)
     level3: Level3 | None = None  # the follow-up's results, alumni and supervisors apart
+    knowledge: Knowledge | None = None  # the knowledge test's (Level 2), with a test only
 
     @property
     def rate(self) -> float:
@@ -516,6 +518,7 @@ async def _programs(
     }
     comments = await _comments(session, ids, start, end, said)
     followups = await level3.results(session, ids, until=end)
+    tests = await knowledge.results(session, ids, minimum=min_responses, until=end)
     found = []
     for program in programs:
         assert program.id is not None
@@ -533,6 +536,8 @@ async def _programs(
         )
         found.append(digest)
         digest.level3 = followups.get(program.id)
+        if program.test_template_id is not None:
+            digest.knowledge = tests.get(program.id) or Knowledge()
         if digest.withheld:
             continue
         # Compared with the previous run of the same program, else this one before the week.
