@@ -311,13 +311,17 @@ def _in_scope(column: Any, scope: list[int] | None) -> list[Any]:
 async def _programs_answered(
     session: AsyncSession, scope: list[int] | None, start: dt.datetime, end: dt.datetime
 ) -> list[Program]:
-    """Programs with a questionnaire submitted in the period, or follow-up results (alumni's
-    or supervisors') released in it: months after the training, those are its news."""
+    """Programs with a questionnaire submitted in the period, or knowledge tests or follow-up
+    results (alumni's or supervisors') released in it: months after the training, those are
+    its news."""
     answered = select(col(Response.subject_id)).where(
         col(Response.subject_kind) == PROGRAM_SUBJECT,
         col(Response.status) == RESPONSE_SUBMITTED,
         col(Response.submitted_at) >= start,
         col(Response.submitted_at) < end,
+    )
+    tested = select(col(Response.subject_id)).where(
+        col(Response.subject_kind).in_(knowledge.TEST_KINDS), *releases.released(end, start)
     )
     followup = aliased(Response)
     followed_up = select(col(Response.subject_id)).where(
@@ -336,6 +340,7 @@ async def _programs_answered(
                 col(Program.id).in_(answered.scalar_subquery()),
                 col(Program.id).in_(followed_up.scalar_subquery()),
                 col(Program.id).in_(supervised.scalar_subquery()),
+                col(Program.id).in_(tested.scalar_subquery()),
             ),
             *_in_scope(Program.unit_id, scope),
         )

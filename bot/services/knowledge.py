@@ -44,6 +44,9 @@ from bot.storage.questionnaires import (
 )
 
 
+TEST_KINDS = (PRETEST_SUBJECT, POSTTEST_SUBJECT)
+
+
 @dataclass(frozen=True)
 class Score:
     right: int
@@ -101,7 +104,7 @@ async def configure(
     taken = (
         await session.exec(
             select(Response.id).where(
-                col(Response.subject_kind).in_((PRETEST_SUBJECT, POSTTEST_SUBJECT)),
+                col(Response.subject_kind).in_(TEST_KINDS),
                 col(Response.subject_id) == program.id,
             )
         )
@@ -268,7 +271,7 @@ async def results(
             select(
                 Response.id, Response.subject_kind, Response.subject_id, Response.template_id
             ).where(
-                col(Response.subject_kind).in_((PRETEST_SUBJECT, POSTTEST_SUBJECT)),
+                col(Response.subject_kind).in_(TEST_KINDS),
                 col(Response.subject_id).in_(ids),
                 col(Response.status) == RESPONSE_SUBMITTED,
                 *releases.released(until),
