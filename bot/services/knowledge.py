@@ -43,7 +43,6 @@ from bot.storage.questionnaires import (
     response_for,
 )
 
-
 TEST_KINDS = (PRETEST_SUBJECT, POSTTEST_SUBJECT)
 
 

@@ -62,8 +62,6 @@ ROLES = (
     # the SKM's nine elements (PermenPANRB 14/2017)
     "requirements", "procedure", "service_time", "cost", "product", "competence", "conduct",
     "complaint_handling",
-    # the knowledge test (Level 2): a choice with one correct option
-    "knowledge",
     # defaults by kind
     "rating", "choice", "comment", "number", "info",
 )  # fmt: skip
