@@ -10,7 +10,7 @@ WITHHELD = "–"  # a withheld figure prints exactly like an empty one
 
 
 def _percent(t: Translator, value: float | None) -> str:
-    return WITHHELD if value is None else t.number(value, digits=1)
+    return WITHHELD if value is None else t("knowledge.percent", value=t.number(value, digits=1))
 
 
 def _score(t: Translator, score: Score) -> str:
