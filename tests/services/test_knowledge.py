@@ -45,3 +45,13 @@ def test_a_question_with_two_correct_options_is_refused() -> None:
         option["correct"] = True
     with pytest.raises(ValidationError, match="one correct option"):
         Template.model_validate(definition)
+
+
+def test_the_right_answers_survive_xlsform_export_and_import() -> None:
+    from bot.services import xlsform
+
+    again = xlsform.read_workbook(xlsform.write_workbook(EXAMPLE))
+    assert again == EXAMPLE
+    assert [o.code for q in scored(again) for o in q.options if o.correct] == [
+        "a", "a", "b", "a", "c",
+    ]  # fmt: skip
