@@ -138,6 +138,13 @@ def add_parsers(commands: Any) -> None:
     actions.add_parser("list", help="the programs, newest first", parents=[common])
     send = actions.add_parser("send", help="send a program's questionnaire now", parents=[common])
     send.add_argument("code")
+    test = actions.add_parser(
+        "test",
+        help="give a program its knowledge test (a template of choices with a correct option)",
+        parents=[common],
+    )
+    test.add_argument("code")
+    test.add_argument("template")
     from bot import certificates_cli
 
     certificates_cli.add_actions(actions, common)
@@ -415,7 +422,22 @@ async def _send(session: AsyncSession, settings: Settings, args: argparse.Namesp
     return 0
 
 
-_ACTIONS = {"create": _create, "import": _import, "list": _list, "send": _send}
+async def _test(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services import knowledge
+    from bot.services.errors import Refused
+
+    program = await store.program_by_code(session, args.code)
+    if program is None or program.id is None:
+        raise CliError("cli.no_program", code=repr(args.code))
+    try:
+        done = await knowledge.configure(session, Access.command_line(), program.id, args.template)
+    except Refused as exc:
+        raise CliError(exc.key, **exc.values) from None
+    print(say(done.key, **done.values))
+    return 0
+
+
+_ACTIONS = {"create": _create, "import": _import, "list": _list, "send": _send, "test": _test}
 
 
 def _action(name: str) -> Any:

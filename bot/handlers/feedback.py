@@ -118,16 +118,17 @@ async def join_program(update: Update, context: SuaraContext, code: str) -> None
             end=t.datetime(program.ends_at.astimezone(local)),
         ),
     )
-    # The questionnaire is out already: this participant gets it now.
-    notice = await feedback.invite(
+    # The knowledge pre-test, or the questionnaire that is out already: this participant
+    # gets them now.
+    notices = await feedback.welcome(
         context.db,
         program,
         joined.participant,
         now=context.bot_data.clock(),
         rules=feedback.Rules.from_settings(context.settings),
     )
-    if notice is not None:
-        await context.notify([notice])
+    if notices:
+        await context.notify(notices)
     if joined.participant.nip is None:
         assert program.id is not None
         await JOIN.start(update, context, JoinDraft(), ref=program.id)

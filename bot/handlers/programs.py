@@ -26,7 +26,7 @@ from bot.handlers.unit_picker import UnitPicker
 from bot.jobs.feedback import due_job
 from bot.keyboards import Button, columns, keyboard, pager
 from bot.render import shorten
-from bot.reports import level3_text
+from bot.reports import knowledge_text, level3_text
 from bot.services import feedback, program_pages, reports
 from bot.services import programs as service
 from bot.services.access import Need
@@ -177,6 +177,8 @@ async def _page(context: SuaraContext, program: Program) -> tuple[str, InlineKey
                 )
             )
         text += "\n\n" + "\n".join(lines)
+    if shown.knowledge is not None:
+        text += "\n\n" + "\n".join(knowledge_text.lines(t, shown.knowledge))
     if shown.followup is not None and not shown.followup.empty:
         text += "\n\n" + "\n".join(level3_text.lines(t, shown.followup))
     rows = _actions(context, program, shown.actions)

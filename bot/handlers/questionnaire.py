@@ -40,10 +40,11 @@ from bot.handlers.flow import STAY, Flow, Invalid, Stale, Step, Turn, tell_kept
 from bot.handlers.requires import requires
 from bot.i18n import Safe
 from bot.keyboards import Button, columns, keyboard
+from bot.reports import knowledge_text
 from bot.services import feedback, runner
 from bot.services.access import Need
 from bot.services.errors import NotFound, Refused
-from bot.services.kinds import Deliver, Heading, PassToSupervisor, Thanks
+from bot.services.kinds import Deliver, Heading, PassToSupervisor, TestResult, Thanks
 from bot.services.questionnaires import NOT_ATTENDED, Item
 from bot.services.runner import Position, QuestionView, ReviewView, Shown, SubmittedView
 from bot.storage import flows
@@ -211,6 +212,8 @@ async def _render_submitted(update: Update, context: SuaraContext, view: Submitt
                 context.reply(update, t("supervisor.pass_on", link=link))
         elif isinstance(after, Deliver):
             await context.notify(list(after.notices))
+        elif isinstance(after, TestResult):
+            context.reply(update, knowledge_text.result(t, after.result))
 
 
 def link_secret(context: SuaraContext) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.i18n import Safe, Translator
 from bot.render import shorten
-from bot.reports import level3_text
+from bot.reports import knowledge_text, level3_text
 from bot.services.digest import ComplaintDigest, Digest, ItemStat, ProgramDigest
 
 TOP_CATEGORIES = 5
@@ -63,6 +63,7 @@ def _program(
     ]
     if p.withheld:
         lines.append(t("digest.withheld", minimum=minimum))
+        lines += knowledge_text.lines(t, p.knowledge)
         if p.level3 is not None:
             lines += level3_text.lines(t, p.level3)
         return "\n".join(lines)
@@ -132,6 +133,7 @@ def _program(
         lines.append(t("digest.hard_themes", themes=", ".join(p.themes)))
     for comment in p.comments:
         lines.append(t("digest.comment", text=shorten(comment, 200)))
+    lines += knowledge_text.lines(t, p.knowledge)
     if p.level3 is not None:
         lines += level3_text.lines(t, p.level3)
     return "\n".join(lines)

@@ -25,8 +25,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.analysis.themes import themes
-from bot.services import level3, questionnaires, releases, satisfaction
+from bot.services import knowledge, level3, questionnaires, releases, satisfaction
 from bot.services.kinds import SKM
+from bot.services.knowledge import Knowledge
 from bot.services.level3 import Level3
 from bot.services.programs import PROGRAM_SUBJECT
 from bot.services.questionnaires import NOT_ATTENDED, Localized
@@ -172,6 +173,7 @@ class ProgramDigest:
     theme_texts: list[str] = field(default_factory=list, repr=False)
     comments: list[str] = field(default_factory=list)
     level3: Level3 | None = None  # the follow-up's results, alumni and supervisors apart
+    knowledge: Knowledge | None = None  # the knowledge test's (Level 2), with a test only
 
     @property
     def rate(self) -> float:
@@ -309,13 +311,17 @@ def _in_scope(column: Any, scope: list[int] | None) -> list[Any]:
 async def _programs_answered(
     session: AsyncSession, scope: list[int] | None, start: dt.datetime, end: dt.datetime
 ) -> list[Program]:
-    """Programs with a questionnaire submitted in the period, or follow-up results (alumni's
-    or supervisors') released in it: months after the training, those are its news."""
+    """Programs with a questionnaire submitted in the period, or knowledge tests or follow-up
+    results (alumni's or supervisors') released in it: months after the training, those are
+    its news."""
     answered = select(col(Response.subject_id)).where(
         col(Response.subject_kind) == PROGRAM_SUBJECT,
         col(Response.status) == RESPONSE_SUBMITTED,
         col(Response.submitted_at) >= start,
         col(Response.submitted_at) < end,
+    )
+    tested = select(col(Response.subject_id)).where(
+        col(Response.subject_kind).in_(knowledge.TEST_KINDS), *releases.released(end, start)
     )
     followup = aliased(Response)
     followed_up = select(col(Response.subject_id)).where(
@@ -334,6 +340,7 @@ async def _programs_answered(
                 col(Program.id).in_(answered.scalar_subquery()),
                 col(Program.id).in_(followed_up.scalar_subquery()),
                 col(Program.id).in_(supervised.scalar_subquery()),
+                col(Program.id).in_(tested.scalar_subquery()),
             ),
             *_in_scope(Program.unit_id, scope),
         )
@@ -516,6 +523,7 @@ async def _programs(
     }
     comments = await _comments(session, ids, start, end, said)
     followups = await level3.results(session, ids, until=end)
+    tests = await knowledge.results(session, ids, minimum=min_responses, until=end)
     found = []
     for program in programs:
         assert program.id is not None
@@ -533,6 +541,8 @@ async def _programs(
         )
         found.append(digest)
         digest.level3 = followups.get(program.id)
+        if program.test_template_id is not None:
+            digest.knowledge = tests.get(program.id) or Knowledge()
         if digest.withheld:
             continue
         # Compared with the previous run of the same program, else this one before the week.

@@ -49,6 +49,7 @@ from bot.storage.questionnaires import (
 FOLLOWUP_TEMPLATE = "pasca"
 SUPERVISOR_TEMPLATE = "atasan"
 SUPERVISOR_LINK_PREFIX = "atasan"
+INVITATION = "feedback.invitation"
 RESPONSE_EXPIRED = "expired"  # the window closed before it was submitted
 DISPATCH_BATCH = 200  # participants invited per transaction (keeps the SQLite write lock short)
 
@@ -105,7 +106,8 @@ async def run(
         return [], True
     if item.kind == "dispatch":
         notices = await dispatch(session, program, now=now, rules=rules)
-        return notices, len(notices) < DISPATCH_BATCH
+        invited = sum(notice.key == INVITATION for notice in notices)
+        return notices, invited < DISPATCH_BATCH
     if item.kind == "remind":
         return await remind(session, program, item, now=now, rules=rules), True
     if item.kind == "close":
@@ -161,7 +163,23 @@ async def dispatch(
     ]
     session.add_all(responses)
     await session.flush()
-    return [_invitation(session, program, response, send_at, tz, rules) for response in responses]
+    notices = [
+        _invitation(session, program, response, send_at, tz, rules) for response in responses
+    ]
+    return notices + await _posttests(session, program, [p.user_id for p in waiting], send_at)
+
+
+async def _posttests(
+    session: AsyncSession, program: Program, user_ids: list[int], send_at: dt.datetime
+) -> list[Notice]:
+    """The knowledge post-test beside the evaluation, where the program has a test."""
+    from bot.services import knowledge
+
+    found = [
+        await knowledge.posttest(session, program, user_id, send_at=send_at)
+        for user_id in user_ids
+    ]
+    return [notice for notice in found if notice is not None]
 
 
 def _invitation(
@@ -189,7 +207,7 @@ def _invitation(
         )
     return Notice(
         user_id,
-        "feedback.invitation",
+        INVITATION,
         {"title": program.title, "closes": program.closes_at.astimezone(tz)},
         ((("feedback.fill", FillQuestionnaire(response.id)),),),
         dedupe_key=f"invite:{response.id}",
@@ -224,6 +242,27 @@ async def invite(
     tz = await program_tz(session, program, rules)
     send_at = in_daytime(now, tz, rules.sending_hours)
     return _invitation(session, program, response, send_at, tz, rules)
+
+
+async def welcome(
+    session: AsyncSession,
+    program: Program,
+    participant: Participant,
+    *,
+    now: dt.datetime,
+    rules: Rules,
+) -> list[Notice]:
+    """What someone who just joined is sent: the knowledge pre-test before the training
+    ends; the questionnaire (and post-test) if it is out already (`invite`)."""
+    from bot.services import knowledge
+
+    found = [await knowledge.pretest(session, program, participant.user_id, now=now)]
+    invitation = await invite(session, program, participant, now=now, rules=rules)
+    if invitation is not None:
+        found.append(invitation)
+        assert invitation.not_before is not None
+        found += await _posttests(session, program, [participant.user_id], invitation.not_before)
+    return [notice for notice in found if notice is not None]
 
 
 async def _response(session: AsyncSession, program: Program, user_id: int) -> Response | None:

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import releases
+from bot.services import knowledge, releases
 from bot.services.notices import Notice
 from bot.storage.complaints import Complaint
 from bot.storage.programs import Program
 from bot.storage.questionnaires import (
     FOLLOWUP_SUBJECT,
+    POSTTEST_SUBJECT,
+    PRETEST_SUBJECT,
     PROGRAM_SUBJECT,
     SKM_SUBJECT,
     SUPERVISOR_SUBJECT,
@@ -54,6 +56,14 @@ class PassToSupervisor:
 
 
 @dataclass(frozen=True)
+class TestResult:
+    """The respondent's own knowledge-test scores and the right answers (after the post-test;
+    bot/services/knowledge.py)."""
+
+    result: knowledge.Result
+
+
+@dataclass(frozen=True)
 class Deliver:
     """Notices the submission releases for the respondent (their certificate, whose PDF the
     outbox builds after the commit)."""
@@ -61,7 +71,7 @@ class Deliver:
     notices: tuple[Notice, ...]
 
 
-After = Thanks | PassToSupervisor | Deliver
+After = Thanks | PassToSupervisor | Deliver | TestResult
 Describe = Callable[[AsyncSession, Response], Awaitable[tuple[Heading, dict[str, str]]]]
 AfterSubmit = Callable[[AsyncSession, Response, int], Awaitable[list[After]]]
 # The facts about the subject its questions may depend on (questionnaires.FACTS: the mode).
@@ -104,7 +114,7 @@ def kind_of(response: Response) -> Kind | None:
     return KINDS.get(response.subject_kind)
 
 
-# -- the four kinds ---------------------------------------------------------------------------
+# -- the kinds ---------------------------------------------------------------------------
 
 
 async def _program_heading(
@@ -209,6 +219,49 @@ SKM = register(
         template="skm",
         describe=_skm_heading,
         after_submit=_skm_done,
+        in_blocks=True,
+    )
+)
+
+
+async def _test_heading(
+    session: AsyncSession, response: Response
+) -> tuple[Heading, dict[str, str]]:
+    program = await session.get(Program, response.subject_id)
+    key = (
+        "knowledge.pre_title"
+        if response.subject_kind == PRETEST_SUBJECT
+        else "knowledge.post_title"
+    )
+    return Heading(program.title if program else "", key=key), {}
+
+
+async def _pretest_done(session: AsyncSession, response: Response, minimum: int) -> list[After]:
+    # No right answers yet: the same questions come again after the training.
+    await releases.after_submit(session, response, minimum=minimum)
+    return [Thanks("knowledge.pre_thanks")]
+
+
+async def _posttest_done(session: AsyncSession, response: Response, minimum: int) -> list[After]:
+    await releases.after_submit(session, response, minimum=minimum)
+    return [TestResult(await knowledge.result_of(session, response))]
+
+
+PRETEST = register(
+    Kind(
+        subject=PRETEST_SUBJECT,
+        template="uji_prima",
+        describe=_test_heading,
+        after_submit=_pretest_done,
+        in_blocks=True,
+    )
+)
+POSTTEST = register(
+    Kind(
+        subject=POSTTEST_SUBJECT,
+        template="uji_prima",
+        describe=_test_heading,
+        after_submit=_posttest_done,
         in_blocks=True,
     )
 )

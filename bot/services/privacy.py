@@ -30,11 +30,11 @@ from bot.services.programs import PROGRAM_SUBJECT
 from bot.storage.complaints import OPEN_STATES, Complaint, ComplaintEvent, UnitBlock
 from bot.storage.models import FlowState, KeptBan, OutboxMessage, ProcessedUpdate, User
 from bot.storage.programs import DueItem, Participant, Program, TrainingProposal
-from bot.storage.questionnaires import Answer, Response
+from bot.storage.questionnaires import POSTTEST_SUBJECT, PRETEST_SUBJECT, Answer, Response
 
 # Questionnaires about a program answered by its participants (a supervisor's is about a
 # participant's follow-up response).
-_PROGRAM_SUBJECTS = (PROGRAM_SUBJECT, FOLLOWUP_SUBJECT)
+_PROGRAM_SUBJECTS = (PROGRAM_SUBJECT, FOLLOWUP_SUBJECT, PRETEST_SUBJECT, POSTTEST_SUBJECT)
 
 # How long the day's complaint count keeps an erased reporter's key: the day it counts.
 DAILY_KEY_KEPT = dt.timedelta(days=1)

@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import classlists, digest, feedback, level3, questionnaires, releases
+from bot.services import classlists, digest, feedback, knowledge, level3, questionnaires, releases
 from bot.services import programs as service
 from bot.services.access import Access, Need
 from bot.services.classlists import Roll
 from bot.services.complaints import unit_label
 from bot.services.errors import Refused
+from bot.services.knowledge import Knowledge
 from bot.services.level3 import Level3
 from bot.services.notices import Notice
 from bot.services.programs import Done, ProgramError, ProgramFigures, ProgramSpec
@@ -182,6 +183,8 @@ class ProgramView:
     instructors: list[tuple[str, float, int]] = field(default_factory=list)
     comments: list[Comments] = field(default_factory=list)
     followup: Level3 | None = None
+    # The knowledge test's figures (Level 2), when the program has a test: "–" while withheld.
+    knowledge: Knowledge | None = None
     answered: bool = False
     actions: tuple[str, ...] = ()
     roll: Roll | None = None  # against the class list, when the program has one
@@ -236,6 +239,7 @@ async def view(
         minimum=minimum,
         figures=figures,
         followup=(await level3.results(session, [program.id])).get(program.id),
+        knowledge=await _knowledge(session, program, minimum),
         answered=answered,
         actions=actions_of(program, answered),
     )
@@ -259,6 +263,16 @@ async def view(
         found.instructors.extend(results.instructors)
         found.comments.extend(await _comments(session, program.id, template))
     return found
+
+
+async def _knowledge(session: AsyncSession, program: Program, minimum: int) -> Knowledge | None:
+    """The program's Level 2 figures (all withheld until a block is released); None without
+    a test."""
+    assert program.id is not None
+    if program.test_template_id is None:
+        return None
+    found = await knowledge.results(session, [program.id], minimum=minimum)
+    return found.get(program.id) or Knowledge()
 
 
 async def _comments(

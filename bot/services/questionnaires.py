@@ -47,6 +47,8 @@ class Localized(BaseModel):
 class Option(BaseModel):
     code: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
     label: Localized
+    # The right answer of a knowledge-test question (bot/services/knowledge.py).
+    correct: bool = False
 
 
 # What an item means, whatever its code: the digest, the follow-up and the exports find
@@ -146,6 +148,8 @@ class Question(BaseModel):
                     raise ValueError(f"{self.code}: {points} labels needed in {language}")
         if self.kind == "choice" and not 2 <= len(self.options) <= 8:
             raise ValueError(f"{self.code}: a choice has 2-8 options")
+        if sum(option.correct for option in self.options) > 1:
+            raise ValueError(f"{self.code}: a test question has one correct option")
         if self.role and self.role not in ROLES:
             raise ValueError(f"{self.code}: unknown role {self.role!r}")
         if self.not_attended and not (self.per_instructor and self.kind == "scale"):

@@ -14,11 +14,12 @@ whatever is subtracted from what. A block, once released, stays released (a late
 FEEDBACK_MIN_RESPONSES makes later blocks bigger or smaller, never reopens earlier ones).
 
 Blocks are formed per group the figures describe. For training, per program: its
-questionnaires; its follow-ups; its supervisors' answers (grouped by the program their
-follow-up belongs to), each kind apart. For the citizens' SKM ratings, per unit (every IKM is
-about a unit): a rating joins no IKM until k ratings of the unit's complaints wait. An IKM of
-a period is then made of the blocks released in it, so a running half-year grows by k ratings
-at a time and two requests a day apart never give one citizen's rating.
+questionnaires; its knowledge pre-tests and post-tests; its follow-ups; its supervisors'
+answers (grouped by the program their follow-up belongs to), each kind apart. For the
+citizens' SKM ratings, per unit (every IKM is about a unit): a rating joins no IKM until k
+ratings of the unit's complaints wait. An IKM of a period is then made of the blocks released
+in it, so a running half-year grows by k ratings at a time and two requests a day apart never
+give one citizen's rating.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.storage.complaints import Complaint
 from bot.storage.questionnaires import (
     FOLLOWUP_SUBJECT,
+    POSTTEST_SUBJECT,
+    PRETEST_SUBJECT,
     PROGRAM_SUBJECT,
     RESPONSE_SUBMITTED,
     SKM_SUBJECT,
@@ -42,7 +45,14 @@ from bot.storage.questionnaires import (
     Response,
 )
 
-GATED_KINDS = (PROGRAM_SUBJECT, FOLLOWUP_SUBJECT, SUPERVISOR_SUBJECT, SKM_SUBJECT)
+GATED_KINDS = (
+    PROGRAM_SUBJECT,
+    FOLLOWUP_SUBJECT,
+    SUPERVISOR_SUBJECT,
+    SKM_SUBJECT,
+    PRETEST_SUBJECT,
+    POSTTEST_SUBJECT,
+)
 _LOCK_BASE = 0x5E1EA5E << 20  # advisory-lock keys of their own (chats use Telegram ids)
 
 
@@ -85,7 +95,12 @@ def released(until: dt.datetime | None = None, since: dt.datetime | None = None)
 
 async def program_of(session: AsyncSession, response: Response) -> int | None:
     """The program whose figures this response counts in (None: not a gated kind)."""
-    if response.subject_kind in (PROGRAM_SUBJECT, FOLLOWUP_SUBJECT):
+    if response.subject_kind in (
+        PROGRAM_SUBJECT,
+        FOLLOWUP_SUBJECT,
+        PRETEST_SUBJECT,
+        POSTTEST_SUBJECT,
+    ):
         return response.subject_id
     if response.subject_kind == SUPERVISOR_SUBJECT:
         followup = await session.get(Response, response.subject_id)

@@ -9,7 +9,9 @@ export then import gives the same definition.
 
 Suara's own columns: `suara_role` (what an item means to the digest), `suara_per_instructor`,
 `suara_not_attended` (a per-instructor rating offering "did not attend this session"),
-`suara_max_length` (a written answer's length). `${mode}` in `relevant` is the program's mode.
+`suara_max_length` (a written answer's length); on the choices sheet, `suara_correct` (yes:
+a knowledge test's right answer, bot/services/knowledge.py). `${mode}` in `relevant` is
+the program's mode.
 """
 
 from __future__ import annotations
@@ -211,6 +213,11 @@ class _Converter:
         raw = _raw_texts(self.raw_choices.get(key), "label")
         return _localized(raw or choice.get("label") or choice["name"])
 
+    def correct(self, child: dict[str, Any], choice: dict[str, Any]) -> bool:
+        """A knowledge test's right answer: `suara_correct` yes on its row of the choices."""
+        key = (str(child.get("list_name", "")), str(choice.get("name", "")))
+        return _flag((self.raw_choices.get(key) or {}).get("suara_correct", "")) is True
+
     def question(self, child: dict[str, Any], section: Localized | None) -> Question | None:
         name = str(child["name"])
         label = child.get("label")
@@ -277,6 +284,7 @@ class _Converter:
                 Option.model_construct(
                     code=str(choice["name"]),
                     label=self.choice_words(child, choice),
+                    correct=self.correct(child, choice),
                 )
                 for choice in choices
             ],
@@ -407,7 +415,7 @@ def write_workbook(template: Template) -> bytes:
     survey.title = "survey"
     survey.append(list(SURVEY_COLUMNS))
     choices = book.create_sheet("choices")
-    choices.append(["list_name", "name", f"label::{ID}", f"label::{EN}"])
+    choices.append(["list_name", "name", f"label::{ID}", f"label::{EN}", "suara_correct"])
     lists: dict[tuple[Any, ...], str] = {}
     section: Localized | None = None
     for number, question in enumerate(template.questions, start=1):
@@ -456,12 +464,14 @@ def _list_name(question: Question, lists: dict[tuple[Any, ...], str], sheet: Any
             tuple(question.labels["en"]),
         )
         rows = [
-            (str(point), question.labels["id"][i], question.labels["en"][i])
+            (str(point), question.labels["id"][i], question.labels["en"][i], "")
             for i, point in enumerate(range(question.min, question.max + 1))
         ]
     elif question.kind == "choice":
         key = ("choice", question.code)
-        rows = [(o.code, o.label.id, o.label.en) for o in question.options]
+        rows = [
+            (o.code, o.label.id, o.label.en, "yes" if o.correct else "") for o in question.options
+        ]
     else:
         return ""
     if key not in lists:

@@ -55,6 +55,11 @@ class Program(SQLModel, table=True):
     template_id: int = Field(
         sa_column=Column(Integer, ForeignKey("questionnaire_templates.id"), nullable=False)
     )
+    # The knowledge test taken before and after the training (bot/services/knowledge.py).
+    test_template_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("questionnaire_templates.id"), nullable=True),
+    )
     closes_at: dt.datetime = Field(sa_type=UTCDateTime)  # end of the response window
     followup_at: dt.datetime = Field(sa_type=UTCDateTime)
     status: str = Field(default=PROGRAM_SCHEDULED, max_length=16)

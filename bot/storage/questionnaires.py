@@ -38,6 +38,9 @@ PROGRAM_SUBJECT = "program"
 FOLLOWUP_SUBJECT = "followup"
 SUPERVISOR_SUBJECT = "supervisor"
 SKM_SUBJECT = "complaint"
+# A program's knowledge test (Level 2), taken before and after the training.
+PRETEST_SUBJECT = "pretest"
+POSTTEST_SUBJECT = "posttest"
 NO_INSTRUCTOR = -1  # the `instructor` of an answer to a question not asked per instructor
 
 

@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.notify import deliver
-from bot.reports import builders, level3_text
+from bot.reports import builders, knowledge_text, level3_text
 from bot.reports.digest_files import chart_png
 from bot.services import feedback, reports
 from bot.services import program_pages as pages
@@ -165,6 +165,7 @@ class ProgramPages:
             followup=[Markup(line) for line in level3_text.lines(t, shown.followup)]
             if shown.followup is not None and not shown.followup.empty
             else [],
+            knowledge=[Markup(line) for line in knowledge_text.lines(t, shown.knowledge)],
             labels=ACTION_LABELS,
             zone=shown.zone,
             link=program_service.join_link(shown.program, username) if username else None,

@@ -13,7 +13,7 @@ from bot.storage.questionnaires import answers_of
 
 def test_the_shipped_templates_are_valid_in_both_languages() -> None:
     templates = {t.code: t for t in engine.read_template_files()}
-    assert set(templates) == {"skm", "pelatihan", "pasca", "atasan"}
+    assert set(templates) == {"skm", "pelatihan", "pasca", "atasan", "uji_prima"}
     skm = templates["skm"]
     assert [q.code for q in skm.questions] == [f"u{n}" for n in range(1, 10)]
     assert all((q.kind, q.min, q.max) == ("scale", 1, 4) for q in skm.questions)

@@ -117,6 +117,8 @@ def test_every_kind_is_registered_once_with_its_template() -> None:
         "complaint": "skm",
         "followup": "pasca",
         "supervisor": "atasan",
+        "pretest": "uji_prima",
+        "posttest": "uji_prima",
     }
     for kind in kinds.KINDS.values():
         named = {
