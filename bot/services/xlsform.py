@@ -604,6 +604,8 @@ async def import_form(session: AsyncSession, caller: Access, data: bytes) -> Sto
     """An uploaded workbook, read and stored as `store_form` does; the caller is checked
     before the file is read. FormRefused lists the problems (nothing is stored)."""
     caller.require(Need.ADMIN)
+    if not data:
+        raise FormRefused([Problem(0, "xlsform.web_no_file", {})])
     # pyxform's reading is CPU work (tens of milliseconds): off the event loop.
     template = await asyncio.to_thread(read_workbook, data)
     return await store_form(session, caller, template)

@@ -176,12 +176,16 @@ class EditorPages:
         code = _code(request)
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
+            template: Template | None = None
             try:
                 template = editor.preview(await editor.load(db, caller, code))
             except NotFound as exc:
                 return door.refusal(t, session, exc)
             except Refused as exc:
-                return await self._page(session, code, error=t(exc.key, **exc.values), status=400)
+                error = t(exc.key, **exc.values)
+        if template is None:
+            # The editor's page, with why there is nothing to preview yet (its own session).
+            return await self._page(session, code, error=error, status=400)
         faces = _faces(t, template)
         return door.render("questionnaire_preview.html", t, session, code=code, faces=faces)
 
