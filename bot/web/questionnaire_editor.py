@@ -101,9 +101,9 @@ class EditorPages:
                 return _csrf(door, t, session)
             try:
                 await editor.change(db, caller, code, step)
-            except NotFound as exc:
-                return door.refusal(t, session, exc)
             except Refused as exc:
+                if _refuses_caller(exc):
+                    return door.refusal(t, session, exc)
                 await db.rollback()
                 error = t(exc.key, **exc.values)
             else:
@@ -125,9 +125,9 @@ class EditorPages:
                 return _csrf(door, t, session)
             try:
                 stored = await editor.publish(db, caller, code, shared=form.get("shared") == "1")
-            except NotFound as exc:
-                return door.refusal(t, session, exc)
             except Refused as exc:
+                if _refuses_caller(exc):
+                    return door.refusal(t, session, exc)
                 await db.rollback()
                 error = t(exc.key, **exc.values)
             else:
@@ -156,13 +156,11 @@ class EditorPages:
                     code=code,
                     unit_id=_number(str(form.get("unit") or "")),
                 )
-            except NotFound as exc:
-                return door.refusal(t, session, exc)
             except Refused as exc:
+                if _refuses_caller(exc):
+                    return door.refusal(t, session, exc)
                 await db.rollback()
                 message = Markup(t(exc.key, **exc.values))
-                if exc.key == "access.denied":
-                    return door.refusal(t, session, exc)
                 return door.render("message.html", t, session, status=400, message=message)
             await db.commit()
         return RedirectResponse(f"/kuesioner/{draft.code}/ubah?done=new", 303)
@@ -202,6 +200,12 @@ def _faces(t: Translator, template: Template) -> list[tuple[Markup, list[str]]]:
         )
         shown.append((Markup(face.text), [label for label, _ in face.answers]))
     return shown
+
+
+def _refuses_caller(refusal: Refused) -> bool:
+    """Not found, or not for this person (403/404); any other refusal is about the input and
+    shows the page again with the reason (400)."""
+    return isinstance(refusal, NotFound) or refusal.key.startswith("access.")
 
 
 def _code(request: Request) -> str:
