@@ -265,10 +265,15 @@ def _words(fields: dict[str, str], kind: str, item: dict[str, Any]) -> None:
     elif kind == "choice":
         if not 2 <= len(words_id) <= xlsform.OPTIONS_MAX:
             raise Refused("editor.options_size", maximum=xlsform.OPTIONS_MAX)
-        pairs = zip(words_id, words_en, strict=True)
+        # Relabelled options keep their codes (an answer condition names them); a new
+        # number of options numbers them afresh.
+        kept = [str(option["code"]) for option in item.get("options", [])]
+        if len(kept) != len(words_id):
+            kept = [f"o{number}" for number in range(1, len(words_id) + 1)]
+        pairs = zip(kept, words_id, words_en, strict=True)
         item["options"] = [
-            {"code": f"o{number}", "label": {"id": label_id, "en": label_en}}
-            for number, (label_id, label_en) in enumerate(pairs, start=1)
+            {"code": code, "label": {"id": label_id, "en": label_en}}
+            for code, label_id, label_en in pairs
         ]
 
 

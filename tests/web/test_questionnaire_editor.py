@@ -213,6 +213,21 @@ async def test_other_units_citizens_visitors_and_forged_posts_are_refused(
                 assert refused.status_code == 403
             page = await http.get(editor)
             assert "Nilai?" in page.text  # nothing happened
+            # Relabelling a choice keeps its options' codes (a condition may name them): one
+            # whose codes came from an imported form ("ya", "tidak").
+            choice = _item("Hadir?", "Present?", kind="choice", words_id="Ya\nTidak")
+            await _post(http, editor, csrf, action="add", **{**choice, "words_en": "Y\nN"})
+            async with _db(harness).session() as db:
+                draft = await store.draft_of(db, "milik_a")
+                assert draft is not None
+                questions = [dict(q) for q in draft.definition["questions"]]
+                for option, code in zip(questions[1]["options"], ("ya", "tidak"), strict=True):
+                    option["code"] = code
+                draft.definition = {**draft.definition, "questions": questions}
+                db.add(draft)
+                await db.commit()
+            relabelled = {**choice, "words_en": "Yes\nNo"}
+            await _post(http, editor, csrf, action="edit", index="1", **relabelled)
             # Sharing is for admins only.
             shared = await _post(http, "/kuesioner/milik_a/terbitkan", csrf, shared="1")
             assert shared.status_code == 403
@@ -239,4 +254,9 @@ async def test_other_units_citizens_visitors_and_forged_posts_are_refused(
             assert visitor.status_code == 303 and visitor.headers["location"] == "/"
         async with _db(harness).session() as db:
             draft = await store.draft_of(db, "milik_a")
-            assert draft is not None and len(draft.definition["questions"]) == 1
+            assert draft is not None and len(draft.definition["questions"]) == 2
+            options = draft.definition["questions"][1]["options"]
+            assert [(o["code"], o["label"]["en"]) for o in options] == [
+                ("o1", "Yes"),
+                ("o2", "No"),
+            ]
