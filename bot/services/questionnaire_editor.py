@@ -25,7 +25,7 @@ from bot.services.errors import NotFound, Refused
 from bot.services.questionnaires import DEFAULT_ROLES, Question, Template
 from bot.services.text import clean_text
 from bot.storage import questionnaires as store
-from bot.storage.places import all_units
+from bot.storage.places import all_units, get_place
 from bot.storage.questionnaires import QuestionnaireDraft
 from bot.storage.types import utcnow
 
@@ -93,7 +93,8 @@ async def copy_form(
     """A new form `code` for the caller's unit, as a draft: a copy of the latest version of
     `source` (a shared form or one of the caller's), or empty when `source` is ''."""
     caller.require(Need.ORGANIZER)
-    if unit_id is None or not caller.handles(unit_id):
+    # A forged unit id (no such unit) is refused like a missing one.
+    if unit_id is None or not caller.handles(unit_id) or not await get_place(session, unit_id):
         raise Refused("editor.unit_needed")
     code = code.strip().lower()
     if not CODE.fullmatch(code):
