@@ -13,6 +13,7 @@ unit), the admins. Anyone else is told the form does not exist.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,6 +164,8 @@ async def publish(
     if not editing.drafted:
         raise Refused("editor.nothing_to_publish")
     template = _valid_template(editing.definition)
+    # pyxform's reading is CPU work (tens of milliseconds): off the event loop, as an import.
+    await asyncio.to_thread(_round_trip, template)
     unit_id = None if shared else editing.unit_id
     stored = await xlsform.store_version(
         session, caller, template, unit_id, "questionnaire_publish"
@@ -184,30 +187,33 @@ async def discard(session: AsyncSession, caller: Access, code: str) -> None:
     await session.flush()
 
 
-def preview(editing: Editing) -> Template:
+async def preview(session: AsyncSession, caller: Access, code: str) -> Template:
     """The definition as the chat would read it (defaults filled in); refused with the first
-    reason when it is not a form yet (no items, say)."""
-    return _valid_template(editing.definition)
+    reason when it is not a form yet (no items, say). Publishing checks more (the round trip)."""
+    return _valid_template((await load(session, caller, code)).definition)
 
 
 # -- checking ---------------------------------------------------------------------------------
 
 
 def _valid_template(definition: dict[str, Any]) -> Template:
-    """The same checks an import makes: the definition's own, then the XLSForm round trip
-    (what the export writes must read back as the same form)."""
+    """The definition's own checks, as an import makes them (codes, scales, conditions)."""
     try:
-        template = Template.model_validate({**definition, "version": 1})
+        return Template.model_validate({**definition, "version": 1})
     except ValueError as exc:
         raise Refused("editor.not_a_form", reason=xlsform._first_error(exc)) from None
+
+
+def _round_trip(template: Template) -> None:
+    """What the export writes must read back as the same form (pyxform's checks included),
+    so a published form is one an import of its own export would store unchanged."""
     try:
         again = xlsform.read_workbook(xlsform.write_workbook(template))
     except xlsform.FormRefused as refused:
         reason = ", ".join(problem.key for problem in refused.problems)
         raise Refused("editor.not_a_form", reason=reason) from None
     if again.model_dump(exclude={"version"}) != template.model_dump(exclude={"version"}):
-        raise Refused("editor.not_a_form", reason="xlsform")
-    return template
+        raise Refused("editor.not_a_form", reason="XLSForm")
 
 
 def _checked(item: dict[str, Any]) -> dict[str, Any]:

@@ -176,7 +176,7 @@ class EditorPages:
             caller, t = await door.caller_of(db, session)
             template: Template | None = None
             try:
-                template = editor.preview(await editor.load(db, caller, code))
+                template = await editor.preview(db, caller, code)
             except NotFound as exc:
                 return door.refusal(t, session, exc)
             except Refused as exc:
