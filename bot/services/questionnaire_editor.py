@@ -177,16 +177,6 @@ async def publish(
     return stored
 
 
-async def discard(session: AsyncSession, caller: Access, code: str) -> None:
-    """Drops the draft (the published versions stay as they are)."""
-    editing = await load(session, caller, code)
-    draft = await store.draft_of(session, code)
-    if draft is None or not editing.drafted:
-        raise Refused("editor.nothing_to_publish")
-    await session.delete(draft)
-    await session.flush()
-
-
 async def preview(session: AsyncSession, caller: Access, code: str) -> Template:
     """The definition as the chat would read it (defaults filled in); refused with the first
     reason when it is not a form yet (no items, say). Publishing checks more (the round trip)."""

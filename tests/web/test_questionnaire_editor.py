@@ -5,6 +5,7 @@ organizer finds nothing; forged items and a missing CSRF token are refused in wo
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from bot.services.programs import ProgramError, ProgramSpec
 from bot.storage import questionnaires as store
 from bot.storage.audit import AuditEntry
 from bot.storage.questionnaires import PROGRAM_SUBJECT
-from tests.e2e.test_access import ASN, CITIZEN, ORG_A, ORG_B, _world
+from tests.e2e.test_access import ADMIN, ASN, CITIZEN, ORG_A, ORG_B, _world
 from tests.e2e.test_complaints import _db
 from tests.web.helpers import client, csrf_of, session_cookie, web_harness
 
@@ -220,7 +221,7 @@ async def test_other_units_citizens_visitors_and_forged_posts_are_refused(
             async with _db(harness).session() as db:
                 draft = await store.draft_of(db, "milik_a")
                 assert draft is not None
-                questions = [dict(q) for q in draft.definition["questions"]]
+                questions = copy.deepcopy(draft.definition["questions"])
                 for option, code in zip(questions[1]["options"], ("ya", "tidak"), strict=True):
                     option["code"] = code
                 draft.definition = {**draft.definition, "questions": questions}
@@ -256,7 +257,17 @@ async def test_other_units_citizens_visitors_and_forged_posts_are_refused(
             draft = await store.draft_of(db, "milik_a")
             assert draft is not None and len(draft.definition["questions"]) == 2
             options = draft.definition["questions"][1]["options"]
-            assert [(o["code"], o["label"]["en"]) for o in options] == [
-                ("o1", "Yes"),
-                ("o2", "No"),
-            ]
+            codes = [(o["code"], o["label"]["en"]) for o in options]
+            assert codes == [("ya", "Yes"), ("tidak", "No")]
+
+        # An admin publishes the unit's form as shared: now every unit's organizers see it.
+        admin = session_cookie(harness, w.people[ADMIN].id)
+        async with client(harness, admin) as http:
+            csrf = csrf_of(harness, admin)
+            shared = await _post(http, "/kuesioner/milik_a/terbitkan", csrf, shared="1")
+            assert shared.headers["location"] == f"{editor}?done=publish"
+        async with _db(harness).session() as db:
+            row = await store.latest_template(db, "milik_a")
+            assert row is not None and row.unit_id is None
+        async with client(harness, other) as http:
+            assert "milik_a" in (await http.get("/kuesioner")).text
