@@ -14,7 +14,6 @@ carrying "3.back") still in someone's chat is answered with where they are, not 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -45,6 +44,7 @@ from bot.services import feedback, runner
 from bot.services.access import Need
 from bot.services.errors import NotFound, Refused
 from bot.services.kinds import Deliver, Heading, PassToSupervisor, TestResult, Thanks
+from bot.services.question_face import question_face, question_text
 from bot.services.questionnaires import NOT_ATTENDED, Item
 from bot.services.runner import Position, QuestionView, ReviewView, Shown, SubmittedView
 from bot.storage import flows
@@ -75,15 +75,6 @@ def _title(t: Any, heading: Heading) -> str:
     return Safe(t(heading.key, title=heading.title)) if heading.key else heading.title
 
 
-def _question_text(item: Item, language: str, values: dict[str, str]) -> str:
-    """The template's words (plain text, escaped here) with the kind's values put in."""
-    text = html.escape(item.question.text(language), quote=False)
-    named = {**values, "instructor": item.instructor_name}
-    for name, value in named.items():
-        text = text.replace("{" + name + "}", html.escape(value, quote=False))
-    return text
-
-
 def _shown_answer(t: Any, item: Item, answer: Answer | None) -> str:
     if answer is None:
         return ""
@@ -101,40 +92,20 @@ def _shown_answer(t: Any, item: Item, answer: Answer | None) -> str:
 
 
 def _render_question(t: Any, view: QuestionView) -> tuple[str, InlineKeyboardMarkup]:
-    language = t.language
-    item, question, index = view.item, view.item.question, view.index
-    section = question.section(language) if question.section else ""
-    section = section.replace("{instructor}", item.instructor_name)
-    text = t(
-        "questionnaire.question",
+    item, index = view.item, view.index
+    face = question_face(
+        t,
+        item,
         title=_title(t, view.heading),
         number=index + 1,
         total=view.total,
-        section=Safe(" · " + html.escape(section, quote=False)) if section else "",
-        question=Safe(_question_text(item, language, view.values)),
+        values=view.values,
+        shown_answer=_shown_answer(t, item, view.answer) if view.answer is not None else None,
     )
-    if question.hint:
-        text += "\n" + t("xlsform.hint", hint=question.hint(language))
-    if view.answer is not None:
-        text += "\n" + t("questionnaire.current", answer=_shown_answer(t, item, view.answer))
-    elif question.kind == "text":
-        text += "\n" + t("questionnaire.type_answer")
-    elif question.kind == "integer":
-        text += "\n" + t("xlsform.type_number")
     ref = view.response
-    rows: list[list[Button]] = []
-    if question.kind == "scale":
-        rows += [
-            [(f"{n} {question.label(language, n)}", QuestionAnswer(ref, index, str(n)))]
-            for n in range(question.max, question.min - 1, -1)
-        ]
-        if question.not_attended:
-            rows.append([(t("xlsform.not_attended"), QuestionAnswer(ref, index, NOT_ATTENDED))])
-    elif question.kind == "choice":
-        rows += [
-            [(option.label(language), QuestionAnswer(ref, index, option.code))]
-            for option in question.options
-        ]
+    rows: list[list[Button]] = [
+        [(label, QuestionAnswer(ref, index, value))] for label, value in face.answers
+    ]
     navigation: list[Button] = []
     if view.can_back:
         navigation.append((t("common.previous"), QuestionBack(ref, index)))
@@ -143,7 +114,7 @@ def _render_question(t: Any, view: QuestionView) -> tuple[str, InlineKeyboardMar
     if view.can_next:
         navigation.append((t("common.next"), QuestionNext(ref, index)))
     rows.append(navigation)
-    return text, keyboard(rows)
+    return face.text, keyboard(rows)
 
 
 def _render_review(t: Any, view: ReviewView) -> tuple[str, InlineKeyboardMarkup]:
@@ -154,7 +125,7 @@ def _render_review(t: Any, view: ReviewView) -> tuple[str, InlineKeyboardMarkup]
             t(
                 "questionnaire.review_line",
                 number=number,
-                question=Safe(_question_text(item, language, view.values)),
+                question=Safe(question_text(item, language, view.values)),
                 answer=_shown_answer(t, item, answer) or "-",
             )
         )

@@ -141,13 +141,16 @@ async def _open(session: AsyncSession, unit_id: int) -> None:
         raise ProgramError(exc.key, **exc.values) from None
 
 
-async def _questionnaire(session: AsyncSession, code: str) -> int:
-    """The id of the latest version of the questionnaire `code` (an imported XLSForm, or
-    a shipped one); refused when there is none."""
+async def _questionnaire(session: AsyncSession, code: str, unit_id: int) -> int:
+    """The id of the latest version of the questionnaire `code` (an imported XLSForm, a
+    shipped one, or one the unit's organizers published); refused when there is none, or
+    when it belongs to another unit (as if it did not exist)."""
     try:
         template = await questionnaires.latest(session, code)
     except LookupError:
         raise ProgramError("program.questionnaire_unknown", code=code) from None
+    if template.unit_id is not None and template.unit_id != unit_id:
+        raise ProgramError("program.questionnaire_unknown", code=code)
     assert template.id is not None
     return template.id
 
@@ -163,7 +166,9 @@ async def create_program(
         raise ProgramError("program.unit_not_yours")
     await _open(session, spec.unit_id)
     check_spec(spec, now=now)
-    template_id = await _questionnaire(session, spec.questionnaire or TRAINING_TEMPLATE)
+    template_id = await _questionnaire(
+        session, spec.questionnaire or TRAINING_TEMPLATE, spec.unit_id
+    )
     closes_at = spec.ends_at + dt.timedelta(days=spec.window_days)
     program = Program(
         code=await _new_code(session),
@@ -552,7 +557,7 @@ async def edit_program(
     program.provider = (spec.provider or "").strip() or None
     program.mode = spec.mode
     if spec.questionnaire is not None:
-        program.template_id = await _questionnaire(session, spec.questionnaire)
+        program.template_id = await _questionnaire(session, spec.questionnaire, program.unit_id)
     program.instructors = list(spec.instructors)
     program.starts_at = spec.starts_at.astimezone(dt.UTC)
     program.ends_at = spec.ends_at.astimezone(dt.UTC)

@@ -533,19 +533,36 @@ async def store_form(session: AsyncSession, caller: Access, template: Template) 
     """Adds the form as the next version of its code (programs keep the version they were
     given); the same questions as the latest version store nothing. Audited as the caller's."""
     caller.require(Need.ADMIN)
+    latest = await store.latest_template(session, template.code)
+    # An import keeps the form's owner: a unit's form stays the unit's.
+    unit_id = latest.unit_id if latest is not None else None
+    return await store_version(session, caller, template, unit_id, "questionnaire_import")
+
+
+async def store_version(
+    session: AsyncSession, caller: Access, template: Template, unit_id: int | None, action: str
+) -> Stored:
+    """The one rule of versions, for an import and for the workspace editor's publishing:
+    the next version of the code, unless the questions equal the latest version's (and its
+    owner is the same); audited as `action`. The caller is checked by the caller of this."""
     definition = template.model_dump(mode="json")
     latest = await store.latest_template(session, template.code)
-    if latest is not None and _content(latest.definition) == _content(definition):
+    if (
+        latest is not None
+        and _content(latest.definition) == _content(definition)
+        and latest.unit_id == unit_id
+    ):
         return Stored(latest, new=False)
     version = latest.version + 1 if latest is not None else 1
     row = QuestionnaireTemplate(
-        code=template.code, version=version, definition={**definition, "version": version}
+        code=template.code,
+        version=version,
+        definition={**definition, "version": version},
+        unit_id=unit_id,
     )
     session.add(row)
     await session.flush()
-    caller.audit(
-        session, "questionnaire_import", "questionnaire", row.id, f"{row.code} v{version}"
-    )
+    caller.audit(session, action, "questionnaire", row.id, f"{row.code} v{version}")
     return Stored(row, new=True)
 
 
@@ -556,6 +573,8 @@ async def export_form(session: AsyncSession, caller: Access, code: str) -> tuple
         row = await questionnaires.latest(session, code)
     except LookupError:
         raise NotFound("xlsform.unknown_code", code=code) from None
+    if row.unit_id is not None and not caller.handles(row.unit_id):
+        raise NotFound("xlsform.unknown_code", code=code)
     assert row.id is not None
     template = await questionnaires.template_of(session, row.id)
     return template, write_workbook(template)
@@ -568,18 +587,26 @@ class Listed:
     code: str
     version: int
     title: Localized
+    unit_id: int | None = None  # None: shared
 
 
 async def list_forms(session: AsyncSession, caller: Access) -> list[Listed]:
-    """Every questionnaire's latest version, by code (for the admins who import forms)."""
-    caller.require(Need.ADMIN)
+    """Every questionnaire's latest version the caller may see, by code: an admin all of
+    them, an organizer the shared ones and those of their units."""
+    caller.require(Need.ORGANIZER)
     latest: dict[str, QuestionnaireTemplate] = {}
     for row in await store.all_templates(session):
         if row.code not in latest or row.version > latest[row.code].version:
             latest[row.code] = row
     return [
-        Listed(row.code, row.version, Localized.model_validate(row.definition["title"]))
+        Listed(
+            row.code,
+            row.version,
+            Localized.model_validate(row.definition["title"]),
+            row.unit_id,
+        )
         for _, row in sorted(latest.items())
+        if row.unit_id is None or caller.handles(row.unit_id)
     ]
 
 
@@ -587,6 +614,8 @@ async def import_form(session: AsyncSession, caller: Access, data: bytes) -> Sto
     """An uploaded workbook, read and stored as `store_form` does; the caller is checked
     before the file is read. FormRefused lists the problems (nothing is stored)."""
     caller.require(Need.ADMIN)
+    if not data:
+        raise FormRefused([Problem(0, "xlsform.web_no_file", {})])
     # pyxform's reading is CPU work (tens of milliseconds): off the event loop.
     template = await asyncio.to_thread(read_workbook, data)
     return await store_form(session, caller, template)

@@ -53,6 +53,28 @@ class QuestionnaireTemplate(SQLModel, table=True):
     version: int
     definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The unit whose organizers own the form (None: shared, published by an admin).
+    unit_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("places.id"), nullable=True)
+    )
+
+
+class QuestionnaireDraft(SQLModel, table=True):
+    """A form being edited in the workspace: a copy of a version's definition, one per code.
+    It lives in a table of its own so that nothing that gives programs a template (which
+    reads questionnaire_templates only) can ever hand out a draft."""
+
+    __tablename__ = "questionnaire_drafts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    unit_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("places.id"), nullable=True)
+    )
+    # The version the draft was copied from (None: a new form, or a copy of another code).
+    base_version: int | None = None
+    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Response(SQLModel, table=True):
@@ -188,4 +210,15 @@ async def all_templates(session: AsyncSession) -> list[QuestionnaireTemplate]:
     query = select(QuestionnaireTemplate).order_by(
         col(QuestionnaireTemplate.code), col(QuestionnaireTemplate.version)
     )
+    return list((await session.exec(query)).all())
+
+
+async def draft_of(session: AsyncSession, code: str) -> QuestionnaireDraft | None:
+    query = select(QuestionnaireDraft).where(col(QuestionnaireDraft.code) == code)
+    return (await session.exec(query)).first()
+
+
+async def all_drafts(session: AsyncSession) -> list[QuestionnaireDraft]:
+    """Every draft (a few: one per form being edited)."""
+    query = select(QuestionnaireDraft).order_by(col(QuestionnaireDraft.code))
     return list((await session.exec(query)).all())

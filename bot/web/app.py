@@ -70,6 +70,7 @@ from bot.web.auth import (
 )
 from bot.web.certificates import verification_route
 from bot.web.programs import ProgramPages
+from bot.web.questionnaire_editor import EditorPages
 from bot.web.reports import ReportPages
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,7 @@ class WebDoor:
             *ReportPages(self).routes(),
             *AdminPages(self).routes(),
             verification_route(self),
+            *EditorPages(self).routes(),
             Route("/kuesioner", partial(questionnaires.page, self), methods=["GET"]),
             Route("/kuesioner", partial(questionnaires.upload, self), methods=["POST"]),
             Route(

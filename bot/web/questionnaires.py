@@ -1,5 +1,8 @@
 """The workspace's questionnaire pages: the list, an XLSForm upload, a download.
 
+Organizers see the shared forms and their units' own (and make new ones, in the editor:
+bot/web/questionnaire_editor.py); admins see every form and import workbooks.
+
 Thin as every route: each loads the caller afresh, calls one service of bot/services/xlsform.py
 (which refuses the caller itself) and renders. An upload's refusals are the same "row N:
 reason" lines as the command line's, and nothing is stored when there is any.
@@ -14,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.i18n import Safe, Translator
-from bot.services import xlsform
+from bot.services import questionnaire_editor, xlsform
 from bot.services.errors import Refused
 from bot.web.auth import same_token
 
@@ -44,7 +47,7 @@ async def _page(
     async with door.core.db.session() as db:
         caller, t = await door.caller_of(db, session)
         try:
-            forms = await xlsform.list_forms(db, caller)
+            seen = await questionnaire_editor.overview(db, caller)
         except Refused as exc:
             return door.refusal(t, session, exc)
     return door.render(
@@ -52,7 +55,7 @@ async def _page(
         t,
         session,
         status=status,
-        forms=forms,
+        seen=seen,
         problems=problems or [],
         stored=stored,
     )
@@ -75,9 +78,8 @@ async def upload(door: WebDoor, request: Request) -> Response:
         sent = form.get("form")
         data = await sent.read(UPLOAD_MAX + 1) if isinstance(sent, UploadFile) else b""
         try:
-            if not data or len(data) > UPLOAD_MAX:
-                raise xlsform.FormRefused([xlsform.Problem(0, "xlsform.web_no_file", {})])
-            done = await xlsform.import_form(db, caller, data)
+            # Too big is the same as none; the service refuses a caller before either.
+            done = await xlsform.import_form(db, caller, b"" if len(data) > UPLOAD_MAX else data)
         except xlsform.FormRefused as refused:
             await db.rollback()
             lines = [_line(t, problem) for problem in refused.problems]

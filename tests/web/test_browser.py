@@ -218,3 +218,33 @@ async def test_forged_stale_used_and_foreign_entries_are_refused(
         assert "tidak tersedia" in await foreign.inner_text("[role=alert]")
         await other.close()
         await context.close()
+
+
+async def test_the_questionnaire_editor_works_without_script_at_360_px(
+    database_url: str, browser: object
+) -> None:
+    async with web_harness(database_url) as harness:
+        _admin, rina, _dedi = await _setup_organizers(harness.emulator)
+        context = await phone(browser)
+        page = await context.new_page()  # type: ignore[attr-defined]
+        await page.goto(await login_link(harness, rina))
+        await page.click("#login")
+        await page.wait_for_url("**/aduan")
+        await page.goto(f"{base_url(harness)}/kuesioner")
+        await page.fill("#new-form input[name=code]", "layanan_a")
+        await page.click("#new-form button")
+        await page.wait_for_url("**/kuesioner/layanan_a/ubah?done=new")
+        await page.select_option("#add select[name=kind]", "scale")
+        await page.fill("#add textarea[name=text_id]", "Seberapa puas Anda?")
+        await page.fill("#add textarea[name=text_en]", "How satisfied are you?")
+        await page.fill("#add textarea[name=words_id]", "Tidak puas\nCukup\nPuas")
+        await page.fill("#add textarea[name=words_en]", "Unhappy\nFair\nHappy")
+        await page.click("#add button")
+        await page.wait_for_selector("#done")
+        assert "Seberapa puas Anda?" in await page.inner_text("#items")
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+        await page.click("#preview-link")
+        labels = await page.locator(".chat-button").all_inner_texts()
+        assert labels == ["3 Puas", "2 Cukup", "1 Tidak puas"]
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+        await context.close()

@@ -83,8 +83,15 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "/admin/blokir"): ADMINS,
     ("GET", "/admin/audit"): ADMINS,
     ("GET", "/admin/audit.xlsx"): ADMINS,
-    ("GET", "/kuesioner"): ADMINS,
+    # Organizers see the shared forms and their units' own; only admins import workbooks.
+    ("GET", "/kuesioner"): ORGANIZERS,
     ("POST", "/kuesioner"): ADMINS,  # without a file: the page again, with the reason (400)
+    ("POST", "/kuesioner/baru"): ORGANIZERS,  # no code: refused politely (400), nothing made
+    # {code} is the shipped, shared `pelatihan`: only admins edit a shared form.
+    ("GET", "/kuesioner/{code}/ubah"): ADMINS,
+    ("POST", "/kuesioner/{code}/ubah"): ADMINS,  # an unknown action: refused (400)
+    ("GET", "/kuesioner/{code}/pratinjau"): ADMINS,
+    ("POST", "/kuesioner/{code}/terbitkan"): ADMINS,  # no draft: nothing to publish (400)
     ("GET", "/kuesioner/{code}/xlsform"): ORGANIZERS,
 }
 
