@@ -354,7 +354,30 @@ class ProgramForm:
     mode: str = MODES[0]
     instructors: list[str] = field(default_factory=list)
     window_days: int = 7
+    questionnaire: str | None = None  # a code; None: the shipped evaluation (or, editing, kept)
     unreadable: Refused | None = None
+
+
+async def questionnaire_choices(
+    session: AsyncSession, caller: Access
+) -> list[tuple[str, questionnaires.Localized, int | None]]:
+    """The evaluations a program of the caller's may be given (code, title, owning unit):
+    the shared ones and their units' own, not the forms other kinds ask (the SKM, the
+    follow-ups, knowledge tests). `programs.create_program` checks the choice again."""
+    from bot.services import xlsform
+
+    others = service.other_kinds_forms()
+    return [
+        (form.code, form.title, form.unit_id)
+        for form in await xlsform.list_forms(session, caller)
+        if form.code not in others
+    ]
+
+
+async def current_questionnaire(session: AsyncSession, program: Program) -> str:
+    """The code of the questionnaire the program was given."""
+    template = await questionnaires.template_of(session, program.template_id)
+    return template.code
 
 
 async def units_for_new(session: AsyncSession, caller: Access) -> list[Place]:
@@ -401,6 +424,7 @@ async def _spec(
         instructors=list(form.instructors),
         window_days=form.window_days,
         followup_weeks=followup_weeks,
+        questionnaire=form.questionnaire or None,
     )
 
 
@@ -452,6 +476,9 @@ async def edit(
     """The program changed from the form, by the chat's rules (`programs.edit_program`);
     the unit stays."""
     program = await service.editable(session, caller, program_id)
+    if form.questionnaire == await current_questionnaire(session, program):
+        # The questionnaire it has: the version it was given stays (not the newest one).
+        form = replace(form, questionnaire=None)
     spec = await _spec(
         session, form, program.unit_id, now=now, default_zone=default_zone, followup_weeks=1
     )

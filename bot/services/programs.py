@@ -141,10 +141,20 @@ async def _open(session: AsyncSession, unit_id: int) -> None:
         raise ProgramError(exc.key, **exc.values) from None
 
 
+def other_kinds_forms() -> set[str]:
+    """The questionnaires asked for their own purpose (the SKM, the follow-ups, knowledge
+    tests), which no program may be given as its evaluation."""
+    from bot.services import kinds
+
+    return {kind.template for kind in kinds.KINDS.values() if kind is not kinds.TRAINING}
+
+
 async def _questionnaire(session: AsyncSession, code: str, unit_id: int) -> int:
     """The id of the latest version of the questionnaire `code` (an imported XLSForm, a
     shipped one, or one the unit's organizers published); refused when there is none, or
     when it belongs to another unit (as if it did not exist)."""
+    if code in other_kinds_forms():
+        raise ProgramError("program.questionnaire_unknown", code=code)
     try:
         template = await questionnaires.latest(session, code)
     except LookupError:

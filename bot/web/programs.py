@@ -29,6 +29,7 @@ from bot.services import program_pages as pages
 from bot.services import programs as program_service
 from bot.services.digest import Bands, Digest
 from bot.services.errors import NotFound, Refused
+from bot.services.questionnaires import Localized
 from bot.storage.places import Place
 from bot.storage.programs import CALENDAR_GROUPS, MODES
 from bot.web.auth import WebSession, same_token
@@ -283,14 +284,16 @@ class ProgramPages:
             caller, t = await door.caller_of(db, session)
             try:
                 units = await pages.units_for_new(db, caller)
+                forms = await pages.questionnaire_choices(db, caller)
             except Refused as exc:
                 return door.refusal(t, session, exc)
         values = {
             "window": str(door.settings.feedback_window_days),
             "mode": MODES[0],
             "unit": str(units[0].id) if len(units) == 1 else "",
+            "questionnaire": "",
         }
-        return self._form(t, session, None, values, units=_choices(units))
+        return self._form(t, session, None, values, units=_choices(units), forms=forms)
 
     async def create(self, request: Request) -> Response:
         door = self.door
@@ -303,8 +306,10 @@ class ProgramPages:
             if not same_token(str(form.get("csrf") or ""), session.csrf):
                 return _csrf(door, t, session)
             values = _values(form)
+            forms: list[tuple[str, Localized, int | None]] = []
             try:
                 units = _choices(await pages.units_for_new(db, caller))
+                forms = await pages.questionnaire_choices(db, caller)
                 program = await pages.create(
                     db,
                     caller,
@@ -320,7 +325,7 @@ class ProgramPages:
                     return door.refusal(t, session, exc)
                 await db.rollback()
                 error = t(exc.key, **exc.values)
-                return self._form(t, session, None, values, units=units, error=error)
+                return self._form(t, session, None, values, units=units, forms=forms, error=error)
             created = program.id
             await db.commit()
         return RedirectResponse(f"/program/{created}?done=create", status_code=303)
@@ -336,6 +341,8 @@ class ProgramPages:
                 program, zone = await pages.editing(
                     db, caller, _program_id(request), default_zone=door.settings.tz
                 )
+                forms = await pages.questionnaire_choices(db, caller)
+                given = await pages.current_questionnaire(db, program)
             except Refused as exc:
                 return door.refusal(t, session, exc)
         spec = program_service.spec_of(program)
@@ -347,8 +354,9 @@ class ProgramPages:
             "mode": program.mode,
             "instructors": "; ".join(program.instructors),
             "window": str(spec.window_days),
+            "questionnaire": given,
         }
-        return self._form(t, session, program.id, values)
+        return self._form(t, session, program.id, values, forms=forms)
 
     async def edit(self, request: Request) -> Response:
         door = self.door
@@ -362,7 +370,9 @@ class ProgramPages:
             if not same_token(str(form.get("csrf") or ""), session.csrf):
                 return _csrf(door, t, session)
             values = _values(form)
+            forms: list[tuple[str, Localized, int | None]] = []
             try:
+                forms = await pages.questionnaire_choices(db, caller)
                 await pages.edit(
                     db,
                     caller,
@@ -378,7 +388,7 @@ class ProgramPages:
                 if exc.key in ("access.denied", "programs.edit_answered"):
                     return door.refusal(t, session, exc)
                 error = t(exc.key, **exc.values)
-                return self._form(t, session, program_id, values, error=error)
+                return self._form(t, session, program_id, values, forms=forms, error=error)
             await db.commit()
         return RedirectResponse(f"/program/{program_id}?done=edit", status_code=303)
 
@@ -390,6 +400,7 @@ class ProgramPages:
         values: dict[str, str],
         *,
         units: list[tuple[int, str]] | None = None,
+        forms: list[tuple[str, Localized, int | None]] | None = None,
         error: str | None = None,
     ) -> Response:
         return self.door.render(
@@ -400,6 +411,7 @@ class ProgramPages:
             program_id=program_id,
             values=values,
             units=units or [],
+            forms=forms or [],
             modes=MODES,
             error=Markup(error) if error else None,
             window_max=pages.WINDOW_MAX,
@@ -465,7 +477,10 @@ def _choices(units: list[Place]) -> list[tuple[int, str]]:
 
 
 def _values(form: FormData) -> dict[str, str]:
-    names = ("title", "unit", "provider", "start", "end", "mode", "instructors", "window")
+    names = (
+        "title", "unit", "provider", "start", "end", "mode", "instructors", "window",
+        "questionnaire",
+    )  # fmt: skip
     return {name: str(form.get(name) or "").strip()[:FIELD_MAX] for name in names}
 
 
@@ -490,6 +505,7 @@ def _parsed(values: dict[str, str], *, unit: int | None) -> pages.ProgramForm:
         mode=values["mode"],
         instructors=program_service.parse_instructors(values["instructors"]),
         window_days=_int(values["window"]) or 0,
+        questionnaire=values["questionnaire"][:32] or None,
     )
     try:
         if not values["title"]:

@@ -444,3 +444,58 @@ async def test_the_page_counts_against_the_class_list_and_reminds_once_a_day(
         assert first.status_code == 200 and "belum menjawab: 1." in first.text
         assert again.status_code == 200 and "belum menjawab: 0." in again.text
         assert [e.detail for e in await _audited(harness, "classlist_remind")] == ["1", "0"]
+
+
+async def test_the_form_offers_the_evaluations_and_the_service_refuses_the_others(
+    database_url: str,
+) -> None:
+    """A program's questionnaire is chosen on the form from the evaluations the organizer
+    may use; the SKM, the follow-ups and knowledge tests are refused by the service, whatever
+    the form sends; an edit that keeps the questionnaire keeps the version it was given."""
+    async with web_harness(database_url) as harness:
+        _admin, rina, _dedi = await _setup_organizers(harness.emulator)
+        unit_id = await _unit(harness, "LSL-DUKCAPIL")
+        cookies = session_cookie(harness, rina.id)
+        csrf = csrf_of(harness, cookies)
+        later = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=7)))
+        form = {
+            "csrf": csrf,
+            "title": "Pelatihan Arsip Digital",
+            "unit": str(unit_id),
+            "provider": "",
+            "start": (later + dt.timedelta(days=10)).strftime("%Y-%m-%dT08:00"),
+            "end": (later + dt.timedelta(days=11)).strftime("%Y-%m-%dT16:00"),
+            "mode": "klasikal",
+            "instructors": "",
+            "window": "7",
+        }
+        async with client(harness, cookies) as http:
+            new = (await http.get("/program/baru")).text
+            offered = re.findall(
+                r'<option value="([a-z0-9_]+)"', new.split('id="questionnaire"')[1]
+            )
+            assert "pelatihan" in offered
+            assert not {"skm", "pasca", "atasan", "uji_prima"} & set(offered)
+            for forged in ("skm", "pasca", "tidak_ada"):
+                refused = await http.post("/program/baru", data={**form, "questionnaire": forged})
+                assert refused.status_code == 400 and 'id="error"' in refused.text, forged
+            async with _db(harness).session() as session:
+                assert (await session.exec(select(Program))).all() == []
+            made = await http.post("/program/baru", data={**form, "questionnaire": "pelatihan"})
+            assert made.status_code == 303
+            program_id = int(made.headers["location"].split("/")[2].split("?")[0])
+            async with _db(harness).session() as session:
+                program = await session.get(Program, program_id)
+                assert program is not None
+                given = program.template_id
+            edit = (await http.get(f"/program/{program_id}/ubah")).text
+            assert '<option value="pelatihan" selected>' in edit
+            saved = await http.post(
+                f"/program/{program_id}/ubah",
+                data={**form, "title": "Pelatihan Arsip Digital II", "questionnaire": "pelatihan"},
+            )
+            assert saved.status_code == 303
+        async with _db(harness).session() as session:
+            program = await session.get(Program, program_id)
+            assert program is not None and program.template_id == given
+            assert program.title == "Pelatihan Arsip Digital II"
