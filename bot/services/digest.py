@@ -344,7 +344,9 @@ async def _programs_answered(
             ),
             *_in_scope(Program.unit_id, scope),
         )
-        .order_by(col(Program.unit_id), col(Program.starts_at))
+        # The id last: two programs of a unit starting together keep one order, on every
+        # database and every reading (the page and the message must agree line for line).
+        .order_by(col(Program.unit_id), col(Program.starts_at), col(Program.id))
     )
     return list((await session.exec(query)).all())
 
