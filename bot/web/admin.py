@@ -93,9 +93,7 @@ class AdminPages:
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             if not same_token(str(form.get("csrf") or ""), session.csrf):
-                return door.render(
-                    "message.html", t, session, status=403, message=t("web.csrf_invalid")
-                )
+                return door.csrf_refused(t, session)
             try:
                 done, notices = await action(db, caller, form)
             except Refused as exc:
@@ -231,9 +229,7 @@ class AdminPages:
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             if not same_token(str(form.get("csrf") or ""), session.csrf):
-                return door.render(
-                    "message.html", t, session, status=403, message=t("web.csrf_invalid")
-                )
+                return door.csrf_refused(t, session)
             username = self._bot_username()
             try:
                 if username is None:

@@ -314,6 +314,10 @@ class WebDoor:
             message=Markup(t(refusal.key, **refusal.values)),
         )
 
+    def csrf_refused(self, t: Translator, session: WebSession | None) -> HTMLResponse:
+        """A form posted without this session's CSRF token: refused, nothing done."""
+        return self.render("message.html", t, session, status=403, message=t("web.csrf_invalid"))
+
     def to_login(self, request: Request) -> Response:
         return RedirectResponse("/", status_code=303)
 
@@ -385,9 +389,7 @@ class WebDoor:
         t = self.visitor_language(request)
         form = await self.form(request)
         if session is None or not same_token(str(form.get("csrf") or ""), session.csrf):
-            return self.render(
-                "message.html", t, session, status=403, message=t("web.csrf_invalid")
-            )
+            return self.csrf_refused(t, session)
         async with self.core.db.session() as db:
             try:
                 caller = await web_service.redeem_login(
@@ -534,9 +536,7 @@ class WebDoor:
         async with self.core.db.session() as db:
             caller, t = await self.caller_of(db, session)
             if not same_token(str(form.get("csrf") or ""), session.csrf):
-                return self.render(
-                    "message.html", t, session, status=403, message=t("web.csrf_invalid")
-                )
+                return self.csrf_refused(t, session)
             action = str(form.get("action") or "")
             try:
                 complaint, notices = await complaint_service.act(

@@ -304,7 +304,7 @@ class ProgramPages:
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             if not same_token(str(form.get("csrf") or ""), session.csrf):
-                return _csrf(door, t, session)
+                return door.csrf_refused(t, session)
             values = _values(form)
             forms: list[tuple[str, Localized, int | None]] = []
             try:
@@ -368,7 +368,7 @@ class ProgramPages:
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             if not same_token(str(form.get("csrf") or ""), session.csrf):
-                return _csrf(door, t, session)
+                return door.csrf_refused(t, session)
             values = _values(form)
             forms: list[tuple[str, Localized, int | None]] = []
             try:
@@ -431,7 +431,7 @@ class ProgramPages:
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             if not same_token(str(form.get("csrf") or ""), session.csrf):
-                return _csrf(door, t, session)
+                return door.csrf_refused(t, session)
             try:
                 done, notices = await pages.act(
                     db,
@@ -534,10 +534,6 @@ def _drawn(digest: Digest) -> str:
 def done_key(action: str) -> str:
     """The ?done= of the page after an action (the action's name: the page says it)."""
     return action if action in pages.ACTIONS else ""
-
-
-def _csrf(door: WebDoor, t: Translator, session: WebSession) -> Response:
-    return door.render("message.html", t, session, status=403, message=t("web.csrf_invalid"))
 
 
 def _private() -> dict[str, str]:

@@ -98,7 +98,7 @@ class EditorPages:
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             if not same_token(str(form.get("csrf") or ""), session.csrf):
-                return _csrf(door, t, session)
+                return door.csrf_refused(t, session)
             try:
                 await editor.change(db, caller, code, step)
             except Refused as exc:
@@ -122,7 +122,7 @@ class EditorPages:
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             if not same_token(str(form.get("csrf") or ""), session.csrf):
-                return _csrf(door, t, session)
+                return door.csrf_refused(t, session)
             try:
                 stored = await editor.publish(db, caller, code, shared=form.get("shared") == "1")
             except Refused as exc:
@@ -147,7 +147,7 @@ class EditorPages:
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             if not same_token(str(form.get("csrf") or ""), session.csrf):
-                return _csrf(door, t, session)
+                return door.csrf_refused(t, session)
             try:
                 draft = await editor.copy_form(
                     db,
@@ -219,7 +219,3 @@ def _index(form: FormData) -> int | None:
 def _number(text: str) -> int | None:
     text = text.strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
-
-
-def _csrf(door: WebDoor, t: Translator, session: WebSession) -> Response:
-    return door.render("message.html", t, session, status=403, message=t("web.csrf_invalid"))
