@@ -383,31 +383,19 @@ Distribution = dict[tuple[str, int], dict[int, int]]  # (item, instructor) -> sc
 
 
 async def _distributions(
-    session: AsyncSession, ids: Sequence[int], until: dt.datetime
+    session: AsyncSession, ids: Sequence[int], until: dt.datetime, minimum: int
 ) -> tuple[dict[int, Distribution], dict[int, int]]:
     """Per program: the count of each score per (item, instructor) and the respondents, of
-    the questionnaires released before `until`; two GROUP BY queries for all the programs."""
+    the questionnaires released before `until`, each item's answers in blocks of its own
+    (`releases.item_scores`)."""
     counts: dict[int, Distribution] = {}
     respondents: dict[int, int] = {}
     if not ids:
         return counts, respondents
     released = _program_released(ids, until)
-    query = (
-        select(Response.subject_id, Answer.question, Answer.instructor, Answer.score, func.count())  # type: ignore[call-overload]
-        .join(Response, col(Response.id) == col(Answer.response_id))
-        .where(released, col(Answer.score).is_not(None))
-        .group_by(
-            col(Response.subject_id),
-            col(Answer.question),
-            col(Answer.instructor),
-            col(Answer.score),
-        )
-    )
-    for program_id, question, instructor, score, n in (await session.exec(query)).all():
-        if score is not None:
-            per_item = counts.setdefault(int(program_id), {})
-            scores = per_item.setdefault((question, instructor), {})
-            scores[int(score)] = scores.get(int(score), 0) + int(n)
+    scores = await releases.item_scores(session, released, minimum=minimum)
+    for (program_id, question, instructor), per_score in scores.items():
+        counts.setdefault(program_id, {})[(question, instructor)] = per_score
     query_n = select(Response.subject_id, func.count()).where(released)
     for program_id, n in (await session.exec(query_n.group_by(col(Response.subject_id)))).all():
         respondents[int(program_id)] = int(n)
@@ -415,20 +403,18 @@ async def _distributions(
 
 
 async def _not_attended(
-    session: AsyncSession, ids: Sequence[int], until: dt.datetime
+    session: AsyncSession, ids: Sequence[int], until: dt.datetime, minimum: int
 ) -> dict[int, dict[tuple[str, int], int]]:
-    """Per program and (item, instructor): the released answers "did not attend"."""
+    """Per program and (item, instructor): the released answers "did not attend", counted in
+    blocks of the item's own like every figure (`releases.item_counts`)."""
     found: dict[int, dict[tuple[str, int], int]] = {}
     if not ids:
         return found
-    query = (
-        select(Response.subject_id, Answer.question, Answer.instructor, func.count())
-        .join(Response, col(Response.id) == col(Answer.response_id))
-        .where(_program_released(ids, until), col(Answer.choice) == NOT_ATTENDED)
-        .group_by(col(Response.subject_id), col(Answer.question), col(Answer.instructor))
-    )
-    for program_id, question, instructor, n in (await session.exec(query)).all():
-        found.setdefault(int(program_id), {})[(question, int(instructor))] = int(n)
+    absent = and_(_program_released(ids, until), col(Answer.choice) == NOT_ATTENDED)
+    for (program_id, question, instructor), n in (
+        await releases.item_counts(session, absent, minimum=minimum)
+    ).items():
+        found.setdefault(program_id, {})[(question, instructor)] = n
     return found
 
 
@@ -489,8 +475,8 @@ async def _programs(
     ids = [p.id for p in programs if p.id is not None]
     if not ids:
         return []
-    counts, released = await _distributions(session, ids, end)
-    absent = await _not_attended(session, ids, end)
+    counts, released = await _distributions(session, ids, end, min_responses)
+    absent = await _not_attended(session, ids, end, min_responses)
     respondents = await _grouped_counts(
         session,
         select(Response.subject_id, func.count())
@@ -511,9 +497,9 @@ async def _programs(
     )
     previous_run = await _previous_runs(session, programs)
     run_counts, run_respondents = await _distributions(
-        session, sorted(set(previous_run.values())), end
+        session, sorted(set(previous_run.values())), end, min_responses
     )
-    before_counts, before_respondents = await _distributions(session, ids, start)
+    before_counts, before_respondents = await _distributions(session, ids, start, min_responses)
     templates = {
         p.id: await questionnaires.template_of(session, p.template_id)
         for p in programs

@@ -12,11 +12,11 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import and_, delete, or_, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import questionnaires
+from bot.services import questionnaires, releases
 from bot.services.access import Access
 from bot.services.errors import NotFound, Refused
 from bot.services.nip import check_nip
@@ -304,31 +304,25 @@ async def figures(session: AsyncSession, program: Program, *, minimum: int) -> P
         (await session.exec(select(func.count()).select_from(Response).where(*submitted))).one()
     )
     released = [*submitted, col(Response.released_at).is_not(None)]
-    query = (
-        select(Answer.question, Answer.instructor, func.avg(Answer.score), func.count())
-        .join(Response, col(Response.id) == col(Answer.response_id))
-        .where(*released, col(Answer.score).is_not(None))
-        .group_by(col(Answer.question), col(Answer.instructor))
-    )
-    rows = (await session.exec(query)).all()
-    absent_query = (
-        select(Answer.question, Answer.instructor, func.count())
-        .join(Response, col(Response.id) == col(Answer.response_id))
-        .where(*released, col(Answer.choice) == questionnaires.NOT_ATTENDED)
-        .group_by(col(Answer.question), col(Answer.instructor))
-    )
-    absent = {(str(q), int(i)): int(n) for q, i, n in (await session.exec(absent_query)).all()}
+    scores = await releases.item_scores(session, and_(*released), minimum=minimum)
+    absent_answers = and_(*released, col(Answer.choice) == questionnaires.NOT_ATTENDED)
+    absent = {
+        (question, instructor): n
+        for (_, question, instructor), n in (
+            await releases.item_counts(session, absent_answers, minimum=minimum)
+        ).items()
+    }
     items = tuple(
         ItemFigure(
-            str(question),
-            int(instructor),
-            float(mean),
-            int(count),
-            absent.get((str(question), int(instructor)), 0),
+            question,
+            instructor,
+            sum(score * n for score, n in per_score.items()) / sum(per_score.values()),
+            sum(per_score.values()),
+            absent.get((question, instructor), 0),
         )
-        for question, instructor, mean, count in rows
-        # Each breakdown (an instructor's items) is withheld below the minimum as well.
-        if int(count) >= minimum
+        # An item's answers count in blocks of its own: none below the minimum (each
+        # breakdown, an instructor's items too, is withheld), and never one answer more.
+        for (_, question, instructor), per_score in sorted(scores.items())
     )
     return ProgramFigures(participants, respondents, items, withheld=not items)
 

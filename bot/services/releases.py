@@ -20,6 +20,13 @@ citizens' SKM ratings, per unit (every IKM is about a unit): a rating joins no I
 ratings of the unit's complaints wait. An IKM of a period is then made of the blocks released
 in it, so a running half-year grows by k ratings at a time and two requests a day apart never
 give one citizen's rating.
+
+Blocks of respondents are not enough for an item that not everyone answers: an optional
+item, or an instructor's item a participant "did not attend". Five respondents released with
+one answer to such an item would move its figures by that one answer. So each item's answers
+count in blocks of their own as well (`item_scores`, `item_counts`): release by release, an
+item's answers join its figures once k of them wait, so its figures move by none of its
+answers or by k and more. An item everyone answers keeps the respondents' blocks.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from bot.storage.questionnaires import (
     RESPONSE_SUBMITTED,
     SKM_SUBJECT,
     SUPERVISOR_SUBJECT,
+    Answer,
     Response,
 )
 
@@ -91,6 +99,134 @@ def released(until: dt.datetime | None = None, since: dt.datetime | None = None)
     if since is not None:
         conditions.append(col(Response.released_at) >= since)
     return conditions
+
+
+ItemKey = tuple[int, str, int]  # (subject id, item code, instructor index)
+
+
+async def item_scores(
+    session: AsyncSession, condition: Any, *, minimum: int
+) -> dict[ItemKey, dict[int, int]]:
+    """Per (subject, item, instructor): the count of each score among the released responses
+    that `condition` selects, in blocks of the item's own answers (`in_item_blocks`).
+
+    One grouped query; an item answered in every released response needs nothing more (its
+    answers come in the respondents' blocks). Only the few that are not (optional items,
+    "did not attend") are read again block by block."""
+    grouped = (
+        select(Response.subject_id, Answer.question, Answer.instructor, Answer.score, func.count())  # type: ignore[call-overload]
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(condition, col(Answer.score).is_not(None))
+        .group_by(
+            col(Response.subject_id),
+            col(Answer.question),
+            col(Answer.instructor),
+            col(Answer.score),
+        )
+    )
+    counts: dict[ItemKey, dict[int, int]] = {}
+    for subject_id, question, instructor, score, n in (await session.exec(grouped)).all():
+        scores = counts.setdefault((int(subject_id), str(question), int(instructor)), {})
+        scores[int(score)] = scores.get(int(score), 0) + int(n)
+    respondents = dict(
+        (
+            await session.exec(
+                select(Response.subject_id, func.count())
+                .where(condition)
+                .group_by(col(Response.subject_id))
+            )
+        ).all()
+    )
+    ragged = {key for key, v in counts.items() if sum(v.values()) != respondents.get(key[0])}
+    if not ragged:
+        return counts
+    per_block = (
+        select(
+            Response.subject_id,
+            Answer.question,
+            Answer.instructor,
+            Response.released_at,
+            Answer.score,
+            func.count(),
+        )  # type: ignore[call-overload]
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(
+            condition,
+            col(Answer.score).is_not(None),
+            col(Response.subject_id).in_(sorted({key[0] for key in ragged})),
+            col(Answer.question).in_(sorted({key[1] for key in ragged})),
+        )
+        .group_by(
+            col(Response.subject_id),
+            col(Answer.question),
+            col(Answer.instructor),
+            col(Response.released_at),
+            col(Answer.score),
+        )
+    )
+    rows = [
+        ((int(s), str(q), int(i)), at, int(score), int(n))
+        for s, q, i, at, score, n in (await session.exec(per_block)).all()
+        if (int(s), str(q), int(i)) in ragged
+    ]
+    for key in ragged:
+        del counts[key]
+    counts.update(in_item_blocks(rows, minimum))
+    return counts
+
+
+async def item_counts(
+    session: AsyncSession, condition: Any, *, minimum: int
+) -> dict[ItemKey, int]:
+    """Per (subject, item, instructor): how many of the released responses that `condition`
+    selects (an answer condition included) have such an answer, in the item's own blocks."""
+    query = (
+        select(
+            Response.subject_id,
+            Answer.question,
+            Answer.instructor,
+            Response.released_at,
+            func.count(),
+        )  # type: ignore[call-overload]
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(condition)
+        .group_by(
+            col(Response.subject_id),
+            col(Answer.question),
+            col(Answer.instructor),
+            col(Response.released_at),
+        )
+    )
+    rows = [
+        ((int(s), str(q), int(i)), at, 0, int(n))
+        for s, q, i, at, n in (await session.exec(query)).all()
+    ]
+    return {key: sum(v.values()) for key, v in in_item_blocks(rows, minimum).items()}
+
+
+def in_item_blocks(
+    rows: list[tuple[ItemKey, dt.datetime, int, int]], minimum: int
+) -> dict[ItemKey, dict[int, int]]:
+    """The item's answers that are shown, from (item, release moment, value, count) rows:
+    release by release, an item's answers join its figures once at least `minimum` of them
+    wait, and then all at once. Any two figures of an item so differ by none of its answers
+    or by at least the minimum, whatever `minimum` was when the earlier ones were released."""
+    blocks: dict[tuple[ItemKey, dt.datetime], dict[int, int]] = {}
+    for key, at, value, n in rows:
+        block = blocks.setdefault((key, at), {})
+        block[value] = block.get(value, 0) + n
+    waiting: dict[ItemKey, dict[int, int]] = {}
+    shown: dict[ItemKey, dict[int, int]] = {}
+    for (key, _), block in sorted(blocks.items()):
+        pending = waiting.setdefault(key, {})
+        for value, n in block.items():
+            pending[value] = pending.get(value, 0) + n
+        if sum(pending.values()) >= minimum:
+            into = shown.setdefault(key, {})
+            for value, n in pending.items():
+                into[value] = into.get(value, 0) + n
+            pending.clear()
+    return shown
 
 
 async def program_of(session: AsyncSession, response: Response) -> int | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.i18n import Texts
 from bot.reports.digest_text import render
 from bot.reports.feedback_export import feedback_rows
@@ -15,7 +17,7 @@ from bot.services import programs as program_service
 from bot.services import releases
 from bot.services.digest import Period, build
 from bot.services.programs import ProgramSpec
-from bot.services.questionnaires import seed_templates
+from bot.services.questionnaires import NOT_ATTENDED, seed_templates
 from bot.storage.db import Database
 from bot.storage.places import place_by_code, seed_places
 from bot.storage.programs import Program
@@ -198,3 +200,78 @@ async def test_answers_from_before_blocks_existed_are_released_in_order_at_start
         found = (await session.exec(Response.__table__.select())).all()  # type: ignore[attr-defined]
     released = sorted(r.respondent_id for r in found if r.released_at is not None)
     assert released == [100, 101, 102, 103, 104]
+
+
+async def _submit_some(
+    db: Database, program_id: int, who: int, at: dt.datetime, answers: dict[str, int | None]
+) -> None:
+    """A questionnaire with only some items answered: a score, or None for "did not attend"."""
+    async with db.session() as session:
+        program = await session.get(Program, program_id)
+        assert program is not None
+        response = Response(
+            template_id=program.template_id, subject_kind=PROGRAM_SUBJECT, subject_id=program_id,
+            respondent_id=who, status=RESPONSE_SUBMITTED, submitted_at=at,
+        )  # fmt: skip
+        session.add(response)
+        await session.flush()
+        assert response.id is not None
+        session.add_all(
+            Answer(response_id=response.id, question=q, score=s)
+            if s is not None
+            else Answer(response_id=response.id, question=q, choice=NOT_ATTENDED)
+            for q, s in answers.items()
+        )
+        await releases.after_submit(session, response, minimum=MINIMUM)
+        await session.commit()
+
+
+async def test_an_item_not_everyone_answers_moves_by_whole_blocks_of_its_own_answers(
+    db: Database,
+) -> None:
+    """Blocks of respondents are not enough when an item is optional or "did not attend" is
+    offered: five people released with one answer to "sarana" would show that one answer."""
+    program_id = await _program(db)
+    rest = {q: 4 for q in ITEMS if q not in ("sarana", "layanan")}
+
+    async def shown() -> tuple[dict[str, tuple[float, int, int]], dict[str, float]]:
+        async with db.session() as session:
+            program = await session.get(Program, program_id)
+            assert program is not None
+            page = await program_service.figures(session, program, minimum=MINIMUM)
+            digest = await build(
+                session, scope=None, period=WEEK, tz=TZ, today=WEEK.sunday, min_responses=MINIMUM
+            )
+        figures = {f.question: (f.mean, f.answers, f.not_attended) for f in page.items}
+        return figures, {i.code: i.mean for i in digest.programs[0].items}
+
+    # The first five: one answers "sarana" (a 1), three did not attend "layanan".
+    for n in range(5):
+        answers = {**rest, "layanan": None if n < 3 else 2}
+        if n == 0:
+            answers["sarana"] = 1
+        await _submit_some(db, program_id, 100 + n, _in_week(0, 8 + n), answers)
+    page, items = await shown()
+    assert set(page) == set(rest) and set(items) == set(rest)  # neither item is shown yet
+
+    # Five more, four of them rate "sarana" 5 and all rate "layanan" 3: both reach five.
+    for n in range(5):
+        answers = {**rest, "layanan": 3, **({"sarana": 5} if n else {})}
+        await _submit_some(db, program_id, 105 + n, _in_week(1, 8 + n), answers)
+    page, items = await shown()
+    # "sarana": its first block, a 1 and four 5s; "layanan": the two scores of the first
+    # release join the seven of the second (2, 2, 3, 3, 3, 3, 3); three absences wait.
+    assert page["sarana"] == (4.2, 5, 0) and items["sarana"] == 4.2
+    assert page["layanan"] == (pytest.approx(19 / 7), 7, 0)
+    assert items["layanan"] == pytest.approx(19 / 7)
+    before = (page, items)
+
+    # Five more: one rates "sarana" 1 (its sixth answer), two more did not attend "layanan"
+    # (its fourth and fifth absence) and three rate it. Only the absences fill a block.
+    for n in range(5):
+        answers = {**rest, "layanan": None if n < 2 else 3, **({"sarana": 1} if n == 0 else {})}
+        await _submit_some(db, program_id, 110 + n, _in_week(2, 8 + n), answers)
+    page, items = await shown()
+    assert page["sarana"] == before[0]["sarana"] and items["sarana"] == before[1]["sarana"]
+    assert page["layanan"] == (pytest.approx(19 / 7), 7, 5)
+    assert items["layanan"] == before[1]["layanan"]
