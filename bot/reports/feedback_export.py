@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
 from bot.reports.export import Row, table_csv, table_xlsx
-from bot.services import questionnaires
+from bot.services import questionnaires, releases
 from bot.storage.programs import Program
 from bot.storage.questionnaires import (
     FOLLOWUP_SUBJECT,
@@ -58,7 +56,7 @@ async def feedback_rows(
 ) -> tuple[list[str], list[Row]]:
     """The columns and rows of the released questionnaires of these programs (None: all):
     the evaluation, or with `kind` the alumni's follow-ups or their supervisors' answers."""
-    program_of = _program_column(kind)
+    program_of = releases.program_column(kind)
     query = (
         select(Response.id, program_of, Response.released_at, Response.template_id)
         .where(
@@ -69,7 +67,7 @@ async def feedback_rows(
         .order_by(program_of, col(Response.released_at))
     )
     if kind == SUPERVISOR_SUBJECT:
-        query = query.join(_FOLLOWUP, col(_FOLLOWUP.id) == col(Response.subject_id))
+        query = releases.to_supervised(query)
     if program_ids is not None:
         query = query.where(program_of.in_(program_ids))
     if since is not None:
@@ -125,15 +123,6 @@ async def feedback_rows(
     # Within a program's block the order says nothing about who answered when.
     rows.sort(key=lambda r: (str(r["program"]), str(r["released"]), _content_key(columns, r)))
     return columns, rows
-
-
-_FOLLOWUP = aliased(Response)
-
-
-def _program_column(kind: str) -> Any:
-    """The column naming a response's program: its subject, or for a supervisor's answers the
-    subject of the follow-up they are about."""
-    return col(_FOLLOWUP.subject_id) if kind == SUPERVISOR_SUBJECT else col(Response.subject_id)
 
 
 def _content_key(columns: list[str], row: Row) -> tuple[str, ...]:

@@ -20,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -323,16 +322,12 @@ async def _programs_answered(
     tested = select(col(Response.subject_id)).where(
         col(Response.subject_kind).in_(knowledge.TEST_KINDS), *releases.released(end, start)
     )
-    followup = aliased(Response)
     followed_up = select(col(Response.subject_id)).where(
         col(Response.subject_kind) == FOLLOWUP_SUBJECT, *releases.released(end, start)
     )
-    supervised = (
-        select(followup.subject_id)
-        .select_from(Response)
-        .join(followup, col(followup.id) == col(Response.subject_id))
-        .where(col(Response.subject_kind) == SUPERVISOR_SUBJECT, *releases.released(end, start))
-    )
+    supervised = releases.to_supervised(
+        select(releases.program_column(SUPERVISOR_SUBJECT)).select_from(Response)
+    ).where(col(Response.subject_kind) == SUPERVISOR_SUBJECT, *releases.released(end, start))
     query = (
         select(Program)
         .where(

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -105,30 +104,29 @@ async def _supervisors(
     until: dt.datetime | None,
     found: dict[int, Level3],
 ) -> None:
-    followup = aliased(Response)
+    program = releases.program_column(SUPERVISOR_SUBJECT)
     supervised = [
         col(Response.subject_kind) == SUPERVISOR_SUBJECT,
         col(Response.status) == RESPONSE_SUBMITTED,
         *releases.released(until),
-        followup.subject_kind == FOLLOWUP_SUBJECT,
-        col(followup.subject_id).in_(ids),
+        col(releases.SUPERVISED.subject_kind) == FOLLOWUP_SUBJECT,
+        program.in_(ids),
     ]
     counted = (
-        select(followup.subject_id, func.count())
-        .select_from(Response)
-        .join(followup, col(followup.id) == col(Response.subject_id))
+        releases.to_supervised(select(program, func.count()).select_from(Response))
         .where(*supervised)
-        .group_by(col(followup.subject_id))
+        .group_by(program)
     )
     for program_id, n in (await session.exec(counted)).all():
         found.setdefault(int(program_id), Level3()).supervisors = int(n)
     means = (
-        select(followup.subject_id, Answer.question, func.avg(Answer.score))
-        .select_from(Answer)
-        .join(Response, col(Response.id) == col(Answer.response_id))
-        .join(followup, col(followup.id) == col(Response.subject_id))
+        releases.to_supervised(
+            select(program, Answer.question, func.avg(Answer.score))
+            .select_from(Answer)
+            .join(Response, col(Response.id) == col(Answer.response_id))
+        )
         .where(*supervised, col(Answer.score).is_not(None))
-        .group_by(col(followup.subject_id), col(Answer.question))
+        .group_by(program, col(Answer.question))
     )
     for program_id, question, mean in (await session.exec(means)).all():
         if program_id in found and mean is not None:

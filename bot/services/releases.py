@@ -63,6 +63,21 @@ GATED_KINDS = (
 )
 _LOCK_BASE = 0x5E1EA5E << 20  # advisory-lock keys of their own (chats use Telegram ids)
 
+# A supervisor's answers are about a participant's follow-up, and the follow-up's subject is
+# the program: the one way every query names that program (join it with `to_supervised`).
+SUPERVISED = aliased(Response, name="supervised_followup")
+
+
+def to_supervised(query: Any) -> Any:
+    """`query` (of supervisors' responses) joined to the follow-ups they are about."""
+    return query.join(SUPERVISED, col(SUPERVISED.id) == col(Response.subject_id))
+
+
+def program_column(kind: str) -> Any:
+    """The column naming a response's program: its subject, or for a supervisor's answers
+    the subject of the follow-up they are about (the query joined by `to_supervised`)."""
+    return col(SUPERVISED.subject_id) if kind == SUPERVISOR_SUBJECT else col(Response.subject_id)
+
 
 def of_program(kind: str, program_ids: Any) -> Any:
     """The responses of `kind` that belong to these programs (a list or a subquery)."""
@@ -307,13 +322,8 @@ async def _waiting_per_group(session: AsyncSession, kind: str) -> list[tuple[int
     group: Any = col(Response.subject_id)
     query: Any = select(Response.subject_id, func.count())
     if kind == SUPERVISOR_SUBJECT:
-        followup = aliased(Response)
-        group = col(followup.subject_id)
-        query = (
-            select(followup.subject_id, func.count())
-            .select_from(Response)
-            .join(followup, col(followup.id) == col(Response.subject_id))
-        )
+        group = program_column(kind)
+        query = to_supervised(select(group, func.count()).select_from(Response))
     elif kind == SKM_SUBJECT:
         group = col(Complaint.unit_id)
         query = (
