@@ -10,7 +10,6 @@ from bot.services.access import Access
 from bot.services.errors import NotFound, Refused
 from bot.services.notices import FileRequest, Notice
 from bot.services.programs import join_link
-from bot.storage import audit
 from bot.storage.programs import Program
 
 AUDIT_EXPORT_ROWS = 10_000
@@ -25,10 +24,8 @@ async def complaints_export(session: AsyncSession, caller: Access) -> list[Notic
     if not caller.organizer:
         raise Refused("access.denied")
     scope = caller.unit_scope()
-    audit.record(
+    caller.audit(
         session,
-        actor_id=caller.user_id,
-        actor_role=caller.actor_role,
         action="export_complaints",
         subject_kind="unit",
         detail=None if scope is None else ",".join(str(u) for u in scope),
@@ -73,10 +70,8 @@ async def program_qr(
 async def audit_export(session: AsyncSession, caller: Access) -> list[Notice]:
     if not caller.admin:
         raise Refused("access.denied")
-    audit.record(
+    caller.audit(
         session,
-        actor_id=caller.user_id,
-        actor_role=caller.actor_role,
         action="export_audit",
         subject_kind="audit",
     )

@@ -30,7 +30,6 @@ from bot.services.digest import krejcie_morgan
 from bot.services.errors import NotFound, Refused
 from bot.services.notices import FileRequest, Notice
 from bot.services.satisfaction import SKM_ELEMENTS, SKM_SUBJECT, SKM_TEMPLATE, ikm_of
-from bot.storage import audit
 from bot.storage.complaints import Complaint
 from bot.storage.places import LEVEL_UNIT, get_place, place_by_code
 from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, Response
@@ -183,10 +182,8 @@ async def request(
         raise Refused("access.denied")
     chosen = Period.parse(period) if period else Period.containing(core.moment().today)
     unit_id, code = await _unit(session, caller, unit_code)
-    audit.record(
+    caller.audit(
         session,
-        actor_id=caller.user_id,
-        actor_role=caller.actor_role,
         action="report_skm",
         subject_kind="unit",
         subject_id=unit_id,

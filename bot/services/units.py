@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.access import Access
 from bot.services.errors import NotFound, Refused
 from bot.services.notices import Notice
-from bot.storage import audit
 from bot.storage.places import (
     LEVEL_UNIT,
     Place,
@@ -113,10 +112,8 @@ async def _unit(session: AsyncSession, unit_id: int) -> Place:
 
 
 def _record(caller: Access, session: AsyncSession, action: str, unit: Place, detail: str) -> None:
-    audit.record(
+    caller.audit(
         session,
-        actor_id=caller.user_id,
-        actor_role=caller.actor_role,
         action=action,
         subject_kind="unit",
         subject_id=unit.id,
