@@ -181,7 +181,7 @@ async def discard(session: AsyncSession, caller: Access, code: str) -> Discarded
         raise NotFound("editor.unknown", code=code)
     published = await store.latest_template(session, code)
     items = len(draft.definition.get("questions", []))
-    caller.audit(session, "questionnaire_discard", "questionnaire_draft", draft.id, code)
+    caller.audit(session, "questionnaire_discard", "draft", draft.id, code)
     await session.delete(draft)
     await session.flush()
     return Discarded(code, published.version if published is not None else None, items)
