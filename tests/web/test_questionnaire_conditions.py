@@ -124,7 +124,7 @@ async def test_conditions_are_set_changed_cleared_checked_published_and_asked(
             assert '<option value="p1:o2" selected>' in page
 
             # Refused in words, nothing changed: an unknown mode or answer, an item that is not
-            # earlier (itself, a later one, a rating asked per instructor is none), no choice.
+            # earlier (itself, a later one, a text), an unknown choice of when, no such item.
             for index, fields, words in (
                 (1, {"when": "mode", "mode": "daring"}, "Pilih salah satu moda"),
                 (3, {"when": "answer", "answer": "p1:o9"}, "Jawaban itu tidak ada"),
