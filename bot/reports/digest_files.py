@@ -9,12 +9,13 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import Translator
 from bot.reports.digest_text import item_label
 from bot.reports.export import Row, cell_text, column_width
-from bot.services.digest import SCALE_MAX, Digest, ProgramDigest
+from bot.services.digest import SCALE_MAX, Digest, ItemStat, ProgramDigest
 from bot.services.level3 import PLAN_STEPS
 
 # Diverging colours, low (red, orange) through grey to high (light and dark blue): a pair
@@ -25,6 +26,7 @@ COLOURS = ("#c0392b", "#e59866", "#d5d8dc", "#7fb3d5", "#1f618d")
 PROGRAMS_CHARTED = 3
 LABEL_WIDTH = 26  # characters per line of an item's label (wrapped, never cut)
 TITLE_WIDTH = 44
+LEGEND_WIDTH = 14  # characters per line of a scale's end words in its legend
 
 
 def charted_programs(digest: Digest) -> list[ProgramDigest]:
@@ -37,11 +39,66 @@ def _wrapped(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width, break_long_words=True)) or text
 
 
+@dataclass(frozen=True)
+class Legend:
+    """What the colours of one scale mean: its points' colours and words, lowest first."""
+
+    title: str
+    entries: list[tuple[str, str]]  # (colour, words)
+
+
+def _scale_of(item: ItemStat) -> tuple[int, int]:
+    return item.low, item.high
+
+
+def chart_legends(programs: Sequence[ProgramDigest], t: Translator) -> list[Legend]:
+    """A legend per scale the chart shows (by its points, the fewest first): each point's
+    colour, the lowest and highest named by the form's words when every item on that scale
+    words them alike (else "lowest", "highest")."""
+    by_scale: dict[tuple[int, int], list[ItemStat]] = {}
+    for program in programs:
+        for item in program.items:
+            by_scale.setdefault(_scale_of(item), []).append(item)
+    legends = []
+    for (low, high), items in sorted(
+        by_scale.items(), key=lambda kv: (kv[0][1] - kv[0][0], kv[0])
+    ):
+        language = "en" if t.language == "en" else "id"
+        worded = {tuple(item.labels.get(language, [])) for item in items}
+        words = next(iter(worded)) if len(worded) == 1 else ()
+        if len(words) != high - low + 1:
+            words = ()
+        entries = []
+        for index, colour in enumerate(_colours(high - low + 1)):
+            point = low + index
+            if point in (low, high) and words:
+                label = _wrapped(f"{point} {words[index]}", LEGEND_WIDTH)
+            elif point == low:
+                label = t("chart2.lowest", point=point)
+            elif point == high:
+                label = t("chart2.highest", point=point)
+            else:
+                label = str(point)
+            entries.append((colour, label))
+        legends.append(Legend(t("chart2.legend_title", low=low, high=high), entries))
+    return legends
+
+
+def chart_axis_label(programs: Sequence[ProgramDigest], t: Translator) -> str:
+    """The bars' axis: where low and high points are drawn, and that each mean is out of its
+    own scale's top point (never "1-5" for a 1-4 or 1-7 item)."""
+    scales = {_scale_of(item) for program in programs for item in program.items}
+    if len(scales) == 1:
+        ((low, high),) = scales
+        return t("chart2.axis_one", low=low, high=high)
+    return t("chart2.axis_mixed")
+
+
 def chart_figure(digest: Digest, t: Translator) -> Any:
     """The digest's chart as a matplotlib figure, for a phone: a panel per program (up to
     three, each named, its items in the questionnaire's order, an instructor's items named),
-    the answers as diverging stacked bars with a legend of the scores, and the last 8 weeks
-    when anything happened in them. The caller closes it."""
+    the answers as diverging stacked bars on each item's own scale with a legend per scale
+    shown, and the last 8 weeks when anything happened in them. The caller closes it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -56,25 +113,32 @@ def chart_figure(digest: Digest, t: Translator) -> Any:
     heights = [1.4 + 0.62 * len(p.items) for p in programs] or [1.2]
     if trend:
         heights.append(3.0)
+    legends = chart_legends(programs, t)
+    # Each legend's row: a title line and the points (two lines where words wrap).
+    rows = [0.62 + 0.18 * max(label.count("\n") for _, label in lg.entries) for lg in legends]
+    top = sum(rows) + 0.1
+    total = sum(heights) + 0.45 + top
     fig, axes = plt.subplots(
-        len(heights), 1, figsize=(6.4, sum(heights) + 0.9), dpi=150,
+        len(heights), 1, figsize=(6.4, total), dpi=150,
         gridspec_kw={"height_ratios": heights}, squeeze=False,
     )  # fmt: skip
     panels = [row[0] for row in axes]
     if not programs:
         panels[0].text(0.5, 0.5, t("digest.no_training"), ha="center", va="center", fontsize=13)
         panels[0].set_axis_off()
+    axis_label = chart_axis_label(programs, t)
     for panel, program in zip(panels, programs, strict=False):
-        _program_panel(panel, program, t)
-    if programs:
+        _program_panel(panel, program, t, axis_label)
+    used = 0.05
+    for legend, height in zip(legends, rows, strict=True):
         fig.legend(
-            handles=[
-                Patch(color=colour, label=_score_label(t, score))
-                for score, colour in enumerate(COLOURS, start=1)
-            ],
-            loc="upper center", ncol=SCALE_MAX, fontsize=10, frameon=False,
-            bbox_to_anchor=(0.5, 1.0), handlelength=1.2, columnspacing=1.0,
+            handles=[Patch(color=colour, label=label) for colour, label in legend.entries],
+            title=legend.title, title_fontsize=10, alignment="left",
+            loc="upper center", ncol=len(legend.entries), fontsize=9, frameon=False,
+            bbox_to_anchor=(0.5, 1 - used / total), handlelength=1.0, columnspacing=0.8,
+            handletextpad=0.4,
         )  # fmt: skip
+        used += height
     more = len([p for p in digest.programs if not p.withheld and p.items]) - len(programs)
     if more > 0:
         fig.text(0.01, 0.005, t("digest.chart_more", count=more), fontsize=10)
@@ -95,62 +159,79 @@ def chart_figure(digest: Digest, t: Translator) -> Any:
         if means:
             twin = bottom.twinx()
             twin.plot([x for x, _ in means], [m for _, m in means], color="#1f618d", marker="o")
-            twin.set_ylim(1, SCALE_MAX)
+            low, high = _span(digest)
+            twin.set_ylim(low, high)
             twin.yaxis.set_major_locator(MaxNLocator(integer=True))
             twin.set_ylabel(t("digest.chart_training_mean"), fontsize=11)
             twin.tick_params(axis="y", labelsize=10)
         for side in ("top",):
             bottom.spines[side].set_visible(False)
-    fig.tight_layout(rect=(0, 0.02, 1, 1 - 0.45 / (sum(heights) + 0.9)))
+    fig.tight_layout(rect=(0, 0.02, 1, 1 - top / total))
     return fig
 
 
-def _points(digest: Digest) -> range:
-    """The scale points the workbook has columns for: the training's 1-5, or wider where a
-    form's scale is (0-10, 1-7)."""
+def _span(digest: Digest) -> tuple[int, int]:
+    """The lowest and highest point of the digest's items' scales (the training's 1-5 when
+    there are none): the trend's mean axis and the workbook's score columns."""
     items = [item for program in digest.programs for item in program.items]
-    low = min([1, *(item.low for item in items)])
-    high = max([SCALE_MAX, *(item.high for item in items)])
-    return range(low, min(high, 10) + 1)
+    if not items:
+        return 1, SCALE_MAX
+    return min(item.low for item in items), max(item.high for item in items)
 
 
-def _score_label(t: Translator, score: int) -> str:
-    if score == 1:
-        return t("digest.chart_low")
-    if score == SCALE_MAX:
-        return t("digest.chart_high", max=SCALE_MAX)
-    return str(score)
+def _points(digest: Digest) -> range:
+    """The scale points the workbook has columns for: those of the digest's items' scales
+    (1-4 has no "5" column; 0-10 has eleven)."""
+    low, high = _span(digest)
+    return range(low, high + 1)
 
 
 def _colours(points: int) -> list[str]:
-    """The diverging colours for a scale of `points` (the 1-5 palette, spread or repeated)."""
-    if points == len(COLOURS):
-        return list(COLOURS)
-    last = len(COLOURS) - 1
-    return [COLOURS[round(i * last / max(points - 1, 1))] for i in range(points)]
+    """The diverging colours of a scale of `points`: its lower half from red to orange, its
+    upper half from light to dark blue, an odd scale's middle grey (1-5: COLOURS)."""
+    half = points // 2
+    low = _ramp(COLOURS[0], COLOURS[1], half)
+    high = _ramp(COLOURS[3], COLOURS[4], half)
+    return [*low, *([COLOURS[2]] if points % 2 else []), *high]
 
 
-def _program_panel(panel: Any, program: ProgramDigest, t: Translator) -> None:
+def _ramp(start: str, end: str, count: int) -> list[str]:
+    """`count` colours from `start` to `end` (one: `end` for the upper half's darkest and
+    `start` for the lower half's strongest, so a 2- or 3-point scale keeps red and blue)."""
+    if count == 1:
+        return [start if start == COLOURS[0] else end]
+    a = [int(start[i : i + 2], 16) for i in (1, 3, 5)]
+    b = [int(end[i : i + 2], 16) for i in (1, 3, 5)]
+    steps = []
+    for n in range(count):
+        mix = n / (count - 1)
+        steps.append(
+            "#" + "".join(f"{round(x + (y - x) * mix):02x}" for x, y in zip(a, b, strict=True))
+        )
+    return steps
+
+
+def _program_panel(panel: Any, program: ProgramDigest, t: Translator, axis_label: str) -> None:
     items = list(reversed(program.items))  # barh draws from the bottom: the first item on top
     title = _wrapped(f"{program.title} ({program.code})", TITLE_WIDTH)
     panel.set_title(title, fontsize=13, loc="left", fontweight="bold")
     labels = [_wrapped(item_label(t, i, program.instructor_names), LABEL_WIDTH) for i in items]
     for row, item in enumerate(items):
         shares = [n / item.n * 100 for n in item.counts]
+        # The lower half left of the line; an odd scale's middle point straddles it.
         middle = len(shares) // 2
-        left = -(sum(shares[:middle]) + shares[middle] / 2)
+        left = -sum(shares[:middle]) - (shares[middle] / 2 if len(shares) % 2 else 0)
         for share, colour in zip(shares, _colours(len(shares)), strict=True):
             panel.barh(row, share, left=left, color=colour, height=0.7)
             left += share
-        panel.text(
-            103, row, f"{t.number(item.mean)} (n={item.n})", va="center", ha="left", fontsize=10
-        )
+        mean = t("chart2.mean", mean=t.number(item.mean), high=item.high, n=item.n)
+        panel.text(103, row, mean, va="center", ha="left", fontsize=10)
     panel.set_yticks(range(len(items)), labels, fontsize=10)
     panel.axvline(0, color="#555555", linewidth=0.8)
-    panel.set_xlim(-100, 135)
+    panel.set_xlim(-100, 140)
     panel.set_xticks([-100, -50, 0, 50, 100], ["100%", "50%", "0", "50%", "100%"])
     panel.tick_params(axis="x", labelsize=10)
-    panel.set_xlabel(_wrapped(t("digest.chart_scale", max=SCALE_MAX), 60), fontsize=10)
+    panel.set_xlabel(_wrapped(axis_label, 60), fontsize=10)
     for side in ("top", "right"):
         panel.spines[side].set_visible(False)
 
@@ -281,6 +362,7 @@ def workbook_xlsx(
                 "change": round(item.change, 2) if item.change is not None else None,
                 "low_share": round(item.low_share, 3),
                 "not_attended": item.not_attended,
+                "scale": f"{item.low}-{item.high}",
             }
             row.update({f"score_{item.low + i}": n for i, n in enumerate(item.counts)})
             items.append(row)
@@ -298,6 +380,7 @@ def workbook_xlsx(
             "change",
             "low_share",
             "not_attended",
+            "scale",
             *score_columns,
         ),
         items,

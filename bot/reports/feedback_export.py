@@ -104,7 +104,11 @@ async def feedback_rows(
                     text = item.question.text(language)
                     if item.instructor_name:
                         text = f"{text} ({item.instructor_name})"
-                    labels[name] = (text, item.question.kind)
+                    question = item.question
+                    if question.kind == "scale":
+                        # A score is read against its own scale: "(1-4)", "(0-10)".
+                        text = f"{text} ({question.min}-{question.max})"
+                    labels[name] = (text, question.kind)
                 if name not in columns:
                     columns.append(name)
             names_of[key] = names

@@ -126,6 +126,8 @@ class ItemStat:
     # Who said they did not attend this instructor's session: counted apart, never a score.
     not_attended: int = 0
     text: Localized | None = None  # the question as the form words it
+    # The scale's points in the form's words, by language ({"id": [...], "en": [...]}).
+    labels: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -554,6 +556,7 @@ async def _programs(
                     low=question.min,
                     not_attended=absent.get(program.id, {}).get(key, 0),
                     text=question.text,
+                    labels=question.labels,
                 )
             )
         digest.overall = _overall(digest.items)

@@ -20,13 +20,22 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import Safe
 from bot.services import xlsform
 from bot.services.access import Access, Need
 from bot.services.errors import NotFound, Refused
-from bot.services.questionnaires import DEFAULT_ROLES, Question, Template
+from bot.services.questionnaires import (
+    DEFAULT_ROLES,
+    FACTS,
+    Condition,
+    Question,
+    Relevance,
+    Template,
+)
 from bot.services.text import clean_text
 from bot.storage import questionnaires as store
 from bot.storage.places import all_units, get_place
+from bot.storage.programs import MODES
 from bot.storage.questionnaires import QuestionnaireDraft
 from bot.storage.types import utcnow
 
@@ -36,7 +45,9 @@ ROLES = (
     "overall", "material", "instructor", "facilities", "organisation", "hard",
     "suggestion", "action_plan",
 )  # fmt: skip
-ACTIONS = ("add", "edit", "up", "down", "delete", "title")
+ACTIONS = ("add", "edit", "up", "down", "delete", "title", "condition")
+# What the editor's condition control offers: always, the program's mode, an earlier answer.
+WHEN = ("always", "mode", "answer")
 TEXT_MAX = 300
 ITEMS_MAX = 60
 CODE = re.compile(r"[a-z0-9_]{1,32}")
@@ -140,7 +151,9 @@ async def change(session: AsyncSession, caller: Access, code: str, step: Change)
         questions.append(_checked(_new_item(step.fields, questions)))
     else:
         index = _index(step.index, questions)
-        if step.action == "edit":
+        if step.action == "condition":
+            questions[index] = _conditioned(questions, index, step.fields)
+        elif step.action == "edit":
             questions[index] = _checked(_edited(questions[index], step.fields))
         elif step.action == "delete":
             del questions[index]
@@ -148,8 +161,46 @@ async def change(session: AsyncSession, caller: Access, code: str, step: Change)
             other = index - 1 if step.action == "up" else index + 1
             if 0 <= other < len(questions):
                 questions[index], questions[other] = questions[other], questions[index]
+    # A change that leaves a condition naming an item not asked before it (moved below it,
+    # deleted, no longer a choice) is refused whole, with the two items named.
+    _conditions_look_back(questions)
     definition["questions"] = questions
     await _save(session, editing, definition)
+
+
+async def discard(session: AsyncSession, caller: Access, code: str) -> Discarded:
+    """Throws the draft of `code` away; the published versions (and the programs given them)
+    stay as they are. Audited as the caller's; NotFound for anyone not allowed."""
+    caller.require(Need.ORGANIZER)
+    draft = await store.draft_of(session, code)
+    if draft is None or not _owns(caller, draft.unit_id):
+        # No draft to discard: the same answer as another unit's, unless the form is theirs.
+        latest = await store.latest_template(session, code)
+        if latest is not None and _owns(caller, latest.unit_id):
+            raise Refused("editor2.no_draft", code=code)
+        raise NotFound("editor.unknown", code=code)
+    published = await store.latest_template(session, code)
+    items = len(draft.definition.get("questions", []))
+    caller.audit(session, "questionnaire_discard", "draft", draft.id, code)
+    await session.delete(draft)
+    await session.flush()
+    return Discarded(code, published.version if published is not None else None, items)
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """What discarding did: the draft's code and items, and the version that stays (None:
+    the form was never published, so it is gone)."""
+
+    code: str
+    version: int | None
+    items: int
+
+    def notice(self) -> tuple[str, dict[str, object]]:
+        """The text key and values that tell the caller what happened."""
+        if self.version is None:
+            return "editor2.discarded_new", {"code": self.code}
+        return "editor2.discarded", {"code": self.code, "version": self.version}
 
 
 async def publish(
@@ -213,6 +264,78 @@ def _checked(item: dict[str, Any]) -> dict[str, Any]:
     except ValueError as exc:
         raise Refused("editor.item_invalid", reason=xlsform._first_error(exc)) from None
     return question.model_dump(mode="json", exclude_none=False)
+
+
+def _askable_before(questions: list[dict[str, Any]], index: int) -> dict[str, dict[str, Any]]:
+    """The items before `index` a condition may name: a single choice or rating (not one
+    asked per instructor, whose answers are many), by code."""
+    return {
+        str(q["code"]): q
+        for q in questions[:index]
+        if q.get("kind") in ("scale", "choice") and not q.get("per_instructor")
+    }
+
+
+def answer_values(item: dict[str, Any]) -> list[str]:
+    """The values an answer to a choice or rating item can have: its options' codes, its
+    scale's points (as the chat stores them: "1".."5")."""
+    if item.get("kind") == "choice":
+        return [str(option["code"]) for option in item.get("options", [])]
+    return [str(point) for point in range(int(item.get("min", 1)), int(item.get("max", 5)) + 1)]
+
+
+def _conditioned(
+    questions: list[dict[str, Any]], index: int, fields: dict[str, str]
+) -> dict[str, Any]:
+    """The item at `index` with the condition the form's controls say: always; only when the
+    program's mode is one of MODES; only when an earlier choice's answer is one option."""
+    when = (fields.get("when", "") or "").strip()
+    item = dict(questions[index])
+    if when == "always":
+        item["relevant"] = None
+    elif when == "mode":
+        mode = (fields.get("mode", "") or "").strip()
+        if mode not in MODES:
+            raise Refused("editor2.mode_unknown")
+        item["relevant"] = Relevance(conditions=[Condition(on="mode", value=mode)])
+    elif when == "answer":
+        on, _, value = (fields.get("answer", "") or "").strip().partition(":")
+        earlier = _askable_before(questions, index)
+        if on not in earlier:
+            raise Refused("editor2.answer_not_earlier")
+        if value not in answer_values(earlier[on]):
+            raise Refused("editor2.answer_unknown")
+        item["relevant"] = Relevance(conditions=[Condition(on=on, value=value)])
+    else:
+        raise Refused("editor2.when_unknown")
+    return _checked(item)
+
+
+def _conditions_look_back(questions: list[dict[str, Any]]) -> None:
+    """Every condition names the mode, or a choice or rating asked before its item, with a
+    value that item can have: else Refused, naming the item and the one it depends on."""
+    for index, item in enumerate(questions):
+        relevant = item.get("relevant") or {}
+        earlier = _askable_before(questions, index)
+        for condition in relevant.get("conditions", []):
+            on = str(condition.get("on", ""))
+            if on in FACTS:
+                continue
+            values = {"number": index + 1, "item": _short(item), "on": on}
+            if on not in earlier:
+                depended = next((q for q in questions if q.get("code") == on), None)
+                if depended is not None:
+                    values["on"] = _short(depended)
+                raise Refused("editor2.condition_order", **values)
+            if str(condition.get("value", "")) not in answer_values(earlier[on]):
+                values["on"] = _short(earlier[on])
+                raise Refused("editor2.condition_value", **values)
+
+
+def _short(item: dict[str, Any]) -> str:
+    """An item as a refusal names it: its Indonesian words, shortened."""
+    text = str((item.get("text") or {}).get("id", "") or item.get("code", ""))
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _index(index: int | None, questions: list[dict[str, Any]]) -> int:
@@ -356,3 +479,100 @@ async def overview(session: AsyncSession, caller: Access) -> Overview:
         if unit.id is not None and (scope is None or unit.id in scope)
     ]
     return Overview(forms, drafts, units, caller.allows(Need.ADMIN))
+
+
+# -- conditions in words ----------------------------------------------------------------------
+
+
+def condition_words(t: Any, item: dict[str, Any], questions: list[dict[str, Any]]) -> str:
+    """When the item is asked, in the reader's words ("" for always): the program's mode by
+    its name, an earlier answer by its item's number and words and the option's words."""
+    relevant = item.get("relevant") or {}
+    conditions = relevant.get("conditions", [])
+    if not conditions:
+        return ""
+    language = getattr(t, "language", "id")
+    parts = []
+    for condition in conditions:
+        on, value, op = str(condition["on"]), str(condition["value"]), condition.get("op", "eq")
+        if on in FACTS:
+            mode = t(f"program.mode_{value}") if t.has(f"program.mode_{value}") else value
+            key = "editor2.when_mode_not" if op == "ne" else "editor2.when_mode"
+            parts.append(t(key, mode=Safe(mode)))
+            continue
+        number, depended = next(
+            ((n, q) for n, q in enumerate(questions, start=1) if q.get("code") == on),
+            (0, {"code": on}),
+        )
+        key = "editor2.when_answer_not" if op == "ne" else "editor2.when_answer"
+        parts.append(
+            t(
+                key,
+                number=number,
+                item=_words_of(depended.get("text"), language) or on,
+                choice=_answer_words(depended, value, language),
+            )
+        )
+    joiner = t("editor2.or") if relevant.get("any") else t("editor2.and")
+    return t("editor2.asked_only", conditions=_joined(parts, joiner))
+
+
+def _joined(parts: list[str], joiner: str) -> Safe:
+    """The parts (each a catalog text, its values escaped) joined by a catalog word."""
+    return Safe(f" {joiner} ".join(parts))
+
+
+def _words_of(text: Any, language: str) -> str:
+    if not isinstance(text, dict):
+        return ""
+    return str(text.get(language) or text.get("id") or "")
+
+
+def _answer_words(item: dict[str, Any], value: str, language: str) -> str:
+    """An answer's value as the participant's button says it: the option's or the point's
+    words, with the point's number."""
+    if item.get("kind") == "choice":
+        for option in item.get("options", []):
+            if str(option.get("code")) == value:
+                return _words_of(option.get("label"), language) or value
+        return value
+    labels = (item.get("labels") or {}).get("en" if language == "en" else "id", [])
+    low = int(item.get("min", 1))
+    if value.isdigit() and 0 <= int(value) - low < len(labels):
+        return f"{value} {labels[int(value) - low]}"
+    return value
+
+
+def condition_choices(
+    t: Any, questions: list[dict[str, Any]], index: int
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """What the condition control of the item at `index` offers for "an earlier answer": per
+    earlier choice or rating (its number and words), its values as (code:value, words)."""
+    language = getattr(t, "language", "id")
+    offered = []
+    earlier = _askable_before(questions, index)
+    for number, question in enumerate(questions[:index], start=1):
+        code = str(question.get("code"))
+        if code not in earlier:
+            continue
+        heading = f"{number}. {_words_of(question.get('text'), language)}"
+        values = [
+            (f"{code}:{value}", _answer_words(question, value, language))
+            for value in answer_values(question)
+        ]
+        offered.append((heading, values))
+    return offered
+
+
+def condition_form(item: dict[str, Any]) -> dict[str, str]:
+    """What the item's condition control shows selected: when, and the mode or answer (a
+    condition the controls cannot say, from an imported form, shows as "other")."""
+    conditions = (item.get("relevant") or {}).get("conditions", [])
+    if not conditions:
+        return {"when": "always"}
+    if len(conditions) == 1 and conditions[0].get("op", "eq") == "eq":
+        on, value = str(conditions[0]["on"]), str(conditions[0]["value"])
+        if on in FACTS:
+            return {"when": "mode", "mode": value}
+        return {"when": "answer", "answer": f"{on}:{value}"}
+    return {"when": "other"}

@@ -524,8 +524,8 @@ def _drawn(digest: Digest) -> str:
     """Everything the chart draws of a program, as a key: the same figures, the same PNG."""
     return repr(
         [
-            (p.code, p.title, p.instructor_names, [(i.code, i.instructor, i.counts, i.low)
-             for i in p.items])
+            (p.code, p.title, p.instructor_names,
+             [(i.code, i.instructor, i.counts, i.low, i.labels) for i in p.items])
             for p in digest.programs
         ]
     )  # fmt: skip

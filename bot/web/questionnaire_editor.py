@@ -9,7 +9,8 @@ change shows the page with the reason (400) and nothing changed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 from starlette.datastructures import FormData
@@ -22,6 +23,7 @@ from bot.services import questionnaire_editor as editor
 from bot.services.errors import NotFound, Refused
 from bot.services.question_face import question_face
 from bot.services.questionnaires import Item, Template
+from bot.storage.programs import MODES
 from bot.web.auth import WebSession, same_token
 
 if TYPE_CHECKING:
@@ -29,9 +31,11 @@ if TYPE_CHECKING:
 
 FIELDS = (
     "text_id", "text_en", "hint_id", "hint_en", "words_id", "words_en", "kind", "role",
-    "required", "per_instructor", "title_id", "title_en",
+    "required", "per_instructor", "title_id", "title_en", "when", "mode", "answer",
 )  # fmt: skip
-DONE = ("add", "edit", "up", "down", "delete", "title", "publish", "unchanged", "new")
+DONE = (
+    "add", "edit", "up", "down", "delete", "title", "publish", "unchanged", "new", "condition",
+)  # fmt: skip
 
 
 class EditorPages:
@@ -48,6 +52,8 @@ class EditorPages:
             Route(f"{one}/ubah", self.change, methods=["POST"]),
             Route(f"{one}/pratinjau", self.preview, methods=["GET"]),
             Route(f"{one}/terbitkan", self.publish, methods=["POST"]),
+            Route(f"{one}/buang", self.confirm_discard, methods=["GET"]),
+            Route(f"{one}/buang", self.discard, methods=["POST"]),
         ]
 
     async def page(self, request: Request) -> Response:
@@ -68,18 +74,21 @@ class EditorPages:
                 editing = await editor.load(db, caller, code)
             except Refused as exc:
                 return door.refusal(t, session, exc)
+        questions = editing.questions
         return door.render(
             "questionnaire_editor.html",
             t,
             session,
             status=status,
             editing=editing,
-            questions=editing.questions,
+            questions=questions,
             kinds=editor.KINDS,
             roles=editor.ROLES,
+            modes=MODES,
             admin=caller.admin,
             error=error,
             done=done,
+            conditions=[_condition_of(t, questions, index) for index in range(len(questions))],
         )
 
     async def change(self, request: Request) -> Response:
@@ -136,6 +145,57 @@ class EditorPages:
                 return RedirectResponse(f"/kuesioner/{code}/ubah?done={done}", 303)
         return await self._page(session, code, error=error, status=400)
 
+    async def confirm_discard(self, request: Request) -> Response:
+        """What discarding the draft loses and keeps, and the button that does it."""
+        door = self.door
+        session = door.session_of(request)
+        if session is None or not session.user_id:
+            return door.to_login(request)
+        code = _code(request)
+        async with door.core.db.session() as db:
+            caller, t = await door.caller_of(db, session)
+            try:
+                editing = await editor.load(db, caller, code)
+            except Refused as exc:
+                return door.refusal(t, session, exc)
+        if not editing.drafted:
+            message = Markup(t("editor2.no_draft", code=code))
+            return door.render("message.html", t, session, status=400, message=message)
+        return door.render(
+            "questionnaire_discard.html", t, session, editing=editing, done_message=""
+        )
+
+    async def discard(self, request: Request) -> Response:
+        """The draft thrown away (the published versions stay): what happened, in words."""
+        door = self.door
+        session = door.session_of(request)
+        if session is None or not session.user_id:
+            return door.to_login(request)
+        code = _code(request)
+        form = await door.form(request)
+        async with door.core.db.session() as db:
+            caller, t = await door.caller_of(db, session)
+            if not same_token(str(form.get("csrf") or ""), session.csrf):
+                return door.csrf_refused(t, session)
+            try:
+                done = await editor.discard(db, caller, code)
+            except Refused as exc:
+                if _refuses_caller(exc):
+                    return door.refusal(t, session, exc)
+                await db.rollback()
+                message = Markup(t(exc.key, **exc.values))
+                return door.render("message.html", t, session, status=400, message=message)
+            await db.commit()
+        key, values = done.notice()
+        return door.render(
+            "questionnaire_discard.html",
+            t,
+            session,
+            editing=None,
+            code=code,
+            done_message=Markup(t(key, **values)),
+        )
+
     async def create(self, request: Request) -> Response:
         """A new form of the caller's unit: a copy of a form they see, or empty."""
         door = self.door
@@ -184,7 +244,12 @@ class EditorPages:
         if template is None:
             # The editor's page, with why there is nothing to preview yet (its own session).
             return await self._page(session, code, error=error, status=400)
-        faces = _faces(t, template)
+        questions = [question.model_dump(mode="json") for question in template.questions]
+        when = [Markup(editor.condition_words(t, item, questions)) for item in questions]
+        faces = [
+            (text, buttons, words)
+            for (text, buttons), words in zip(_faces(t, template), when, strict=True)
+        ]
         return door.render("questionnaire_preview.html", t, session, code=code, faces=faces)
 
 
@@ -200,6 +265,25 @@ def _faces(t: Translator, template: Template) -> list[tuple[Markup, list[str]]]:
         )
         shown.append((Markup(face.text), [label for label, _ in face.answers]))
     return shown
+
+
+@dataclass(frozen=True)
+class ConditionControl:
+    """An item's condition control: what is selected, the earlier answers it may name
+    (grouped by item), and the condition in words."""
+
+    selected: dict[str, str]
+    answers: list[tuple[str, list[tuple[str, str]]]]
+    words: Markup
+
+
+def _condition_of(t: Translator, questions: list[dict[str, Any]], index: int) -> ConditionControl:
+    item = questions[index]
+    return ConditionControl(
+        selected=editor.condition_form(item),
+        answers=editor.condition_choices(t, questions, index),
+        words=Markup(editor.condition_words(t, item, questions)),
+    )
 
 
 def _refuses_caller(refusal: Refused) -> bool:
