@@ -296,6 +296,15 @@ async def latest(session: AsyncSession, code: str) -> QuestionnaireTemplate:
     return row
 
 
+async def latest_versions(session: AsyncSession) -> list[QuestionnaireTemplate]:
+    """The latest stored version of every questionnaire code, by code."""
+    latest: dict[str, QuestionnaireTemplate] = {}
+    for row in await store.all_templates(session):
+        if row.code not in latest or row.version > latest[row.code].version:
+            latest[row.code] = row
+    return [latest[code] for code in sorted(latest)]
+
+
 async def codes_with_role(session: AsyncSession, template_code: str, *roles: str) -> set[str]:
     """The codes of the questions meaning one of `roles`, in any stored version of the
     template (answers keep the code of the version they were given in)."""

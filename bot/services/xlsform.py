@@ -33,12 +33,12 @@ from bot.services.access import Access, Need
 from bot.services.errors import NotFound
 from bot.services.questionnaires import (
     FACTS,
+    LANGUAGES,
     ROLES,
     Condition,
     Localized,
     Option,
     Question,
-    LANGUAGES,
     Relevance,
     Template,
 )
