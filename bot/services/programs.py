@@ -216,6 +216,28 @@ async def _questionnaire(session: AsyncSession, code: str, unit_id: int) -> int:
     return row.id
 
 
+async def evaluation(session: AsyncSession, caller: Access, unit_id: int, code: str) -> Evaluation:
+    """The evaluation `code` as a program of `unit_id` would be given it now (its latest
+    version); refused as `create_program` refuses it: another unit's form, a form another
+    kind asks, a knowledge test, a code with no published version (a draft)."""
+    caller.require(Need.ORGANIZER)
+    if not caller.handles(unit_id):
+        raise ProgramError("program.unit_not_yours")
+    row = await session.get(QuestionnaireTemplate, await _questionnaire(session, code, unit_id))
+    assert row is not None
+    found = await _evaluation(session, row, {unit_id})
+    assert found is not None
+    return found
+
+
+async def given_evaluation(session: AsyncSession, program: Program) -> Evaluation:
+    """The version the program was given (it keeps it), with its languages."""
+    row = await session.get(QuestionnaireTemplate, program.template_id)
+    assert row is not None
+    template = await questionnaires.template_of(session, program.template_id)
+    return Evaluation(row.code, row.version, template.title, row.unit_id, template.offered)
+
+
 async def _languages(
     session: AsyncSession, template_id: int, chosen: list[str] | None
 ) -> list[str] | None:
