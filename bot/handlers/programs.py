@@ -552,13 +552,36 @@ class Form(Step[ProgramDraft]):
         return draft.questionnaire is not None
 
     async def ask(self, turn: PTurn) -> None:
-        turn.reply(*await self._menu(turn))
+        found = await self._found(turn)
+        if len(found) == 1 and turn.draft.program_id is None:
+            # Nothing to choose: the standard evaluation, said, and on to the next step.
+            await self._take(turn, found[0], reply=True)
+            await turn.flow.enter(turn, turn.flow.after(self.name, turn.draft))
+            return
+        turn.reply(*await self._menu(turn, found))
 
-    async def _menu(self, turn: PTurn) -> tuple[str, InlineKeyboardMarkup]:
-        t, draft, context = turn.t, turn.draft, turn.context
-        if draft.unit_id is None:
+    async def _found(self, turn: PTurn) -> list[service.Evaluation]:
+        if turn.draft.unit_id is None:
             raise Stale
-        found = await service.evaluations(context.db, await context.access(), draft.unit_id)
+        caller = await turn.context.access()
+        return await service.evaluations(turn.context.db, caller, turn.draft.unit_id)
+
+    async def _take(self, turn: PTurn, chosen: service.Evaluation, *, reply: bool) -> None:
+        draft = turn.draft
+        draft.questionnaire = chosen.code
+        draft.form_languages = list(chosen.languages)
+        draft.languages = None
+        said = turn.t("questionnaire_choice.chosen", form=Safe(_form_name(turn.t, chosen)))
+        if reply:
+            turn.reply(said)
+        else:
+            turn.edit(said)
+
+    async def _menu(
+        self, turn: PTurn, found: list[service.Evaluation] | None = None
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        t, draft = turn.t, turn.draft
+        found = found if found is not None else await self._found(turn)
         shown, page, pages = page_of(found, draft.form_page, FORM_PAGE)
         draft.form_page = page
         rows: list[list[Button]] = [
@@ -590,17 +613,14 @@ class Form(Step[ProgramDraft]):
             raise Invalid(exc.key, **exc.values) from None
         if draft.program_id is not None and chosen.code == draft.kept_questionnaire:
             chosen = await service.given_evaluation(context.db, program)
-        draft.questionnaire = chosen.code
-        draft.form_languages = list(chosen.languages)
-        draft.languages = None
-        form = Safe(_form_name(turn.t, chosen))
-        turn.edit(turn.t("questionnaire_choice.chosen", form=form))
-        return Languages.name if len(chosen.languages) > 1 else NEXT
+        await self._take(turn, chosen, reply=False)
+        return NEXT
 
 
 class Languages(Step[ProgramDraft]):
-    """Which of the form's languages the program is asked in: asked only of a form that has
-    more than one (all of them, or one alone)."""
+    """Which of the form's languages the program is asked in (all of them, or one alone):
+    all by default, changed from the review, which offers it for a form that has more than
+    one."""
 
     name = "langs"
 
@@ -854,8 +874,7 @@ CREATE = CreateFlow(
         Window(),
     ],
     order=[
-        "title", "unit", "provider", "start", "end", "mode", "instructors", "form", "langs",
-        "confirm",
+        "title", "unit", "provider", "start", "end", "mode", "instructors", "form", "confirm",
     ],
 )  # fmt: skip
 
