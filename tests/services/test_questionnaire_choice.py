@@ -24,6 +24,7 @@ from bot.storage.programs import Program
 from bot.storage.questionnaires import QuestionnaireDraft
 from tests.services.test_xlsform import HEADER, workbook
 
+ONLY = "hanya_id"
 ID_LABEL, EN_LABEL = "label::Bahasa Indonesia (id)", "label::English (en)"
 
 
@@ -167,3 +168,35 @@ async def test_the_list_is_the_shared_forms_and_the_units_own_and_saving_checks_
         stored = await session.get(Program, program_id)
         assert stored is not None and stored.languages is None
         assert await service.languages_of(session, stored) == ("id", "en")
+
+
+async def test_an_indonesian_form_edited_keeps_its_language_until_it_gets_english_words(
+    db: Database,
+) -> None:
+    from bot.services import questionnaire_editor as editor
+
+    async with db.session() as session:
+        await seed_places(session)
+        await session.commit()
+        unit = await place_by_code(session, "LSL-DUKCAPIL")
+        assert unit and unit.id
+    await store(db, small_form(ONLY, "Evaluasi Singkat", english=False), unit.id)
+    organizer = Access(user_id=4802, units=frozenset({unit.id}))
+    same = {"text_id": "Saran", "text_en": "Saran"}
+    async with db.session() as session:
+        # Moved and relabelled in Indonesian only: still an Indonesian form.
+        await editor.change(session, organizer, ONLY, editor.Change("down", 0))
+        await editor.change(session, organizer, ONLY, editor.Change("edit", 0, same))
+        first = await editor.publish(session, organizer, ONLY)
+        await session.commit()
+        assert first.template.id is not None
+        again = await questionnaires.template_of(session, first.template.id)
+        assert again.offered == ("id",) and again.questions[0].code == "saran"
+        # An item with English words of its own: the form is in both from then on.
+        added = {"kind": "text", "text_id": "Kesan Anda", "text_en": "Your impression"}
+        await editor.change(session, organizer, ONLY, editor.Change("add", None, added))
+        second = await editor.publish(session, organizer, ONLY)
+        await session.commit()
+        assert second.template.id is not None
+        both = await questionnaires.template_of(session, second.template.id)
+    assert both.offered == ("id", "en") and both.questions[-1].text.en == "Your impression"
