@@ -311,3 +311,27 @@ async def test_the_workspace_form_offers_the_languages_of_a_form_that_has_severa
             single = await session.get(Program, other_id)
             assert chosen is not None and chosen.languages == ["id"]
             assert single is not None and single.languages is None
+
+
+async def test_many_evaluations_are_offered_a_page_at_a_time(harness: Harness) -> None:
+    emu = harness.emulator
+    _admin, rina, _dedi = await _setup_organizers(harness.emulator)
+    await _forms(harness)
+    for number in range(7):
+        await store(
+            _state(harness).db, small_form(f"bersama_{number}", f"Evaluasi {number}"), None
+        )
+    await _until_form(emu, rina, "Pelatihan Arsip Digital")
+
+    def offered() -> list[str]:
+        return [d for _, d in emu.last_with_buttons(rina).buttons if ":q_" in d]
+
+    first = offered()
+    assert len(first) == 6 and first[0] == step("p", "form", "q_pelatihan")
+    await tap(emu, rina, step("p", "form", "page_1"))
+    second = offered()
+    # Eleven in all: the standard one, the unit's two, the eight shared; none twice.
+    assert len(second) == 5 and not set(first) & set(second)
+    assert step("p", "form", "page_0") in [d for _, d in emu.last_with_buttons(rina).buttons]
+    review = _plain(text_of(await tap(emu, rina, second[-1])))
+    assert "Periksa program baru" in review and "Kuesioner: Evaluasi" in review
