@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from typing import Any
 
 from pydantic import BaseModel
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -20,11 +21,12 @@ from bot.buttons import NewProgram, OpenProgram, ProgramAction, ProgramActionNam
 from bot.context import SuaraContext
 from bot.handlers import certificates as certificate_handlers
 from bot.handlers.buttons import on_button
-from bot.handlers.flow import END, NEXT, Flow, Invalid, SkippableStep, Stale, Step, Turn
+from bot.handlers.flow import END, NEXT, STAY, Flow, Invalid, SkippableStep, Stale, Step, Turn
 from bot.handlers.requires import command, requires
 from bot.handlers.unit_picker import UnitPicker
+from bot.i18n import Safe
 from bot.jobs.feedback import due_job
-from bot.keyboards import Button, columns, keyboard, pager
+from bot.keyboards import Button, columns, keyboard, page_of, pager
 from bot.render import shorten
 from bot.reports import knowledge_text, level3_text
 from bot.services import feedback, program_pages, reports
@@ -154,6 +156,12 @@ async def _page(context: SuaraContext, program: Program) -> tuple[str, InlineKey
         respondents=figures.respondents,
         rate=t.number(figures.rate * 100, digits=0),
     )
+    if shown.questionnaire is not None:
+        given = shown.questionnaire
+        form = t("questionnaire_choice.form", title=given.title(t.language), code=given.code,
+                 version=given.version)  # fmt: skip
+        languages = _languages_named(t, shown.languages)
+        text += "\n" + t("questionnaire_choice.review", form=Safe(form), languages=languages)
     roll = await certificate_handlers.roll_line(context, program)
     if roll:
         text += "\n" + roll
@@ -356,6 +364,13 @@ class ProgramDraft(BaseModel):
     mode: str | None = None
     instructors: list[str] = []
     window_days: int | None = None
+    # The evaluation's code (its latest version is given; editing, the code the program has
+    # keeps its version), the languages it has, and those chosen (None: all of them).
+    questionnaire: str | None = None
+    form_page: int = 0
+    form_languages: list[str] = []
+    languages: list[str] | None = None
+    kept_questionnaire: str | None = None
     # Set when the program exists already: saving changes it.
     program_id: int | None = None
     # Set once the review was shown: each answer goes back to it.
@@ -522,8 +537,174 @@ class Instructors(SkippableStep[ProgramDraft]):
         return NEXT
 
 
+FORM_PAGE = 6
+FORM_LABEL_MAX = 60
+
+
+class Form(Step[ProgramDraft]):
+    """Which evaluation the program is given: the shipped training evaluation first, then the
+    shared ones and the unit's own, as `programs.evaluations` lists them for the unit (the
+    workspace's form offers the same), paged. The service decides what a button names."""
+
+    name = "form"
+
+    def answered(self, draft: ProgramDraft) -> bool:
+        return draft.questionnaire is not None
+
+    async def ask(self, turn: PTurn) -> None:
+        found = await self._found(turn)
+        if len(found) == 1 and turn.draft.program_id is None:
+            # Nothing to choose: the standard evaluation, said, and on to the next step.
+            await self._take(turn, found[0], reply=True)
+            await turn.flow.enter(turn, turn.flow.after(self.name, turn.draft))
+            return
+        turn.reply(*await self._menu(turn, found))
+
+    async def _found(self, turn: PTurn) -> list[service.Evaluation]:
+        if turn.draft.unit_id is None:
+            raise Stale
+        caller = await turn.context.access()
+        return await service.evaluations(turn.context.db, caller, turn.draft.unit_id)
+
+    async def _take(self, turn: PTurn, chosen: service.Evaluation, *, reply: bool) -> None:
+        draft = turn.draft
+        draft.questionnaire = chosen.code
+        draft.form_languages = list(chosen.languages)
+        draft.languages = None
+        said = turn.t("questionnaire_choice.chosen", form=Safe(_form_name(turn.t, chosen)))
+        if reply:
+            turn.reply(said)
+        else:
+            turn.edit(said)
+
+    async def _menu(
+        self, turn: PTurn, found: list[service.Evaluation] | None = None
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        t, draft = turn.t, turn.draft
+        found = found if found is not None else await self._found(turn)
+        shown, page, pages = page_of(found, draft.form_page, FORM_PAGE)
+        draft.form_page = page
+        rows: list[list[Button]] = [
+            [turn.button(_form_label(t, evaluation), f"q_{evaluation.code}")]
+            for evaluation in shown
+        ]
+        labels = (t("common.previous"), t("common.next"))
+        rows.append(pager(page, pages, labels, lambda n: turn.button("", f"page_{n}")[1]))
+        return t("questionnaire_choice.ask_form"), keyboard(rows)
+
+    async def on_button(self, turn: PTurn, value: str) -> str:
+        draft, context = turn.draft, turn.context
+        if value.startswith("page_") and value[5:].isdigit():
+            draft.form_page = int(value[5:])
+            turn.edit(*await self._menu(turn))
+            return STAY
+        if not value.startswith("q_") or draft.unit_id is None:
+            raise Stale
+        caller = await context.access()
+        if draft.program_id is not None:
+            try:  # someone answered since the review was opened: it stays as it was
+                program = await service.editable(context.db, caller, draft.program_id)
+            except Refused as exc:
+                turn.edit(turn.t(exc.key, **exc.values))
+                return END
+        try:
+            chosen = await service.evaluation(context.db, caller, draft.unit_id, value[2:32])
+        except Refused as exc:  # another unit's form, a draft, a form of another kind
+            raise Invalid(exc.key, **exc.values) from None
+        if draft.program_id is not None and chosen.code == draft.kept_questionnaire:
+            chosen = await service.given_evaluation(context.db, program)
+        await self._take(turn, chosen, reply=False)
+        return NEXT
+
+
+class Languages(Step[ProgramDraft]):
+    """Which of the form's languages the program is asked in (all of them, or one alone):
+    all by default, changed from the review, which offers it for a form that has more than
+    one."""
+
+    name = "langs"
+
+    def answered(self, draft: ProgramDraft) -> bool:
+        return draft.languages is not None or len(draft.form_languages) <= 1
+
+    async def ask(self, turn: PTurn) -> None:
+        t = turn.t
+        rows = [[turn.button(t("questionnaire_choice.languages_all"), "all")]]
+        rows += [
+            [turn.button(t("questionnaire_choice.language_only", language=_language(t, c)), c)]
+            for c in turn.draft.form_languages
+        ]
+        turn.reply(t("questionnaire_choice.ask_languages"), keyboard(rows))
+
+    async def on_button(self, turn: PTurn, value: str) -> str:
+        draft = turn.draft
+        if value == "all":
+            draft.languages = list(draft.form_languages)
+        elif value in draft.form_languages:
+            draft.languages = [value]
+        else:
+            raise Stale
+        names = _languages_named(turn.t, draft.languages)
+        turn.edit(turn.t("questionnaire_choice.languages_chosen", languages=names))
+        return NEXT
+
+
+def _language(t: Any, code: str) -> str:
+    return str(t(f"questionnaire_choice.language_{code}"))
+
+
+def _languages_named(t: Any, codes: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(_language(t, code) for code in codes)
+
+
+def _form_name(t: Any, evaluation: service.Evaluation) -> str:
+    return str(
+        t(
+            "questionnaire_choice.form",
+            title=evaluation.title(t.language),
+            code=evaluation.code,
+            version=evaluation.version,
+        )
+    )
+
+
+def _form_label(t: Any, evaluation: service.Evaluation) -> str:
+    """A button's words (plain text): the title, its version, its languages when several."""
+    label = f"{evaluation.title(t.language)} · v{evaluation.version}"
+    if len(evaluation.languages) > 1:
+        label += " · " + "/".join(code.upper() for code in evaluation.languages)
+    return shorten(label, FORM_LABEL_MAX)
+
+
+async def _form_shown(turn: PTurn) -> service.Evaluation | None:
+    """The evaluation the review shows: the program's own version while it keeps it, else
+    the latest version of the chosen code (the shipped evaluation when none was chosen)."""
+    draft, context = turn.draft, turn.context
+    caller = await context.access()
+    try:
+        if draft.program_id is not None and draft.questionnaire in (
+            None,
+            draft.kept_questionnaire,
+        ):
+            program = await service.managed(context.db, caller, draft.program_id)
+            return await service.given_evaluation(context.db, program)
+        if draft.unit_id is None:
+            return None
+        code = draft.questionnaire or service.TRAINING_TEMPLATE
+        return await service.evaluation(context.db, caller, draft.unit_id, code)
+    except Refused:
+        return None
+
+
 # The review's buttons: change one field (the step that asks it), then back to the review.
-FIELDS = ("title", "provider", "start", "end", "mode", "instructors", "window")
+FIELDS = ("title", "provider", "start", "end", "mode", "instructors", "window", "form", "langs")
+# The fields whose texts live with the questionnaire's choice.
+_CHOICE_FIELDS = ("form", "langs")
+
+
+def _field_label(t: Any, name: str) -> str:
+    key = "questionnaire_choice" if name in _CHOICE_FIELDS else "programs"
+    return str(t(f"{key}.change_{name}"))
 
 
 class Confirm(Step[ProgramDraft]):
@@ -551,9 +732,22 @@ class Confirm(Step[ProgramDraft]):
         )
         key = "programs.review_edit" if draft.program_id else "program.confirm"
         text = t(key, **values)
+        form = await _form_shown(turn)
+        if form is not None:
+            languages = draft.languages or form.languages
+            text += "\n" + t(
+                "questionnaire_choice.review",
+                form=Safe(_form_name(t, form)),
+                languages=_languages_named(t, [c for c in form.languages if c in languages]),
+            )
         if draft.ends_at is not None and draft.ends_at <= context.bot_data.clock():
             text += "\n\n" + t("programs.end_past")
-        fields = [turn.button(t(f"programs.change_{name}"), f"edit_{name}") for name in FIELDS]
+        several = form is not None and len(form.languages) > 1
+        fields = [
+            turn.button(_field_label(t, name), f"edit_{name}")
+            for name in FIELDS
+            if name != Languages.name or several
+        ]
         rows: list[list[Button]] = [
             [turn.button(t("program.save"), "save")],
             *columns(fields, 2),
@@ -567,8 +761,16 @@ class Confirm(Step[ProgramDraft]):
             turn.edit(turn.t("cancel.done"))
             return END
         if value.startswith("edit_") and value[5:] in FIELDS:
-            turn.edit(turn.t("programs.changing", field=turn.t(f"programs.change_{value[5:]}")))
-            return value[5:]
+            field = value[5:]
+            turn.edit(turn.t("programs.changing", field=_field_label(turn.t, field)))
+            if field == Form.name:
+                draft.questionnaire, draft.form_page = None, 0
+            elif field == Languages.name:
+                if not draft.form_languages:
+                    form = await _form_shown(turn)
+                    draft.form_languages = list(form.languages) if form else []
+                draft.languages = None
+            return field
         if value != "save" or not (
             draft.title and draft.unit_id and draft.starts_at and draft.ends_at
         ):
@@ -584,6 +786,11 @@ class Confirm(Step[ProgramDraft]):
             instructors=draft.instructors,
             window_days=_window(turn),
             followup_weeks=settings.followup_weeks,
+            # Editing, the code the program has keeps the version it was given.
+            questionnaire=None
+            if draft.questionnaire == draft.kept_questionnaire
+            else draft.questionnaire,
+            languages=draft.languages,
         )
         caller = await context.access()
         now = context.bot_data.clock()
@@ -624,6 +831,9 @@ async def _unit_lost(turn: PTurn) -> str:
     assert turn.draft.unit_id is not None
     label = await unit_label(turn.context.db, turn.draft.unit_id)
     turn.draft.unit_id = None
+    # The unit's own forms went with it: the evaluation is chosen again too.
+    if turn.draft.program_id is None:
+        turn.draft.questionnaire, turn.draft.languages, turn.draft.form_languages = None, None, []
     turn.reply(turn.t("program.unit_lost", unit=label))
     return Unit.name
 
@@ -634,7 +844,9 @@ class CreateFlow(Flow[ProgramDraft]):
         when a later start cleared it)."""
         if not draft.review:
             return super().after(step, draft)
-        return "end" if draft.ends_at is None else Confirm.name
+        if draft.ends_at is None:
+            return "end"
+        return Form.name if draft.questionnaire is None and not draft.program_id else Confirm.name
 
     async def recheck(self, turn: PTurn) -> str | None:
         unit_id = turn.draft.unit_id
@@ -656,11 +868,15 @@ CREATE = CreateFlow(
         Moment("end"),
         Mode(),
         Instructors(),
+        Form(),
+        Languages(),
         Confirm(),
         Window(),
     ],
-    order=["title", "unit", "provider", "start", "end", "mode", "instructors", "confirm"],
-)
+    order=[
+        "title", "unit", "provider", "start", "end", "mode", "instructors", "form", "confirm",
+    ],
+)  # fmt: skip
 
 
 async def _start_edit(update: Update, context: SuaraContext, program_id: int) -> None:
@@ -674,6 +890,7 @@ async def _start_edit(update: Update, context: SuaraContext, program_id: int) ->
     context.answer(update)
     tz = context.settings.tz
     spec = service.spec_of(program)
+    given = await service.given_evaluation(context.db, program)
     draft = ProgramDraft(
         title=program.title,
         unit_id=program.unit_id,
@@ -683,6 +900,10 @@ async def _start_edit(update: Update, context: SuaraContext, program_id: int) ->
         mode=program.mode,
         instructors=list(program.instructors),
         window_days=spec.window_days,
+        questionnaire=given.code,
+        kept_questionnaire=given.code,
+        form_languages=list(given.languages),
+        languages=list(await service.languages_of(context.db, program)),
         program_id=program.id,
         review=True,
     )

@@ -45,7 +45,7 @@ from bot.services.access import Need
 from bot.services.errors import NotFound, Refused
 from bot.services.kinds import Deliver, Heading, PassToSupervisor, TestResult, Thanks
 from bot.services.question_face import question_face, question_text
-from bot.services.questionnaires import NOT_ATTENDED, Item
+from bot.services.questionnaires import NOT_ATTENDED, Item, asked_in
 from bot.services.runner import Position, QuestionView, ReviewView, Shown, SubmittedView
 from bot.storage import flows
 from bot.storage.models import FlowState
@@ -75,10 +75,11 @@ def _title(t: Any, heading: Heading) -> str:
     return Safe(t(heading.key, title=heading.title)) if heading.key else heading.title
 
 
-def _shown_answer(t: Any, item: Item, answer: Answer | None) -> str:
+def _shown_answer(t: Any, item: Item, answer: Answer | None, language: str) -> str:
+    """The answer as the form words it (in `language`, the one it is asked in)."""
     if answer is None:
         return ""
-    question, language = item.question, t.language
+    question = item.question
     if answer.choice == NOT_ATTENDED and question.not_attended:
         return str(t("xlsform.not_attended"))
     if answer.score is not None and question.kind == "scale":
@@ -93,6 +94,7 @@ def _shown_answer(t: Any, item: Item, answer: Answer | None) -> str:
 
 def _render_question(t: Any, view: QuestionView) -> tuple[str, InlineKeyboardMarkup]:
     item, index = view.item, view.index
+    language = asked_in(view.languages, t.language)
     face = question_face(
         t,
         item,
@@ -100,7 +102,10 @@ def _render_question(t: Any, view: QuestionView) -> tuple[str, InlineKeyboardMar
         number=index + 1,
         total=view.total,
         values=view.values,
-        shown_answer=_shown_answer(t, item, view.answer) if view.answer is not None else None,
+        shown_answer=(
+            _shown_answer(t, item, view.answer, language) if view.answer is not None else None
+        ),
+        language=language,
     )
     ref = view.response
     rows: list[list[Button]] = [
@@ -118,7 +123,7 @@ def _render_question(t: Any, view: QuestionView) -> tuple[str, InlineKeyboardMar
 
 
 def _render_review(t: Any, view: ReviewView) -> tuple[str, InlineKeyboardMarkup]:
-    language = t.language
+    language = asked_in(view.languages, t.language)
     lines = [t("questionnaire.review_title", title=_title(t, view.heading))]
     for number, (item, answer) in enumerate(view.entries, start=1):
         lines.append(
@@ -126,7 +131,7 @@ def _render_review(t: Any, view: ReviewView) -> tuple[str, InlineKeyboardMarkup]
                 "questionnaire.review_line",
                 number=number,
                 question=Safe(question_text(item, language, view.values)),
-                answer=_shown_answer(t, item, answer) or "-",
+                answer=_shown_answer(t, item, answer, language) or "-",
             )
         )
     edits: list[Button] = [

@@ -188,6 +188,9 @@ class ProgramView:
     answered: bool = False
     actions: tuple[str, ...] = ()
     roll: Roll | None = None  # against the class list, when the program has one
+    # Its questionnaire: the version it was given, and the languages it is asked in.
+    questionnaire: questionnaires.Template | None = None
+    languages: tuple[str, ...] = ()
 
     @property
     def may_remind(self) -> bool:
@@ -232,6 +235,7 @@ async def view(
     assert program.id is not None
     figures = await service.figures(session, program, minimum=minimum)
     answered = await service.has_answers(session, program.id)
+    template = await questionnaires.template_of(session, program.template_id)
     found = ProgramView(
         program=program,
         unit_label=await unit_label(session, program.unit_id),
@@ -242,13 +246,14 @@ async def view(
         knowledge=await _knowledge(session, program, minimum),
         answered=answered,
         actions=actions_of(program, answered),
+        questionnaire=template,
+        languages=questionnaires.chosen_languages(template, program.languages),
     )
     roll = await classlists.roll_of(session, program)
     if roll.listed:
         found = replace(found, roll=roll)
     if figures.withheld:
         return found
-    template = await questionnaires.template_of(session, program.template_id)
     means = {(f.question, f.instructor): f for f in figures.items}
     for item in questionnaires.items(template, program.instructors):
         figure = means.get((item.question.code, item.instructor))
@@ -355,23 +360,33 @@ class ProgramForm:
     instructors: list[str] = field(default_factory=list)
     window_days: int = 7
     questionnaire: str | None = None  # a code; None: the shipped evaluation (or, editing, kept)
+    # The languages ticked; a form in one language has no choice (None: all the form has).
+    languages: list[str] | None = None
     unreadable: Refused | None = None
 
 
 async def questionnaire_choices(
-    session: AsyncSession, caller: Access
-) -> list[tuple[str, questionnaires.Localized, int | None]]:
-    """The evaluations a program of the caller's may be given (code, title, owning unit):
-    the shared ones and their units' own, not the forms other kinds ask (the SKM, the
-    follow-ups, knowledge tests). `programs.create_program` checks the choice again."""
-    from bot.services import xlsform
+    session: AsyncSession, caller: Access, unit_id: int | None = None
+) -> list[service.Evaluation]:
+    """The evaluations a program of the caller's (of `unit_id`, or of any of their units) may
+    be given: `programs.evaluations`, the list the chat's creation offers too."""
+    return await service.evaluations(session, caller, unit_id)
 
-    others = service.other_kinds_forms()
-    return [
-        (form.code, form.title, form.unit_id)
-        for form in await xlsform.list_forms(session, caller)
-        if form.code not in others
-    ]
+
+async def form_languages(
+    session: AsyncSession, code: str | None, program: Program | None = None
+) -> tuple[str, ...]:
+    """The languages of the form `code` (None: the program's own, or the shipped
+    evaluation); () for a code that is no form (the service refuses it when saved)."""
+    if code is None and program is not None:
+        template = await questionnaires.template_of(session, program.template_id)
+        return template.offered
+    try:
+        row = await questionnaires.latest(session, code or service.TRAINING_TEMPLATE)
+    except LookupError:
+        return ()
+    assert row.id is not None
+    return (await questionnaires.template_of(session, row.id)).offered
 
 
 async def current_questionnaire(session: AsyncSession, program: Program) -> str:
@@ -408,12 +423,19 @@ async def _spec(
     form: ProgramForm,
     unit_id: int,
     *,
+    program: Program | None = None,
     now: dt.datetime,
     default_zone: ZoneInfo,
     followup_weeks: int,
 ) -> ProgramSpec:
     zone = await feedback.unit_zone(session, unit_id, default_zone)
     starts_at, ends_at = _check_form(form, now)
+    languages = form.languages
+    if languages is not None:
+        offered = await form_languages(session, form.questionnaire or None, program)
+        # The form offers the boxes when some form has two languages: one that has a single
+        # language is asked in it, whatever was ticked.
+        languages = None if len(offered) == 1 else [c for c in offered if c in languages]
     return ProgramSpec(
         title=form.title,
         unit_id=unit_id,
@@ -425,6 +447,7 @@ async def _spec(
         window_days=form.window_days,
         followup_weeks=followup_weeks,
         questionnaire=form.questionnaire or None,
+        languages=languages,
     )
 
 
@@ -480,7 +503,13 @@ async def edit(
         # The questionnaire it has: the version it was given stays (not the newest one).
         form = replace(form, questionnaire=None)
     spec = await _spec(
-        session, form, program.unit_id, now=now, default_zone=default_zone, followup_weeks=1
+        session,
+        form,
+        program.unit_id,
+        program=program,
+        now=now,
+        default_zone=default_zone,
+        followup_weeks=1,
     )
     return await service.edit_program(session, caller, program_id, spec=spec, now=now)
 

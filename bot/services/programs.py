@@ -17,7 +17,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import questionnaires, releases
-from bot.services.access import Access
+from bot.services.access import Access, Need
 from bot.services.errors import NotFound, Refused
 from bot.services.nip import check_nip
 from bot.services.text import clean_text
@@ -41,6 +41,7 @@ from bot.storage.questionnaires import (
     RESPONSE_OPEN,
     RESPONSE_SUBMITTED,
     Answer,
+    QuestionnaireTemplate,
     Response,
 )
 
@@ -74,6 +75,8 @@ class ProgramSpec:
     # The questionnaire's code: its latest version becomes the program's, kept once anyone
     # answered. None: the shipped training evaluation at creation, the program's own at edit.
     questionnaire: str | None = None
+    # Which of the questionnaire's languages it is asked in (None: all the form has).
+    languages: list[str] | None = None
 
 
 def parse_instructors(text: str) -> list[str]:
@@ -149,20 +152,112 @@ def other_kinds_forms() -> set[str]:
     return {kind.template for kind in kinds.KINDS.values() if kind is not kinds.TRAINING}
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """A questionnaire a program may be given: the latest published version of its code."""
+
+    code: str
+    version: int
+    title: questionnaires.Localized
+    unit_id: int | None  # the owning unit; None: shared
+    languages: tuple[str, ...]  # the languages every item has, Indonesian first
+
+
+async def _evaluation(
+    session: AsyncSession, row: QuestionnaireTemplate, unit_ids: set[int] | None
+) -> Evaluation | None:
+    """The version as an evaluation programs of `unit_ids` (None: any unit) may be given, or
+    None: another unit's form, a form another kind asks, a knowledge test."""
+    from bot.services.knowledge import scored
+
+    if row.code in other_kinds_forms():
+        return None
+    if row.unit_id is not None and unit_ids is not None and row.unit_id not in unit_ids:
+        return None
+    assert row.id is not None
+    template = await questionnaires.template_of(session, row.id)
+    if template.questions and len(scored(template)) == len(template.questions):
+        return None  # every question has a right answer: a test, given apart
+    return Evaluation(row.code, row.version, template.title, row.unit_id, template.offered)
+
+
+async def evaluations(
+    session: AsyncSession, caller: Access, unit_id: int | None = None
+) -> list[Evaluation]:
+    """The evaluations the caller may give a program of `unit_id` (None: of any unit they
+    organize), for both doors: the shared ones and the unit's own, the latest published
+    version of each (drafts are never versions), the shipped training evaluation first. The
+    choice is checked again when it is saved (`create_program`, `edit_program`)."""
+    caller.require(Need.ORGANIZER)
+    if unit_id is not None and not caller.handles(unit_id):
+        raise NotFound()
+    scope = caller.unit_scope()
+    units = {unit_id} if unit_id is not None else (set(scope) if scope is not None else None)
+    found: list[Evaluation] = []
+    for row in await questionnaires.latest_versions(session):
+        evaluation = await _evaluation(session, row, units)
+        if evaluation is not None:
+            found.append(evaluation)
+    return sorted(found, key=lambda e: (e.code != TRAINING_TEMPLATE, e.unit_id is None, e.code))
+
+
 async def _questionnaire(session: AsyncSession, code: str, unit_id: int) -> int:
     """The id of the latest version of the questionnaire `code` (an imported XLSForm, a
-    shipped one, or one the unit's organizers published); refused when there is none, or
-    when it belongs to another unit (as if it did not exist)."""
-    if code in other_kinds_forms():
-        raise ProgramError("program.questionnaire_unknown", code=code)
+    shipped one, or one the unit's organizers published); refused when there is none, when
+    it is no evaluation (`evaluations`), or when it belongs to another unit (as if it did not
+    exist)."""
     try:
-        template = await questionnaires.latest(session, code)
+        row = await questionnaires.latest(session, code)
     except LookupError:
         raise ProgramError("program.questionnaire_unknown", code=code) from None
-    if template.unit_id is not None and template.unit_id != unit_id:
+    if await _evaluation(session, row, {unit_id}) is None:
         raise ProgramError("program.questionnaire_unknown", code=code)
-    assert template.id is not None
-    return template.id
+    assert row.id is not None
+    return row.id
+
+
+async def evaluation(session: AsyncSession, caller: Access, unit_id: int, code: str) -> Evaluation:
+    """The evaluation `code` as a program of `unit_id` would be given it now (its latest
+    version); refused as `create_program` refuses it: another unit's form, a form another
+    kind asks, a knowledge test, a code with no published version (a draft)."""
+    caller.require(Need.ORGANIZER)
+    if not caller.handles(unit_id):
+        raise ProgramError("program.unit_not_yours")
+    row = await session.get(QuestionnaireTemplate, await _questionnaire(session, code, unit_id))
+    assert row is not None
+    found = await _evaluation(session, row, {unit_id})
+    assert found is not None
+    return found
+
+
+async def given_evaluation(session: AsyncSession, program: Program) -> Evaluation:
+    """The version the program was given (it keeps it), with its languages."""
+    row = await session.get(QuestionnaireTemplate, program.template_id)
+    assert row is not None
+    template = await questionnaires.template_of(session, program.template_id)
+    return Evaluation(row.code, row.version, template.title, row.unit_id, template.offered)
+
+
+async def _languages(
+    session: AsyncSession, template_id: int, chosen: list[str] | None
+) -> list[str] | None:
+    """The languages to store for the program (None: all the form has); refused: a language
+    the form has no words in, or none at all."""
+    if chosen is None:
+        return None
+    template = await questionnaires.template_of(session, template_id)
+    if not chosen or any(code not in template.offered for code in chosen):
+        raise ProgramError(
+            "questionnaire_choice.languages_invalid", languages=", ".join(template.offered)
+        )
+    kept = [code for code in template.offered if code in chosen]
+    return None if len(kept) == len(template.offered) else kept
+
+
+async def languages_of(session: AsyncSession, program: Program) -> tuple[str, ...]:
+    """The languages the program's questionnaire is asked in, Indonesian first."""
+    template = await questionnaires.template_of(session, program.template_id)
+    return questionnaires.chosen_languages(template, program.languages)
 
 
 async def create_program(
@@ -179,6 +274,7 @@ async def create_program(
     template_id = await _questionnaire(
         session, spec.questionnaire or TRAINING_TEMPLATE, spec.unit_id
     )
+    languages = await _languages(session, template_id, spec.languages)
     closes_at = spec.ends_at + dt.timedelta(days=spec.window_days)
     program = Program(
         code=await _new_code(session),
@@ -190,6 +286,7 @@ async def create_program(
         starts_at=spec.starts_at.astimezone(dt.UTC),
         ends_at=spec.ends_at.astimezone(dt.UTC),
         template_id=template_id,
+        languages=languages,
         closes_at=closes_at.astimezone(dt.UTC),
         followup_at=(spec.ends_at + dt.timedelta(weeks=spec.followup_weeks)).astimezone(dt.UTC),
         created_by=caller.user_id if caller is not None and not caller.system else None,
@@ -522,6 +619,7 @@ def spec_of(program: Program) -> ProgramSpec:
         instructors=list(program.instructors),
         window_days=max(1, round(window / dt.timedelta(days=1))),
         followup_weeks=max(1, round((program.followup_at - program.ends_at) / WEEK)),
+        languages=list(program.languages) if program.languages is not None else None,
     )
 
 
@@ -537,6 +635,7 @@ def same_as(program: Program, spec: ProgramSpec) -> bool:
         and stored.instructors == spec.instructors
         and stored.window_days == spec.window_days
         and spec.questionnaire is None
+        and (spec.languages is None or stored.languages == spec.languages)
     )
 
 
@@ -548,8 +647,9 @@ async def edit_program(
     spec: ProgramSpec,
     now: dt.datetime,
 ) -> Done:
-    """Changes the title, provider, times, mode, instructors and window (the unit stays).
-    Refused once anyone has answered: they answered about the program as it was."""
+    """Changes the title, provider, times, mode, instructors, window, questionnaire and its
+    languages (the unit stays). Refused once anyone has answered: they answered about the
+    program as it was."""
     program = await managed(session, caller, program_id)
     assert program.id is not None
     if await has_answers(session, program.id):
@@ -562,6 +662,9 @@ async def edit_program(
     program.mode = spec.mode
     if spec.questionnaire is not None:
         program.template_id = await _questionnaire(session, spec.questionnaire, program.unit_id)
+    if spec.languages is not None or spec.questionnaire is not None:
+        # Named: those (all of them, listed, is None); with another form and none named, all.
+        program.languages = await _languages(session, program.template_id, spec.languages)
     program.instructors = list(spec.instructors)
     program.starts_at = spec.starts_at.astimezone(dt.UTC)
     program.ends_at = spec.ends_at.astimezone(dt.UTC)

@@ -42,10 +42,12 @@ def question_face(
     total: int,
     values: dict[str, str],
     shown_answer: str | None = None,
+    language: str | None = None,
 ) -> Face:
     """The item as the chat asks it: number of total, section, words, hint, the current
-    answer (or how to answer in writing), and the scale's or the options' buttons."""
-    language, question = t.language, item.question
+    answer (or how to answer in writing), and the scale's or the options' buttons. The
+    form's words are in `language` (default: the reader's), the bot's own in the reader's."""
+    language, question = language or t.language, item.question
     section = question.section(language) if question.section else ""
     section = section.replace("{instructor}", item.instructor_name)
     text = t(

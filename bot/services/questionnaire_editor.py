@@ -214,7 +214,7 @@ async def publish(
         caller.require(Need.ADMIN)
     if not editing.drafted:
         raise Refused("editor.nothing_to_publish")
-    template = _valid_template(editing.definition)
+    template = _in_its_languages(_valid_template(editing.definition))
     # pyxform's reading is CPU work (tens of milliseconds): off the event loop, as an import.
     await asyncio.to_thread(_round_trip, template)
     unit_id = None if shared else editing.unit_id
@@ -243,6 +243,22 @@ def _valid_template(definition: dict[str, Any]) -> Template:
         return Template.model_validate({**definition, "version": 1})
     except ValueError as exc:
         raise Refused("editor.not_a_form", reason=xlsform._first_error(exc)) from None
+
+
+def _in_its_languages(template: Template) -> Template:
+    """A form in one language (an XLSForm with Indonesian labels only) that was given words
+    of its own in the other becomes a form in both: nothing typed is dropped (its other
+    items keep repeating the Indonesian in English, as they did)."""
+    if template.languages is None:
+        return template
+    own = any(
+        words.id != words.en
+        for q in template.questions
+        for words in (q.text, q.hint, q.section, *(o.label for o in q.options))
+        if words is not None
+    ) or any(q.labels.get("id") != q.labels.get("en") for q in template.questions if q.labels)
+    own = own or template.title.id != template.title.en
+    return template.model_copy(update={"languages": None}) if own else template
 
 
 def _round_trip(template: Template) -> None:

@@ -162,12 +162,34 @@ class Question(BaseModel):
         return self.labels["en" if language == "en" else "id"][score - self.min]
 
 
+# The languages a form may carry its words in, in the order a program falls back to them.
+LANGUAGES = ("id", "en")
+
+
 class Template(BaseModel):
     code: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
     version: int = Field(ge=1)
     title: Localized
     source: str = ""
     questions: list[Question]
+    # The languages every item has its own words in, when not all of LANGUAGES (an XLSForm
+    # with Indonesian labels only: its `en` words repeat the Indonesian). Not stored when
+    # None, so the versions stored before it was known read and compare as they were.
+    languages: list[str] | None = Field(default=None, exclude_if=lambda value: value is None)
+
+    @model_validator(mode="after")
+    def _known_languages(self) -> Template:
+        if self.languages is not None:
+            known = [code for code in LANGUAGES if code in self.languages]
+            if not known or len(known) != len(set(self.languages)):
+                raise ValueError(f"{self.code}: languages must be some of {LANGUAGES}")
+            self.languages = None if len(known) == len(LANGUAGES) else known
+        return self
+
+    @property
+    def offered(self) -> tuple[str, ...]:
+        """The form's languages, Indonesian first."""
+        return tuple(self.languages or LANGUAGES)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> Template:
@@ -210,6 +232,19 @@ class Item:
 
 class AnswerError(Refused):
     """A rule of answers said no."""
+
+
+def chosen_languages(template: Template, chosen: list[str] | None) -> tuple[str, ...]:
+    """The languages a program asks its form in: those of `chosen` the form has (in the
+    form's order), all of the form's when none is chosen or none of the choice is left."""
+    kept = tuple(code for code in template.offered if chosen is None or code in chosen)
+    return kept or template.offered
+
+
+def asked_in(offered: tuple[str, ...], language: str) -> str:
+    """The language a respondent is asked a form in: their own when it is offered, else the
+    first offered (Indonesian first). The bot's own texts stay in their language."""
+    return language if language in offered else offered[0]
 
 
 def read_template_files(directory: Path = TEMPLATES_DIR) -> list[Template]:
@@ -259,6 +294,15 @@ async def latest(session: AsyncSession, code: str) -> QuestionnaireTemplate:
     if row is None:
         raise LookupError(f"no questionnaire template {code!r}")
     return row
+
+
+async def latest_versions(session: AsyncSession) -> list[QuestionnaireTemplate]:
+    """The latest stored version of every questionnaire code, by code."""
+    latest: dict[str, QuestionnaireTemplate] = {}
+    for row in await store.all_templates(session):
+        if row.code not in latest or row.version > latest[row.code].version:
+            latest[row.code] = row
+    return [latest[code] for code in sorted(latest)]
 
 
 async def codes_with_role(session: AsyncSession, template_code: str, *roles: str) -> set[str]:

@@ -25,7 +25,14 @@ from bot.services import questionnaires as engine
 from bot.services.errors import NotFound, Refused
 from bot.services.kinds import After, Heading, Kind
 from bot.services.questionnaires import AnswerError, Item, Sentiment
-from bot.storage.questionnaires import RESPONSE_OPEN, RESPONSE_SUBMITTED, Answer, Response
+from bot.storage.programs import Program
+from bot.storage.questionnaires import (
+    PROGRAM_SUBJECT,
+    RESPONSE_OPEN,
+    RESPONSE_SUBMITTED,
+    Answer,
+    Response,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,9 @@ class QuestionView:
     can_back: bool
     can_skip: bool
     can_next: bool
+    # The languages the form is asked in here (`questionnaires.asked_in` picks the
+    # respondent's), Indonesian first.
+    languages: tuple[str, ...] = engine.LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class ReviewView:
     heading: Heading
     values: dict[str, str]
     entries: list[tuple[Item, Answer | None]]
+    languages: tuple[str, ...] = engine.LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ class _Run:
     values: dict[str, str]
     every: list[Item] = field(default_factory=list)  # before the conditions
     facts: dict[str, str] = field(default_factory=dict)
+    languages: tuple[str, ...] = engine.LANGUAGES
 
     def refresh(self) -> None:
         """What is asked after an answer changed: an item may depend on it."""
@@ -127,7 +139,22 @@ async def _load(session: AsyncSession, respondent: int, response_id: int) -> _Ru
     asked = engine.applicable(every, facts, answers)
     heading, values = await kind.describe(session, response) if kind else (Heading(), {})
     names = {name: "-" for name in kind.names} if kind else {}
-    return _Run(response, kind, asked, answers, heading, {**names, **values}, every, facts)
+    languages = await _languages(session, response, template)
+    return _Run(
+        response, kind, asked, answers, heading, {**names, **values}, every, facts, languages
+    )
+
+
+async def _languages(
+    session: AsyncSession, response: Response, template: engine.Template
+) -> tuple[str, ...]:
+    """The form's languages, as far as the program it is asked about chose them (a
+    program's evaluation; another form, its follow-up's say, has its own)."""
+    if response.subject_kind == PROGRAM_SUBJECT:
+        program = await session.get(Program, response.subject_id)
+        if program is not None and program.template_id == response.template_id:
+            return engine.chosen_languages(template, program.languages)
+    return template.offered
 
 
 def _check_open(response: Response) -> None:
@@ -140,7 +167,8 @@ def _check_open(response: Response) -> None:
 def _view(run: _Run, at: Position) -> Shown:
     if at.review or not run.asked:
         entries = [(item, run.answers.get(engine.key_of(item))) for item in run.asked]
-        return Shown(ReviewView(run.id, run.heading, run.values, entries), Position(review=True))
+        review = ReviewView(run.id, run.heading, run.values, entries, run.languages)
+        return Shown(review, Position(review=True))
     index = min(max(at.index, 0), len(run.asked) - 1)
     item = run.asked[index]
     answer = run.answers.get(engine.key_of(item))
@@ -155,6 +183,7 @@ def _view(run: _Run, at: Position) -> Shown:
         can_back=index > 0,
         can_skip=not item.question.required,
         can_next=answer is not None or item.question.kind == "note",
+        languages=run.languages,
     )
     return Shown(view, replace(at, index=index))
 

@@ -33,6 +33,7 @@ from bot.services.access import Access, Need
 from bot.services.errors import NotFound
 from bot.services.questionnaires import (
     FACTS,
+    LANGUAGES,
     ROLES,
     Condition,
     Localized,
@@ -123,7 +124,8 @@ def read_workbook(source: Path | bytes) -> Template:
     questions = converter.questions(form.get("children", []), None)
     if converter.problems:
         raise FormRefused(converter.problems)
-    return _template(settings, form, questions)
+    languages = [code for code in LANGUAGES if code in converter.languages] or [LANGUAGES[0]]
+    return _template(settings, form, questions, languages)
 
 
 def _raw_texts(row: dict[str, Any] | None, column: str) -> dict[str, str] | None:
@@ -182,6 +184,8 @@ class _Converter:
         self.raw_choices = choices
         self.problems: list[Problem] = []
         self.asked: dict[str, Question] = {}
+        # The languages every question so far has its label in.
+        self.languages: set[str] = set(LANGUAGES)
 
     def refuse(self, name: str, key: str, /, **values: object) -> None:
         self.problems.append(Problem(self.rows.get(name, 0), key, values))
@@ -224,6 +228,8 @@ class _Converter:
         if not label:
             self.refuse(name, "xlsform.label_missing")
             return None
+        raw = _raw_texts(self.raw.get(name), "label")
+        self.languages &= _languages_of(raw or label)
         bind = child.get("bind", {})
         fields: dict[str, Any] = {
             "code": name,
@@ -340,7 +346,7 @@ class _Converter:
 
 
 def _template(
-    settings: dict[str, Any], form: dict[str, Any], questions: list[Question]
+    settings: dict[str, Any], form: dict[str, Any], questions: list[Question], languages: list[str]
 ) -> Template:
     code = str(settings.get("form_id") or form.get("id_string") or "").strip()
     problems: list[Problem] = []
@@ -360,6 +366,7 @@ def _template(
             title=Localized(id=title_id.strip(), en=title_en.strip()),
             source=str(settings.get("suara_source", "")).strip(),
             questions=questions,
+            languages=languages,
         )
     except ValueError as exc:
         raise FormRefused(
@@ -376,6 +383,13 @@ def _language(name: str) -> str | None:
     if lowered in ("indonesian", "bahasa indonesia", "bahasa", "indonesia"):
         return "id"
     return "en" if lowered == "english" else None
+
+
+def _languages_of(label: Any) -> set[str]:
+    """The languages a label has words in; a plain `label` is the form's Indonesian."""
+    if not isinstance(label, dict):
+        return {LANGUAGES[0]} if str(label).strip() else set()
+    return {_language(name) or LANGUAGES[0] for name, text in label.items() if str(text).strip()}
 
 
 def _localized(label: Any) -> Localized:
@@ -429,6 +443,9 @@ def write_workbook(template: Template) -> bytes:
         survey.append(_survey_row(question, _list_name(question, lists, choices)))
     if section is not None:
         survey.append(["end_group"])
+    for missing in (code for code in LANGUAGES if code not in template.offered):
+        _blank(survey, missing)
+        _blank(choices, missing)
     settings = book.create_sheet("settings")
     settings.append(
         [
@@ -443,16 +460,27 @@ def write_workbook(template: Template) -> bytes:
     settings.append(
         [
             template.title.id,
-            template.title.en,
+            template.title.en if "en" in template.offered else "",
             template.code,
             str(template.version),
-            ID,
+            ID if "id" in template.offered else EN,
             template.source,
         ]
     )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _blank(sheet: Any, language: str) -> None:
+    """Empties the columns of a language the form has no words in (they repeat another
+    language's), so that reading the workbook back finds the form's own languages."""
+    name = {"id": ID, "en": EN}[language]
+    header = [cell.value for cell in sheet[1]]
+    for number, head in enumerate(header, start=1):
+        if isinstance(head, str) and head.endswith(f"::{name}"):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=number, max_col=number):
+                cell.value = None
 
 
 def _list_name(question: Question, lists: dict[tuple[Any, ...], str], sheet: Any) -> str:

@@ -60,6 +60,9 @@ class Program(SQLModel, table=True):
         default=None,
         sa_column=Column(Integer, ForeignKey("questionnaire_templates.id"), nullable=True),
     )
+    # The questionnaire's languages the program is asked in, Indonesian first (None: every
+    # language its version has; bot/services/questionnaires.py `asked_in`).
+    languages: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     closes_at: dt.datetime = Field(sa_type=UTCDateTime)  # end of the response window
     followup_at: dt.datetime = Field(sa_type=UTCDateTime)
     status: str = Field(default=PROGRAM_SCHEDULED, max_length=16)

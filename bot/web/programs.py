@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -29,7 +29,8 @@ from bot.services import program_pages as pages
 from bot.services import programs as program_service
 from bot.services.digest import Bands, Digest
 from bot.services.errors import NotFound, Refused
-from bot.services.questionnaires import Localized
+from bot.services.programs import Evaluation
+from bot.services.questionnaires import LANGUAGES
 from bot.storage.places import Place
 from bot.storage.programs import CALENDAR_GROUPS, MODES
 from bot.web.auth import WebSession, same_token
@@ -287,11 +288,12 @@ class ProgramPages:
                 forms = await pages.questionnaire_choices(db, caller)
             except Refused as exc:
                 return door.refusal(t, session, exc)
-        values = {
+        values: dict[str, Any] = {
             "window": str(door.settings.feedback_window_days),
             "mode": MODES[0],
             "unit": str(units[0].id) if len(units) == 1 else "",
             "questionnaire": "",
+            "languages": list(LANGUAGES),
         }
         return self._form(t, session, None, values, units=_choices(units), forms=forms)
 
@@ -306,14 +308,14 @@ class ProgramPages:
             if not same_token(str(form.get("csrf") or ""), session.csrf):
                 return door.csrf_refused(t, session)
             values = _values(form)
-            forms: list[tuple[str, Localized, int | None]] = []
+            forms: list[Evaluation] = []
             try:
                 units = _choices(await pages.units_for_new(db, caller))
                 forms = await pages.questionnaire_choices(db, caller)
                 program = await pages.create(
                     db,
                     caller,
-                    _parsed(values, unit=_int(values["unit"])),
+                    _parsed(values, form, unit=_int(values["unit"])),
                     now=door.core.clock(),
                     default_zone=door.settings.tz,
                     followup_weeks=door.settings.followup_weeks,
@@ -346,7 +348,8 @@ class ProgramPages:
             except Refused as exc:
                 return door.refusal(t, session, exc)
         spec = program_service.spec_of(program)
-        values = {
+        chosen = await program_service.languages_of(db, program)
+        values: dict[str, Any] = {
             "title": program.title,
             "provider": program.provider or "",
             "start": program.starts_at.astimezone(zone).strftime(_FORM_MOMENTS[0]),
@@ -355,6 +358,7 @@ class ProgramPages:
             "instructors": "; ".join(program.instructors),
             "window": str(spec.window_days),
             "questionnaire": given,
+            "languages": list(chosen),
         }
         return self._form(t, session, program.id, values, forms=forms)
 
@@ -370,14 +374,14 @@ class ProgramPages:
             if not same_token(str(form.get("csrf") or ""), session.csrf):
                 return door.csrf_refused(t, session)
             values = _values(form)
-            forms: list[tuple[str, Localized, int | None]] = []
+            forms: list[Evaluation] = []
             try:
                 forms = await pages.questionnaire_choices(db, caller)
                 await pages.edit(
                     db,
                     caller,
                     program_id,
-                    _parsed(values, unit=None),
+                    _parsed(values, form, unit=None),
                     now=door.core.clock(),
                     default_zone=door.settings.tz,
                 )
@@ -397,10 +401,10 @@ class ProgramPages:
         t: Translator,
         session: WebSession,
         program_id: int | None,
-        values: dict[str, str],
+        values: dict[str, Any],
         *,
         units: list[tuple[int, str]] | None = None,
-        forms: list[tuple[str, Localized, int | None]] | None = None,
+        forms: list[Evaluation] | None = None,
         error: str | None = None,
     ) -> Response:
         return self.door.render(
@@ -412,6 +416,9 @@ class ProgramPages:
             values=values,
             units=units or [],
             forms=forms or [],
+            # The languages are chosen only where a form has more than one.
+            language_choice=any(len(f.languages) > 1 for f in forms or []),
+            all_languages=LANGUAGES,
             modes=MODES,
             error=Markup(error) if error else None,
             window_max=pages.WINDOW_MAX,
@@ -476,12 +483,16 @@ def _choices(units: list[Place]) -> list[tuple[int, str]]:
     return [(unit.id, f"{unit.name} ({unit.code})") for unit in units if unit.id is not None]
 
 
-def _values(form: FormData) -> dict[str, str]:
+def _values(form: FormData) -> dict[str, Any]:
     names = (
         "title", "unit", "provider", "start", "end", "mode", "instructors", "window",
         "questionnaire",
     )  # fmt: skip
-    return {name: str(form.get(name) or "").strip()[:FIELD_MAX] for name in names}
+    values: dict[str, Any] = {
+        name: str(form.get(name) or "").strip()[:FIELD_MAX] for name in names
+    }
+    values["languages"] = [str(code)[:8] for code in form.getlist("languages")[:4]]
+    return values
 
 
 def _moment(text: str) -> dt.datetime:
@@ -493,9 +504,10 @@ def _moment(text: str) -> dt.datetime:
     raise Refused("programsweb.moment_invalid")
 
 
-def _parsed(values: dict[str, str], *, unit: int | None) -> pages.ProgramForm:
+def _parsed(values: dict[str, Any], posted: FormData, *, unit: int | None) -> pages.ProgramForm:
     """The form's fields as values; a field that is no value at all is refused politely
-    (by the service, once it has checked the caller)."""
+    (by the service, once it has checked the caller). The languages count where the page
+    offered them."""
     form = pages.ProgramForm(
         title=values["title"],
         unit_id=unit,
@@ -506,6 +518,7 @@ def _parsed(values: dict[str, str], *, unit: int | None) -> pages.ProgramForm:
         instructors=program_service.parse_instructors(values["instructors"]),
         window_days=_int(values["window"]) or 0,
         questionnaire=values["questionnaire"][:32] or None,
+        languages=list(values["languages"]) if posted.get("languages_offered") else None,
     )
     try:
         if not values["title"]:
