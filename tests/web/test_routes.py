@@ -92,6 +92,8 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "/kuesioner/{code}/ubah"): ADMINS,  # an unknown action: refused (400)
     ("GET", "/kuesioner/{code}/pratinjau"): ADMINS,
     ("POST", "/kuesioner/{code}/terbitkan"): ADMINS,  # no draft: nothing to publish (400)
+    ("GET", "/kuesioner/{code}/buang"): ADMINS,  # the confirmation (a shared form: admins)
+    ("POST", "/kuesioner/{code}/buang"): ADMINS,  # no draft: nothing to discard (400)
     ("GET", "/kuesioner/{code}/xlsform"): ORGANIZERS,
 }
 
