@@ -6,7 +6,9 @@ its offset without sorting.
 
 The expressions are those of `bot.storage.complaints._inbox_order`, the states written as
 constants there too (a planner matches an index on an expression only to the same one), and
-the model declares the index, so the schema test compares it. Both databases.
+the model declares the index from them. Both databases. Alembic cannot compare an index on
+expressions, so the schema test skips it by name and tests/storage/test_inbox_order.py checks
+that both planners read the order off it.
 
 Revision ID: 0028
 Revises: 0025
@@ -39,6 +41,10 @@ def upgrade() -> None:
             "created_at",
             "id",
         ],
+        # PostgreSQL reads an index alone (no row) only when it holds the columns its
+        # expressions are made of: the middle page of 100,000 then reads 50,000 entries and
+        # no row (18 ms; 127 ms fetching the rows). SQLite ignores it (and needs none).
+        postgresql_include=["state", "verify_due", "followup_due"],
     )
 
 
