@@ -326,13 +326,15 @@ async def _server_cpu(db: Database) -> dict[int, float] | None:
         query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
         pids = list((await conn.execute(query)).scalars())
     try:
-        found = {}
-        for pid in pids:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            found[pid] = (int(fields[11]) + int(fields[12])) / TICK
-        return found
+        return {pid: _process_cpu(pid) for pid in pids}
     except OSError:
         return None
+
+
+def _process_cpu(pid: int) -> float:
+    """A process's CPU seconds (user + system) from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def _peak_rss_mb() -> float:
@@ -397,6 +399,7 @@ def _measured(url: str, who: str) -> dict[str, float]:
     ).stdout
     figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return figures
+
 
 if __name__ == "__main__":
     main()
