@@ -686,7 +686,7 @@ async def _by_category_and_unit(
     if flag is not None:
         keys.append(case((flag, 1), else_=0))
     query = (
-        select(*keys, func.count())
+        select(*keys, func.count())  # type: ignore[call-overload]
         .where(*conditions)
         .group_by(*keys)
         .order_by(col(Complaint.category), col(Complaint.unit_id))

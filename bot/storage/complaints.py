@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -382,7 +383,7 @@ def _running_due() -> ColumnElement[dt.date]:
     )
 
 
-def _inbox_order() -> list[ColumnElement[object]]:
+def _inbox_order() -> list[Any]:
     """The inbox's order: the nearest running deadline first, those without one last, then
     the filing time; the id breaks ties."""
     due = _running_due()
