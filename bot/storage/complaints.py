@@ -497,6 +497,11 @@ async def search_for_units(
     # page past the middle is read from the end in the reverse order (the total is known), so
     # no page sorts more than half the list; the id breaks ties so both ways agree.
     keys = _inbox_order()
+    if states is not None and not set(states) & set(_DEADLINE_STATES):
+        # No deadline runs in these states (closed, waiting): the order is the filing time's.
+        # Said so, the planner sorts the few rows of those states; else it walks the order's
+        # index past every open complaint to reach them, at the end (50 ms for an organizer).
+        keys = keys[2:]
     backwards = offset + limit > total - offset
     if backwards:
         keys = [key.desc() for key in keys]

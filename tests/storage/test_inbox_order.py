@@ -89,3 +89,13 @@ async def test_the_pages_keep_the_deadline_order(db: Database) -> None:
         assert pages == expected
         ids = (await session.exec(select(Complaint.id).order_by(*_inbox_order()))).all()
         assert list(ids) == expected
+        # States without a running deadline: by filing time, either end read.
+        closed = []
+        for offset in (0, 1):
+            found, total, _ = await search_for_units(
+                session, unit_ids=[unit], states=(SELESAI, MENUNGGU), category=None,
+                overdue=False, search=None, today=TODAY, offset=offset, limit=1,
+            )  # fmt: skip
+            assert total == 2
+            closed += [c.id for c in found]
+        assert closed == [3, 4]
