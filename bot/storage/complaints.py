@@ -387,7 +387,8 @@ def _inbox_order() -> list[Any]:
     """The inbox's order: the nearest running deadline first, those without one last, then
     the filing time; the id breaks ties."""
     due = _running_due()
-    return [case((due.is_(None), 1), else_=0), due, col(Complaint.created_at), col(Complaint.id)]
+    last = case((due.is_(None), literal_column("1")), else_=literal_column("0"))  # constants too
+    return [last, due, col(Complaint.created_at), col(Complaint.id)]
 
 
 # The inbox's order as an index (migration 0028): a page of all 100,000 complaints, the middle
