@@ -61,7 +61,7 @@ from bot.web.app import COOKIE, WebDoor
 from bot.web.auth import WebSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from digest import CATEGORIES, NOW, WORDS, build_database
+from digest import CATEGORIES, FUNCTION_WORDS, NOW, WORDS, build_database
 
 TARGET_MS = 150.0
 ADMIN_ID = 1
@@ -79,6 +79,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("inbox, a category", "/aduan?category={category}"),
     ("inbox, search by number", "/aduan?state=all&q={ticket}"),
     ("inbox, search by words", "/aduan?state=all&q={words}"),
+    ("inbox, search by a common word", "/aduan?state=all&q={common}"),
     ("inbox, all, page 1", "/aduan?state=all&page=1"),
     ("inbox, all, middle page", "/aduan?state=all&page={middle}"),
     ("inbox, all, last page", "/aduan?state=all&page={last}"),
@@ -103,7 +104,10 @@ class Sample:
         return {
             "category": quote_plus(CATEGORIES[1]),
             "ticket": quote_plus(self.ticket),
-            "words": quote_plus(f"{WORDS[5]} {WORDS[6]}"),
+            # Two of the domain's words (about 1% of descriptions hold both), and a function
+            # word in about a third of them: the search's usual case and its worst.
+            "words": quote_plus(f"{WORDS[7]} {WORDS[8]}"),
+            "common": quote_plus(FUNCTION_WORDS[4]),
             "middle": str(max(1, last // 2)),
             "last": str(last),
             "complaint": str(self.complaint_id),

@@ -148,25 +148,36 @@ def _mostly_part_of_something_else(term: str, count: int, counts: Counter[str]) 
 
 def _drop_covered(ranked: list[Theme]) -> list[Theme]:
     """A word or phrase inside a longer phrase that ranks above it with nearly the same count
-    says nothing new: "antrean" under "antrean panjang" goes."""
-    kept: list[Theme] = []
+    says nothing new: "antrean" under "antrean panjang" goes.
+
+    A phrase is inside another when its words are a run of the other's, so the kept phrases
+    are looked up by their words (those holding this one's first word) and by the runs of this
+    one's words, not compared with every kept phrase: a thousand descriptions have tens of
+    thousands of terms."""
+    kept: dict[str, Theme] = {}
+    by_word: dict[str, set[str]] = {}
     for theme in ranked:
+        words = theme.phrase.split()
+        padded = f" {theme.phrase} "
         covered = any(
-            f" {theme.phrase} " in f" {longer.phrase} " and longer.count >= 0.8 * theme.count
-            for longer in kept
+            padded in f" {longer} " and kept[longer].count >= 0.8 * theme.count
+            for longer in by_word.get(words[0], ())
         )
-        covers = [
-            shorter
-            for shorter in kept
-            if f" {shorter.phrase} " in f" {theme.phrase} " and theme.count >= 0.8 * shorter.count
-        ]
         if covered:
             continue
-        for shorter in covers:
-            kept.remove(shorter)
-        kept.append(theme)
-    kept.sort(key=lambda theme: (-theme.score, -theme.count, theme.phrase))
-    return kept
+        runs = {
+            " ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+        }
+        for run in runs - {theme.phrase}:
+            shorter = kept.get(run)
+            if shorter is not None and theme.count >= 0.8 * shorter.count:
+                del kept[run]
+                for word in set(run.split()):
+                    by_word[word].discard(run)
+        kept[theme.phrase] = theme
+        for word in set(words):
+            by_word.setdefault(word, set()).add(theme.phrase)
+    return sorted(kept.values(), key=lambda theme: (-theme.score, -theme.count, theme.phrase))
 
 
 def format_themes(found: list[Theme]) -> str:

@@ -110,6 +110,7 @@ async def compose(
         unit_ids=scope,
         tz=core.settings.tz,
         today=core.moment().today,
+        labels=week.units,
     )
     name = digest_week.file_stem(period)
     files = [

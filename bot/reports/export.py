@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -53,10 +53,12 @@ async def complaint_rows(
     tz: ZoneInfo,
     until: dt.date | None = None,
     today: dt.date | None = None,
+    labels: Mapping[int, str] | None = None,
 ) -> list[Row]:
+    """`labels`: units' labels (`unit_label`) the caller has read already."""
     start = dt.datetime.combine(since, dt.time(), tz) if since else None
     today = today or dt.datetime.now(tz).date()
-    labels: dict[int, str] = {}
+    labels = dict(labels or {})
     rows: list[Row] = []
     end = dt.datetime.combine(until, dt.time(), tz) if until else None
     for c in await complaints_since(session, since=start, unit_ids=unit_ids, until=end):
@@ -94,9 +96,11 @@ async def week_rows(
     unit_ids: Sequence[int] | None,
     tz: ZoneInfo,
     today: dt.date,
+    labels: Mapping[int, str] | None = None,
 ) -> list[Row]:
     """A digest week's complaints, without any reporter identity: the digest's workbook travels
-    in chats and is downloaded from the workspace."""
+    in chats and is downloaded from the workspace. `labels`: the week's unit labels
+    (`digest_week.Week.units`), read once for the message and the workbook."""
     found = await complaint_rows(
         session,
         since=monday,
@@ -104,6 +108,7 @@ async def week_rows(
         unit_ids=unit_ids,
         tz=tz,
         today=today,
+        labels=labels,
     )
     return [{k: v for k, v in row.items() if k not in DIGEST_WITHOUT} for row in found]
 

@@ -659,14 +659,43 @@ async def _proposals(
     return [(str(t), int(n)) for t, n in (await session.exec(query)).all()]
 
 
-async def _grouped(session: AsyncSession, column: Any, *conditions: Any) -> list[Any]:
+async def _by_category_and_unit(
+    session: AsyncSession, conditions: Sequence[Any], flag: Any = None
+) -> list[tuple[str, int, bool, int]]:
+    """The complaints under `conditions` counted per category, unit and (with `flag`) whether
+    the flag holds: one read of them for the counts by category, by unit and flagged, where a
+    query each read them three times. Ordered by category and unit, as the database orders
+    them (its collation), so `_ranked` breaks ties as ORDER BY count DESC, name did."""
+    keys: list[Any] = [col(Complaint.category), col(Complaint.unit_id)]
+    if flag is not None:
+        keys.append(case((flag, 1), else_=0))
     query = (
-        select(column, func.count())
+        select(*keys, func.count())  # type: ignore[call-overload]
         .where(*conditions)
-        .group_by(column)
-        .order_by(func.count().desc(), column)
+        .group_by(*keys)
+        .order_by(col(Complaint.category), col(Complaint.unit_id))
     )
-    return [(key, int(n)) for key, n in (await session.exec(query)).all()]
+    return [
+        (str(row[0]), int(row[1]), bool(row[2]) if flag is not None else False, int(row[-1]))
+        for row in (await session.exec(query)).all()
+    ]
+
+
+def _ranked(
+    counts: Sequence[tuple[str, int, bool, int]],
+) -> tuple[list[tuple[str, int]], list[tuple[int, int]]]:
+    """Counts per category and per unit, the most first; ties in the order `counts` has them
+    (the sort is stable)."""
+    by_category: dict[str, int] = {}
+    for category, _, _, n in counts:
+        by_category[category] = by_category.get(category, 0) + n
+    by_unit: dict[int, int] = {}
+    for _, unit_id, _, n in sorted(counts, key=lambda row: row[1]):
+        by_unit[unit_id] = by_unit.get(unit_id, 0) + n
+    return (
+        sorted(by_category.items(), key=lambda kv: -kv[1]),
+        sorted(by_unit.items(), key=lambda kv: -kv[1]),
+    )
 
 
 def _overdue_condition(today: dt.date) -> Any:
@@ -693,19 +722,17 @@ async def _complaints(
     closed = [col(Complaint.closed_at) >= start, col(Complaint.closed_at) < end, *units]
     open_ = [col(Complaint.state).in_(OPEN_STATES), *units]
     c = ComplaintDigest()
-    c.new_by_category = await _grouped(session, Complaint.category, *created)
-    c.new_by_unit = await _grouped(session, Complaint.unit_id, *created)
+    new_counts = await _by_category_and_unit(session, created)
+    c.new_by_category, c.new_by_unit = _ranked(new_counts)
     c.new_total = sum(n for _, n in c.new_by_category)
     c.closed_total = int(
         (await session.exec(select(func.count()).select_from(Complaint).where(*closed))).one()
     )
-    c.open_by_category = await _grouped(session, Complaint.category, *open_)
-    c.open_by_unit = await _grouped(session, Complaint.unit_id, *open_)
-    c.open_total = sum(n for _, n in c.open_by_category)
     overdue = [*open_, _overdue_condition(today)]
-    c.overdue_total = int(
-        (await session.exec(select(func.count()).select_from(Complaint).where(*overdue))).one()
-    )
+    open_counts = await _by_category_and_unit(session, open_, overdue[-1])
+    c.open_by_category, c.open_by_unit = _ranked(open_counts)
+    c.open_total = sum(n for _, n in c.open_by_category)
+    c.overdue_total = sum(n for _, _, late, n in open_counts if late)
     deadline = case(
         (col(Complaint.state) == BARU, col(Complaint.verify_due)),
         else_=func.coalesce(col(Complaint.followup_due), col(Complaint.verify_due)),
@@ -794,35 +821,49 @@ async def _trend(
     session: AsyncSession, scope: list[int] | None, period: Period, tz: ZoneInfo
 ) -> list[tuple[Period, int, float | None]]:
     """The last 8 weeks up to the period: new complaints and the mean of the training answers
-    released in each week (a program below the minimum adds nothing to any week)."""
-    weeks = []
-    for back in range(TREND_WEEKS - 1, -1, -1):
-        week = period.previous(back)
-        start, end = week.bounds(tz)
-        new = (
-            await session.exec(
-                select(func.count())
-                .select_from(Complaint)
-                .where(
-                    col(Complaint.created_at) >= start,
-                    col(Complaint.created_at) < end,
-                    *_in_scope(Complaint.unit_id, scope),
-                )
-            )
-        ).one()
-        query = (
-            select(func.avg(Answer.score))
-            .join(Response, col(Response.id) == col(Answer.response_id))
-            .where(
-                col(Response.subject_kind) == PROGRAM_SUBJECT,
-                col(Response.status) == RESPONSE_SUBMITTED,
-                *releases.released(end, start),
-                col(Answer.score).is_not(None),
-            )
+    released in each week (a program below the minimum adds nothing to any week). Two grouped
+    queries over the 8 weeks, each row counted in its week, where a query per week read the
+    training's responses 8 times."""
+    weeks = [period.previous(back) for back in range(TREND_WEEKS - 1, -1, -1)]
+    bounds = [week.bounds(tz) for week in weeks]
+    first, last = bounds[0][0], bounds[-1][1]
+
+    def week_of(column: Any) -> Any:
+        """The index of the week a time falls in (the rows are within the 8 weeks)."""
+        return case(
+            *((column < end, index) for index, (_, end) in enumerate(bounds[:-1])),
+            else_=len(bounds) - 1,
         )
-        if scope is not None:
-            programs = select(Program.id).where(col(Program.unit_id).in_(scope))
-            query = query.where(col(Response.subject_id).in_(programs.scalar_subquery()))
-        mean = (await session.exec(query)).one()
-        weeks.append((week, int(new), float(mean) if mean is not None else None))
-    return weeks
+
+    created = week_of(col(Complaint.created_at))
+    new_query = (
+        select(created, func.count())
+        .where(
+            col(Complaint.created_at) >= first,
+            col(Complaint.created_at) < last,
+            *_in_scope(Complaint.unit_id, scope),
+        )
+        .group_by(created)
+    )
+    new = {int(index): int(n) for index, n in (await session.exec(new_query)).all()}
+    released = week_of(col(Response.released_at))
+    query = (
+        select(released, func.avg(Answer.score))
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(
+            col(Response.subject_kind) == PROGRAM_SUBJECT,
+            col(Response.status) == RESPONSE_SUBMITTED,
+            *releases.released(last, first),
+            col(Answer.score).is_not(None),
+        )
+        .group_by(released)
+    )
+    if scope is not None:
+        programs = select(Program.id).where(col(Program.unit_id).in_(scope))
+        query = query.where(col(Response.subject_id).in_(programs.scalar_subquery()))
+    means = {
+        int(index): float(mean)
+        for index, mean in (await session.exec(query)).all()
+        if mean is not None
+    }
+    return [(week, new.get(index, 0), means.get(index)) for index, week in enumerate(weeks)]

@@ -129,6 +129,7 @@ class ReportPages:
                 unit_ids=digest.scope,
                 tz=self.core.settings.tz,
                 today=self.core.moment().today,
+                labels=week.units,
             )
         data = await asyncio.to_thread(workbook_xlsx, digest, t, week.units, rows)
         return _file(data, f"{digest_week.file_stem(digest.period)}.xlsx")
