@@ -9,8 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.reports.feedback_export import feedback_rows
 from bot.services import programs as program_service
 from bot.services import releases
+from bot.services.digest import Period, build
 from bot.services.programs import ProgramSpec
 from bot.services.questionnaires import NOT_ATTENDED, seed_templates
 from bot.storage.db import Database
@@ -21,6 +25,7 @@ from bot.storage.questionnaires import PROGRAM_SUBJECT, RESPONSE_SUBMITTED, Answ
 TZ = ZoneInfo("Asia/Jakarta")
 ITEMS = ("relevansi", "pemahaman", "metode", "sarana", "layanan", "manfaat")
 START = dt.datetime(2026, 11, 16, 8, 0, tzinfo=TZ)
+WEEK = Period(dt.date(2026, 11, 16))
 
 
 async def _program(db: Database) -> int:
@@ -94,7 +99,8 @@ async def test_a_change_of_the_minimum_reforms_an_optional_items_released_blocks
     # k = 5. First block of five respondents: three rate "sarana" (optional in effect) 5.
     for n in range(5):
         sarana = {"sarana": 5} if n < 3 else {}
-        await _submit(db, program_id, 100 + n, START + dt.timedelta(hours=n), {**rest, **sarana}, 5)
+        at = START + dt.timedelta(hours=n)
+        await _submit(db, program_id, 100 + n, at, {**rest, **sarana}, 5)
     # Second block of five: two rate "sarana" 1.
     for n in range(5):
         sarana = {"sarana": 1} if n < 2 else {}
@@ -129,3 +135,44 @@ async def test_a_withheld_did_not_attend_count_is_the_respondents_minus_the_scor
     # What an organizer reads off the page: respondents minus scores minus absences shown.
     derived = page.respondents - layanan.answers - layanan.not_attended
     assert derived == 0 or derived >= 5, f"the page gives away {derived} absence(s)"
+
+
+async def _withheld_single_answer(db: Database) -> int:
+    """Five respondents released in WEEK; every item rated 4 by all five, except "sarana"
+    that only one of them rated, with a 1: the page withholds "sarana"."""
+    program_id = await _program(db)
+    rest = {q: 4 for q in ITEMS if q != "sarana"}
+    for n in range(5):
+        sarana = {"sarana": 1} if n == 0 else {}
+        at = dt.datetime.combine(WEEK.monday, dt.time(9 + n), TZ)
+        await _submit(db, program_id, 100 + n, at, {**rest, **sarana}, 5)
+    page = await _page(db, program_id, 5)
+    assert "sarana" not in {f.question for f in page.items}  # withheld: one answer
+    return program_id
+
+
+async def test_the_digests_trend_point_counts_an_item_answer_the_page_withholds(
+    db: Database,
+) -> None:
+    """The digest's trend takes the mean of every released score of the week, not of the
+    figures shown: the page shows five items at 4.0 (n=5, 25 answers), the trend point is
+    (25 x 4 + 1) / 26, so 26 x point - 100 = 1 is the one withheld "sarana" answer."""
+    program_id = await _withheld_single_answer(db)
+    page = await _page(db, program_id, 5)
+    shown = sum(f.mean * f.answers for f in page.items) / sum(f.answers for f in page.items)
+    async with db.session() as session:
+        digest = await build(
+            session, scope=None, period=WEEK, tz=TZ, today=WEEK.sunday, min_responses=5
+        )
+    point = next(mean for week, _, mean in digest.trend if week == WEEK)
+    assert point == pytest.approx(shown), f"trend {point} vs figures shown {shown}"
+
+
+async def test_the_program_export_shows_an_item_answer_the_page_withholds(db: Database) -> None:
+    """Rule 4: a withheld figure has no export row. The page withholds "sarana" (one answer
+    in the block), the program export carries that one answer, a 1, in its block."""
+    program_id = await _withheld_single_answer(db)
+    async with db.session() as session:
+        columns, rows = await feedback_rows(session, tz=TZ, program_ids=[program_id])
+    values = [row[c] for row in rows for c in columns if c.startswith("sarana") and row.get(c)]
+    assert values == [], f"the export shows the withheld answers {values}"
