@@ -57,5 +57,5 @@ async def test_a_zero_to_ten_scale_the_readme_names_is_accepted(
     choices = [("nps", str(n), f"Nilai {n}", f"Score {n}") for n in range(11)]
     path = tmp_path / "nps.xlsx"
     path.write_bytes(_book(monkeypatch, survey, choices))
-    code, out, err = await _cli(database_url, "questionnaire", "import", str(path))
+    code, _, err = await _cli(database_url, "questionnaire", "import", str(path))
     assert code == 0, err
