@@ -59,3 +59,34 @@ async def test_a_zero_to_ten_scale_the_readme_names_is_accepted(
     path.write_bytes(_book(monkeypatch, survey, choices))
     code, _, err = await _cli(database_url, "questionnaire", "import", str(path))
     assert code == 0, err
+
+
+async def test_a_form_longer_than_the_editor_allows_is_refused_at_import(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The editor refuses a 61st item (ITEMS_MAX = 60): the chat's review puts one numbered
+    button per item on one keyboard (Telegram takes at most 100). An import of 120 ratings is
+    stored as it is, a questionnaire whose review cannot be sent."""
+    survey = [
+        _row("select_one puas", f"butir_{n}", f"Butir {n}", f"Item {n}", required="yes")
+        for n in range(120)
+    ]
+    path = tmp_path / "panjang.xlsx"
+    path.write_bytes(_book(monkeypatch, survey, [*forms.CHOICES]))
+    code, out, _ = await _cli(database_url, "questionnaire", "import", str(path))
+    assert code == 2, f"stored: {out.strip()}"
+
+
+async def test_an_instructors_name_in_an_item_not_asked_per_instructor_is_refused(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`{instructor}` is the instructor's name only in an item asked per instructor; in any
+    other item the chat puts "" there ("Penguasaan materi oleh ?" reads "oleh "). Stored."""
+    survey = [
+        _row("select_one puas", "pengajar", "Penguasaan materi oleh {instructor}",
+             "{instructor}'s mastery", required="yes"),
+    ]  # fmt: skip
+    path = tmp_path / "nama.xlsx"
+    path.write_bytes(_book(monkeypatch, survey, [*forms.CHOICES]))
+    code, out, _ = await _cli(database_url, "questionnaire", "import", str(path))
+    assert code == 2, f"stored: {out.strip()}"
