@@ -81,7 +81,7 @@ async def test_an_instructors_name_in_an_item_not_asked_per_instructor_is_refuse
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`{instructor}` is the instructor's name only in an item asked per instructor; in any
-    other item the chat puts "" there ("Penguasaan materi oleh ?" reads "oleh "). Stored."""
+    other item the chat puts "" there and asks "Penguasaan materi oleh ". Stored."""
     survey = [
         _row("select_one puas", "pengajar", "Penguasaan materi oleh {instructor}",
              "{instructor}'s mastery", required="yes"),
