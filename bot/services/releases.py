@@ -131,6 +131,8 @@ class ItemBlocks:
     scores: dict[ItemKey, dict[int, int]] = field(default_factory=dict)
     shown_until: dict[ItemKey, dt.datetime] = field(default_factory=dict)
     ragged: set[ItemKey] = field(default_factory=set)
+    # Of those items: each moment a block of their answers joined the figures, and its scores.
+    joined: dict[ItemKey, list[tuple[dt.datetime, dict[int, int]]]] = field(default_factory=dict)
 
     def shows(self, key: ItemKey, released_at: dt.datetime | None) -> bool:
         """Whether an answer to `key` in a response released at `released_at` is shown."""
@@ -225,37 +227,37 @@ async def item_blocks(session: AsyncSession, condition: Any) -> ItemBlocks:
             rows.append((key, at, sizes.get((key[0], at), 1), int(score), int(n)))
     for key in found.ragged:
         del found.scores[key]
-    shown, found.shown_until = in_item_blocks(rows)
-    found.scores.update(shown)
+    found.joined = in_item_blocks(rows)
+    for key, joined in found.joined.items():
+        found.shown_until[key] = joined[-1][0]
+        total = found.scores.setdefault(key, {})
+        for _, block in joined:
+            for value, n in block.items():
+                total[value] = total.get(value, 0) + n
     return found
 
 
 def in_item_blocks(
     rows: list[tuple[ItemKey, dt.datetime, int, int, int]],
-) -> tuple[dict[ItemKey, dict[int, int]], dict[ItemKey, dt.datetime]]:
-    """The item's answers that are shown, from (item, release moment, the release's size,
-    value, count) rows, and the last release they come from. Release by release, an item's
-    answers join its figures once at least as many of them wait as that release had
-    respondents (the minimum then, or more), and then all at once. Any two figures of an
-    item so differ by none of its answers or by at least the minimum."""
+) -> dict[ItemKey, list[tuple[dt.datetime, dict[int, int]]]]:
+    """When an item's answers join its figures, from (item, release moment, the release's
+    size, value, count) rows: release by release, they join once at least as many of them
+    wait as that release had respondents (the minimum then, or more), and then all at once.
+    Any two figures of an item so differ by none of its answers or by at least the minimum."""
     blocks: dict[tuple[ItemKey, dt.datetime], tuple[int, dict[int, int]]] = {}
     for key, at, size, value, n in rows:
         _, block = blocks.setdefault((key, at), (size, {}))
         block[value] = block.get(value, 0) + n
     waiting: dict[ItemKey, dict[int, int]] = {}
-    shown: dict[ItemKey, dict[int, int]] = {}
-    until: dict[ItemKey, dt.datetime] = {}
+    joined: dict[ItemKey, list[tuple[dt.datetime, dict[int, int]]]] = {}
     for (key, at), (size, block) in sorted(blocks.items()):
         pending = waiting.setdefault(key, {})
         for value, n in block.items():
             pending[value] = pending.get(value, 0) + n
         if sum(pending.values()) >= size:
-            into = shown.setdefault(key, {})
-            for value, n in pending.items():
-                into[value] = into.get(value, 0) + n
+            joined.setdefault(key, []).append((at, dict(pending)))
             pending.clear()
-            until[key] = at
-    return shown, until
+    return joined
 
 
 async def program_of(session: AsyncSession, response: Response) -> int | None:
