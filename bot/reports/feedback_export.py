@@ -15,6 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -73,6 +74,19 @@ async def feedback_rows(
     if since is not None:
         query = query.where(col(Response.released_at) >= dt.datetime.combine(since, dt.time(), tz))
     responses = (await session.exec(query)).all()
+    # A score of an item not everyone answers waits for its item's block, as on the page.
+    blocks = releases.ItemBlocks()
+    if kind == PROGRAM_SUBJECT and responses:
+        programs_of = sorted({program_id for _, program_id, _, _ in responses})
+        blocks = await releases.item_blocks(
+            session,
+            and_(
+                col(Response.subject_kind) == PROGRAM_SUBJECT,
+                col(Response.subject_id).in_(programs_of),
+                col(Response.status) == RESPONSE_SUBMITTED,
+                *releases.released(),
+            ),
+        )
     answers: dict[int, list[Answer]] = defaultdict(list)
     ids = [response_id for response_id, _, _, _ in responses if response_id is not None]
     for start in range(0, len(ids), 900):  # stays under SQLite's bound-parameter limit
@@ -120,6 +134,9 @@ async def feedback_rows(
         }
         for answer in answers.get(response_id or 0, []):
             column = names.get((answer.question, answer.instructor))
+            answered = (int(program_id), answer.question, answer.instructor)
+            if answer.score is not None and not blocks.shows(answered, released_at):
+                continue
             if column is not None:
                 value = answer.score if answer.score is not None else answer.choice or answer.text
                 row[column] = value

@@ -380,7 +380,7 @@ Distribution = dict[tuple[str, int], dict[int, int]]  # (item, instructor) -> sc
 
 
 async def _distributions(
-    session: AsyncSession, ids: Sequence[int], until: dt.datetime, minimum: int
+    session: AsyncSession, ids: Sequence[int], until: dt.datetime
 ) -> tuple[dict[int, Distribution], dict[int, int]]:
     """Per program: the count of each score per (item, instructor) and the respondents, of
     the questionnaires released before `until`, each item's answers in blocks of its own
@@ -390,7 +390,7 @@ async def _distributions(
     if not ids:
         return counts, respondents
     released = _program_released(ids, until)
-    scores = await releases.item_scores(session, released, minimum=minimum)
+    scores = await releases.item_scores(session, released)
     for (program_id, question, instructor), per_score in scores.items():
         counts.setdefault(program_id, {})[(question, instructor)] = per_score
     query_n = select(Response.subject_id, func.count()).where(released)
@@ -400,18 +400,21 @@ async def _distributions(
 
 
 async def _not_attended(
-    session: AsyncSession, ids: Sequence[int], until: dt.datetime, minimum: int
+    session: AsyncSession, ids: Sequence[int], until: dt.datetime
 ) -> dict[int, dict[tuple[str, int], int]]:
-    """Per program and (item, instructor): the released answers "did not attend", counted in
-    blocks of the item's own like every figure (`releases.item_counts`)."""
+    """Per program and (item, instructor): the released answers "did not attend". A count of
+    people like the response rate, not an opinion: shown as released (releases.py)."""
     found: dict[int, dict[tuple[str, int], int]] = {}
     if not ids:
         return found
-    absent = and_(_program_released(ids, until), col(Answer.choice) == NOT_ATTENDED)
-    for (program_id, question, instructor), n in (
-        await releases.item_counts(session, absent, minimum=minimum)
-    ).items():
-        found.setdefault(program_id, {})[(question, instructor)] = n
+    query = (
+        select(Response.subject_id, Answer.question, Answer.instructor, func.count())
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(_program_released(ids, until), col(Answer.choice) == NOT_ATTENDED)
+        .group_by(col(Response.subject_id), col(Answer.question), col(Answer.instructor))
+    )
+    for program_id, question, instructor, n in (await session.exec(query)).all():
+        found.setdefault(int(program_id), {})[(question, int(instructor))] = int(n)
     return found
 
 
@@ -472,8 +475,8 @@ async def _programs(
     ids = [p.id for p in programs if p.id is not None]
     if not ids:
         return []
-    counts, released = await _distributions(session, ids, end, min_responses)
-    absent = await _not_attended(session, ids, end, min_responses)
+    counts, released = await _distributions(session, ids, end)
+    absent = await _not_attended(session, ids, end)
     respondents = await _grouped_counts(
         session,
         select(Response.subject_id, func.count())
@@ -494,9 +497,9 @@ async def _programs(
     )
     previous_run = await _previous_runs(session, programs)
     run_counts, run_respondents = await _distributions(
-        session, sorted(set(previous_run.values())), end, min_responses
+        session, sorted(set(previous_run.values())), end
     )
-    before_counts, before_respondents = await _distributions(session, ids, start, min_responses)
+    before_counts, before_respondents = await _distributions(session, ids, start)
     templates = {
         p.id: await questionnaires.template_of(session, p.template_id)
         for p in programs

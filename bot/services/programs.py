@@ -401,14 +401,15 @@ async def figures(session: AsyncSession, program: Program, *, minimum: int) -> P
         (await session.exec(select(func.count()).select_from(Response).where(*submitted))).one()
     )
     released = [*submitted, col(Response.released_at).is_not(None)]
-    scores = await releases.item_scores(session, and_(*released), minimum=minimum)
-    absent_answers = and_(*released, col(Answer.choice) == questionnaires.NOT_ATTENDED)
-    absent = {
-        (question, instructor): n
-        for (_, question, instructor), n in (
-            await releases.item_counts(session, absent_answers, minimum=minimum)
-        ).items()
-    }
+    scores = await releases.item_scores(session, and_(*released))
+    # "Did not attend": a count of people, like the respondents, shown as released.
+    absent_query = (
+        select(Answer.question, Answer.instructor, func.count())
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(*released, col(Answer.choice) == questionnaires.NOT_ATTENDED)
+        .group_by(col(Answer.question), col(Answer.instructor))
+    )
+    absent = {(str(q), int(i)): int(n) for q, i, n in (await session.exec(absent_query)).all()}
     items = tuple(
         ItemFigure(
             question,

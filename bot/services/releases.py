@@ -24,15 +24,19 @@ give one citizen's rating.
 Blocks of respondents are not enough for an item that not everyone answers: an optional
 item, or an instructor's item a participant "did not attend". Five respondents released with
 one answer to such an item would move its figures by that one answer. So each item's answers
-count in blocks of their own as well (`item_scores`, `item_counts`): release by release, an
-item's answers join its figures once k of them wait, so its figures move by none of its
-answers or by k and more. An item everyone answers keeps the respondents' blocks.
+count in blocks of their own as well (`item_blocks`): release by release, an item's answers
+join its figures once as many of them wait as the release had respondents (k, as k was
+then), so its figures move by none of its answers or by k and more, and a later change of k
+re-forms nothing. An item everyone answers keeps the respondents' blocks. Counts of who did
+not attend an instructor's session are, like counts of who answered, not opinions: they are
+shown as released, beside the item.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, update
@@ -119,15 +123,37 @@ def released(until: dt.datetime | None = None, since: dt.datetime | None = None)
 ItemKey = tuple[int, str, int]  # (subject id, item code, instructor index)
 
 
-async def item_scores(
-    session: AsyncSession, condition: Any, *, minimum: int
-) -> dict[ItemKey, dict[int, int]]:
-    """Per (subject, item, instructor): the count of each score among the released responses
-    that `condition` selects, in blocks of the item's own answers (`in_item_blocks`).
+@dataclass
+class ItemBlocks:
+    """What the released responses give each item: the count of each score shown, and for
+    an item not answered in every response, the last release its shown answers come from."""
+
+    scores: dict[ItemKey, dict[int, int]] = field(default_factory=dict)
+    shown_until: dict[ItemKey, dt.datetime] = field(default_factory=dict)
+    ragged: set[ItemKey] = field(default_factory=set)
+    # Of those items: each moment a block of their answers joined the figures, and its scores.
+    joined: dict[ItemKey, list[tuple[dt.datetime, dict[int, int]]]] = field(default_factory=dict)
+
+    def shows(self, key: ItemKey, released_at: dt.datetime | None) -> bool:
+        """Whether an answer to `key` in a response released at `released_at` is shown."""
+        if key not in self.ragged:
+            return True
+        until = self.shown_until.get(key)
+        return until is not None and released_at is not None and released_at <= until
+
+
+async def item_scores(session: AsyncSession, condition: Any) -> dict[ItemKey, dict[int, int]]:
+    """Per (subject, item, instructor): the count of each score shown (`item_blocks`)."""
+    return (await item_blocks(session, condition)).scores
+
+
+async def item_blocks(session: AsyncSession, condition: Any) -> ItemBlocks:
+    """Per (subject, item, instructor) of the released responses that `condition` selects:
+    the scores shown, in blocks of the item's own answers (`in_item_blocks`).
 
     One grouped query; an item answered in every released response needs nothing more (its
-    answers come in the respondents' blocks). Only the few that are not (optional items,
-    "did not attend") are read again block by block."""
+    answers come in the respondents' blocks). Only the few that are not (optional items, an
+    instructor's session not attended) are read again release by release."""
     grouped = (
         select(Response.subject_id, Answer.question, Answer.instructor, Answer.score, func.count())  # type: ignore[call-overload]
         .join(Response, col(Response.id) == col(Answer.response_id))
@@ -139,9 +165,9 @@ async def item_scores(
             col(Answer.score),
         )
     )
-    counts: dict[ItemKey, dict[int, int]] = {}
+    found = ItemBlocks()
     for subject_id, question, instructor, score, n in (await session.exec(grouped)).all():
-        scores = counts.setdefault((int(subject_id), str(question), int(instructor)), {})
+        scores = found.scores.setdefault((int(subject_id), str(question), int(instructor)), {})
         scores[int(score)] = scores.get(int(score), 0) + int(n)
     respondents = dict(
         (
@@ -152,10 +178,25 @@ async def item_scores(
             )
         ).all()
     )
-    ragged = {key for key, v in counts.items() if sum(v.values()) != respondents.get(key[0])}
-    if not ragged:
-        return counts
-    per_block = (
+    found.ragged = {
+        key for key, v in found.scores.items() if sum(v.values()) != respondents.get(key[0])
+    }
+    if not found.ragged:
+        return found
+    subjects = sorted({key[0] for key in found.ragged})
+    # Each release's size: the minimum as it was when the release was made (a release is
+    # one or more whole blocks), so a later change of the minimum re-forms nothing.
+    sizes = {
+        (int(subject_id), at): int(n)
+        for subject_id, at, n in (
+            await session.exec(
+                select(Response.subject_id, Response.released_at, func.count())
+                .where(condition, col(Response.subject_id).in_(subjects))
+                .group_by(col(Response.subject_id), col(Response.released_at))
+            )
+        ).all()
+    }
+    per_release = (
         select(
             Response.subject_id,
             Answer.question,
@@ -168,8 +209,8 @@ async def item_scores(
         .where(
             condition,
             col(Answer.score).is_not(None),
-            col(Response.subject_id).in_(sorted({key[0] for key in ragged})),
-            col(Answer.question).in_(sorted({key[1] for key in ragged})),
+            col(Response.subject_id).in_(subjects),
+            col(Answer.question).in_(sorted({key[1] for key in found.ragged})),
         )
         .group_by(
             col(Response.subject_id),
@@ -179,69 +220,44 @@ async def item_scores(
             col(Answer.score),
         )
     )
-    rows = [
-        ((int(s), str(q), int(i)), at, int(score), int(n))
-        for s, q, i, at, score, n in (await session.exec(per_block)).all()
-        if (int(s), str(q), int(i)) in ragged
-    ]
-    for key in ragged:
-        del counts[key]
-    counts.update(in_item_blocks(rows, minimum))
-    return counts
-
-
-async def item_counts(
-    session: AsyncSession, condition: Any, *, minimum: int
-) -> dict[ItemKey, int]:
-    """Per (subject, item, instructor): how many of the released responses that `condition`
-    selects (an answer condition included) have such an answer, in the item's own blocks."""
-    query = (
-        select(
-            Response.subject_id,
-            Answer.question,
-            Answer.instructor,
-            Response.released_at,
-            func.count(),
-        )  # type: ignore[call-overload]
-        .join(Response, col(Response.id) == col(Answer.response_id))
-        .where(condition)
-        .group_by(
-            col(Response.subject_id),
-            col(Answer.question),
-            col(Answer.instructor),
-            col(Response.released_at),
-        )
-    )
-    rows = [
-        ((int(s), str(q), int(i)), at, 0, int(n))
-        for s, q, i, at, n in (await session.exec(query)).all()
-    ]
-    return {key: sum(v.values()) for key, v in in_item_blocks(rows, minimum).items()}
+    rows = []
+    for s, q, i, at, score, n in (await session.exec(per_release)).all():
+        key = (int(s), str(q), int(i))
+        if key in found.ragged:
+            rows.append((key, at, sizes.get((key[0], at), 1), int(score), int(n)))
+    for key in found.ragged:
+        del found.scores[key]
+    found.joined = in_item_blocks(rows)
+    for key, joined in found.joined.items():
+        found.shown_until[key] = joined[-1][0]
+        total = found.scores.setdefault(key, {})
+        for _, block in joined:
+            for value, n in block.items():
+                total[value] = total.get(value, 0) + n
+    return found
 
 
 def in_item_blocks(
-    rows: list[tuple[ItemKey, dt.datetime, int, int]], minimum: int
-) -> dict[ItemKey, dict[int, int]]:
-    """The item's answers that are shown, from (item, release moment, value, count) rows:
-    release by release, an item's answers join its figures once at least `minimum` of them
-    wait, and then all at once. Any two figures of an item so differ by none of its answers
-    or by at least the minimum, whatever `minimum` was when the earlier ones were released."""
-    blocks: dict[tuple[ItemKey, dt.datetime], dict[int, int]] = {}
-    for key, at, value, n in rows:
-        block = blocks.setdefault((key, at), {})
+    rows: list[tuple[ItemKey, dt.datetime, int, int, int]],
+) -> dict[ItemKey, list[tuple[dt.datetime, dict[int, int]]]]:
+    """When an item's answers join its figures, from (item, release moment, the release's
+    size, value, count) rows: release by release, they join once at least as many of them
+    wait as that release had respondents (the minimum then, or more), and then all at once.
+    Any two figures of an item so differ by none of its answers or by at least the minimum."""
+    blocks: dict[tuple[ItemKey, dt.datetime], tuple[int, dict[int, int]]] = {}
+    for key, at, size, value, n in rows:
+        _, block = blocks.setdefault((key, at), (size, {}))
         block[value] = block.get(value, 0) + n
     waiting: dict[ItemKey, dict[int, int]] = {}
-    shown: dict[ItemKey, dict[int, int]] = {}
-    for (key, _), block in sorted(blocks.items()):
+    joined: dict[ItemKey, list[tuple[dt.datetime, dict[int, int]]]] = {}
+    for (key, at), (size, block) in sorted(blocks.items()):
         pending = waiting.setdefault(key, {})
         for value, n in block.items():
             pending[value] = pending.get(value, 0) + n
-        if sum(pending.values()) >= minimum:
-            into = shown.setdefault(key, {})
-            for value, n in pending.items():
-                into[value] = into.get(value, 0) + n
+        if sum(pending.values()) >= size:
+            joined.setdefault(key, []).append((at, dict(pending)))
             pending.clear()
-    return shown
+    return joined
 
 
 async def program_of(session: AsyncSession, response: Response) -> int | None:
