@@ -907,7 +907,7 @@ async def _trend(
             programs = select(Program.id).where(col(Program.unit_id).in_(scope))
             query = query.where(col(Response.subject_id).in_(programs.scalar_subquery()))
         rows = (await session.exec(query)).all()
-        sums.append([(int(p), str(q), float(total), int(n)) for p, q, total, n in rows])
+        sums.append([(int(p), str(q), float(total or 0), int(n)) for p, q, total, n in rows])
         weeks.append((week, int(new)))
     scales = await _scales_of(session, {program_id for week in sums for program_id, *_ in week})
     means, scale = _trend_means(sums, scales)
@@ -921,10 +921,12 @@ async def _scales_of(session: AsyncSession, ids: set[int]) -> dict[int, dict[str
     rows = await session.exec(
         select(Program.id, Program.template_id).where(col(Program.id).in_(sorted(ids)))
     )
-    found = {}
+    found: dict[int, dict[str, Scale]] = {}
     for program_id, template_id in rows.all():
+        if program_id is None:
+            continue
         template = await questionnaires.template_of(session, template_id)
-        found[int(program_id)] = {
+        found[program_id] = {
             q.code: (q.min, q.max) for q in template.questions if q.kind == "scale"
         }
     return found
