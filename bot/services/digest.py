@@ -875,7 +875,7 @@ async def _trend(
     """The last 8 weeks up to the period: new complaints and the mean of the training answers
     released in each week (a program below the minimum adds nothing to any week), with the
     means' scale: the forms' one when every answer of the 8 weeks is on one scale, else the
-    0-100 index of every answer's position on its item's scale (`_trend_means`)."""
+    0-100 index of every answer's position on its item's scale (`trend_means`)."""
     weeks = []
     sums: list[list[tuple[int, str, float, int]]] = []
     for back in range(TREND_WEEKS - 1, -1, -1):
@@ -909,12 +909,12 @@ async def _trend(
         rows = (await session.exec(query)).all()
         sums.append([(int(p), str(q), float(total or 0), int(n)) for p, q, total, n in rows])
         weeks.append((week, int(new)))
-    scales = await _scales_of(session, {program_id for week in sums for program_id, *_ in week})
-    means, scale = _trend_means(sums, scales)
+    scales = await scales_of(session, {program_id for week in sums for program_id, *_ in week})
+    means, scale = trend_means(sums, scales)
     return [(week, new, mean) for (week, new), mean in zip(weeks, means, strict=True)], scale
 
 
-async def _scales_of(session: AsyncSession, ids: set[int]) -> dict[int, dict[str, Scale]]:
+async def scales_of(session: AsyncSession, ids: set[int]) -> dict[int, dict[str, Scale]]:
     """Per program: its form's scale items and their scales."""
     if not ids:
         return {}
@@ -932,7 +932,7 @@ async def _scales_of(session: AsyncSession, ids: set[int]) -> dict[int, dict[str
     return found
 
 
-def _trend_means(
+def trend_means(
     weeks: Sequence[Sequence[tuple[int, str, float, int]]], scales: dict[int, dict[str, Scale]]
 ) -> tuple[list[float | None], Scale]:
     """Each week's mean of its answers, from (program, item, sum of scores, answers): on the
