@@ -19,7 +19,16 @@ from bot.reports import digest_text
 from bot.reports.digest_files import trend_label, workbook_xlsx
 from bot.reports.digest_text import render
 from bot.services import releases
-from bot.services.digest import INDEX, REFERENCE, Bands, ItemStat, build, combined, low_points
+from bot.services.digest import (
+    INDEX,
+    REFERENCE,
+    Bands,
+    ItemStat,
+    build,
+    combined,
+    low_points,
+    trend_means,
+)
 from bot.services.questionnaires import forget_parsed, seed_templates
 from bot.storage.db import Database
 from bot.storage.places import place_by_code, seed_places
@@ -223,3 +232,11 @@ def test_the_rules_on_their_own() -> None:
     assert combined([(3.0, (1, 4)), (4.0, (1, 4))]) == (3.5, (1, 4))
     assert combined([(4.0, (1, 4)), (1.0, (1, 7))]) == (50.0, INDEX)
     assert combined([]) is None
+    # Weeks (or months) of (program, item, sum of scores, answers): one scale, or the index.
+    scales = {1: {"a": (1, 4)}, 2: {"b": (1, 7)}}
+    assert trend_means([[(1, "a", 6.0, 2)], [], [(1, "a", 4.0, 1)]], scales) == (
+        [3.0, None, 4.0], (1, 4),
+    )  # fmt: skip
+    means, scale = trend_means([[(1, "a", 6.0, 2)], [(2, "b", 7.0, 1), (9, "x", 5, 1)]], scales)
+    assert scale == INDEX and [round(m or 0, 2) for m in means] == [66.67, 100.0]
+    assert trend_means([[]], scales) == ([None], REFERENCE)
