@@ -15,7 +15,7 @@ from typing import Any
 from bot.i18n import Translator
 from bot.reports.digest_text import item_label
 from bot.reports.export import Row, cell_text, column_width
-from bot.services.digest import SCALE_MAX, Digest, ItemStat, ProgramDigest
+from bot.services.digest import INDEX, REFERENCE, SCALE_MAX, Digest, ItemStat, ProgramDigest
 from bot.services.level3 import PLAN_STEPS
 
 # Diverging colours, low (red, orange) through grey to high (light and dark blue): a pair
@@ -159,15 +159,26 @@ def chart_figure(digest: Digest, t: Translator) -> Any:
         if means:
             twin = bottom.twinx()
             twin.plot([x for x, _ in means], [m for _, m in means], color="#1f618d", marker="o")
-            low, high = _span(digest)
+            low, high = digest.trend_scale
             twin.set_ylim(low, high)
             twin.yaxis.set_major_locator(MaxNLocator(integer=True))
-            twin.set_ylabel(t("digest.chart_training_mean"), fontsize=11)
+            twin.set_ylabel(trend_label(digest, t), fontsize=11)
             twin.tick_params(axis="y", labelsize=10)
         for side in ("top",):
             bottom.spines[side].set_visible(False)
     fig.tight_layout(rect=(0, 0.02, 1, 1 - top / total))
     return fig
+
+
+def trend_label(digest: Digest, t: Translator) -> str:
+    """What the trend's training means are: on the shipped 1-5 as always, on one form's other
+    scale, or the 0-100 index when the weeks' answers are on different scales."""
+    if digest.trend_scale == REFERENCE:
+        return str(t("digest.chart_training_mean"))
+    if digest.trend_scale == INDEX:
+        return str(t("digest_scales.trend_index"))
+    low, high = digest.trend_scale
+    return str(t("digest_scales.trend_scale", low=low, high=high))
 
 
 def _span(digest: Digest) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bot.i18n import Safe, Translator
 from bot.render import shorten
 from bot.reports import knowledge_text, level3_text
-from bot.services.digest import ComplaintDigest, Digest, ItemStat, ProgramDigest
+from bot.services.digest import INDEX, ComplaintDigest, Digest, ItemStat, ProgramDigest, Scale
 
 TOP_CATEGORIES = 5
 FULL_PROGRAMS = 4  # up to this many programs are shown in full; more get one line each
@@ -22,6 +22,17 @@ def _change(t: Translator, change: float | None) -> str:
     arrow = "▲" if change > 0.005 else "▼" if change < -0.005 else "＝"
     sign = "+" if change > 0 else ""
     return f" {arrow}{sign}{t.number(change)}"
+
+
+def _on(t: Translator, value: float, scale: Scale, stated: Scale | None) -> str:
+    """A mean as shown: bare where the line above states its scale (`stated`), else with
+    its top point ("3,2/4") or, for an index over different scales, saying so."""
+    shown = t.number(value)
+    if scale == stated:
+        return shown
+    if scale == INDEX:
+        return str(t("digest_scales.index_value", value=shown))
+    return f"{shown}/{scale[1]}"
 
 
 def _by_code_or_role(t: Translator, by_code: str, by_role: str, fallback: str) -> str:
@@ -70,10 +81,12 @@ def _program(
     if p.overall is not None and p.band is not None:
         change = None if p.previous_overall is None else p.overall - p.previous_overall
         compared = t(f"digest.compared_{p.compared_with}") if p.compared_with else ""
+        # On the form's own scale when its items share one ("dari 4"), else the 0-100 index.
         lines.append(
             t(
-                "digest.overall",
+                "digest_scales.overall_index" if p.scale == INDEX else "digest.overall",
                 score=t.number(p.overall),
+                top=p.scale[1],
                 band=t(f"digest.band_{p.band}"),
                 change=_change(t, change),
                 compared=compared,
@@ -86,7 +99,7 @@ def _program(
             t(
                 "digest.item_line",
                 item=item_label(t, item, p.instructor_names),
-                mean=t.number(item.mean),
+                mean=_on(t, item.mean, item.scale, p.scale),
                 change=_change(t, item.change),
                 n=item.n,
             )
@@ -109,15 +122,16 @@ def _program(
                 "digest.flag",
                 item=item_label(t, item, p.instructor_names),
                 share=t.number(item.low_share * 100, digits=0),
+                point=item.low_top,
                 suggestion=suggestion,
             )
         )
     if instructors and p.instructors:
         lines.append(t("digest.instructors"))
-        for name, mean, n in p.instructors:
-            lines.append(
-                t("digest.instructor_line", name=shorten(name, 60), mean=t.number(mean), n=n)
-            )
+        scales = p.instructor_scales or [p.scale] * len(p.instructors)
+        for (name, mean, n), scale in zip(p.instructors, scales, strict=True):
+            shown = _on(t, mean, scale, p.scale)
+            lines.append(t("digest.instructor_line", name=shorten(name, 60), mean=shown, n=n))
     total = sum(p.sentiment.values())
     if total:
         lines.append(
@@ -141,16 +155,23 @@ def _program(
 
 def _program_lines(t: Translator, digest: Digest, units: dict[int, str]) -> str:
     """Many programs (an admin's week): one line each, the weakest first, details in the XLSX."""
+    # Programs of different forms are ranked by their place on their own scale.
     ranked = sorted(
-        digest.programs, key=lambda p: (p.withheld, p.overall if p.overall is not None else 9)
+        digest.programs, key=lambda p: (p.withheld, p.position if p.position is not None else 9)
     )
+    shown = ranked[:LISTED_PROGRAMS]
+    # One scale for all is said by none of them; different scales by each.
+    scales = {p.scale for p in shown if not p.withheld and p.overall is not None}
+    stated = scales.pop() if len(scales) == 1 else None
     lines = [t("digest.programs_many", count=len(ranked))]
-    for p in ranked[:LISTED_PROGRAMS]:
+    for p in shown:
         if p.withheld or p.overall is None or p.band is None:
             score = t("digest.withheld_short", minimum=digest.min_responses)
         else:
             score = t(
-                "digest.score_short", score=t.number(p.overall), band=t(f"digest.band_{p.band}")
+                "digest.score_short",
+                score=_on(t, p.overall, p.scale, stated),
+                band=t(f"digest.band_{p.band}"),
             )
         flags = ", ".join(
             item_label(t, i, p.instructor_names)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.i18n import Translator
-from bot.services.digest import SCALE_MAX
+from bot.services.digest import INDEX, REFERENCE, Scale
 from bot.services.ikm import Month
 
 IKM_COLOUR = "#1f618d"
@@ -47,8 +47,9 @@ def _panel(
                    fontsize=20, color="#888888")  # fmt: skip
 
 
-def trend_png(months: Sequence[Month], t: Translator) -> bytes:
-    """Two panels over the same months, oldest on the left."""
+def trend_png(months: Sequence[Month], t: Translator, scale: Scale = REFERENCE) -> bytes:
+    """Two panels over the same months, oldest on the left; the training scores on `scale`
+    (one form's, or the 0-100 index over different ones: `IkmPage.scale`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -60,9 +61,15 @@ def trend_png(months: Sequence[Month], t: Translator) -> bytes:
     try:
         _panel(top, labels, [m.ikm for m in months], title=t("reportsweb.chart_ikm"),
                limits=(25, 105), colour=IKM_COLOUR, digits=2, t=t)  # fmt: skip
-        _panel(bottom, labels, [m.training for m in months],
-               title=t("reportsweb.chart_training", max=SCALE_MAX),
-               limits=(1, SCALE_MAX + 0.4), colour=TRAINING_COLOUR, digits=2, t=t)  # fmt: skip
+        low, high = scale
+        title = (
+            t("digest_scales.chart_training_index")
+            if scale == INDEX
+            else t("reportsweb.chart_training", low=low, high=high)
+        )
+        _panel(bottom, labels, [m.training for m in months], title=title,
+               limits=(low, high + (high - low) / 10), colour=TRAINING_COLOUR, digits=2,
+               t=t)  # fmt: skip
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")

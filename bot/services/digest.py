@@ -51,7 +51,15 @@ from bot.storage.questionnaires import (
 # What an item means comes from its template (each question's `role` and its scale), never
 # from its code: a revised or local template with other codes is read the same way.
 SCALE_MAX = 5  # the chart's and the workbook's columns: the training questionnaire's 1-5
-LOW_POINTS = 2  # the lowest two points of a scale ("2 or lower" on 1-5) are a low rating
+Scale = tuple[int, int]  # a scale's lowest and highest point
+REFERENCE: Scale = (1, 5)  # the shipped questionnaire's scale, on which the bands are set
+# A figure over items of different scales (a form mixing 1-4 and 1-7, the trend across
+# programs): the answers' position on each one's own scale, (score - low) / (high - low),
+# as a 0-100 index (SKM's conversion to 25-100 is the same idea).
+INDEX: Scale = (0, 100)
+# A point is a low rating at or below 40% of its scale's range: 1-2 of 1-5, 1-2 of 1-4, 1-3
+# of 1-7, 0-4 of 0-10, and on a 2- or 3-point scale its lowest point only.
+LOW_PART = (2, 5)
 LOW_SHARE_FLAG = 0.30  # an item is flagged when this share of answers is low
 COMMENT_ROLES = ("hard", "suggestion")  # free-text items whose words make the themes
 # Items whose answers are opinions: their sentiment is counted. "What was hard?" is asked
@@ -143,8 +151,27 @@ class ItemStat:
         return total / self.n if self.n else 0.0
 
     @property
+    def scale(self) -> Scale:
+        return (self.low, self.high)
+
+    @property
+    def position(self) -> float:
+        """The mean's place on the item's own scale, 0 (its lowest point) to 1 (its highest)."""
+        return position(self.mean, self.scale)
+
+    @property
+    def low_points(self) -> int:
+        """How many of the scale's lowest points are a low rating (`LOW_PART`)."""
+        return low_points(self.scale)
+
+    @property
+    def low_top(self) -> int:
+        """The highest point that is still a low rating ("2 or lower" on 1-5)."""
+        return self.low + self.low_points - 1
+
+    @property
     def low_share(self) -> float:
-        return sum(self.counts[:LOW_POINTS]) / self.n if self.n else 0.0
+        return sum(self.counts[: self.low_points]) / self.n if self.n else 0.0
 
     @property
     def change(self) -> float | None:
@@ -164,12 +191,15 @@ class ProgramDigest:
     instructor_names: list[str] = field(default_factory=list)
     items: list[ItemStat] = field(default_factory=list)
     overall: float | None = None
-    previous_overall: float | None = None
+    # The overall's scale: the items' own when they all share one, else INDEX (0-100).
+    scale: Scale = REFERENCE
+    previous_overall: float | None = None  # on the same scale as `overall`, else None
     compared_with: str | None = None  # "run" (the previous run) or "period" (before this week)
     band: str | None = None
     # Items with many low ratings, an instructor item once per instructor: (code, instructor).
     flags: list[tuple[str, int]] = field(default_factory=list)
     instructors: list[tuple[str, float, int]] = field(default_factory=list)
+    instructor_scales: list[Scale] = field(default_factory=list)  # each one's, as `scale`
     sentiment: dict[str, int] = field(default_factory=dict)
     theme_texts: list[str] = field(default_factory=list, repr=False)
     comments: list[str] = field(default_factory=list)
@@ -179,6 +209,11 @@ class ProgramDigest:
     @property
     def rate(self) -> float:
         return self.respondents / self.participants if self.participants else 0.0
+
+    @property
+    def position(self) -> float | None:
+        """The overall's place on its scale (0-1): programs of different forms compared."""
+        return None if self.overall is None else position(self.overall, self.scale)
 
     @functools.cached_property
     def themes(self) -> list[str]:
@@ -225,6 +260,7 @@ class Digest:
     complaints: ComplaintDigest
     trend: list[tuple[Period, int, float | None]]  # week, new complaints, training mean
     min_responses: int
+    trend_scale: Scale = REFERENCE  # the training means' scale: one form's, else INDEX
 
     @property
     def empty(self) -> bool:
@@ -232,15 +268,33 @@ class Digest:
         return not (self.programs or self.proposals or c.new_total or c.closed_total)
 
 
+def position(value: float, scale: Scale) -> float:
+    """A value's place on a scale: 0 at its lowest point, 1 at its highest."""
+    low, high = scale
+    return (value - low) / (high - low) if high > low else 0.0
+
+
+def low_points(scale: Scale) -> int:
+    """How many of a scale's lowest points are a low rating: those at or below `LOW_PART` of
+    its range, counted in whole numbers (no rounding at the border)."""
+    low, high = scale
+    part, whole = LOW_PART
+    return max(1, (high - low) * part // whole + 1)
+
+
 @dataclass(frozen=True)
 class Bands:
-    """Lower bounds of "sangat baik", "baik", "cukup" on the 1-5 mean; below: "kurang"."""
+    """Lower bounds of "sangat baik", "baik", "cukup" on the 1-5 mean; below: "kurang".
+    Another scale (or the 0-100 index) is banded by position: a mean is "baik" where a 1-5
+    mean at the same place on its scale would be (3.41 of 1-5 is 60.25% of the range)."""
 
     very_good: float = 4.21
     good: float = 3.41
     fair: float = 2.61
 
-    def of(self, mean: float) -> str:
+    def of(self, mean: float, scale: Scale = REFERENCE) -> str:
+        if scale != REFERENCE:  # on 1-5 the bounds are compared as they are written
+            mean = REFERENCE[0] + position(mean, scale) * (REFERENCE[1] - REFERENCE[0])
         if mean >= self.very_good:
             return "very_good"
         if mean >= self.good:
@@ -274,6 +328,7 @@ async def build(
     start, end = period.bounds(tz)
     answered = await _programs_answered(session, scope, start, end)
     programs = await _programs(session, answered, start, end, min_responses, bands)
+    trend, trend_scale = await _trend(session, scope, period, tz)
     return Digest(
         period=period,
         scope=scope,
@@ -282,8 +337,9 @@ async def build(
         complaints=await _complaints(
             session, scope, start, end, today, min_responses, populations or {}
         ),
-        trend=await _trend(session, scope, period, tz),
+        trend=trend,
         min_responses=min_responses,
+        trend_scale=trend_scale,
     )
 
 
@@ -431,10 +487,22 @@ def _scaled(question: Any, scores: dict[int, int]) -> tuple[int, ...]:
     return tuple(scores.get(point, 0) for point in range(question.min, question.max + 1))
 
 
-def _overall(items: Sequence[ItemStat]) -> float | None:
-    """The mean of the items' means (an item asked per instructor counts once per instructor)."""
-    means = [item.mean for item in items if item.n]
-    return sum(means) / len(means) if means else None
+def combined(figures: Sequence[tuple[float, Scale]]) -> tuple[float, Scale] | None:
+    """The mean of means, each on its scale: on that scale when they all share one ("3,2 of
+    4"), else the mean of their positions as a 0-100 index (`INDEX`)."""
+    if not figures:
+        return None
+    scales = {scale for _, scale in figures}
+    if len(scales) == 1:
+        return sum(value for value, _ in figures) / len(figures), scales.pop()
+    places = [position(value, scale) for value, scale in figures]
+    return sum(places) / len(places) * 100, INDEX
+
+
+def _overall(items: Sequence[ItemStat]) -> tuple[float, Scale] | None:
+    """The mean of the items' means (an item asked per instructor counts once per
+    instructor), on their scale or as the index (`combined`)."""
+    return combined([(item.mean, item.scale) for item in items if item.n])
 
 
 async def _previous_runs(session: AsyncSession, programs: Sequence[Program]) -> dict[int, int]:
@@ -562,10 +630,19 @@ async def _programs(
                     labels=question.labels,
                 )
             )
-        digest.overall = _overall(digest.items)
-        if previous:
-            digest.previous_overall = sum(previous.values()) / len(previous)
-        digest.band = bands.of(digest.overall) if digest.overall is not None else None
+        overall = _overall(digest.items)
+        if overall is not None:
+            digest.overall, digest.scale = overall
+            digest.band = bands.of(*overall)
+        # The earlier answers on the scales this form gives their items; compared only when
+        # they make a figure on the same scale (an item the form no longer has is left out).
+        scales = {
+            q.code: (q.min, q.max) for q in templates[program.id].questions if q.kind == "scale"
+        }
+        earlier = [(m, scales[code]) for (code, _), m in previous.items() if code in scales]
+        before = combined(earlier)
+        if before is not None and before[1] == digest.scale:
+            digest.previous_overall = before[0]
         digest.flags = sorted(
             {
                 (i.code, i.instructor)
@@ -580,7 +657,9 @@ async def _programs(
         for index, stats in sorted(per_instructor.items()):
             if 0 <= index < len(program.instructors):
                 n = max(s.n for s in stats)
-                digest.instructors.append((program.instructors[index], _overall(stats) or 0.0, n))
+                value, scale = _overall(stats) or (0.0, REFERENCE)
+                digest.instructors.append((program.instructors[index], value, n))
+                digest.instructor_scales.append(scale)
         sentiment, texts = comments.get(program.id, ({}, []))
         digest.sentiment = sentiment
         hard = [text for role, text, _ in texts if role == HARD_ROLE]
@@ -822,11 +901,13 @@ async def _training_needs(
 
 async def _trend(
     session: AsyncSession, scope: list[int] | None, period: Period, tz: ZoneInfo
-) -> list[tuple[Period, int, float | None]]:
+) -> tuple[list[tuple[Period, int, float | None]], Scale]:
     """The last 8 weeks up to the period: new complaints and the mean of the training answers
-    released in each week (a program below the minimum adds nothing to any week). Two grouped
-    queries over the 8 weeks, each row counted in its week, where a query per week read the
-    training's responses 8 times."""
+    released in each week (a program below the minimum adds nothing to any week), with the
+    means' scale: the forms' one when every answer of the 8 weeks is on one scale, else the
+    0-100 index of every answer's position on its item's scale (`trend_means`). An item not
+    everyone answers counts in the week its block joined the figures (releases.item_blocks),
+    as on the page. Grouped queries over the 8 weeks, each row counted in its week."""
     weeks = [period.previous(back) for back in range(TREND_WEEKS - 1, -1, -1)]
     bounds = [week.bounds(tz) for week in weeks]
     first, last = bounds[0][0], bounds[-1][1]
@@ -851,7 +932,14 @@ async def _trend(
     new = {int(index): int(n) for index, n in (await session.exec(new_query)).all()}
     released = week_of(col(Response.released_at))
     query = (
-        select(released, func.avg(Answer.score))
+        select(
+            released,
+            Response.subject_id,
+            Answer.question,
+            Answer.instructor,
+            func.sum(Answer.score),
+            func.count(),
+        )  # type: ignore[call-overload]
         .join(Response, col(Response.id) == col(Answer.response_id))
         .where(
             col(Response.subject_kind) == PROGRAM_SUBJECT,
@@ -859,14 +947,82 @@ async def _trend(
             *releases.released(last, first),
             col(Answer.score).is_not(None),
         )
-        .group_by(released)
+        .group_by(released, col(Response.subject_id), col(Answer.question), col(Answer.instructor))
     )
     if scope is not None:
         programs = select(Program.id).where(col(Program.unit_id).in_(scope))
         query = query.where(col(Response.subject_id).in_(programs.scalar_subquery()))
-    means = {
-        int(index): float(mean)
-        for index, mean in (await session.exec(query)).all()
-        if mean is not None
-    }
-    return [(week, new.get(index, 0), means.get(index)) for index, week in enumerate(weeks)]
+    rows = (await session.exec(query)).all()
+    ids = sorted({int(program_id) for _, program_id, *_ in rows})
+    blocks = (
+        await releases.item_blocks(
+            session,
+            and_(
+                col(Response.subject_kind) == PROGRAM_SUBJECT,
+                col(Response.subject_id).in_(ids),
+                col(Response.status) == RESPONSE_SUBMITTED,
+                *releases.released(last),
+            ),
+        )
+        if ids
+        else releases.ItemBlocks()
+    )
+    sums: list[list[tuple[int, str, float, int]]] = [[] for _ in weeks]
+    for index, program_id, question, instructor, total, n in rows:
+        if (int(program_id), str(question), int(instructor)) not in blocks.ragged:
+            sums[int(index)].append((int(program_id), str(question), float(total or 0), int(n)))
+    for (program_id, question, _), joined in blocks.joined.items():
+        for at, block in joined:
+            if first <= at < last:
+                index = next(i for i, (_, end) in enumerate(bounds) if at < end)
+                total = sum(score * n for score, n in block.items())
+                sums[index].append((program_id, question, float(total), sum(block.values())))
+    scales = await scales_of(session, {program_id for week in sums for program_id, *_ in week})
+    means, scale = trend_means(sums, scales)
+    return [
+        (week, new.get(index, 0), mean)
+        for index, (week, mean) in enumerate(zip(weeks, means, strict=True))
+    ], scale
+
+
+async def scales_of(session: AsyncSession, ids: set[int]) -> dict[int, dict[str, Scale]]:
+    """Per program: its form's scale items and their scales."""
+    if not ids:
+        return {}
+    rows = await session.exec(
+        select(Program.id, Program.template_id).where(col(Program.id).in_(sorted(ids)))
+    )
+    found: dict[int, dict[str, Scale]] = {}
+    for program_id, template_id in rows.all():
+        if program_id is None:
+            continue
+        template = await questionnaires.template_of(session, template_id)
+        found[program_id] = {
+            q.code: (q.min, q.max) for q in template.questions if q.kind == "scale"
+        }
+    return found
+
+
+def trend_means(
+    weeks: Sequence[Sequence[tuple[int, str, float, int]]], scales: dict[int, dict[str, Scale]]
+) -> tuple[list[float | None], Scale]:
+    """Each week's mean of its answers, from (program, item, sum of scores, answers): on the
+    one scale every item of every week shares, else as the index of the answers' positions on
+    their items' scales, so that a week of 1-4 answers and one of 1-7 answers are one line."""
+    known = [
+        [(total, n, scales[p][q]) for p, q, total, n in week if q in scales.get(p, {})]
+        for week in weeks
+    ]
+    used = {scale for week in known for _, _, scale in week}
+    scale = used.pop() if len(used) == 1 else INDEX if used else REFERENCE
+    means: list[float | None] = []
+    for week in known:
+        answers = sum(n for _, n, _ in week)
+        if not answers:
+            means.append(None)
+        elif scale != INDEX:
+            means.append(sum(total for total, _, _ in week) / answers)
+        else:
+            places = sum((total - low * n) / (high - low or 1) for total, n, (low, high) in week)
+            means.append(places / answers * 100)
+    return means, scale

@@ -15,7 +15,7 @@ they handle, an admin every unit; another unit's code is "not found", as if it d
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func
@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import public, releases, skm_report
+from bot.services import digest, public, releases, skm_report
 from bot.services.access import Access, Need
 from bot.services.errors import NotFound, Refused
 from bot.services.skm_report import Period, SkmReport
@@ -44,7 +44,7 @@ class Month:
     month: Period
     ikm: float | None  # 25-100
     surveys: int | None  # SKM respondents behind the IKM, when it is shown
-    training: float | None  # mean of the released training answers, 1-5
+    training: float | None  # mean of the released training answers, on `IkmPage.scale`
     answers: int | None  # released training questionnaires behind it, when it is shown
 
 
@@ -56,6 +56,9 @@ class IkmPage:
     report: SkmReport
     months: list[Month]  # the last twelve finished months, oldest first
     periods: list[Period]  # the finished periods to choose from
+    # The training means' scale: the forms' one when the year's answers share it, else the
+    # 0-100 index of the answers' positions on their items' scales (digest.combined's rule).
+    scale: digest.Scale = digest.REFERENCE
 
 
 async def _units(session: AsyncSession, caller: Access) -> list[tuple[Place, str]]:
@@ -121,9 +124,16 @@ async def page(
     assert place.id is not None
     report = await skm_report.compute(session, core, unit_id=place.id, period=chosen.code, t=t)
     today = core.moment().today
-    months = [
+    found = [
         await _month(session, core, place.id, month)
         for month in reversed(skm_report.finished_months(today))
+    ]
+    # One scale for the whole year, so the line is one line (the digest's trend's rule).
+    used = [sums for _, sums in found]
+    means, scale = digest.trend_means(used, await digest.scales_of(session, _programs_of(used)))
+    months = [
+        replace(month, training=mean if month.training is not None else None)
+        for (month, _), mean in zip(found, means, strict=True)
     ]
     return IkmPage(
         unit_id=place.id,
@@ -132,7 +142,12 @@ async def page(
         report=report,
         months=months,
         periods=[chosen, *(p for p in skm_report.finished_periods(today) if p != chosen)],
+        scale=scale,
     )
+
+
+def _programs_of(used: list[list[tuple[int, str, float, int]]]) -> set[int]:
+    return {program_id for sums in used for program_id, *_ in sums}
 
 
 async def file_params(
@@ -154,25 +169,31 @@ async def file_params(
     return kind, {"unit_id": place.id, "period": chosen.code}
 
 
-async def _month(session: AsyncSession, core: Core, unit_id: int, month: Period) -> Month:
-    """The month's IKM as the public page shows it, and its released training scores."""
+async def _month(
+    session: AsyncSession, core: Core, unit_id: int, month: Period
+) -> tuple[Month, list[tuple[int, str, float, int]]]:
+    """The month's IKM as the public page shows it, and its released training scores: the
+    month (its `training` any number when shown, set by `page` on the year's scale) and the
+    scores' sums per (program, item), none when withheld."""
     figures = await public.unit_statistics(session, core, unit_id, month)
-    mean, answers = await _training(session, core, unit_id, month)
+    sums, answers = await _training(session, core, unit_id, month)
     shown = skm_report.shown(answers, [answers], core.settings.feedback_min_responses)
-    return Month(
+    found = Month(
         month=month,
         ikm=figures.ikm,
         surveys=figures.respondents,
-        training=mean if shown else None,
+        training=0.0 if shown and sums else None,
         answers=answers if shown else None,
     )
+    return found, sums if shown else []
 
 
 async def _training(
     session: AsyncSession, core: Core, unit_id: int, month: Period
-) -> tuple[float | None, int]:
-    """The mean score of the unit's training questionnaires released in the month, and how
-    many there are: whole blocks of the minimum, never a single late answer."""
+) -> tuple[list[tuple[int, str, float, int]], int]:
+    """The scores of the unit's training questionnaires released in the month, summed per
+    (program, item) with their answers, and how many questionnaires there are: whole blocks
+    of the minimum, never a single late answer."""
     tz = core.settings.tz
     start = dt.datetime.combine(month.start, dt.time(), tz)
     end = dt.datetime.combine(month.end, dt.time(), tz)
@@ -186,12 +207,12 @@ async def _training(
     counted = select(func.count()).select_from(Response).where(*conditions)
     count = (await session.exec(counted)).one()
     if not count:
-        return None, 0
-    mean = (
-        await session.exec(
-            select(func.avg(Answer.score))
-            .join(Response, col(Response.id) == col(Answer.response_id))
-            .where(*conditions, col(Answer.score).is_not(None))
-        )
-    ).one()
-    return (float(mean) if mean is not None else None), int(count)
+        return [], 0
+    rows = await session.exec(
+        select(Response.subject_id, Answer.question, func.sum(Answer.score), func.count())
+        .join(Response, col(Response.id) == col(Answer.response_id))
+        .where(*conditions, col(Answer.score).is_not(None))
+        .group_by(col(Response.subject_id), col(Answer.question))
+    )
+    sums = [(int(p), str(q), float(total or 0), int(n)) for p, q, total, n in rows.all()]
+    return sums, int(count)

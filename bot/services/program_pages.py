@@ -181,6 +181,8 @@ class ProgramView:
     figures: ProgramFigures
     lines: list[ResultLine] = field(default_factory=list)  # empty when withheld
     instructors: list[tuple[str, float, int]] = field(default_factory=list)
+    # Each instructor's scale: the form's when their items share one, else digest.INDEX.
+    instructor_scales: list[tuple[int, int]] = field(default_factory=list)
     comments: list[Comments] = field(default_factory=list)
     followup: Level3 | None = None
     # The knowledge test's figures (Level 2), when the program has a test: "–" while withheld.
@@ -266,6 +268,7 @@ async def view(
     if details:  # the chat's page is short: no instructors' means or comments
         results = await digest.program_results(session, program, until=now, min_responses=minimum)
         found.instructors.extend(results.instructors)
+        found.instructor_scales.extend(results.instructor_scales)
         found.comments.extend(await _comments(session, program.id, template))
     return found
 

@@ -179,7 +179,7 @@ class ReportPages:
             return found
         _session, t, page = found
         async with self._drawing:
-            data = await asyncio.to_thread(trend_png, page.months, t)
+            data = await asyncio.to_thread(trend_png, page.months, t, page.scale)
         return _file(data, f"tren-{page.unit_code.lower()}.png", inline=True)
 
     async def skm_xlsx(self, request: Request) -> Response:
