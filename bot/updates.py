@@ -225,8 +225,10 @@ class UpdateGate:
     async def _send_reply(self, call: ApiCall) -> float | None:
         """Sends one reply; returns Telegram's retry_after when it answered 429."""
         if call.method in SENDS:
-            # Counted, never held back: the outbox makes room for people who are chatting.
-            self.state.outbox.budget.record()
+            # Counted with the outbox's messages; the outbox makes room for people who are
+            # chatting, and a reply waits only when the last second is full (a pile of replies
+            # goes out spread under Telegram's limit, not in one burst it refuses).
+            await self.state.outbox.budget.reply_room()
         try:
             await perform(self.application.bot, call)
         except RetryAfter as exc:

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 PER_CHAT_GAP = 1.0  # seconds between two outbox messages to one chat
 WINDOW = 1.0
+TELEGRAM_PER_SECOND = 30  # messages a second Telegram takes from one bot, all chats together
+# Kept free under it: this process counts a send when the call starts, Telegram when it
+# arrives, and a loaded event loop can bring calls started apart to Telegram together.
+HEADROOM = 2
 SENDER = "outbox"  # the job lease of the one worker sending at a time
 RENEW_EVERY = 20.0  # seconds; the lease lasts turns.LEASE (60 s)
 BUSY_RETRY = 1.0  # seconds before a worker that found another sending looks again
@@ -47,11 +51,17 @@ NEAR = 60.0  # seconds: a row due this soon wakes the sender itself
 
 
 class SendBudget:
-    """Messages sent in the last second by this process, replies and outbox together."""
+    """The messages this process sent in the last second, replies and outbox together, kept
+    under Telegram's 30 a second for the bot. Replies go first: a reply waits only while the
+    last second already holds `ceiling` messages (a pile of replies is spread out instead of
+    sent in one burst that Telegram answers 429), and the outbox sends only while the last
+    second holds fewer than `per_second` and no reply is waiting for room."""
 
-    def __init__(self, per_second: int) -> None:
-        self.per_second = per_second
+    def __init__(self, per_second: int, ceiling: int = TELEGRAM_PER_SECOND - HEADROOM) -> None:
+        self.ceiling = ceiling
+        self.per_second = min(per_second, ceiling)
         self._times: deque[float] = deque()
+        self._replies_waiting = 0
 
     def record(self) -> None:
         self._times.append(time.monotonic())
@@ -60,14 +70,38 @@ class SendBudget:
         while self._times and now - self._times[0] >= WINDOW:
             self._times.popleft()
 
+    def _until_below(self, count: int, now: float) -> float:
+        """Seconds until the last second holds fewer than `count` messages."""
+        if len(self._times) < count:
+            return 0.0
+        return max(0.005, WINDOW - (now - self._times[len(self._times) - count]))
+
+    async def reply_room(self) -> None:
+        """Returns when one more reply keeps the last second at most `ceiling`, and counts
+        it. Called after the update is committed, just before its reply is sent."""
+        self._replies_waiting += 1
+        try:
+            while True:
+                now = time.monotonic()
+                self._prune(now)
+                wait = self._until_below(self.ceiling, now)
+                if wait == 0.0:
+                    self.record()
+                    return
+                await asyncio.sleep(wait)
+        finally:
+            self._replies_waiting -= 1
+
     async def wait_for_room(self) -> None:
-        """Returns when one more outbox message keeps the last second under the rate."""
+        """Returns when one more outbox message keeps the last second under the rate and no
+        reply waits for room."""
         while True:
             now = time.monotonic()
             self._prune(now)
-            if len(self._times) < self.per_second:
+            wait = self._until_below(self.per_second, now)
+            if wait == 0.0 and not self._replies_waiting:
                 return
-            await asyncio.sleep(max(0.005, WINDOW - (now - self._times[0])))
+            await asyncio.sleep(wait or 0.005)
 
 
 class OutboxSender:

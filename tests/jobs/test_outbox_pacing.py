@@ -9,6 +9,7 @@ import time
 
 from sqlmodel import select
 
+from bot.jobs.outbox import SendBudget
 from bot.sandbox.harness import Harness
 from bot.storage import outbox
 from bot.storage.models import OUTBOX_SENT, OutboxMessage
@@ -175,3 +176,90 @@ async def test_a_429_storm_holds_no_one_and_drops_no_reply(harness: Harness) -> 
     async with _state(harness).db.session() as session:
         keys = (await session.exec(select(OutboxMessage.dedupe_key))).all()
     assert not [k for k in keys if k and k.startswith(outbox.REPLY_KEY)]
+
+
+async def test_a_pile_of_replies_goes_out_under_telegrams_limit(harness: Harness) -> None:
+    """Sixty people write in the same moment: their replies are spread under Telegram's 30
+    messages a second instead of sent in one burst it would refuse, each answered once."""
+    emu = harness.emulator
+    first = emu.user(4700, "Rina", "id")
+    expected = [e.text for e in await say(emu, first, "/bantuan") if e.kind == "send"]
+    assert expected
+    people = [emu.user(4701 + n, f"U{n}", "id") for n in range(60)]
+    updates = [emu.send_text(p, "/bantuan") for p in people]
+    await emu.wait_acknowledged(max(updates), timeout=30)
+    await emu.wait_until(lambda: all(len(emu.texts(p)) >= len(expected) for p in people))
+    assert emu.rate_limited == 0
+    assert emu.max_sends_in_a_second() <= 30
+    for person in people:
+        assert emu.texts(person) == expected
+
+
+async def test_a_reply_handed_over_after_a_429_goes_before_a_broadcast(
+    harness: Harness,
+) -> None:
+    """Someone chatting waits for a reply Telegram refused once; a broadcast of 200 queued
+    before it does not go first."""
+    emu = harness.emulator
+    siti = emu.user(4800, "Siti", "id")
+    await onboard(emu, siti)
+    chats = [4900 + n for n in range(200)]
+    for chat in chats:
+        emu.user(chat, f"U{chat}", "id")
+    await _enqueue(harness, chats, per_chat=1)
+    before = len(emu.texts(siti))
+    emu.force_429(1, retry_after=1, chat_id=siti.id)
+    _state(harness).outbox.nudge()
+    await emu.wait_until(lambda: sum(len(_texts(harness, c)) for c in chats) >= 5)
+    await emu.wait_acknowledged(emu.send_text(siti, "/bantuan"), timeout=30)
+    answered = emu.send_times[siti.id][-1]
+    delivered = sum(1 for c in chats for t in emu.send_times.get(c, []) if t < answered)
+    # The refused reply went out with the next batch the outbox claimed, not after the 200.
+    assert emu.texts(siti, before) and delivered < 100
+    await emu.wait_until(lambda: all(len(_texts(harness, c)) == 1 for c in chats), timeout=60)
+    assert emu.rate_limited == 1  # the forced one only
+
+
+async def test_a_reply_waiting_for_room_goes_before_the_outbox() -> None:
+    """With the last second full, a reply that waits for room is let through before the
+    outbox's next message, and neither goes beyond the ceiling."""
+    budget = SendBudget(per_second=25, ceiling=28)
+    for _ in range(28):
+        budget.record()
+    order: list[str] = []
+
+    async def outbox_message() -> None:
+        await budget.wait_for_room()
+        order.append("outbox")
+        budget.record()
+
+    async def reply() -> None:
+        await budget.reply_room()
+        order.append("reply")
+
+    outbox_task = asyncio.create_task(outbox_message())
+    await asyncio.sleep(0)  # the outbox asked first
+    await reply()
+    await outbox_task
+    assert order == ["reply", "outbox"]
+
+
+async def test_replies_wait_only_for_a_full_second() -> None:
+    """Under the ceiling a reply takes its room at once (counted); the outbox stops at its
+    own rate, below the ceiling."""
+    budget = SendBudget(per_second=3, ceiling=5)
+    for _ in range(3):
+        await budget.wait_for_room()
+        budget.record()
+    outbox_waits = asyncio.create_task(budget.wait_for_room())
+    await asyncio.sleep(0.01)
+    assert not outbox_waits.done()  # three in the last second: the outbox's rate
+    for _ in range(2):  # room up to five: taken without waiting
+        reply = asyncio.create_task(budget.reply_room())
+        await asyncio.sleep(0)
+        assert reply.done()
+    reply_waits = asyncio.create_task(budget.reply_room())
+    await asyncio.sleep(0.01)
+    assert not reply_waits.done()  # five: the ceiling, even for a reply
+    await reply_waits
+    await outbox_waits
