@@ -13,10 +13,12 @@ call, so a restart resends at most the one message that was in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -55,51 +57,61 @@ class SendBudget:
     under Telegram's 30 a second for the bot. Replies go first: a reply waits only while the
     last second already holds `ceiling` messages (a pile of replies is spread out instead of
     sent in one burst that Telegram answers 429), and the outbox sends only while the last
-    second holds fewer than `per_second` and no reply is waiting for room."""
+    second holds fewer than `per_second` and no reply is waiting for room.
+
+    A message counts from the moment its call starts until a second after Telegram answered:
+    Telegram counts it when it arrives, somewhere in between, so however late calls arrive (a
+    loaded event loop, new connections) no second of Telegram's holds more than `ceiling`."""
 
     def __init__(self, per_second: int, ceiling: int = TELEGRAM_PER_SECOND - HEADROOM) -> None:
         self.ceiling = ceiling
         self.per_second = min(per_second, ceiling)
-        self._times: deque[float] = deque()
+        self._answered: deque[float] = deque()  # when Telegram answered, oldest first
+        self._in_flight = 0
         self._replies_waiting = 0
 
-    def record(self) -> None:
-        self._times.append(time.monotonic())
+    @contextlib.asynccontextmanager
+    async def send(self, method: str, *, reply: bool = False) -> AsyncIterator[None]:
+        """Around one call: waits for room (a reply ahead of the outbox) and counts it;
+        calls that are not messages (edits, button answers) pass uncounted."""
+        if method not in SENDS:
+            yield
+            return
+        await (self._reply_room() if reply else self._outbox_room())
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._answered.append(time.monotonic())
 
-    def _prune(self, now: float) -> None:
-        while self._times and now - self._times[0] >= WINDOW:
-            self._times.popleft()
-
-    def _until_below(self, count: int, now: float) -> float:
-        """Seconds until the last second holds fewer than `count` messages."""
-        if len(self._times) < count:
+    def _wait(self, count: int) -> float:
+        """0 when the last second holds fewer than `count` messages, else how long to wait."""
+        now = time.monotonic()
+        while self._answered and now - self._answered[0] >= WINDOW:
+            self._answered.popleft()
+        over = self._in_flight + len(self._answered) - count
+        if over < 0:
             return 0.0
-        return max(0.005, WINDOW - (now - self._times[len(self._times) - count]))
+        if over >= len(self._answered):
+            return 0.005  # the calls in flight must be answered first
+        return max(0.005, WINDOW - (now - self._answered[over]))
 
-    async def reply_room(self) -> None:
-        """Returns when one more reply keeps the last second at most `ceiling`, and counts
-        it. Called after the update is committed, just before its reply is sent."""
+    async def _reply_room(self) -> None:
         self._replies_waiting += 1
         try:
             while True:
-                now = time.monotonic()
-                self._prune(now)
-                wait = self._until_below(self.ceiling, now)
-                if wait == 0.0:
-                    self.record()
+                wait = self._wait(self.ceiling)
+                if not wait:
                     return
                 await asyncio.sleep(wait)
         finally:
             self._replies_waiting -= 1
 
-    async def wait_for_room(self) -> None:
-        """Returns when one more outbox message keeps the last second under the rate and no
-        reply waits for room."""
+    async def _outbox_room(self) -> None:
         while True:
-            now = time.monotonic()
-            self._prune(now)
-            wait = self._until_below(self.per_second, now)
-            if wait == 0.0 and not self._replies_waiting:
+            wait = self._wait(self.per_second)
+            if not wait and not self._replies_waiting:
                 return
             await asyncio.sleep(wait or 0.005)
 
@@ -288,14 +300,13 @@ class OutboxSender:
                     await session.commit()
                     return None
                 call = built
-            # Counted just before the call (the session starts no transaction until the
-            # first write), so the count matches what reaches Telegram.
-            if row.method in SENDS:
-                await self.budget.wait_for_room()
-                self.budget.record()
-                self._last_to_chat[row.chat_id] = time.monotonic()
             try:
-                answer = await perform(self.bot, call)
+                # Counted around the call (the session starts no transaction until the first
+                # write), so the count matches what reaches Telegram.
+                async with self.budget.send(row.method):
+                    if row.method in SENDS:
+                        self._last_to_chat[row.chat_id] = time.monotonic()
+                    answer = await perform(self.bot, call)
             except Forbidden as exc:
                 await outbox.mark_failed(session, message_id=row.id, error=str(exc))
                 await set_reachable(session, user_id=row.chat_id, reachable=False)

@@ -222,44 +222,43 @@ async def test_a_reply_handed_over_after_a_429_goes_before_a_broadcast(
 
 async def test_a_reply_waiting_for_room_goes_before_the_outbox() -> None:
     """With the last second full, a reply that waits for room is let through before the
-    outbox's next message, and neither goes beyond the ceiling."""
+    outbox's next message, though the outbox asked first."""
     budget = SendBudget(per_second=25, ceiling=28)
     for _ in range(28):
-        budget.record()
+        async with budget.send("sendMessage", reply=True):
+            pass
     order: list[str] = []
 
-    async def outbox_message() -> None:
-        await budget.wait_for_room()
-        order.append("outbox")
-        budget.record()
+    async def send(who: str, *, reply: bool) -> None:
+        async with budget.send("sendMessage", reply=reply):
+            order.append(who)
 
-    async def reply() -> None:
-        await budget.reply_room()
-        order.append("reply")
-
-    outbox_task = asyncio.create_task(outbox_message())
-    await asyncio.sleep(0)  # the outbox asked first
-    await reply()
-    await outbox_task
+    outbox_message = asyncio.create_task(send("outbox", reply=False))
+    await asyncio.sleep(0)  # the outbox asks first
+    await send("reply", reply=True)
+    await outbox_message
     assert order == ["reply", "outbox"]
 
 
-async def test_replies_wait_only_for_a_full_second() -> None:
-    """Under the ceiling a reply takes its room at once (counted); the outbox stops at its
-    own rate, below the ceiling."""
+async def test_the_budget_counts_calls_in_flight_and_stops_each_kind_at_its_rate() -> None:
+    """The outbox stops at its own rate, replies at the ceiling; a call still in flight
+    counts (Telegram may count it late), and what is not a message is never held."""
     budget = SendBudget(per_second=3, ceiling=5)
-    for _ in range(3):
-        await budget.wait_for_room()
-        budget.record()
-    outbox_waits = asyncio.create_task(budget.wait_for_room())
-    await asyncio.sleep(0.01)
-    assert not outbox_waits.done()  # three in the last second: the outbox's rate
-    for _ in range(2):  # room up to five: taken without waiting
-        reply = asyncio.create_task(budget.reply_room())
-        await asyncio.sleep(0)
-        assert reply.done()
-    reply_waits = asyncio.create_task(budget.reply_room())
-    await asyncio.sleep(0.01)
-    assert not reply_waits.done()  # five: the ceiling, even for a reply
-    await reply_waits
-    await outbox_waits
+    answered = asyncio.Event()
+    started: list[str] = []
+
+    async def send(who: str, method: str = "sendMessage", *, reply: bool = False) -> None:
+        async with budget.send(method, reply=reply):
+            started.append(who)
+            await answered.wait()
+
+    calls = [asyncio.create_task(send(f"outbox {n}")) for n in range(4)]
+    calls += [asyncio.create_task(send(f"reply {n}", reply=True)) for n in range(3)]
+    calls.append(asyncio.create_task(send("edit", "editMessageText")))
+    await asyncio.sleep(0.05)
+    # In flight, unanswered: three outbox messages (its rate), two replies (the ceiling of
+    # five), and the edit; the fourth outbox message and the third reply wait.
+    assert sorted(started) == ["edit", "outbox 0", "outbox 1", "outbox 2", "reply 0", "reply 1"]
+    answered.set()
+    await asyncio.gather(*calls)
+    assert started[-2:] == ["reply 2", "outbox 3"]  # a second after: the reply first
