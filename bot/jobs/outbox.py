@@ -1,9 +1,10 @@
 """Sends the outbox within Telegram's limits, after the replies to people who are chatting.
 
 Telegram takes about 30 messages a second from one bot and about one a second per chat. The
-gate's replies (someone is waiting for them) are sent at once and counted in a shared
-`SendBudget`; the outbox sends only while the messages of the last second, both kinds
-together, are under `OUTBOX_MESSAGES_PER_SECOND` (25 by default), so a broadcast of thousands
+gate's replies (someone is waiting for them) and the outbox share one `SendBudget`: a reply
+waits only when the last second holds 28 messages already, and the outbox sends only while
+the messages of the last second, both kinds together, are under `OUTBOX_MESSAGES_PER_SECOND`
+(25 by default) and no reply waits, so a broadcast of thousands
 of questionnaires takes what the chatting users leave and never queues in front of them. The
 outbox keeps a second between two of its messages to one chat, and a 429 pauses the whole
 sender for Telegram's retry_after. A row is marked sent in its own commit right after the
