@@ -283,14 +283,12 @@ async def latency(url: str, *, rate: float = 20.0, seconds: float = 30.0) -> lis
         await emu.close()
 
 
-async def startup(url: str) -> tuple[float, float, float, float]:
-    """(Suara first reply s, Suara idle MB, echo first reply s, echo idle MB)."""
-    first, idle = await _startup_of("suara", url)
-    echo_first, echo_idle = await _startup_of("echo", url)
-    return first, idle, echo_first, echo_idle
+async def startup(url: str) -> dict[str, tuple[float, float, float]]:
+    """{kind: (first reply s, CPU s until then, idle MB)} for Suara and the echo bot."""
+    return {kind: await _startup_of(kind, url) for kind in ("suara", "echo")}
 
 
-async def _startup_of(kind: str, url: str) -> tuple[float, float]:
+async def _startup_of(kind: str, url: str) -> tuple[float, float, float]:
     emu = BotApiEmulator()
     await emu.start()
     who = emu.user(FIRST_USER, "U", "id")
@@ -300,9 +298,12 @@ async def _startup_of(kind: str, url: str) -> tuple[float, float]:
     bot = suara(emu, url) if kind == "suara" else echo(emu)
     try:
         await wait_for(lambda: bool(emu.send_times.get(who.id)), timeout=60)
+        # CPU (user + sys) until the first reply: what a loaded machine inflates less than
+        # the wall time (read within a poll of 5 ms after the reply).
+        cpu = bot.cpu()
         first = emu.send_times[who.id][0] - bot.started
         await asyncio.sleep(3)
-        return first, bot.rss_mb()
+        return first, cpu, bot.rss_mb()
     finally:
         bot.stop()
         await emu.close()
@@ -365,7 +366,20 @@ async def broadcast(url: str, *, queued: int = 5000, chatters: int = 300) -> dic
                 for t in emu.send_times.get(c, [])
                 if retry_at < t < retry_at + 1.5
             )
+        # Which sends Telegram refused: those to the broadcast's receivers (the outbox) and
+        # those to the people chatting (their replies); a refused call reaches `calls` but not
+        # `send_times`.
+        attempts: dict[int, int] = {}
+        for method, params in emu.calls:
+            if method == "sendMessage":
+                chat = int(params.get("chat_id", 0))
+                attempts[chat] = attempts.get(chat, 0) + 1
+        refused = {c: n - len(emu.send_times.get(c, [])) for c, n in attempts.items()}
+        broadcast_chats = set(receivers)
         return {
+            "refused_broadcast": sum(n for c, n in refused.items() if c in broadcast_chats),
+            "refused_replies": sum(n for c, n in refused.items() if c not in broadcast_chats),
+            "most_in_a_second": emu.max_sends_in_a_second(),
             "outbox_per_second": queued / drained,
             "interactive_p95": statistics.quantiles(waits, n=20)[18] if len(waits) > 20 else 0,
             "interactive_answered": len(waits) / max(1, len(pushed)),
@@ -479,10 +493,12 @@ async def main(only: str | None, database_url: str | None, users: int, *, sql: b
                 "p95 under 50 ms",
             )
         if only in (None, "startup"):
-            first, idle, echo_first, echo_idle = await startup(url_for("startup"))
+            up = await startup(url_for("startup"))
+            (first, cpu, idle), (echo_first, echo_cpu, echo_idle) = up["suara"], up["echo"]
             report(
                 "start-up to first reply",
-                f"Suara {first:.2f} s, echo {echo_first:.2f} s",
+                f"Suara {first:.2f} s ({cpu:.2f} CPU s), echo {echo_first:.2f} s "
+                f"({echo_cpu:.2f} CPU s)",
                 "1.5 s",
             )
             report(
@@ -514,7 +530,9 @@ async def main(only: str | None, database_url: str | None, users: int, *, sql: b
                 f"lost {b['lost']:.0f}, doubled {b['doubled']:.0f}, "
                 f"429 share {b['rate_limited_share']:.2%}, "
                 "outbox sends in the 1.5 s after a retry_after of 2 s: "
-                f"{b['sent_during_retry_after']:.0f}",
+                f"{b['sent_during_retry_after']:.0f}; refused {b['refused_broadcast']:.0f} "
+                f"broadcast messages and {b['refused_replies']:.0f} replies; at most "
+                f"{b['most_in_a_second']:.0f} messages in one second",
                 "outbox >= 25/s, p95 < 1 s, none lost or doubled, 429 < 1%, pause on 429",
             )
 

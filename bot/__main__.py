@@ -15,7 +15,10 @@ from bot.logging_setup import setup_logging
 SANDBOX_DATABASE = "sqlite+aiosqlite:///./data/sandbox.db"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(*, tools: bool = True) -> argparse.ArgumentParser:
+    """Every command; without `tools`, only the bot's own (`run` and the commands defined
+    here), leaving out the program, questionnaire, digest, report and units tools, whose
+    modules load the workbook, PDF and form libraries (about 30 MB and a third of start-up)."""
     parser = argparse.ArgumentParser(
         prog="suara",
         description="Suara: Telegram bot for ASN training feedback and citizen complaints.",
@@ -74,6 +77,22 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--since", type=_date, help="only rows on or after YYYY-MM-DD")
     export.add_argument("--program", help="feedback: only this program's code")
     export.add_argument("--output", help="file to write (default: <what>-<date>.<format>)")
+    if tools:
+        _add_tools(commands)
+    sentiment = commands.add_parser(
+        "sentiment",
+        help="label texts from standard input (one per line): label<TAB>polarity",
+        description="Reads texts from standard input, one per line, and writes "
+        "'label<TAB>polarity' for each, in order. With --recompute, scores every stored "
+        "complaint description and rating comment again (after the model changed).",
+    )
+    sentiment.add_argument(
+        "--recompute", action="store_true", help="rescore what is stored in DATABASE_URL"
+    )
+    return parser
+
+
+def _add_tools(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from bot.program_cli import add_parsers
 
     add_parsers(commands)
@@ -89,17 +108,6 @@ def _parser() -> argparse.ArgumentParser:
     from bot.units_cli import add_parser as add_units_parser
 
     add_units_parser(commands)
-    sentiment = commands.add_parser(
-        "sentiment",
-        help="label texts from standard input (one per line): label<TAB>polarity",
-        description="Reads texts from standard input, one per line, and writes "
-        "'label<TAB>polarity' for each, in order. With --recompute, scores every stored "
-        "complaint description and rating comment again (after the model changed).",
-    )
-    sentiment.add_argument(
-        "--recompute", action="store_true", help="rescore what is stored in DATABASE_URL"
-    )
-    return parser
 
 
 def _sentiment_stream() -> None:
@@ -183,7 +191,10 @@ def _copy(settings: Settings, source: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `run` (the bot itself) parses without the tools' parsers: the first reply comes sooner
+    # and the idle process is smaller. Anything else, `--help` included, sees every command.
+    args = _parser(tools=argv[:1] != ["run"]).parse_args(argv)
     settings = load_settings()
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

@@ -27,7 +27,6 @@ from telegram.ext import Application
 
 from bot.calls import ApiCall, message_call, perform
 from bot.context import AppState, UpdateScope, _current
-from bot.jobs.outbox import SENDS
 from bot.storage import outbox
 from bot.storage.models import OutboxMessage
 from bot.storage.types import utcnow
@@ -224,11 +223,12 @@ class UpdateGate:
 
     async def _send_reply(self, call: ApiCall) -> float | None:
         """Sends one reply; returns Telegram's retry_after when it answered 429."""
-        if call.method in SENDS:
-            # Counted, never held back: the outbox makes room for people who are chatting.
-            self.state.outbox.budget.record()
         try:
-            await perform(self.application.bot, call)
+            # Counted with the outbox's messages; the outbox makes room for people who are
+            # chatting, and a reply waits only when the last second is full (a pile of replies
+            # goes out spread under Telegram's limit, not in one burst it refuses).
+            async with self.state.outbox.budget.send(call.method, reply=True):
+                await perform(self.application.bot, call)
         except RetryAfter as exc:
             # Telegram says the bot sends too much. This reply is not retried here (a wait
             # would hold the chat's turn, the poll batch and so everyone): the outbox sends

@@ -1,9 +1,10 @@
 """Sends the outbox within Telegram's limits, after the replies to people who are chatting.
 
 Telegram takes about 30 messages a second from one bot and about one a second per chat. The
-gate's replies (someone is waiting for them) are sent at once and counted in a shared
-`SendBudget`; the outbox sends only while the messages of the last second, both kinds
-together, are under `OUTBOX_MESSAGES_PER_SECOND` (25 by default), so a broadcast of thousands
+gate's replies (someone is waiting for them) and the outbox share one `SendBudget`: a reply
+waits only when the last second holds 28 messages already, and the outbox sends only while
+the messages of the last second, both kinds together, are under `OUTBOX_MESSAGES_PER_SECOND`
+(25 by default) and no reply waits, so a broadcast of thousands
 of questionnaires takes what the chatting users leave and never queues in front of them. The
 outbox keeps a second between two of its messages to one chat, and a 429 pauses the whole
 sender for Telegram's retry_after. A row is marked sent in its own commit right after the
@@ -13,10 +14,12 @@ call, so a restart resends at most the one message that was in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,6 +43,10 @@ log = logging.getLogger(__name__)
 SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 PER_CHAT_GAP = 1.0  # seconds between two outbox messages to one chat
 WINDOW = 1.0
+TELEGRAM_PER_SECOND = 30  # messages a second Telegram takes from one bot, all chats together
+# Kept free under it: this process counts a send when the call starts, Telegram when it
+# arrives, and a loaded event loop can bring calls started apart to Telegram together.
+HEADROOM = 2
 SENDER = "outbox"  # the job lease of the one worker sending at a time
 RENEW_EVERY = 20.0  # seconds; the lease lasts turns.LEASE (60 s)
 BUSY_RETRY = 1.0  # seconds before a worker that found another sending looks again
@@ -47,27 +54,67 @@ NEAR = 60.0  # seconds: a row due this soon wakes the sender itself
 
 
 class SendBudget:
-    """Messages sent in the last second by this process, replies and outbox together."""
+    """The messages this process sent in the last second, replies and outbox together, kept
+    under Telegram's 30 a second for the bot. Replies go first: a reply waits only while the
+    last second already holds `ceiling` messages (a pile of replies is spread out instead of
+    sent in one burst that Telegram answers 429), and the outbox sends only while the last
+    second holds fewer than `per_second` and no reply is waiting for room.
 
-    def __init__(self, per_second: int) -> None:
-        self.per_second = per_second
-        self._times: deque[float] = deque()
+    A message counts from the moment its call starts until a second after Telegram answered:
+    Telegram counts it when it arrives, somewhere in between, so however late calls arrive (a
+    loaded event loop, new connections) no second of Telegram's holds more than `ceiling`."""
 
-    def record(self) -> None:
-        self._times.append(time.monotonic())
+    def __init__(self, per_second: int, ceiling: int = TELEGRAM_PER_SECOND - HEADROOM) -> None:
+        self.ceiling = ceiling
+        self.per_second = min(per_second, ceiling)
+        self._answered: deque[float] = deque()  # when Telegram answered, oldest first
+        self._in_flight = 0
+        self._replies_waiting = 0
 
-    def _prune(self, now: float) -> None:
-        while self._times and now - self._times[0] >= WINDOW:
-            self._times.popleft()
+    @contextlib.asynccontextmanager
+    async def send(self, method: str, *, reply: bool = False) -> AsyncIterator[None]:
+        """Around one call: waits for room (a reply ahead of the outbox) and counts it;
+        calls that are not messages (edits, button answers) pass uncounted."""
+        if method not in SENDS:
+            yield
+            return
+        await (self._reply_room() if reply else self._outbox_room())
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._answered.append(time.monotonic())
 
-    async def wait_for_room(self) -> None:
-        """Returns when one more outbox message keeps the last second under the rate."""
+    def _wait(self, count: int) -> float:
+        """0 when the last second holds fewer than `count` messages, else how long to wait."""
+        now = time.monotonic()
+        while self._answered and now - self._answered[0] >= WINDOW:
+            self._answered.popleft()
+        over = self._in_flight + len(self._answered) - count
+        if over < 0:
+            return 0.0
+        if over >= len(self._answered):
+            return 0.005  # the calls in flight must be answered first
+        return max(0.005, WINDOW - (now - self._answered[over]))
+
+    async def _reply_room(self) -> None:
+        self._replies_waiting += 1
+        try:
+            while True:
+                wait = self._wait(self.ceiling)
+                if not wait:
+                    return
+                await asyncio.sleep(wait)
+        finally:
+            self._replies_waiting -= 1
+
+    async def _outbox_room(self) -> None:
         while True:
-            now = time.monotonic()
-            self._prune(now)
-            if len(self._times) < self.per_second:
+            wait = self._wait(self.per_second)
+            if not wait and not self._replies_waiting:
                 return
-            await asyncio.sleep(max(0.005, WINDOW - (now - self._times[0])))
+            await asyncio.sleep(wait or 0.005)
 
 
 class OutboxSender:
@@ -254,14 +301,13 @@ class OutboxSender:
                     await session.commit()
                     return None
                 call = built
-            # Counted just before the call (the session starts no transaction until the
-            # first write), so the count matches what reaches Telegram.
-            if row.method in SENDS:
-                await self.budget.wait_for_room()
-                self.budget.record()
-                self._last_to_chat[row.chat_id] = time.monotonic()
             try:
-                answer = await perform(self.bot, call)
+                # Counted around the call (the session starts no transaction until the first
+                # write), so the count matches what reaches Telegram.
+                async with self.budget.send(row.method):
+                    if row.method in SENDS:
+                        self._last_to_chat[row.chat_id] = time.monotonic()
+                    answer = await perform(self.bot, call)
             except Forbidden as exc:
                 await outbox.mark_failed(session, message_id=row.id, error=str(exc))
                 await set_reachable(session, user_id=row.chat_id, reachable=False)

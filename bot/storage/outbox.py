@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, update
+from sqlalchemy import and_, case, delete, exists, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -147,11 +147,19 @@ async def claim_due(session: AsyncSession, *, limit: int = 50) -> list[OutboxMes
         col(OutboxMessage.not_before) <= now,
         ~held_back,
     )
+    # Someone who chatted is waiting for a reply handed over after a 429: their chat's rows
+    # go before a broadcast queued earlier (the chat's own rows stay in order).
+    reply = aliased(OutboxMessage)
+    answering = exists().where(
+        col(reply.chat_id) == col(OutboxMessage.chat_id),
+        col(reply.status) == OUTBOX_PENDING,
+        col(reply.dedupe_key).startswith(REPLY_KEY),
+    )
     return await leases.claim(
         session,
         OutboxMessage,
         due=due,
-        order=(col(OutboxMessage.id),),
+        order=(case((answering, 0), else_=1), col(OutboxMessage.id)),
         now=now,
         lease=LEASE,
         limit=limit,

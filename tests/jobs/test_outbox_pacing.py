@@ -9,6 +9,7 @@ import time
 
 from sqlmodel import select
 
+from bot.jobs.outbox import SendBudget
 from bot.sandbox.harness import Harness
 from bot.storage import outbox
 from bot.storage.models import OUTBOX_SENT, OutboxMessage
@@ -175,3 +176,89 @@ async def test_a_429_storm_holds_no_one_and_drops_no_reply(harness: Harness) -> 
     async with _state(harness).db.session() as session:
         keys = (await session.exec(select(OutboxMessage.dedupe_key))).all()
     assert not [k for k in keys if k and k.startswith(outbox.REPLY_KEY)]
+
+
+async def test_a_pile_of_replies_goes_out_under_telegrams_limit(harness: Harness) -> None:
+    """Sixty people write in the same moment: their replies are spread under Telegram's 30
+    messages a second instead of sent in one burst it would refuse, each answered once."""
+    emu = harness.emulator
+    first = emu.user(4700, "Rina", "id")
+    expected = [e.text for e in await say(emu, first, "/bantuan") if e.kind == "send"]
+    assert expected
+    people = [emu.user(4701 + n, f"U{n}", "id") for n in range(60)]
+    updates = [emu.send_text(p, "/bantuan") for p in people]
+    await emu.wait_acknowledged(max(updates), timeout=30)
+    await emu.wait_until(lambda: all(len(emu.texts(p)) >= len(expected) for p in people))
+    assert emu.rate_limited == 0
+    assert emu.max_sends_in_a_second() <= 30
+    for person in people:
+        assert emu.texts(person) == expected
+
+
+async def test_a_reply_handed_over_after_a_429_goes_before_a_broadcast(
+    harness: Harness,
+) -> None:
+    """Someone chatting waits for a reply Telegram refused once; a broadcast of 200 queued
+    before it does not go first."""
+    emu = harness.emulator
+    siti = emu.user(4800, "Siti", "id")
+    await onboard(emu, siti)
+    chats = [4900 + n for n in range(200)]
+    for chat in chats:
+        emu.user(chat, f"U{chat}", "id")
+    await _enqueue(harness, chats, per_chat=1)
+    before = len(emu.texts(siti))
+    emu.force_429(1, retry_after=1, chat_id=siti.id)
+    _state(harness).outbox.nudge()
+    await emu.wait_until(lambda: sum(len(_texts(harness, c)) for c in chats) >= 5)
+    await emu.wait_acknowledged(emu.send_text(siti, "/bantuan"), timeout=30)
+    answered = emu.send_times[siti.id][-1]
+    delivered = sum(1 for c in chats for t in emu.send_times.get(c, []) if t < answered)
+    # The refused reply went out with the next batch the outbox claimed, not after the 200.
+    assert emu.texts(siti, before) and delivered < 100
+    await emu.wait_until(lambda: all(len(_texts(harness, c)) == 1 for c in chats), timeout=60)
+    assert emu.rate_limited == 1  # the forced one only
+
+
+async def test_a_reply_waiting_for_room_goes_before_the_outbox() -> None:
+    """With the last second full, a reply that waits for room is let through before the
+    outbox's next message, though the outbox asked first."""
+    budget = SendBudget(per_second=25, ceiling=28)
+    for _ in range(28):
+        async with budget.send("sendMessage", reply=True):
+            pass
+    order: list[str] = []
+
+    async def send(who: str, *, reply: bool) -> None:
+        async with budget.send("sendMessage", reply=reply):
+            order.append(who)
+
+    outbox_message = asyncio.create_task(send("outbox", reply=False))
+    await asyncio.sleep(0)  # the outbox asks first
+    await send("reply", reply=True)
+    await outbox_message
+    assert order == ["reply", "outbox"]
+
+
+async def test_the_budget_counts_calls_in_flight_and_stops_each_kind_at_its_rate() -> None:
+    """The outbox stops at its own rate, replies at the ceiling; a call still in flight
+    counts (Telegram may count it late), and what is not a message is never held."""
+    budget = SendBudget(per_second=3, ceiling=5)
+    answered = asyncio.Event()
+    started: list[str] = []
+
+    async def send(who: str, method: str = "sendMessage", *, reply: bool = False) -> None:
+        async with budget.send(method, reply=reply):
+            started.append(who)
+            await answered.wait()
+
+    calls = [asyncio.create_task(send(f"outbox {n}")) for n in range(4)]
+    calls += [asyncio.create_task(send(f"reply {n}", reply=True)) for n in range(3)]
+    calls.append(asyncio.create_task(send("edit", "editMessageText")))
+    await asyncio.sleep(0.05)
+    # In flight, unanswered: three outbox messages (its rate), two replies (the ceiling of
+    # five), and the edit; the fourth outbox message and the third reply wait.
+    assert sorted(started) == ["edit", "outbox 0", "outbox 1", "outbox 2", "reply 0", "reply 1"]
+    answered.set()
+    await asyncio.gather(*calls)
+    assert started[-2:] == ["reply 2", "outbox 3"]  # a second after: the reply first
