@@ -296,7 +296,7 @@ async def transaction_floor(url: str, rounds: int = 2000) -> dict[str, float]:
         for n in range(first, first + rounds):
             async with sessions() as session:
                 await arrival(session, n, FIRST, since=utcnow() - FLOOD_WINDOW)
-                mark_processed(session, n, FIRST)
+                await mark_processed(session, n, FIRST)
                 await session.commit()
         return (time.process_time() - started) / rounds * 1000
 
