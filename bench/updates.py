@@ -45,7 +45,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import update_costs
 from sqlalchemy import insert
 
 from bot.buttons import FlowStep
@@ -150,8 +149,9 @@ def echo(emu: BotApiEmulator, *, instructions: str | None = None) -> BotProcess:
     )
 
 
-async def seed(url: str, users: range) -> None:
-    """Known users: consented citizens, as after onboarding."""
+async def seed(url: str, users: range, *, role: str = "citizen") -> None:
+    """Known users: consented citizens (or civil servants), as after onboarding; the places
+    and the questionnaire templates a new deployment starts with."""
     db = Database(load_settings(DATABASE_URL=url).database_url)
     await db.migrate()
     now = dt.datetime.now(dt.UTC)
@@ -159,7 +159,7 @@ async def seed(url: str, users: range) -> None:
         await seed_places(session)
         await seed_templates(session)
         rows = [
-            {"id": u, "language": "id", "role": "citizen", "consent_at": now, "first_seen": now,
+            {"id": u, "language": "id", "role": role, "consent_at": now, "first_seen": now,
              "reachable": True, "banned": False}
             for u in users
         ]  # fmt: skip
@@ -553,6 +553,8 @@ async def main(only: str | None, database_url: str | None, users: int, *, sql: b
                 "under 100 MB",
             )
         if only == "profile":
+            import update_costs  # it imports this module's seeding
+
             update_costs.report(await update_costs.profile(url_for("profile")), sql=sql)
             floor = await update_costs.transaction_floor(url_for("floor"))
             report(
