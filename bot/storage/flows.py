@@ -26,7 +26,7 @@ async def _flows_of(session: AsyncSession, user_id: int) -> list[FlowState]:
     round trip and a result load more on every answer. A read is kept only within its
     transaction (a commit or rollback ends it) and while each state is still a live one of
     the session (an ORM delete of flow states, as `clear_flow`'s, marks them deleted)."""
-    kept = session.info.get(_LOADED)
+    kept: tuple[object, dict[int, list[FlowState]]] | None = session.info.get(_LOADED)
     if kept is not None and kept[0] is session.sync_session.get_transaction():
         states: list[FlowState] | None = kept[1].get(user_id)
         if states is not None and all(_live(state) for state in states):

@@ -70,7 +70,7 @@ async def mark_processed(
     when the id is recorded already, or when a change the handler left pending breaks a
     constraint (it is flushed first)."""
     await session.exec(
-        _RECORD,  # type: ignore[call-overload]
+        _RECORD,
         params={"update_id": update_id, "processed_at": utcnow(), "user_id": user_id},
     )
 
