@@ -99,8 +99,7 @@ class Counted:
 
     @property
     def round_trips(self) -> int:
-        """On SQLite the trips to aiosqlite's thread (none for a transaction that runs on
-        the event loop's thread); elsewhere one per statement."""
+        """On SQLite the trips to aiosqlite's thread; elsewhere one per statement."""
         return self.trips if self.sqlite else len(self.statements)
 
 
@@ -272,9 +271,8 @@ def _shape(statement: str, width: int = 150) -> str:
 
 async def transaction_floor(url: str, rounds: int = 2000) -> dict[str, float]:
     """CPU ms per committed transaction of the gate's minimum (read the update's arrival,
-    record it as processed, commit), through the layers in turn: the ORM session as the gate
-    used it (a trip to aiosqlite's thread per statement), on the event loop's thread as the
-    gate uses it now, a poll batch's updates in one transaction with a savepoint each,
+    record it as processed, commit), through the layers in turn: the ORM session as the
+    gate uses it, a poll batch's updates in one transaction with a savepoint each,
     SQLAlchemy Core on an async connection, and the sqlite3 module alone (what the same
     work costs without the event loop's thread hops)."""
     import sqlite3
@@ -299,17 +297,13 @@ async def transaction_floor(url: str, rounds: int = 2000) -> dict[str, float]:
         return (time.process_time() - started) / rounds * 1000
 
     figures["orm session"] = await gate_minimum(db.session, base)
-    if url.startswith("sqlite"):
-        figures["orm session on the event loop's thread (the gate's)"] = await gate_minimum(
-            db.applying, base + 500 * rounds
-        )
 
     async def batch_minimum(first: int, batch: int) -> float:
         """The same work for a poll batch in one transaction, each update in a savepoint
         of its own (so a failed one would roll back alone), one COMMIT for the batch."""
         started = time.process_time()
         for start in range(first, first + rounds, batch):
-            async with db.applying() as session:
+            async with db.session() as session:
                 for n in range(start, start + batch):
                     async with session.begin_nested():
                         await arrival(session, n, FIRST, since=utcnow() - FLOOD_WINDOW)

@@ -109,7 +109,7 @@ class UpdateGate:
 
     async def _apply(self, update: Update, key: int | None) -> None:
         state = self.state
-        async with state.db.applying() as session:
+        async with state.db.session() as session:
             if key is not None:
                 # Held until this update commits: the chat's next update, wherever it arrived,
                 # reads the flow state this one leaves. Taken before the dedupe check, so a

@@ -41,9 +41,6 @@ class SchemaBehind(RuntimeError):
 
 
 READ_ONLY = "suara_read_only"  # an execution option: this connection's work only reads
-# An execution option: on SQLite, this connection's write transactions run on the event loop's
-# thread when the write lock is free (bot/storage/sqlite_driver.py): small statements only.
-ON_LOOP = "suara_on_loop"
 
 
 class Database:
@@ -77,12 +74,6 @@ class Database:
             expire_on_commit=False,
             info={"suara_shared": self.shared},
         )
-        self._appliers = async_sessionmaker(
-            self.engine.execution_options(**{ON_LOOP: True}),
-            class_=AsyncSession,
-            expire_on_commit=False,
-            info={"suara_shared": self.shared},
-        )
         # Pages that only read: on SQLite a deferred BEGIN, so they neither take nor wait for
         # the write lock (WAL gives them a snapshot); elsewhere the same as `session`.
         self._readers = async_sessionmaker(
@@ -95,15 +86,6 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
-            yield session
-
-    @asynccontextmanager
-    async def applying(self) -> AsyncIterator[AsyncSession]:
-        """The session of one update in the gate: as `session`, but on SQLite its
-        transaction runs on the event loop's thread when the write lock is free (an update's
-        statements are small indexed ones; a trip to aiosqlite's thread cost more CPU than
-        each of them). Heavy work (a digest, an export) belongs in `session`."""
-        async with self._appliers() as session:
             yield session
 
     @asynccontextmanager
@@ -188,12 +170,12 @@ def _sqlite_write_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        options = conn.get_execution_options()
-        begin = "BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE"
+        begin = (
+            "BEGIN" if conn.get_execution_options().get(READ_ONLY, False) else "BEGIN IMMEDIATE"
+        )
         driver = conn.connection.driver_connection
         if isinstance(driver, sqlite_driver.OneTripConnection):
-            # No trip of its own; with ON_LOOP perhaps none at all.
-            driver.begin_with_next(begin, inline=options.get(ON_LOOP, False))
+            driver.begin_with_next(begin)  # no trip of its own
         else:
             conn.exec_driver_sql(begin)
 

@@ -8,13 +8,6 @@ This connection does the four in one trip: the cursor is made, run, read and clo
 thread, and what SQLAlchemy reads afterwards (the rows, the description, rowcount, lastrowid)
 is kept. Statements, transactions and locking are SQLite's as before; only the number of hops
 changes. SQLAlchemy takes it through `create_async_engine(async_creator=...)`.
-
-A write transaction may also run on the event loop's own thread, with no trip at all
-(`begin_with_next(..., inline=True)`: the gate's updates, whose statements are small indexed
-ones): its BEGIN IMMEDIATE is tried there without waiting, and once it holds the write lock
-no statement of the transaction waits for another connection (WAL: readers never block it),
-so each runs in the microseconds SQLite needs. When another connection holds the lock, the
-BEGIN waits for it on the thread as before, and that transaction goes on there.
 """
 
 from __future__ import annotations
@@ -56,25 +49,19 @@ class OneTripCursor(aiosqlite.Cursor):
         self._rows: list[Any] = []
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> OneTripCursor:
-        return await self._statement(sql, parameters or _NO_PARAMETERS, False)
-
-    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneTripCursor:
-        return await self._statement(sql, parameters, True)
-
-    async def _statement(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
         conn = self._conn
         assert isinstance(conn, OneTripConnection)
-        begin = conn.take_begin()
-        if conn.inline or (begin is not None and conn.begin_here(begin)):
-            if not conn._conn.in_transaction:
-                # SQLite ended the transaction itself (an I/O error, a full disk): nothing
-                # more of it may run, least of all as statements committed one by one.
-                raise sqlite3.OperationalError("the transaction was rolled back by SQLite")
-            self._cursor, self._rows = _run(conn._conn, None, sql, parameters, many)
-        else:
-            self._cursor, self._rows = await conn._execute(
-                _run, conn._conn, begin, sql, parameters, many
-            )
+        self._cursor, self._rows = await conn._execute(
+            _run, conn._conn, conn.take_begin(), sql, parameters or _NO_PARAMETERS, False
+        )
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneTripCursor:
+        conn = self._conn
+        assert isinstance(conn, OneTripConnection)
+        self._cursor, self._rows = await conn._execute(
+            _run, conn._conn, conn.take_begin(), sql, parameters, True
+        )
         return self
 
     async def fetchall(self) -> Sequence[Any]:
@@ -112,59 +99,28 @@ class OneTripConnection(aiosqlite.Connection):
     a transaction (SQLAlchemy's reset when a connection goes back to the pool) makes none."""
 
     _begin: str | None = None
-    _try_here = False  # the pending BEGIN may run on the event loop's thread
-    inline = False  # the open transaction runs on the event loop's thread
-    busy_ms = 30_000  # how long a BEGIN waits for the write lock (on the thread)
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         # No trip to make a cursor: SQLAlchemy enters it (`__aenter__` returns it) and runs
         # one statement on it.
         return OneTripCursor(self)
 
-    def begin_with_next(self, statement: str, *, inline: bool = False) -> None:
-        """Runs `statement` (BEGIN IMMEDIATE) just before the next one: on the thread, or
-        with `inline` on the event loop's thread when the write lock is free at once."""
+    def begin_with_next(self, statement: str) -> None:
+        """Runs `statement` (BEGIN IMMEDIATE) on the thread just before the next one."""
         self._begin = statement
-        self._try_here = inline
 
     def take_begin(self) -> str | None:
         begin, self._begin = self._begin, None
         return begin
 
-    def begin_here(self, begin: str) -> bool:
-        """Tries the transaction's BEGIN IMMEDIATE on this thread without waiting; True when
-        it holds the write lock (the transaction then runs here), False when another
-        connection holds it (the BEGIN waits on the thread)."""
-        if not self._try_here:
-            return False
-        self._try_here = False
-        raw = self._conn
-        raw.execute("PRAGMA busy_timeout = 0")
-        try:
-            raw.execute(begin)
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):  # SQLITE_BUSY: another connection writes
-                raise
-            return False
-        finally:
-            raw.execute(f"PRAGMA busy_timeout = {self.busy_ms}")
-        self.inline = True
-        return True
-
     async def commit(self) -> None:
         self._begin = None  # a transaction that ran nothing has nothing to commit
-        if self.inline:
-            self.inline = False
-            self._conn.commit()
-        elif self._conn.in_transaction:
+        if self._conn.in_transaction:
             await super().commit()
 
     async def rollback(self) -> None:
         self._begin = None
-        if self.inline:
-            self.inline = False
-            self._conn.rollback()
-        elif self._conn.in_transaction:
+        if self._conn.in_transaction:
             await super().rollback()
 
 
@@ -177,7 +133,6 @@ def connector(database: str, **kwargs: Any) -> Callable[[], aiosqlite.Connection
         connection = OneTripConnection(
             lambda: sqlite3.connect(database, check_same_thread=False, **kwargs), 64
         )
-        connection.busy_ms = int(kwargs.get("timeout", 5.0) * 1000)
         # As SQLAlchemy does for aiosqlite's own: the thread never keeps the process alive.
         connection._thread.daemon = True
         return connection  # awaited by SQLAlchemy, which starts the thread and connects

@@ -3,7 +3,6 @@ the write lock taken with a transaction's first statement, as BEGIN IMMEDIATE to
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -89,81 +88,3 @@ async def test_a_failed_statement_rolls_back_its_whole_transaction(sqlite_db: Da
             await conn.execute(text("INSERT INTO notes (id, body) VALUES (1, 'twice')"))
     async with sqlite_db.engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
-
-
-def _count_trips(driver: OneTripConnection) -> list[str]:
-    trips: list[str] = []
-    queue = driver._execute
-
-    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        trips.append(getattr(fn, "__name__", "?"))
-        return await queue(fn, *args, **kwargs)
-
-    driver._execute = counted  # type: ignore[method-assign]
-    return trips
-
-
-async def test_an_update_transaction_runs_on_the_loop_holding_the_write_lock(
-    sqlite_db: Database, tmp_path: Path
-) -> None:
-    other = sqlite3.connect(tmp_path / "one-trip.db", timeout=0, isolation_level=None)
-    try:
-        async with sqlite_db.applying() as session:
-            driver = (await session.connection()).sync_connection
-            assert driver is not None
-            raw = driver.connection.driver_connection
-            assert isinstance(raw, OneTripConnection)
-            trips = _count_trips(raw)
-            await session.exec(text("SELECT count(*) FROM notes"))  # type: ignore[call-overload]
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("BEGIN IMMEDIATE")  # the first statement took the write lock
-            await session.exec(text("INSERT INTO notes (body) VALUES ('here')"))  # type: ignore[call-overload]
-            await session.commit()
-            assert trips == []  # BEGIN, both statements and the COMMIT on the loop's thread
-        assert other.execute("SELECT body FROM notes").fetchall() == [("here",)]
-    finally:
-        other.close()
-
-
-async def test_an_update_transaction_waits_for_the_lock_without_holding_the_loop(
-    sqlite_db: Database, tmp_path: Path
-) -> None:
-    other = sqlite3.connect(tmp_path / "one-trip.db", timeout=0, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("INSERT INTO notes (body) VALUES ('first')")
-    released = asyncio.Event()
-
-    async def release() -> None:
-        # Runs only if the loop is free while the update's BEGIN waits: were the BEGIN
-        # waiting on the loop's thread, the lock would never be released.
-        await asyncio.sleep(0.2)
-        other.execute("COMMIT")
-        released.set()
-
-    try:
-        releaser = asyncio.create_task(release())
-        async with sqlite_db.applying() as session:
-            bodies = (await session.exec(text("SELECT body FROM notes"))).all()  # type: ignore[call-overload]
-            assert released.is_set() and [tuple(row) for row in bodies] == [("first",)]
-            await session.exec(text("INSERT INTO notes (body) VALUES ('second')"))  # type: ignore[call-overload]
-            await session.commit()
-        await releaser
-        rows = other.execute("SELECT body FROM notes ORDER BY id").fetchall()
-        assert rows == [("first",), ("second",)]
-    finally:
-        other.close()
-
-
-async def test_a_failed_update_transaction_on_the_loop_keeps_nothing(
-    sqlite_db: Database,
-) -> None:
-    async with sqlite_db.applying() as session:
-        await session.exec(text("INSERT INTO notes (id, body) VALUES (1, 'kept?')"))  # type: ignore[call-overload]
-        with pytest.raises(IntegrityError):
-            await session.exec(text("INSERT INTO notes (id, body) VALUES (1, 'twice')"))  # type: ignore[call-overload]
-        await session.rollback()
-        await session.exec(text("INSERT INTO notes (id, body) VALUES (2, 'after')"))  # type: ignore[call-overload]
-        await session.commit()
-    async with sqlite_db.engine.connect() as conn:
-        rows = (await conn.execute(text("SELECT id, body FROM notes"))).all()
-    assert [tuple(row) for row in rows] == [(2, "after")]
