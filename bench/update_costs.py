@@ -22,7 +22,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiosqlite
-from sqlalchemy import event, insert
+import updates
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.buttons import FlowStep
@@ -33,10 +34,8 @@ from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
 from bot.services import feedback
 from bot.services.programs import ProgramSpec, create_program
-from bot.services.questionnaires import seed_templates
 from bot.storage.db import Database
-from bot.storage.models import User
-from bot.storage.places import place_by_code, seed_places
+from bot.storage.places import place_by_code
 from bot.storage.programs import DueItem, Participant
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -63,6 +62,7 @@ class Counted:
     statements: list[str] = field(default_factory=list)
     trips: int = 0
     on: bool = False
+    sqlite: bool = False
 
     def listen(self, engine: Any) -> None:
         @event.listens_for(engine, "before_cursor_execute")
@@ -73,6 +73,7 @@ class Counted:
         for name in ("begin", "commit", "rollback"):
             event.listen(engine, name, self._marker(name.upper()))
         if engine.dialect.name == "sqlite":
+            self.sqlite = True
             self._count_trips()
 
     def _marker(self, word: str) -> Callable[[Any], None]:
@@ -98,7 +99,8 @@ class Counted:
 
     @property
     def round_trips(self) -> int:
-        return self.trips or len(self.statements)
+        """On SQLite the trips to aiosqlite's thread; elsewhere one per statement."""
+        return self.trips if self.sqlite else len(self.statements)
 
 
 @dataclass
@@ -112,20 +114,13 @@ class KindCost:
 
 
 async def _seed(url: str, users: range) -> None:
-    """Consented citizens, and a training program they took part in, ended an hour ago, whose
-    questionnaire was sent to them (the invitations wait in the outbox)."""
+    """Consented civil servants (bench/updates.py's seeding), and a training program they
+    took part in, ended an hour ago, whose questionnaire was sent to them (the invitations
+    wait in the outbox)."""
+    await updates.seed(url, users, role="asn")
     db = Database(load_settings(DATABASE_URL=url).database_url)
-    await db.migrate()
     now = dt.datetime.now(dt.UTC)
     async with db.session() as session:
-        await seed_places(session)
-        await seed_templates(session)
-        rows = [
-            {"id": u, "language": "id", "role": "asn", "consent_at": now, "first_seen": now,
-             "reachable": True, "banned": False}
-            for u in users
-        ]  # fmt: skip
-        await session.execute(insert(User), rows)
         unit = await place_by_code(session, "LPG-PROV-BPSDM")
         assert unit is not None and unit.id is not None
         ended = now - dt.timedelta(hours=1)
@@ -277,8 +272,9 @@ def _shape(statement: str, width: int = 150) -> str:
 async def transaction_floor(url: str, rounds: int = 2000) -> dict[str, float]:
     """CPU ms per committed transaction of the gate's minimum (read the update's arrival,
     record it as processed, commit), through the layers in turn: the ORM session as the
-    gate uses it, SQLAlchemy Core on an async connection, and the sqlite3 module alone
-    (what the same work costs without the event loop's thread hops)."""
+    gate uses it, a poll batch's updates in one transaction with a savepoint each,
+    SQLAlchemy Core on an async connection, and the sqlite3 module alone (what the same
+    work costs without the event loop's thread hops)."""
     import sqlite3
 
     from sqlalchemy import text
@@ -296,11 +292,29 @@ async def transaction_floor(url: str, rounds: int = 2000) -> dict[str, float]:
         for n in range(first, first + rounds):
             async with sessions() as session:
                 await arrival(session, n, FIRST, since=utcnow() - FLOOD_WINDOW)
-                mark_processed(session, n, FIRST)
+                await mark_processed(session, n, FIRST)
                 await session.commit()
         return (time.process_time() - started) / rounds * 1000
 
     figures["orm session"] = await gate_minimum(db.session, base)
+
+    async def batch_minimum(first: int, batch: int) -> float:
+        """The same work for a poll batch in one transaction, each update in a savepoint
+        of its own (so a failed one would roll back alone), one COMMIT for the batch."""
+        started = time.process_time()
+        for start in range(first, first + rounds, batch):
+            async with db.session() as session:
+                for n in range(start, start + batch):
+                    async with session.begin_nested():
+                        await arrival(session, n, FIRST, since=utcnow() - FLOOD_WINDOW)
+                        await mark_processed(session, n, FIRST)
+                await session.commit()
+        return (time.process_time() - started) / rounds * 1000
+
+    for batch in (10, 100):
+        figures[f"orm session, batch of {batch} with a savepoint each"] = await batch_minimum(
+            base + batch * rounds, batch
+        )
     if url.startswith("sqlite"):
         # The same through aiosqlite as SQLAlchemy drives it by itself (four trips a
         # statement), for comparison with bot/storage/sqlite_driver.py.

@@ -4,13 +4,19 @@ The emulator runs here; each bot runs in a process of its own (Suara: `python -m
 floor: bench/echo_bot.py), so the CPU counted is the bot's own, read from /proc. Reports one
 line per figure with its target; never asserts.
 
-    python bench/updates.py [--only cost|latency|startup|broadcast|scaleout|profile]
-                            [--database-url URL] [--sql]
+    python bench/updates.py [--only cost|instructions|latency|startup|broadcast|scaleout|profile]
+                            [--database-url URL] [--sql] [--users N]
 
 - cost: a burst of updates with the rate limiter out of the way (TELEGRAM_RATE_LIMITER=off and
   the emulator's limits lifted): (a) a known user's free text, (b) a button in the complaint
   flow, (c) whole complaint flows. Updates per second and CPU seconds per 1,000 updates.
   Target: Suara's CPU per update within 2x the echo bot's for (a) and (b).
+- instructions: (a) and (b) as in cost, each bot under valgrind's callgrind, which counts the
+  instructions the process runs (all its threads, in user space): nearly the same count
+  however loaded the machine is, where CPU seconds move by a third between runs.
+  Instructions per update for both bots and their ratio, less what the bot runs idle (its
+  jobs, its long polls) over the burst's duration; 200 updates a burst by default, in
+  waves of 25 (callgrind runs a bot some 50 times slower).
 - latency: first-reply p50 / p95 at a steady 20 updates a second from 300 known users, with
   Telegram's limits on. Target: p95 under 50 ms.
 - startup: from process start to the first reply, and resident memory idle and after the
@@ -41,7 +47,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import update_costs
 from sqlalchemy import insert
 
 from bot.buttons import FlowStep
@@ -58,22 +63,58 @@ ROOT = Path(__file__).resolve().parent.parent
 REPLIES = {"sendMessage", "editMessageText", "answerCallbackQuery"}
 TICK = os.sysconf("SC_CLK_TCK")
 FIRST_USER = 500_000
+WAVE = 25  # updates pushed at once to a bot under callgrind
+IDLE_SECONDS = 30  # under callgrind: how long the bot's idle work is counted
 
 
 class BotProcess:
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+    """A bot in a process of its own. Under callgrind (`instructions=` a folder), `meter()`
+    counts the instructions the process ran (every thread, counted alike however busy the
+    machine is) instead of its CPU seconds."""
+
+    def __init__(
+        self, command: list[str], env: dict[str, str], *, instructions: str | None = None
+    ) -> None:
+        self.counts = None
+        if instructions is not None:
+            self.counts = Path(instructions) / f"{Path(command[-2]).stem}.{time.monotonic_ns()}"
+            command = [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={self.counts}",
+                "--dump-instr=no",
+                "--compress-strings=no",
+                *command,
+            ]
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL if "echo_bot" in command[-2] else None,
+            stderr=subprocess.DEVNULL if "echo_bot" in command[-2] or self.counts else None,
         )
+        self._dumps = 0
+        self._instructions = 0
 
     def cpu(self) -> float:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+    def meter(self) -> float:
+        """CPU seconds so far; under callgrind, instructions since the previous call."""
+        if self.counts is None:
+            return self.cpu()
+        subprocess.run(
+            ["callgrind_control", "--dump", str(self.process.pid)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        self._dumps += 1
+        dump = Path(f"{self.counts}.{self._dumps}")
+        summary = next(line for line in dump.read_text().splitlines() if line[:8] == "summary:")
+        self._instructions += int(summary.split()[1])
+        return self._instructions
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -89,7 +130,9 @@ class BotProcess:
             self.process.kill()
 
 
-def suara(emu: BotApiEmulator, url: str, **extra: str) -> BotProcess:
+def suara(
+    emu: BotApiEmulator, url: str, *, instructions: str | None = None, **extra: str
+) -> BotProcess:
     env = {
         "TELEGRAM_BOT_TOKEN": emu.token,
         "TELEGRAM_API_BASE_URL": emu.base_url,
@@ -99,18 +142,20 @@ def suara(emu: BotApiEmulator, url: str, **extra: str) -> BotProcess:
         "LOG_LEVEL": "ERROR",
         **extra,
     }
-    return BotProcess([sys.executable, "-m", "bot", "run"], env)
+    return BotProcess([sys.executable, "-m", "bot", "run"], env, instructions=instructions)
 
 
-def echo(emu: BotApiEmulator) -> BotProcess:
+def echo(emu: BotApiEmulator, *, instructions: str | None = None) -> BotProcess:
     return BotProcess(
         [sys.executable, str(ROOT / "bench" / "echo_bot.py"), emu.token],
         {"TELEGRAM_API_BASE_URL": emu.base_url},
+        instructions=instructions,
     )
 
 
-async def seed(url: str, users: range) -> None:
-    """Known users: consented citizens, as after onboarding."""
+async def seed(url: str, users: range, *, role: str = "citizen") -> None:
+    """Known users: consented citizens (or civil servants), as after onboarding; the places
+    and the questionnaire templates a new deployment starts with."""
     db = Database(load_settings(DATABASE_URL=url).database_url)
     await db.migrate()
     now = dt.datetime.now(dt.UTC)
@@ -118,7 +163,7 @@ async def seed(url: str, users: range) -> None:
         await seed_places(session)
         await seed_templates(session)
         rows = [
-            {"id": u, "language": "id", "role": "citizen", "consent_at": now, "first_seen": now,
+            {"id": u, "language": "id", "role": role, "consent_at": now, "first_seen": now,
              "reachable": True, "banned": False}
             for u in users
         ]  # fmt: skip
@@ -141,7 +186,8 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 600.0) -> Non
 
 async def ready(emu: BotApiEmulator, bot: BotProcess) -> float:
     """Seconds from process start to its first getUpdates."""
-    await wait_for(lambda: any(m == "getUpdates" for m, _ in emu.calls), timeout=60)
+    timeout = 60 if bot.counts is None else 900  # callgrind runs it some 50 times slower
+    await wait_for(lambda: any(m == "getUpdates" for m, _ in emu.calls), timeout=timeout)
     return time.monotonic() - bot.started
 
 
@@ -153,28 +199,61 @@ def lift_limits(emu: BotApiEmulator) -> None:
 async def burst(
     emu: BotApiEmulator, bot: BotProcess, pushes: list[Callable[[], int]], *, count: set[str]
 ) -> tuple[float, float]:
-    """Pushes every update at once; (seconds, CPU seconds) until each got its answer."""
-    index = len(emu.calls)
-    cpu = bot.cpu()
+    """Pushes every update at once; (seconds, CPU seconds or, under callgrind,
+    instructions) until each got its answer. Under callgrind the updates go in waves of
+    WAVE, each after the last one's answers: a bot slowed some 50 times would otherwise keep
+    requests waiting for a connection of its pool past the pool's timeout, and lose them."""
+    cpu = bot.meter()
     started = time.monotonic()
-    for push in pushes:
-        push()
-    await wait_for(lambda: replies_since(emu, index, count) >= len(pushes))
-    return time.monotonic() - started, bot.cpu() - cpu
+    if bot.counts is None:
+        index = len(emu.calls)
+        for push in pushes:
+            push()
+        await wait_for(lambda: replies_since(emu, index, count) >= len(pushes))
+        return time.monotonic() - started, bot.meter() - cpu
+    answered = 0
+    for first in range(0, len(pushes), WAVE):
+        index = len(emu.calls)
+        wave = pushes[first : first + WAVE]
+        for push in wave:
+            push()
+        answered += await _answers(emu, index, count, len(wave))
+    if answered < len(pushes):
+        # A request the slowed bot gave up on (its timeouts are Telegram's, not valgrind's).
+        report("unanswered under callgrind", f"{len(pushes) - answered} of {len(pushes)}")
+    return time.monotonic() - started, bot.meter() - cpu
+
+
+async def _answers(emu: BotApiEmulator, index: int, count: set[str], expected: int) -> int:
+    """The answers since `index`, once all are in or none came for a minute."""
+    seen, quiet_since = 0, time.monotonic()
+    while seen < expected and time.monotonic() - quiet_since < 60:
+        await asyncio.sleep(0.05)
+        now = replies_since(emu, index, count)
+        if now > seen:
+            seen, quiet_since = now, time.monotonic()
+    return seen
 
 
 def report(name: str, value: str, target: str = "") -> None:
     print(f"{name}: {value}" + (f" (target {target})" if target else ""), flush=True)
 
 
-async def cost(url_for: Callable[[str], str], users_n: int) -> dict[str, float]:
+async def cost(
+    url_for: Callable[[str], str], users_n: int, *, instructions: str | None = None
+) -> dict[str, float]:
+    """(a) and (b) for the echo bot, then for Suara; (c) for Suara. With `instructions` (a
+    folder for callgrind's counts) each bot runs under callgrind and the figures are
+    instructions per update, not CPU seconds: (c) is left out."""
     figures: dict[str, float] = {}
     for kind in ("echo", "suara"):
-        figures.update(await _cost_of(kind, url_for(kind), users_n))
+        figures.update(await _cost_of(kind, url_for(kind), users_n, instructions))
     return figures
 
 
-async def _cost_of(kind: str, url: str, users_n: int) -> dict[str, float]:
+async def _cost_of(
+    kind: str, url: str, users_n: int, instructions: str | None = None
+) -> dict[str, float]:
     figures: dict[str, float] = {}
     emu = BotApiEmulator()
     await emu.start()
@@ -182,9 +261,10 @@ async def _cost_of(kind: str, url: str, users_n: int) -> dict[str, float]:
     users = [emu.user(FIRST_USER + n, f"U{n}", "id") for n in range(users_n)]
     if kind == "suara":
         await seed(url, range(FIRST_USER, FIRST_USER + users_n))
-        bot = suara(emu, url, TELEGRAM_RATE_LIMITER="off")
+        bot = suara(emu, url, instructions=instructions, TELEGRAM_RATE_LIMITER="off")
     else:
-        bot = echo(emu)
+        bot = echo(emu, instructions=instructions)
+    per = 1 / users_n if instructions else 1000 / users_n
 
     def texts(text: str, who: list[Persona]) -> list[Callable[[], int]]:
         return [lambda u=u: emu.send_text(u, text) for u in who]
@@ -193,12 +273,21 @@ async def _cost_of(kind: str, url: str, users_n: int) -> dict[str, float]:
         await ready(emu, bot)
         await asyncio.sleep(1)
         # Warm up: the first updates pay for imports and connections.
-        await burst(emu, bot, texts("halo", users[:50]), count={"sendMessage"})
+        await burst(emu, bot, texts("halo", users[: min(50, users_n)]), count={"sendMessage"})
         seconds, cpu = await burst(
             emu, bot, texts("Jalan di depan rumah saya rusak", users), count={"sendMessage"}
         )
+        idle = 0.0
+        if instructions:
+            # What the bot runs while no update comes (its scheduled jobs, its long polls),
+            # per second: a burst under callgrind lasts some 50 times longer than without,
+            # and would count that many more runs of the jobs. Taken off below.
+            before, since = bot.meter(), time.monotonic()
+            await asyncio.sleep(IDLE_SECONDS)
+            idle = (bot.meter() - before) / (time.monotonic() - since)
+            figures[f"{kind}_idle_per_second"] = idle
         figures[f"{kind}_text_ups"] = users_n / seconds
-        figures[f"{kind}_text_cpu"] = cpu / users_n * 1000
+        figures[f"{kind}_text_cpu"] = (cpu - idle * seconds) * per
         # (b) a button in the complaint flow: /lapor first, then the category.
         if kind == "suara":
             await burst(emu, bot, texts("/lapor", users), count={"sendMessage"})
@@ -207,8 +296,8 @@ async def _cost_of(kind: str, url: str, users_n: int) -> dict[str, float]:
         presses = [lambda u=u: emu.press_data(u, messages[u.id], data) for u in users]
         seconds, cpu = await burst(emu, bot, presses, count={"answerCallbackQuery"})
         figures[f"{kind}_button_ups"] = users_n / seconds
-        figures[f"{kind}_button_cpu"] = cpu / users_n * 1000
-        if kind == "suara":
+        figures[f"{kind}_button_cpu"] = (cpu - idle * seconds) * per
+        if kind == "suara" and not instructions:
             figures["suara_rss_after"] = bot.rss_mb()
             flows = min(100, users_n)
             seconds, cpu = await complaint_flows(emu, bot, users[:flows])
@@ -485,6 +574,22 @@ async def main(only: str | None, database_url: str | None, users: int, *, sql: b
                 f"{f['cpu_per_complaint'] * 1000:.0f} ms CPU each (11 updates)",
             )
             report("memory after the cost runs", f"{f['suara_rss_after']:.0f} MB")
+        if only == "instructions":
+            report("same interpreter and packages for both bots", versions())
+            f = await cost(url_for, users, instructions=folder)
+            for what, label in (("text", "(a) free text"), ("button", "(b) complaint button")):
+                ratio = f[f"suara_{what}_cpu"] / f[f"echo_{what}_cpu"]
+                report(
+                    f"instructions {label}, {engine}, {users} updates under callgrind",
+                    f"Suara {f[f'suara_{what}_cpu'] / 1e6:.2f} M per update; echo "
+                    f"{f[f'echo_{what}_cpu'] / 1e6:.2f} M; ratio {ratio:.2f}x",
+                    "within 2x",
+                )
+            report(
+                "idle work taken off (instructions per second while no update came)",
+                f"Suara {f['suara_idle_per_second'] / 1e6:.1f} M/s, "
+                f"echo {f['echo_idle_per_second'] / 1e6:.1f} M/s",
+            )
         if only in (None, "latency"):
             times = await latency(url_for("latency"))
             report(
@@ -507,6 +612,8 @@ async def main(only: str | None, database_url: str | None, users: int, *, sql: b
                 "under 100 MB",
             )
         if only == "profile":
+            import update_costs  # it imports this module's seeding
+
             update_costs.report(await update_costs.profile(url_for("profile")), sql=sql)
             floor = await update_costs.transaction_floor(url_for("floor"))
             report(
@@ -540,10 +647,15 @@ async def main(only: str | None, database_url: str | None, users: int, *, sql: b
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--only", choices=["cost", "latency", "startup", "broadcast", "scaleout", "profile"]
+        "--only",
+        choices=["cost", "instructions", "latency", "startup", "broadcast", "scaleout", "profile"],
     )
     parser.add_argument("--sql", action="store_true", help="profile: list each kind's statements")
     parser.add_argument("--database-url")
-    parser.add_argument("--users", type=int, default=1000, help="users in the cost bursts")
+    parser.add_argument(
+        "--users", type=int, help="users in the cost bursts (1,000; 200 under callgrind)"
+    )
     args = parser.parse_args()
+    if args.users is None:
+        args.users = 200 if args.only == "instructions" else 1000
     asyncio.run(main(args.only, args.database_url, args.users, sql=args.sql))

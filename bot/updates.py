@@ -147,8 +147,8 @@ class UpdateGate:
                 await session.rollback()
             elif tg_user is not None:
                 await _remember_app_language(session, tg_user.id, tg_user.language_code)
-            mark_processed(session, update.update_id, scope.user_id)
             try:
+                await mark_processed(session, update.update_id, scope.user_id)
                 await session.commit()
             except IntegrityError:
                 await session.rollback()
@@ -158,7 +158,7 @@ class UpdateGate:
                     return
                 # A constraint the handler broke: nothing of it is kept, the user is told.
                 log.exception("update %s broke a constraint; rolled back", update.update_id)
-                mark_processed(session, update.update_id, scope.user_id)
+                await mark_processed(session, update.update_id, scope.user_id)
                 await session.commit()
                 scope.replies = _apology(update, scope)
                 scope.durable_added = False

@@ -17,7 +17,7 @@ from bot.handlers.flow import STAY, Invalid, Stale, Step, Turn
 from bot.i18n import Safe
 from bot.keyboards import Button, keyboard, page_of, pager
 from bot.render import shorten
-from bot.storage.places import UnitChoice, get_place, unit_choices
+from bot.storage.places import UnitChoice, get_place, offered_units
 
 PAGE_SIZE = 8
 QUERY_MAX = 60
@@ -60,8 +60,9 @@ class UnitPicker(Step[P], Generic[P]):
     question = ""  # text key of the question above the list
 
     async def choices(self, turn: Turn[P]) -> list[UnitChoice]:
-        """The units offered: by default every active unit."""
-        return await unit_choices(turn.context.db, query=self._draft(turn).unit_query)
+        """The units offered: by default every active unit (as this process read them in the
+        last OFFERED_FOR seconds; what is chosen is checked again when it is used)."""
+        return await offered_units(turn.context.db, query=self._draft(turn).unit_query)
 
     async def chosen(self, turn: Turn[P], choice: UnitChoice) -> str:
         raise NotImplementedError
@@ -105,11 +106,14 @@ class UnitPicker(Step[P], Generic[P]):
         elif value.isdigit() and len(value) < 10:
             offered = {c.id: c for c in await self.choices(turn)}
             choice = offered.get(int(value))
-            if choice is None:
+            if choice is None or choice.active:
+                # Read again: the list may be the process's copy of a few seconds ago
+                # (`offered_units`), and another worker may have deactivated the unit since.
                 place = await get_place(turn.context.db, int(value))
                 if place is not None and not place.active:
                     raise Invalid("units.inactive", unit=place.name)
-                raise Stale
+                if choice is None or place is None:
+                    raise Stale
             return await self.chosen(turn, choice)
         else:
             raise Stale

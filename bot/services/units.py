@@ -27,6 +27,7 @@ from bot.storage.places import (
     place_by_code,
     regions,
     unit_choices,
+    units_changed,
 )
 
 CODE_MAX, NAME_MIN, NAME_MAX = 32, 3, 120
@@ -112,6 +113,7 @@ async def _unit(session: AsyncSession, unit_id: int) -> Place:
 
 
 def _record(caller: Access, session: AsyncSession, action: str, unit: Place, detail: str) -> None:
+    units_changed(session)
     caller.audit(
         session,
         action=action,

@@ -65,8 +65,14 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _sqlite_write_transactions(self.engine)
+        # What this process keeps for all its sessions (storage/places.py's offered units),
+        # in each session's `info` under "suara_shared".
+        self.shared: dict[str, Any] = {}
         self._sessions = async_sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False
+            self.engine,
+            class_=AsyncSession,
+            expire_on_commit=False,
+            info={"suara_shared": self.shared},
         )
         # Pages that only read: on SQLite a deferred BEGIN, so they neither take nor wait for
         # the write lock (WAL gives them a snapshot); elsewhere the same as `session`.
@@ -74,6 +80,7 @@ class Database:
             self.engine.execution_options(**{READ_ONLY: True}),
             class_=AsyncSession,
             expire_on_commit=False,
+            info={"suara_shared": self.shared},
         )
 
     @asynccontextmanager

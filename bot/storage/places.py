@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, delete, func, true
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, delete, event, func, true
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -204,6 +205,49 @@ async def unit_choices(
         if not query or choice.matches(query):
             found.append(choice)
     return sorted(found, key=lambda c: (c.label.casefold(), c.code))
+
+
+# How long one process offers the units it read, in pickers of citizens' and participants'
+# flows (`offered_units`). Workers are separate processes and an admin may change units in
+# any of them: each reads them again after this long. What is chosen is checked again when
+# the complaint, program or proposal is made (`services.units.open_unit`).
+OFFERED_FOR = 30.0
+SHARED = "suara_shared"  # session.info key: the Database's per-process dict, in every session
+
+
+@dataclass
+class _Offered:
+    until: float
+    units: list[UnitChoice]
+
+
+async def offered_units(session: AsyncSession, *, query: str | None = None) -> list[UnitChoice]:
+    """The active units as `unit_choices` gives them, read at most every OFFERED_FOR seconds
+    per process: a picker shows them on every step it is on, and reading and loading all
+    places is two statements and a few dozen rows each time."""
+    shared = session.info.get(SHARED)
+    if shared is None:
+        return await unit_choices(session, query=query)
+    kept: _Offered | None = shared.get("offered_units")
+    now = time.monotonic()
+    if kept is None or now >= kept.until:
+        kept = shared["offered_units"] = _Offered(now + OFFERED_FOR, await unit_choices(session))
+    return [c for c in kept.units if c.matches(query)] if query else list(kept.units)
+
+
+def units_changed(session: AsyncSession) -> None:
+    """This session changes units: this process's pickers read them again, now and once
+    the change is committed (a picker may read them in between)."""
+    shared = session.info.get(SHARED)
+    if shared is None:
+        return
+    shared.pop("offered_units", None)
+    event.listen(
+        session.sync_session,
+        "after_commit",
+        lambda _session: shared.pop("offered_units", None),
+        once=True,
+    )
 
 
 async def regions(session: AsyncSession) -> list[Place]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, literal_column
+from sqlalchemy import exists, func, insert, literal_column
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.models import ProcessedUpdate, User
+from bot.storage.types import utcnow
 
 # The flood guard counts a user's updates over this window (bot/handlers/guards.py).
 FLOOD_WINDOW = dt.timedelta(seconds=60)
@@ -56,8 +57,22 @@ async def was_processed(session: AsyncSession, update_id: int) -> bool:
     return await session.get(ProcessedUpdate, update_id) is not None
 
 
-def mark_processed(session: AsyncSession, update_id: int, user_id: int | None = None) -> None:
-    session.add(ProcessedUpdate(update_id=update_id, user_id=user_id))
+# One statement built once: an ORM object here would cost its construction, validation and
+# the unit of work's flush on every update, for a row nothing reads back.
+_RECORD = insert(ProcessedUpdate.__table__)  # type: ignore[attr-defined]
+
+
+async def mark_processed(
+    session: AsyncSession, update_id: int, user_id: int | None = None
+) -> None:
+    """Records the update as applied, in the session's transaction: the caller's commit makes
+    it durable with the update's effects. Raises IntegrityError (here, not at the commit)
+    when the id is recorded already, or when a change the handler left pending breaks a
+    constraint (it is flushed first)."""
+    await session.exec(
+        _RECORD,
+        params={"update_id": update_id, "processed_at": utcnow(), "user_id": user_id},
+    )
 
 
 async def count_since(session: AsyncSession, user_id: int, since: dt.datetime) -> int:

@@ -9,6 +9,8 @@ from bot.i18n import load_catalog
 from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
 from bot.storage.audit import AuditEntry
+from bot.storage.db import Database
+from bot.storage.models import FlowState
 from bot.storage.places import place_by_code
 from tests.conftest import ADMIN_ID
 from tests.e2e.helpers import onboard, say, step, tap, text_of
@@ -120,3 +122,32 @@ async def test_the_proposal_picker_is_searched_by_writing(harness: Harness) -> N
     assert _labels(emu, budi)[0] == "Dinas Kesehatan · Kota Lhokseumawe"
     saved = text_of(await tap(emu, budi, "Dinas Kesehatan · Kota Lhokseumawe"))
     assert "Lhokseumawe" in saved
+
+
+async def test_a_unit_deactivated_by_another_worker_is_refused_when_picked(
+    harness: Harness,
+) -> None:
+    """The picker's list is this process's copy for a few seconds; a choice is read again."""
+    emu = harness.emulator
+    siti = emu.user(CITIZEN_ID, "Siti", "id")
+    await onboard(emu, siti)
+    await say(emu, siti, "/lapor")
+    await tap(emu, siti, "Administrasi Kependudukan")
+    await say(emu, siti, "kependudukan lampung selatan")
+    assert _labels(emu, siti)[0] == DUKCAPIL
+    # Another worker (its own engine on the same database) deactivates the unit.
+    other = Database(harness.database_url)
+    try:
+        async with other.session() as session:
+            unit = await place_by_code(session, "LSL-DUKCAPIL")
+            assert unit is not None
+            unit.active = False
+            session.add(unit)
+            await session.commit()
+    finally:
+        await other.dispose()
+    await tap(emu, siti, DUKCAPIL)
+    assert "sudah tidak aktif" in (emu.callback_answers[-1].text or "")
+    async with _db(harness).session() as session:
+        state = await session.get(FlowState, (CITIZEN_ID, "complaint"))
+        assert state is not None and state.step == "place"  # still asked for a unit

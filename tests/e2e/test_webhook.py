@@ -20,7 +20,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import event, func
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlmodel import select
 
 from bot.config import Settings
@@ -258,19 +258,28 @@ def commit_fails_once(user_id: int) -> Iterator[list[int]]:
     would."""
     failed: list[int] = []
 
-    def before_commit(session: Session) -> None:
-        if failed:
-            return
-        for row in session.new:
-            if isinstance(row, ProcessedUpdate) and row.user_id == user_id:
-                failed.append(row.update_id)
-                raise OperationalError("COMMIT", {}, ConnectionError("connection lost"))
+    def recorded(execution: ORMExecuteState) -> None:
+        # The gate records an update with a Core insert into processed_updates.
+        table = getattr(execution.statement, "table", None)
+        params = execution.parameters
+        if getattr(table, "name", "") == "processed_updates" and isinstance(params, dict):
+            if params.get("user_id") == user_id:
+                execution.session.info["recorded_update"] = params["update_id"]
 
+    def before_commit(session: Session) -> None:
+        update_id = session.info.pop("recorded_update", None)
+        if failed or update_id is None:
+            return
+        failed.append(update_id)
+        raise OperationalError("COMMIT", {}, ConnectionError("connection lost"))
+
+    event.listen(Session, "do_orm_execute", recorded)
     event.listen(Session, "before_commit", before_commit)
     try:
         yield failed
     finally:
         event.remove(Session, "before_commit", before_commit)
+        event.remove(Session, "do_orm_execute", recorded)
 
 
 async def test_a_failed_update_is_answered_500_and_applied_once_when_sent_again(
