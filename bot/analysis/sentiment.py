@@ -31,6 +31,7 @@ CONTRAST = frozenset({"tapi", "tetapi", "namun", "sayangnya", "cuma", "hanya saj
 MAGIC = b"SUARA-SENTIMENT-1\n"
 LABELS = ("negative", "neutral", "positive")
 WORD_CACHE = 50_000
+GRAM_CACHE = 200_000
 
 Sentiment = namedtuple("Sentiment", ["label", "polarity", "probabilities"])
 
@@ -63,6 +64,7 @@ class SentimentModel:
         self._negative = classes.index("negative")
         self._nothing = tuple(1.0 if label == "neutral" else 0.0 for label in classes)
         self._words: dict[str, tuple[tuple[float, ...], float]] = {}
+        self._grams: dict[str, tuple[int, int, int]] = {}
 
     # -- file format: MAGIC, a JSON header line, then int8 weights (bucket-major) -------------
 
@@ -102,15 +104,22 @@ class SentimentModel:
         cached = self._words.get(marked_word)
         if cached is not None:
             return cached
-        k, bits, w = self._k, self.bits, self.weights
-        sums = [0.0] * k
+        bits, w, grams = self.bits, self.weights, self._grams
+        s0 = s1 = s2 = 0.0
         total = 0.0
         for feature, value in word_features(marked_word):
-            base = bucket(feature, bits) * k
-            for c in range(k):
-                sums[c] += w[base + c] * value
+            # Words share their character n-grams: each n-gram's weights are read once.
+            hit = grams.get(feature)
+            if hit is None:
+                base = bucket(feature, bits) * 3
+                hit = (w[base], w[base + 1], w[base + 2])
+                if len(grams) < GRAM_CACHE:
+                    grams[feature] = hit
+            s0 += hit[0] * value
+            s1 += hit[1] * value
+            s2 += hit[2] * value
             total += value
-        result = (tuple(sums), total)
+        result = ((s0, s1, s2), total)
         if len(self._words) < WORD_CACHE:
             self._words[marked_word] = result
         return result

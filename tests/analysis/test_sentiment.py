@@ -180,3 +180,29 @@ def test_more_than_nothing_to_report_is_scored(text: str) -> None:
 )
 def test_code_mixed_and_regional_words(text: str, expected: str) -> None:
     assert label(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # SmSA writes -nya apart; chat attaches it.
+        ("pelayanannya lama", ["pelayanan", "nya", "lama"]),
+        ("materinya jelas", ["materi", "nya", "jelas"]),
+        ("harusnya dijelaskan", ["harus", "nya", "dijelaskan"]),
+        # Words where -nya belongs to the word stay whole.
+        ("sebenarnya hanya punya", ["sebenarnya", "hanya", "punya"]),
+        ("biasanya semuanya lancar", ["biasanya", "semuanya", "lancar"]),
+        ("sayangnya lama", ["sayangnya", "lama"]),
+        # Chat's reduplication with a 2.
+        ("petugasnya ramah2", ["petugas", "nya", "ramah-ramah"]),
+        ("gak sia2", ["tidak", "sia-sia"]),
+        ("lulusan s2", ["lulusan", "s2"]),
+    ],
+)
+def test_chat_spelling_meets_the_training_spelling(text: str, expected: list[str]) -> None:
+    assert normalise(text) == expected
+
+
+@pytest.mark.parametrize("text", ["tidak ada kendalanya", "gak ada masalahnya sih"])
+def test_nothing_to_report_with_an_attached_nya(text: str) -> None:
+    assert sentiment_of(text) == ("neutral", 0.0)
