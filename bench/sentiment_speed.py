@@ -1,7 +1,7 @@
 """Sentiment speed alone, comparable across versions: a fresh model (empty caches) per pass,
-best of seven passes (wall clock and CPU time), on SmSA's validation texts and on the team's chat-style texts. Reports;
-never asserts. To compare with an older version, run this file with that version's code first
-on the path (its model file as the argument):
+best of seven passes (wall clock and CPU time), on SmSA's validation texts and on the team's
+chat-style texts. Reports; never asserts. To compare with an older version, run this file
+with that version's code first on the path (its model file as the argument):
 
     git archive REV bot | tar -x -C /tmp/old
     PYTHONPATH=/tmp/old python bench/sentiment_speed.py \

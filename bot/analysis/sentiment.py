@@ -48,6 +48,8 @@ class SentimentModel:
         bias: tuple[float, ...],
         weights: array,
         lexicon: dict[str, float] | None = None,
+        short_words: int = 0,
+        short_offset: float = 0.0,
     ) -> None:
         if sorted(classes) != sorted(LABELS):
             raise ValueError(f"the model's classes are {classes}, expected {LABELS}")
@@ -63,6 +65,11 @@ class SentimentModel:
         self._positive = classes.index("positive")
         self._negative = classes.index("negative")
         self._nothing = tuple(1.0 if label == "neutral" else 0.0 for label in classes)
+        self._neutral = classes.index("neutral")
+        # Chat messages are short, SmSA's texts long: texts of at most short_words words get
+        # short_offset more on the neutral class (chosen by scripts/calibrate_sentiment.py).
+        self.short_words = short_words
+        self.short_offset = short_offset
         self._words: dict[str, tuple[tuple[float, ...], float]] = {}
         self._grams: dict[str, tuple[int, int, int]] = {}
 
@@ -84,6 +91,8 @@ class SentimentModel:
             bias=tuple(header["bias"]),
             weights=weights,
             lexicon=load_lexicon(lexicon) if lexicon else None,
+            short_words=int(header.get("short_words", 0)),
+            short_offset=float(header.get("short_neutral_offset", 0.0)),
         )
 
     def dump(self, path: Path, *, meta: dict[str, object] | None = None) -> None:
@@ -92,6 +101,8 @@ class SentimentModel:
             "classes": list(self.classes),
             "scales": list(self.scales),
             "bias": list(self.bias),
+            "short_words": self.short_words,
+            "short_neutral_offset": self.short_offset,
             **(meta or {}),
         }
         body = MAGIC + json.dumps(header).encode() + b"\n" + self.weights.tobytes()
@@ -168,6 +179,8 @@ class SentimentModel:
             shift = self._lexicon_shift(marked_words) / 2
             logits[self._positive] += shift
             logits[self._negative] -= shift
+        if len(marked_words) <= self.short_words:
+            logits[self._neutral] += self.short_offset
         top = max(logits)
         exps = [math.exp(value - top) for value in logits]
         whole = exps[0] + exps[1] + exps[2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import pytest
 from textblob import Blobber
@@ -12,6 +13,7 @@ from bot.analysis.sentiment import (
     LABELS,
     MODEL_PATH,
     IndonesianAnalyzer,
+    SentimentModel,
     blobber,
     default_model,
     sentiment_of,
@@ -206,3 +208,18 @@ def test_chat_spelling_meets_the_training_spelling(text: str, expected: list[str
 @pytest.mark.parametrize("text", ["tidak ada kendalanya", "gak ada masalahnya sih"])
 def test_nothing_to_report_with_an_attached_nya(text: str) -> None:
     assert sentiment_of(text) == ("neutral", 0.0)
+
+
+def test_short_texts_get_their_own_neutral_offset(tmp_path: Path) -> None:
+    model = SentimentModel.load()
+    short, long = "petugasnya jutek bgt", "petugas nya jutek sekali " * 5
+    assert model.analyze(short).label == model.analyze(long).label == "negative"
+    model.short_words, model.short_offset = 4, 50.0
+    assert model.analyze(short).label == "neutral"
+    assert model.analyze(long).label == "negative"
+    # The calibration travels in the model file.
+    path = tmp_path / "model.bin.gz"
+    model.dump(path)
+    again = SentimentModel.load(path)
+    assert (again.short_words, again.short_offset) == (4, 50.0)
+    assert again.analyze(short).label == "neutral"
