@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from functools import cache
 
-from bot.analysis.text import slang_dictionary
+from bot.analysis.text import INTENSIFY_NEXT, INTENSIFY_PREVIOUS, NEGATORS, slang_dictionary
 
 # Indonesian words and the English ones chat mixes in for them (the reverse of the team's
 # code-mixing list in bot.analysis.text).
@@ -41,6 +41,10 @@ ENGLISH = {
     "sangat": ("very",),
 }
 VOWELS = frozenset("aeiou")
+# Words the analyzer reads as structure: a misspelt "tidak" would no longer mark the words after
+# it as negated, and the model would learn "jelas" from "tidak jelas". Chat writes these in
+# shorthand the normaliser knows (gak, tdk, bgt), so they get only their informal spellings.
+STRUCTURE = NEGATORS | INTENSIFY_NEXT | INTENSIFY_PREVIOUS | {"tapi", "tetapi", "namun"}
 
 
 @cache
@@ -87,6 +91,9 @@ def chat_style(
             continue
         if word in spellings and rng.random() < slang:
             out.append(rng.choice(spellings[word]))
+            continue
+        if word in STRUCTURE:
+            out.append(word)
             continue
         if len(word) >= 5 and rng.random() < vowels:
             word = _without_vowels(word, rng)
