@@ -1,7 +1,7 @@
 """Sentiment speed alone, comparable across versions: a fresh model (empty caches) per pass,
-best of seven passes, on SmSA's validation texts and on the team's chat-style texts. Reports;
-never asserts. To compare with an older version, run this file with that version's code first
-on the path (its model file as the argument):
+best of seven passes (wall clock and CPU time), on SmSA's validation texts and on the team's
+chat-style texts. Reports; never asserts. To compare with an older version, run this file
+with that version's code first on the path (its model file as the argument):
 
     git archive REV bot | tar -x -C /tmp/old
     PYTHONPATH=/tmp/old python bench/sentiment_speed.py \
@@ -34,16 +34,21 @@ def main() -> None:
     texts = read_labelled(data)[0]
     chat = read_labelled(HERE / "informal_id.tsv")[0] * 20
     best: dict[str, float] = {}
+    best_cpu: dict[str, float] = {}
     for _ in range(7):
         for name, sample in (("SmSA valid", texts), ("chat-style", chat)):
             model = SentimentModel.load(path)
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             for text in sample:
                 model.analyze(text)
             rate = len(sample) / (time.perf_counter() - started)
+            rate_cpu = len(sample) / max(time.process_time() - started_cpu, 1e-9)
             best[name] = max(best.get(name, 0.0), rate)
+            best_cpu[name] = max(best_cpu.get(name, 0.0), rate_cpu)
+    # On a shared machine the wall clock counts the wait for a core; CPU time does not.
     print(f"{path}: fresh model, best of 7, one core: "
-          + ", ".join(f"{name} {rate:,.0f} texts/s" for name, rate in best.items())
+          + ", ".join(f"{name} {best[name]:,.0f} texts/s ({best_cpu[name]:,.0f}/s of CPU time)"
+                      for name in best)
           + " (target >= 5,000/s)")  # fmt: skip
 
 

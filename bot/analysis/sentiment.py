@@ -31,6 +31,7 @@ CONTRAST = frozenset({"tapi", "tetapi", "namun", "sayangnya", "cuma", "hanya saj
 MAGIC = b"SUARA-SENTIMENT-1\n"
 LABELS = ("negative", "neutral", "positive")
 WORD_CACHE = 50_000
+GRAM_CACHE = 200_000
 
 Sentiment = namedtuple("Sentiment", ["label", "polarity", "probabilities"])
 
@@ -47,6 +48,8 @@ class SentimentModel:
         bias: tuple[float, ...],
         weights: array,
         lexicon: dict[str, float] | None = None,
+        short_words: int = 0,
+        short_offset: float = 0.0,
     ) -> None:
         if sorted(classes) != sorted(LABELS):
             raise ValueError(f"the model's classes are {classes}, expected {LABELS}")
@@ -62,7 +65,13 @@ class SentimentModel:
         self._positive = classes.index("positive")
         self._negative = classes.index("negative")
         self._nothing = tuple(1.0 if label == "neutral" else 0.0 for label in classes)
+        self._neutral = classes.index("neutral")
+        # Chat messages are short, SmSA's texts long: texts of at most short_words words get
+        # short_offset more on the neutral class (chosen by scripts/calibrate_sentiment.py).
+        self.short_words = short_words
+        self.short_offset = short_offset
         self._words: dict[str, tuple[tuple[float, ...], float]] = {}
+        self._grams: dict[str, tuple[int, int, int]] = {}
 
     # -- file format: MAGIC, a JSON header line, then int8 weights (bucket-major) -------------
 
@@ -82,6 +91,8 @@ class SentimentModel:
             bias=tuple(header["bias"]),
             weights=weights,
             lexicon=load_lexicon(lexicon) if lexicon else None,
+            short_words=int(header.get("short_words", 0)),
+            short_offset=float(header.get("short_neutral_offset", 0.0)),
         )
 
     def dump(self, path: Path, *, meta: dict[str, object] | None = None) -> None:
@@ -90,6 +101,8 @@ class SentimentModel:
             "classes": list(self.classes),
             "scales": list(self.scales),
             "bias": list(self.bias),
+            "short_words": self.short_words,
+            "short_neutral_offset": self.short_offset,
             **(meta or {}),
         }
         body = MAGIC + json.dumps(header).encode() + b"\n" + self.weights.tobytes()
@@ -102,15 +115,22 @@ class SentimentModel:
         cached = self._words.get(marked_word)
         if cached is not None:
             return cached
-        k, bits, w = self._k, self.bits, self.weights
-        sums = [0.0] * k
+        bits, w, grams = self.bits, self.weights, self._grams
+        s0 = s1 = s2 = 0.0
         total = 0.0
         for feature, value in word_features(marked_word):
-            base = bucket(feature, bits) * k
-            for c in range(k):
-                sums[c] += w[base + c] * value
+            # Words share their character n-grams: each n-gram's weights are read once.
+            hit = grams.get(feature)
+            if hit is None:
+                base = bucket(feature, bits) * 3
+                hit = (w[base], w[base + 1], w[base + 2])
+                if len(grams) < GRAM_CACHE:
+                    grams[feature] = hit
+            s0 += hit[0] * value
+            s1 += hit[1] * value
+            s2 += hit[2] * value
             total += value
-        result = (tuple(sums), total)
+        result = ((s0, s1, s2), total)
         if len(self._words) < WORD_CACHE:
             self._words[marked_word] = result
         return result
@@ -159,6 +179,8 @@ class SentimentModel:
             shift = self._lexicon_shift(marked_words) / 2
             logits[self._positive] += shift
             logits[self._negative] -= shift
+        if len(marked_words) <= self.short_words:
+            logits[self._neutral] += self.short_offset
         top = max(logits)
         exps = [math.exp(value - top) for value in logits]
         whole = exps[0] + exps[1] + exps[2]

@@ -19,7 +19,24 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|[.,!?;:]")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
 _STRETCH = re.compile(r"([a-z])\1{2,}")
+# "ramah2", "putus2": chat's way of writing a reduplicated word ("ramah-ramah").
+_REDUPLICATED = re.compile(r"([a-z]{3,})2")
 BOUNDARY = frozenset(".,!?;:")
+
+# SmSA writes the suffix -nya apart ("pelayanan nya lama"), chat writes it attached
+# ("pelayanannya lama"): a word the model never saw. It is split off, except in the words
+# where -nya is part of the word. The list is the team's, from the -nya words that SmSA's
+# training split keeps whole more often than it splits them, plus the few it lacks.
+_NYA_WHOLE = frozenset(
+    """akhirnya baiknya bertanya bertanya-tanya biasa-biasanya biasanya ditanya ditanya-tanya
+    empunya kalinya karenanya kelihatannya kiranya lain-lainnya lainnya layaknya makanya
+    misalnya munculnya nampaknya nantinya nyonya pasalnya rasanya rupanya satu-satunya
+    seadanya seandainya sebaiknya sebaliknya sebanyak-banyaknya sebelumnya sebenarnya
+    sebetulnya secepatnya secukupnya sedikitnya seenaknya segalanya seharusnya sekenanya
+    sekenyangnya sekiranya selamanya selambat-lambatnya selanjutnya selayaknya selebihnya
+    semuanya seperlunya sepertinya sesungguhnya seterusnya setidaknya sewajarnya tadinya
+    tampaknya tanya-tanya tentunya sebagainya sayangnya terutamanya bukannya""".split()
+)
 
 NEGATORS = frozenset({"tidak", "tak", "bukan", "belum", "kurang", "jangan", "tanpa", "enggak"})
 # Words that strengthen the next word ("sangat lama") or the one before ("lama banget").
@@ -160,7 +177,8 @@ _EXTRA_SLANG = {
 _NOTHING_FILLERS = frozenset(
     {"sih", "kok", "ya", "yah", "deh", "dong", "kak", "pak", "bu", "bapak", "ibu", "mas", "mbak",
      "min", "sejauh", "ini", "sementara", "untuk", "saat", "masih", "so", "far", "juga",
-     "kayaknya", "sepertinya", "rasanya", "saya", "kami", "terima", "kasih", "alhamdulillah"}
+     "kayaknya", "sepertinya", "rasanya", "saya", "kami", "terima", "kasih", "alhamdulillah",
+     "nya"}
 )  # fmt: skip
 _NOTHING_OBJECTS = frozenset(
     {"kendala", "masalah", "hambatan", "halangan", "kesulitan", "keluhan", "komentar", "saran",
@@ -220,10 +238,21 @@ def normalise(text: str) -> list[str]:
         if replacement is None and len(word) > 3 and word[-1] == word[-2]:
             # "bgtt", "gakk": a stretched last letter that the dictionary knows single.
             replacement = slang.get(word[:-1])
-        if replacement is None:
-            tokens.append(word)
+        if replacement is not None:
+            if replacement[-1][-1] != "a":
+                tokens.extend(replacement)
+                continue
+            tokens.extend(replacement[:-1])
+            word = replacement[-1]
+        last = word[-1]
+        if last == "a" and len(word) > 5 and word.endswith("nya") and word not in _NYA_WHOLE:
+            stem = word[:-3]
+            tokens.extend(slang.get(stem, (stem,)))
+            tokens.append("nya")
+        elif last == "2" and _REDUPLICATED.fullmatch(word):
+            tokens.append(f"{word[:-1]}-{word[:-1]}")
         else:
-            tokens.extend(replacement)
+            tokens.append(word)
     return tokens
 
 

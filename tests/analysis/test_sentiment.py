@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import pytest
 from textblob import Blobber
@@ -12,6 +13,7 @@ from bot.analysis.sentiment import (
     LABELS,
     MODEL_PATH,
     IndonesianAnalyzer,
+    SentimentModel,
     blobber,
     default_model,
     sentiment_of,
@@ -33,8 +35,9 @@ def test_textblob_gives_label_and_polarity_offline() -> None:
     )
     assert blob.sentiment.label == "positive"
     assert 0 < blob.sentiment.polarity <= 1
-    # The tokenizer is ours: no NLTK corpus needed.
-    assert blob.words == ["pelayanannya", "cepat", "dan", "petugasnya", "ramah", "sekali"]
+    # The tokenizer is ours: no NLTK corpus needed. Its words are normalised, -nya apart as
+    # in SmSA.
+    assert blob.words == ["pelayanan", "nya", "cepat", "dan", "petugas", "nya", "ramah", "sekali"]
 
 
 @pytest.mark.parametrize(
@@ -180,3 +183,44 @@ def test_more_than_nothing_to_report_is_scored(text: str) -> None:
 )
 def test_code_mixed_and_regional_words(text: str, expected: str) -> None:
     assert label(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # SmSA writes -nya apart; chat attaches it.
+        ("pelayanannya lama", ["pelayanan", "nya", "lama"]),
+        ("materinya jelas", ["materi", "nya", "jelas"]),
+        ("harusnya dijelaskan", ["harus", "nya", "dijelaskan"]),
+        # Words where -nya belongs to the word stay whole.
+        ("sebenarnya hanya punya", ["sebenarnya", "hanya", "punya"]),
+        ("biasanya semuanya lancar", ["biasanya", "semuanya", "lancar"]),
+        ("sayangnya lama", ["sayangnya", "lama"]),
+        # Chat's reduplication with a 2.
+        ("petugasnya ramah2", ["petugas", "nya", "ramah-ramah"]),
+        ("gak sia2", ["tidak", "sia-sia"]),
+        ("lulusan s2", ["lulusan", "s2"]),
+    ],
+)
+def test_chat_spelling_meets_the_training_spelling(text: str, expected: list[str]) -> None:
+    assert normalise(text) == expected
+
+
+@pytest.mark.parametrize("text", ["tidak ada kendalanya", "gak ada masalahnya sih"])
+def test_nothing_to_report_with_an_attached_nya(text: str) -> None:
+    assert sentiment_of(text) == ("neutral", 0.0)
+
+
+def test_short_texts_get_their_own_neutral_offset(tmp_path: Path) -> None:
+    model = SentimentModel.load()
+    short, long = "petugasnya jutek bgt", "petugas nya jutek sekali " * 5
+    assert model.analyze(short).label == model.analyze(long).label == "negative"
+    model.short_words, model.short_offset = 4, 50.0
+    assert model.analyze(short).label == "neutral"
+    assert model.analyze(long).label == "negative"
+    # The calibration travels in the model file.
+    path = tmp_path / "model.bin.gz"
+    model.dump(path)
+    again = SentimentModel.load(path)
+    assert (again.short_words, again.short_offset) == (4, 50.0)
+    assert again.analyze(short).label == "neutral"
