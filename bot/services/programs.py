@@ -163,6 +163,12 @@ class Evaluation:
     languages: tuple[str, ...]  # the languages every item has, Indonesian first
 
 
+def unit_may_use(row: QuestionnaireTemplate, unit_ids: set[int] | None) -> bool:
+    """Whether programs of `unit_ids` (None: any unit) may be given the form: a shared one,
+    or one of their unit's own. The one check for evaluations and knowledge tests alike."""
+    return row.unit_id is None or unit_ids is None or row.unit_id in unit_ids
+
+
 async def _evaluation(
     session: AsyncSession, row: QuestionnaireTemplate, unit_ids: set[int] | None
 ) -> Evaluation | None:
@@ -172,7 +178,7 @@ async def _evaluation(
 
     if row.code in other_kinds_forms():
         return None
-    if row.unit_id is not None and unit_ids is not None and row.unit_id not in unit_ids:
+    if not unit_may_use(row, unit_ids):
         return None
     assert row.id is not None
     template = await questionnaires.template_of(session, row.id)
