@@ -149,9 +149,7 @@ class Question(BaseModel):
         if self.kind == "scale":
             points = self.max - self.min + 1
             if not 2 <= points <= SCALE_POINTS_MAX or self.min < 0:
-                raise ValueError(
-                    f"{self.code}: a scale has 2-{SCALE_POINTS_MAX} points from 0 up"
-                )
+                raise ValueError(f"{self.code}: a scale has 2-{SCALE_POINTS_MAX} points from 0 up")
             for language in ("id", "en"):
                 if len(self.labels.get(language, [])) != points:
                     raise ValueError(f"{self.code}: {points} labels needed in {language}")
@@ -164,7 +162,9 @@ class Question(BaseModel):
         if self.not_attended and not (self.per_instructor and self.kind == "scale"):
             raise ValueError(f"{self.code}: only a per-instructor rating offers not attended")
         if not self.per_instructor and names_instructor(self):
-            raise ValueError(f"{self.code}: {INSTRUCTOR_PLACEHOLDER} outside a per-instructor item")
+            raise ValueError(
+                f"{self.code}: {INSTRUCTOR_PLACEHOLDER} outside a per-instructor item"
+            )
         if self.kind == "note":
             self.required = False
         return self
@@ -185,9 +185,7 @@ class Question(BaseModel):
 def names_instructor(question: Question) -> bool:
     """Whether the item's words put an instructor's name somewhere (text, section, hint)."""
     words = [question.text, question.section, question.hint]
-    return any(
-        INSTRUCTOR_PLACEHOLDER in (w.id + w.en) for w in words if w is not None
-    )
+    return any(INSTRUCTOR_PLACEHOLDER in (w.id + w.en) for w in words if w is not None)
 
 
 # The languages a form may carry its words in, in the order a program falls back to them.

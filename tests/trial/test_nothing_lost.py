@@ -161,10 +161,11 @@ async def test_an_instructor_removed_after_sending_has_their_ratings_shown_as_an
     harness: Harness,
 ) -> None:
     """The questionnaire went out asking about Dr. Sari Dewi and Budi Santoso; before anyone
-    answered, the organizer corrected the instructors to Budi Santoso alone (allowed, before
-    the fix: nobody had answered; now refused: the questionnaire is out). The open questionnaires still ask about both, the answers are stored by
-    the instructor's index, and the page names index 0 by the program's list: Sari's ratings
-    (all 1) are shown as Budi's, and Budi's own (all 5) count nowhere."""
+    answered, the organizer corrected the instructors to Budi Santoso alone. Before the fix
+    this was allowed (nobody had answered): the open questionnaires still asked about both,
+    the answers are stored by the instructor's index, and the page named index 0 by the
+    program's list, so Sari's ratings (all 1) were shown as Budi's. Now the change is
+    refused (the questionnaire is out) and Budi's own ratings (all 5) are his."""
     emu = harness.emulator
     assert harness.runner is not None
     state = harness.runner.application.bot_data
