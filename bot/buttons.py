@@ -276,6 +276,15 @@ class SubmitAnswers(ButtonData, prefix="qs"):
     response: int
 
 
+@dataclasses.dataclass(frozen=True)
+class ReviewPage(ButtonData, prefix="qv"):
+    """The review's page `page`: a long questionnaire's answers, a page at a time (one
+    keyboard takes at most 100 buttons)."""
+
+    response: int
+    page: int
+
+
 QUESTIONNAIRE_BUTTONS: tuple[type[ButtonData], ...] = (
     QuestionAnswer,
     QuestionBack,
@@ -283,6 +292,7 @@ QUESTIONNAIRE_BUTTONS: tuple[type[ButtonData], ...] = (
     QuestionNext,
     ChangeAnswer,
     SubmitAnswers,
+    ReviewPage,
 )
 
 

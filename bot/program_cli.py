@@ -357,6 +357,14 @@ async def _import(session: AsyncSession, settings: Settings, args: argparse.Name
                     raise CliError("programs.edit_answered", title=existing.title)
             if changed:
                 _checked(spec, now)
+                # Listed by row before anything is stored, as `edit_program` would refuse it.
+                if (
+                    existing is not None
+                    and existing.id is not None
+                    and spec.instructors != existing.instructors
+                    and await service.sent_out(session, existing.id)
+                ):
+                    raise CliError("programs.edit_sent", title=existing.title)
         except CliError as exc:
             errors.append(say("cli.row", number=number, message=_said(exc)))
             continue

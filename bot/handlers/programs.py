@@ -373,6 +373,9 @@ class ProgramDraft(BaseModel):
     kept_questionnaire: str | None = None
     # Set when the program exists already: saving changes it.
     program_id: int | None = None
+    # Set when its questionnaire went out (programs.sent_out): the form, the instructors and
+    # the languages are no longer offered for change.
+    sent: bool = False
     # Set once the review was shown: each answer goes back to it.
     review: bool = False
 
@@ -700,6 +703,8 @@ async def _form_shown(turn: PTurn) -> service.Evaluation | None:
 FIELDS = ("title", "provider", "start", "end", "mode", "instructors", "window", "form", "langs")
 # The fields whose texts live with the questionnaire's choice.
 _CHOICE_FIELDS = ("form", "langs")
+# The fields that stay as they were once the questionnaire went out (programs.sent_out).
+_SENT_FIELDS = ("instructors", "form", "langs")
 
 
 def _field_label(t: Any, name: str) -> str:
@@ -743,10 +748,12 @@ class Confirm(Step[ProgramDraft]):
         if draft.ends_at is not None and draft.ends_at <= context.bot_data.clock():
             text += "\n\n" + t("programs.end_past")
         several = form is not None and len(form.languages) > 1
+        if draft.sent:
+            text += "\n\n" + t("programs.sent_kept")
         fields = [
             turn.button(_field_label(t, name), f"edit_{name}")
             for name in FIELDS
-            if name != Languages.name or several
+            if (name != Languages.name or several) and not (draft.sent and name in _SENT_FIELDS)
         ]
         rows: list[list[Button]] = [
             [turn.button(t("program.save"), "save")],
@@ -762,6 +769,8 @@ class Confirm(Step[ProgramDraft]):
             return END
         if value.startswith("edit_") and value[5:] in FIELDS:
             field = value[5:]
+            if draft.sent and field in _SENT_FIELDS:
+                raise Invalid("programs.edit_sent", title=draft.title or "-")
             turn.edit(turn.t("programs.changing", field=_field_label(turn.t, field)))
             if field == Form.name:
                 draft.questionnaire, draft.form_page = None, 0
@@ -906,6 +915,7 @@ async def _start_edit(update: Update, context: SuaraContext, program_id: int) ->
         languages=list(await service.languages_of(context.db, program)),
         program_id=program.id,
         review=True,
+        sent=await service.sent_out(context.db, program.id),
     )
     await CREATE.start(update, context, draft, at=Confirm.name)
 

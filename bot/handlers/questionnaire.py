@@ -15,6 +15,7 @@ carrying "3.back") still in someone's chat is answered with where they are, not 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -31,6 +32,7 @@ from bot.buttons import (
     QuestionBack,
     QuestionNext,
     QuestionSkip,
+    ReviewPage,
     SubmitAnswers,
 )
 from bot.context import SuaraContext
@@ -38,7 +40,7 @@ from bot.handlers.buttons import on_button
 from bot.handlers.flow import STAY, Flow, Invalid, Stale, Step, Turn, tell_kept
 from bot.handlers.requires import requires
 from bot.i18n import Safe
-from bot.keyboards import Button, columns, keyboard
+from bot.keyboards import Button, columns, keyboard, page_of, pager
 from bot.reports import knowledge_text
 from bot.services import feedback, runner
 from bot.services.access import Need
@@ -125,7 +127,11 @@ def _render_question(t: Any, view: QuestionView) -> tuple[str, InlineKeyboardMar
 def _render_review(t: Any, view: ReviewView) -> tuple[str, InlineKeyboardMarkup]:
     language = asked_in(view.languages, t.language)
     lines = [t("questionnaire.review_title", title=_title(t, view.heading))]
-    for number, (item, answer) in enumerate(view.entries, start=1):
+    numbered = list(enumerate(view.entries, start=1))
+    # A page of entries at a time: their change buttons, the submit and the pager stay far
+    # below Telegram's 100 buttons, and the text below its message length.
+    shown, page, pages = page_of(numbered, view.page, REVIEW_PAGE)
+    for number, (item, answer) in shown:
         lines.append(
             t(
                 "questionnaire.review_line",
@@ -134,11 +140,13 @@ def _render_review(t: Any, view: ReviewView) -> tuple[str, InlineKeyboardMarkup]
                 answer=_shown_answer(t, item, answer, language) or "-",
             )
         )
-    edits: list[Button] = [
-        (str(n), ChangeAnswer(view.response, n - 1)) for n in range(1, len(view.entries) + 1)
-    ]
+    edits: list[Button] = [(str(n), ChangeAnswer(view.response, n - 1)) for n, _ in shown]
     rows: list[list[Button]] = [[(t("questionnaire.submit"), SubmitAnswers(view.response))]]
     rows += columns(edits, 6)
+    labels = (t("common.previous"), t("common.next"))
+    paging = pager(page, pages, labels, lambda n: ReviewPage(view.response, n))
+    if paging:
+        rows.append(paging)
     lines.append(t("questionnaire.review_hint"))
     return "\n".join(lines), keyboard(rows)
 
@@ -374,6 +382,7 @@ async def resume(update: Update, context: SuaraContext, response: Response) -> N
 # -- the typed buttons ------------------------------------------------------------------------
 
 Press = QuestionAnswer | QuestionBack | QuestionSkip | QuestionNext | ChangeAnswer | SubmitAnswers
+REVIEW_PAGE = 30  # the review's entries on one page (five rows of six change buttons)
 
 
 async def _run(context: SuaraContext, user_id: int, press: ButtonData, at: Position) -> Shown:
@@ -396,6 +405,11 @@ async def _run(context: SuaraContext, user_id: int, press: ButtonData, at: Posit
         return await runner.next_question(db, **common, at=at, index=press.index)
     if isinstance(press, ChangeAnswer):
         return await runner.change(db, **common, index=press.index)
+    if isinstance(press, ReviewPage):
+        shown = await runner.show(db, **common, at=runner.Position(review=True))
+        if isinstance(shown.view, runner.ReviewView):
+            return replace(shown, view=replace(shown.view, page=max(0, press.page)))
+        return shown
     assert isinstance(press, SubmitAnswers)
     return await runner.submit(db, **common, minimum=context.settings.feedback_min_responses)
 

@@ -30,7 +30,7 @@ from bot.services.access import Access, Need
 from bot.services.conditions import Condition
 from bot.services.errors import Refused
 from bot.services.notices import Notice
-from bot.services.programs import Done, managed
+from bot.services.programs import Done, managed, unit_may_use
 from bot.services.questionnaires import Template
 from bot.storage.programs import PROGRAM_CLOSED, Program
 from bot.storage.questionnaires import (
@@ -89,13 +89,14 @@ async def configure(
     session: AsyncSession, caller: Access, program_id: int, template_code: str
 ) -> Done:
     """Gives the program the test `template_code` (its newest version). A template that is
-    not a test (a question without a correct option) is refused; once anyone took the
-    program's test it keeps the one they took."""
+    not a test (a question without a correct option), or another unit's (`unit_may_use`), is
+    refused; once anyone took the program's test it keeps the one they took."""
     caller.require(Need.ORGANIZER)
     program = await managed(session, caller, program_id)
     assert program.id is not None
     row = await latest_template(session, template_code[:32])
-    if row is None or row.id is None:
+    # Another unit's test is refused as if it did not exist, as programs refuse its forms.
+    if row is None or row.id is None or not unit_may_use(row, {program.unit_id}):
         raise Refused("knowledge.no_template", code=template_code[:32])
     template = await questionnaires.template_of(session, row.id)
     if not template.questions or len(scored(template)) != len(template.questions):

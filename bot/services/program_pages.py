@@ -360,7 +360,8 @@ class ProgramForm:
     ends_at: dt.datetime | None
     provider: str | None = None
     mode: str = MODES[0]
-    instructors: list[str] = field(default_factory=list)
+    # None, editing: kept as they are (the page did not offer them: the questionnaire is out).
+    instructors: list[str] | None = field(default_factory=list)
     window_days: int = 7
     questionnaire: str | None = None  # a code; None: the shipped evaluation (or, editing, kept)
     # The languages ticked; a form in one language has no choice (None: all the form has).
@@ -421,6 +422,13 @@ async def editing(
     return program, await feedback.unit_zone(session, program.unit_id, default_zone)
 
 
+async def sent_out(session: AsyncSession, program: Program) -> bool:
+    """Whether the program's questionnaire went out: then the page offers no change of the
+    questionnaire, the instructors or the languages (`programs.edit_program` refuses it)."""
+    assert program.id is not None
+    return await service.sent_out(session, program.id)
+
+
 async def _spec(
     session: AsyncSession,
     form: ProgramForm,
@@ -446,7 +454,11 @@ async def _spec(
         ends_at=ends_at.replace(tzinfo=zone),
         provider=form.provider,
         mode=form.mode,
-        instructors=list(form.instructors),
+        instructors=list(
+            form.instructors
+            if form.instructors is not None
+            else (program.instructors if program is not None else [])
+        ),
         window_days=form.window_days,
         followup_weeks=followup_weeks,
         questionnaire=form.questionnaire or None,

@@ -163,6 +163,12 @@ class Evaluation:
     languages: tuple[str, ...]  # the languages every item has, Indonesian first
 
 
+def unit_may_use(row: QuestionnaireTemplate, unit_ids: set[int] | None) -> bool:
+    """Whether programs of `unit_ids` (None: any unit) may be given the form: a shared one,
+    or one of their unit's own. The one check for evaluations and knowledge tests alike."""
+    return row.unit_id is None or unit_ids is None or row.unit_id in unit_ids
+
+
 async def _evaluation(
     session: AsyncSession, row: QuestionnaireTemplate, unit_ids: set[int] | None
 ) -> Evaluation | None:
@@ -172,7 +178,7 @@ async def _evaluation(
 
     if row.code in other_kinds_forms():
         return None
-    if row.unit_id is not None and unit_ids is not None and row.unit_id not in unit_ids:
+    if not unit_may_use(row, unit_ids):
         return None
     assert row.id is not None
     template = await questionnaires.template_of(session, row.id)
@@ -521,6 +527,34 @@ async def has_answers(session: AsyncSession, program_id: int) -> bool:
     return (await session.exec(submitted.limit(1))).first() is not None
 
 
+async def sent_out(session: AsyncSession, program_id: int) -> bool:
+    """Whether any questionnaire of the program's evaluation exists, open or submitted: each
+    was opened on the program's template and instructor list (`feedback.dispatch` stores
+    both on the response), so from then on the questionnaire, the instructors and the
+    languages stay as they were, or answers would land on another form or another name."""
+    query = select(Response.id).where(
+        col(Response.subject_kind) == PROGRAM_SUBJECT, col(Response.subject_id) == program_id
+    )
+    return (await session.exec(query.limit(1))).first() is not None
+
+
+async def _keeps_what_was_sent(session: AsyncSession, program: Program, spec: ProgramSpec) -> None:
+    """Refuses, once the questionnaire went out (`sent_out`), a spec that gives the program
+    another questionnaire, other instructors or other languages."""
+    assert program.id is not None
+    if not await sent_out(session, program.id):
+        return
+    changed = list(spec.instructors) != list(program.instructors)
+    if spec.questionnaire is not None:
+        template_id = await _questionnaire(session, spec.questionnaire, program.unit_id)
+        changed = changed or template_id != program.template_id
+    if spec.languages is not None:
+        languages = await _languages(session, program.template_id, spec.languages)
+        changed = changed or languages != program.languages
+    if changed:
+        raise ProgramError("programs.edit_sent", title=program.title)
+
+
 async def send_now(
     session: AsyncSession, caller: Access | None, program_id: int, *, now: dt.datetime
 ) -> Done:
@@ -650,7 +684,8 @@ async def edit_program(
 ) -> Done:
     """Changes the title, provider, times, mode, instructors, window, questionnaire and its
     languages (the unit stays). Refused once anyone has answered: they answered about the
-    program as it was."""
+    program as it was; and the questionnaire, instructors and languages once the
+    questionnaire went out (`sent_out`): open questionnaires ask about them as they were."""
     program = await managed(session, caller, program_id)
     assert program.id is not None
     if await has_answers(session, program.id):
@@ -658,6 +693,7 @@ async def edit_program(
     spec.unit_id = program.unit_id
     spec.followup_weeks = spec_of(program).followup_weeks  # the follow-up keeps its distance
     check_spec(spec, now=now if program.status != PROGRAM_CLOSED else None)
+    await _keeps_what_was_sent(session, program, spec)
     program.title = spec.title.strip()
     program.provider = (spec.provider or "").strip() or None
     program.mode = spec.mode

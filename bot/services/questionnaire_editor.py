@@ -27,6 +27,8 @@ from bot.services.errors import NotFound, Refused
 from bot.services.questionnaires import (
     DEFAULT_ROLES,
     FACTS,
+    ITEMS_MAX,
+    SCALE_POINTS_MAX,
     Condition,
     Question,
     Relevance,
@@ -49,7 +51,6 @@ ACTIONS = ("add", "edit", "up", "down", "delete", "title", "condition")
 # What the editor's condition control offers: always, the program's mode, an earlier answer.
 WHEN = ("always", "mode", "answer")
 TEXT_MAX = 300
-ITEMS_MAX = 60
 CODE = re.compile(r"[a-z0-9_]{1,32}")
 
 
@@ -396,8 +397,8 @@ def _words(fields: dict[str, str], kind: str, item: dict[str, Any]) -> None:
         raise Refused("editor.words_mismatch", id=len(words_id), en=len(words_en))
     if kind == "scale":
         item.update(min=1, max=len(words_id), labels={"id": words_id, "en": words_en})
-        if not 2 <= len(words_id) <= xlsform.SCALE_POINTS_MAX:
-            raise Refused("editor.scale_size", maximum=xlsform.SCALE_POINTS_MAX)
+        if not 2 <= len(words_id) <= SCALE_POINTS_MAX:
+            raise Refused("editor.scale_size", maximum=SCALE_POINTS_MAX)
     elif kind == "choice":
         if not 2 <= len(words_id) <= xlsform.OPTIONS_MAX:
             raise Refused("editor.options_size", maximum=xlsform.OPTIONS_MAX)

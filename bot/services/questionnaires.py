@@ -73,6 +73,13 @@ FACTS = ("mode",)
 # The answer to a per-instructor item that says "I did not attend this session": no score.
 NOT_ATTENDED = "absent"
 INTEGER_MAX = 1_000_000
+# One rule for every door (the XLSForm import, the workspace's editor): a scale of up to
+# eleven points (0..10, "how likely are you to recommend"), and as many items as the chat's
+# review can show.
+SCALE_POINTS_MAX = 11
+ITEMS_MAX = 60
+# Where an item asked per instructor names them; in any other item there is no name.
+INSTRUCTOR_PLACEHOLDER = "{instructor}"
 # Templates stored before questions had roles (the shipped version 1 of each): their roles.
 LEGACY_ROLES: dict[str, dict[str, str]] = {
     "pelatihan": {
@@ -141,8 +148,8 @@ class Question(BaseModel):
     def _consistent(self) -> Question:
         if self.kind == "scale":
             points = self.max - self.min + 1
-            if not 2 <= points <= 10 or self.min < 0:
-                raise ValueError(f"{self.code}: a scale has 2-10 points from 0 up")
+            if not 2 <= points <= SCALE_POINTS_MAX or self.min < 0:
+                raise ValueError(f"{self.code}: a scale has 2-{SCALE_POINTS_MAX} points from 0 up")
             for language in ("id", "en"):
                 if len(self.labels.get(language, [])) != points:
                     raise ValueError(f"{self.code}: {points} labels needed in {language}")
@@ -154,12 +161,31 @@ class Question(BaseModel):
             raise ValueError(f"{self.code}: unknown role {self.role!r}")
         if self.not_attended and not (self.per_instructor and self.kind == "scale"):
             raise ValueError(f"{self.code}: only a per-instructor rating offers not attended")
+        if not self.per_instructor and names_instructor(self):
+            raise ValueError(
+                f"{self.code}: {INSTRUCTOR_PLACEHOLDER} outside a per-instructor item"
+            )
         if self.kind == "note":
             self.required = False
         return self
 
+    def values(self) -> set[str] | None:
+        """What an answer to a scale or a choice can be, as a condition names it (None: any
+        other kind, which no condition names)."""
+        if self.kind == "scale":
+            return {str(point) for point in range(self.min, self.max + 1)}
+        if self.kind == "choice":
+            return {option.code for option in self.options}
+        return None
+
     def label(self, language: str, score: int) -> str:
         return self.labels["en" if language == "en" else "id"][score - self.min]
+
+
+def names_instructor(question: Question) -> bool:
+    """Whether the item's words put an instructor's name somewhere (text, section, hint)."""
+    words = [question.text, question.section, question.hint]
+    return any(INSTRUCTOR_PLACEHOLDER in (w.id + w.en) for w in words if w is not None)
 
 
 # The languages a form may carry its words in, in the order a program falls back to them.
@@ -196,6 +222,8 @@ class Template(BaseModel):
         codes = [q.code for q in self.questions]
         if len(set(codes)) != len(codes) or not codes:
             raise ValueError(f"{self.code}: question codes must be unique and present")
+        if len(codes) > ITEMS_MAX:
+            raise ValueError(f"{self.code}: at most {ITEMS_MAX} items")
         # An older stored template has no roles: those of its shipped version, else by kind.
         legacy = LEGACY_ROLES.get(self.code, {})
         for question in self.questions:
@@ -206,14 +234,21 @@ class Template(BaseModel):
     @model_validator(mode="after")
     def _conditions_look_back(self) -> Template:
         # A condition names a fact, or a single answer given before the question is reached.
-        earlier: set[str] = set()
+        # Its value is one the answer can be, or the question could never be asked.
+        earlier: dict[str, set[str] | None] = {}
         for question in self.questions:
             conditions = question.relevant.conditions if question.relevant else []
             for condition in conditions:
-                if condition.on not in FACTS and condition.on not in earlier:
+                if condition.on in FACTS:
+                    continue
+                if condition.on not in earlier:
                     raise ValueError(f"{question.code}: {condition.on!r} is not asked before")
+                if condition.value not in (earlier[condition.on] or set()):
+                    raise ValueError(
+                        f"{question.code}: {condition.on!r} has no value {condition.value!r}"
+                    )
             if question.kind in ("scale", "choice") and not question.per_instructor:
-                earlier.add(question.code)
+                earlier[question.code] = question.values()
         return self
 
     def with_role(self, *roles: str) -> list[Question]:

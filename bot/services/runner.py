@@ -69,6 +69,7 @@ class ReviewView:
     values: dict[str, str]
     entries: list[tuple[Item, Answer | None]]
     languages: tuple[str, ...] = engine.LANGUAGES
+    page: int = 0  # which page of the entries the chat shows (a long review is paged)
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,11 @@ from bot.services.access import Access, Need
 from bot.services.errors import NotFound
 from bot.services.questionnaires import (
     FACTS,
+    INSTRUCTOR_PLACEHOLDER,
+    ITEMS_MAX,
     LANGUAGES,
     ROLES,
+    SCALE_POINTS_MAX,
     Condition,
     Localized,
     Option,
@@ -72,7 +75,7 @@ _CONDITION = re.compile(
     r"^\s*(?:\$\{(?P<name>\w+)\}\s*(?P<op>!?=)\s*(?P<q>['\"])(?P<value>[^'\"]*)(?P=q)"
     r"|selected\(\s*\$\{(?P<sname>\w+)\}\s*,\s*(?P<sq>['\"])(?P<svalue>[^'\"]*)(?P=sq)\s*\))\s*$"
 )
-SCALE_POINTS_MAX, OPTIONS_MAX = 10, 8
+OPTIONS_MAX = 8
 
 
 @dataclass(frozen=True)
@@ -247,6 +250,13 @@ class _Converter:
         relevant = str(bind.get("relevant", "")).strip()
         if relevant:
             fields["relevant"] = self.relevance(name, relevant)
+        if not fields["per_instructor"] and any(
+            INSTRUCTOR_PLACEHOLDER in (words.id + words.en)
+            for words in (fields["text"], fields["section"], fields["hint"])
+            if words is not None
+        ):
+            self.refuse(name, "xlsform.instructor_outside", placeholder=INSTRUCTOR_PLACEHOLDER)
+            return None
         for flag in ("suara_per_instructor", "suara_not_attended"):
             if _flag(child.get(flag, "")) is None:
                 self.refuse(name, "xlsform.flag_invalid", column=flag)
@@ -341,6 +351,10 @@ class _Converter:
             ):
                 self.refuse(name, "xlsform.relevant_reference", name=on)
                 return None
+            elif value not in (self.asked[on].values() or set()):
+                # As the editor refuses renumbering an option a condition names.
+                self.refuse(name, "xlsform.relevant_value", name=on, value=value)
+                return None
             conditions.append(Condition(on=on, op=op, value=value))
         return Relevance(conditions=conditions, any=joiners == {"or"})
 
@@ -354,6 +368,8 @@ def _template(
         problems.append(Problem(0, "xlsform.form_id_invalid", {"code": code}))
     if not questions:
         problems.append(Problem(0, "xlsform.no_questions", {}))
+    if len(questions) > ITEMS_MAX:
+        problems.append(Problem(0, "xlsform.too_many", {"maximum": ITEMS_MAX}))
     version = str(settings.get("version", "")).strip()
     title_id = str(settings.get(f"form_title::{ID}") or settings.get("form_title") or code)
     title_en = str(settings.get(f"form_title::{EN}") or title_id)

@@ -345,6 +345,7 @@ class ProgramPages:
                 )
                 forms = await pages.questionnaire_choices(db, caller)
                 given = await pages.current_questionnaire(db, program)
+                sent = await pages.sent_out(db, program)
             except Refused as exc:
                 return door.refusal(t, session, exc)
         spec = program_service.spec_of(program)
@@ -360,7 +361,7 @@ class ProgramPages:
             "questionnaire": given,
             "languages": list(chosen),
         }
-        return self._form(t, session, program.id, values, forms=forms)
+        return self._form(t, session, program.id, values, forms=forms, sent=sent)
 
     async def edit(self, request: Request) -> Response:
         door = self.door
@@ -392,7 +393,10 @@ class ProgramPages:
                 if exc.key in ("access.denied", "programs.edit_answered"):
                     return door.refusal(t, session, exc)
                 error = t(exc.key, **exc.values)
-                return self._form(t, session, program_id, values, forms=forms, error=error)
+                sent = await program_service.sent_out(db, program_id)
+                return self._form(
+                    t, session, program_id, values, forms=forms, error=error, sent=sent
+                )
             await db.commit()
         return RedirectResponse(f"/program/{program_id}?done=edit", status_code=303)
 
@@ -406,6 +410,7 @@ class ProgramPages:
         units: list[tuple[int, str]] | None = None,
         forms: list[Evaluation] | None = None,
         error: str | None = None,
+        sent: bool = False,
     ) -> Response:
         return self.door.render(
             "program_form.html",
@@ -422,6 +427,7 @@ class ProgramPages:
             modes=MODES,
             error=Markup(error) if error else None,
             window_max=pages.WINDOW_MAX,
+            sent=sent,
         )
 
     # -- actions ----------------------------------------------------------------------------
@@ -515,7 +521,10 @@ def _parsed(values: dict[str, Any], posted: FormData, *, unit: int | None) -> pa
         ends_at=None,
         provider=values["provider"] or None,
         mode=values["mode"],
-        instructors=program_service.parse_instructors(values["instructors"]),
+        # Not offered once the questionnaire went out: kept as they are.
+        instructors=program_service.parse_instructors(values["instructors"])
+        if "instructors" in posted
+        else None,
         window_days=_int(values["window"]) or 0,
         questionnaire=values["questionnaire"][:32] or None,
         languages=list(values["languages"]) if posted.get("languages_offered") else None,

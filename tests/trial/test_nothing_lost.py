@@ -16,6 +16,7 @@ from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
 from bot.services import programs as program_service
 from bot.services import questionnaires
+from bot.services.programs import ProgramError
 from bot.storage.programs import Program
 from bot.storage.questionnaires import PROGRAM_SUBJECT, Response, answers_of
 from tests.conftest import ADMIN_ID
@@ -90,12 +91,23 @@ async def test_a_questionnaire_changed_while_a_participant_has_it_open_is_the_on
     opened = _plain(text_of(await tap(emu, person, "📝 Isi kuesioner")))
     assert opened  # the first question of the evaluation is on the screen, unanswered
 
-    # Nobody has answered anything: the edit is allowed and gives the program the own form.
+    # Nobody has answered anything, but the questionnaire is out (open on the screen): the
+    # fix refuses giving the program another form, saying why; the title may still change.
     async with state.db.session() as session:
         program = (await session.exec(select(Program).where(Program.code == program_code))).one()
         assert program.id is not None
         spec = program_service.spec_of(program)
         spec.questionnaire = "bpsdm_lpg"
+        with pytest.raises(ProgramError) as refused:
+            await program_service.edit_program(
+                session, None, program.id, spec=spec, now=dt.datetime.now(dt.UTC)
+            )
+        assert refused.value.key == "programs.edit_sent"
+        await session.rollback()
+        program = (await session.exec(select(Program).where(Program.code == program_code))).one()
+        assert program.id is not None
+        spec = program_service.spec_of(program)
+        spec.title = "Pelatihan Teknis Pelayanan"
         await program_service.edit_program(
             session, None, program.id, spec=spec, now=dt.datetime.now(dt.UTC)
         )
@@ -149,10 +161,11 @@ async def test_an_instructor_removed_after_sending_has_their_ratings_shown_as_an
     harness: Harness,
 ) -> None:
     """The questionnaire went out asking about Dr. Sari Dewi and Budi Santoso; before anyone
-    answered, the organizer corrected the instructors to Budi Santoso alone (allowed: nobody
-    had answered). The open questionnaires still ask about both, the answers are stored by
-    the instructor's index, and the page names index 0 by the program's list: Sari's ratings
-    (all 1) are shown as Budi's, and Budi's own (all 5) count nowhere."""
+    answered, the organizer corrected the instructors to Budi Santoso alone. Before the fix
+    this was allowed (nobody had answered): the open questionnaires still asked about both,
+    the answers are stored by the instructor's index, and the page named index 0 by the
+    program's list, so Sari's ratings (all 1) were shown as Budi's. Now the change is
+    refused (the questionnaire is out) and Budi's own ratings (all 5) are his."""
     emu = harness.emulator
     assert harness.runner is not None
     state = harness.runner.application.bot_data
@@ -181,10 +194,13 @@ async def test_an_instructor_removed_after_sending_has_their_ratings_shown_as_an
         assert program.id is not None
         spec = program_service.spec_of(program)
         spec.instructors = ["Budi Santoso"]
-        await program_service.edit_program(
-            session, None, program.id, spec=spec, now=dt.datetime.now(dt.UTC)
-        )
-        await session.commit()
+        # The fix: the questionnaire is out asking about both, so the list stays as it is.
+        with pytest.raises(ProgramError) as refused:
+            await program_service.edit_program(
+                session, None, program.id, spec=spec, now=dt.datetime.now(dt.UTC)
+            )
+        assert refused.value.key == "programs.edit_sent"
+        await session.rollback()
 
     for person in people:
         await tap(emu, person, "📝 Isi kuesioner")
