@@ -88,7 +88,7 @@ async def _page(db: Database, program_id: int, minimum: int) -> program_service.
         return await program_service.figures(session, program, minimum=minimum)
 
 
-async def test_a_change_of_the_minimum_reforms_an_optional_items_released_blocks(
+async def test_a_change_of_the_minimum_leaves_an_optional_items_shown_blocks_as_they_were(
     db: Database,
 ) -> None:
     """README: "a later change of k changes the size of later blocks only". The respondents'
@@ -115,7 +115,7 @@ async def test_a_change_of_the_minimum_reforms_an_optional_items_released_blocks
     assert after["sarana"] == before["sarana"]
 
 
-async def test_a_withheld_did_not_attend_count_is_the_respondents_minus_the_scores(
+async def test_the_did_not_attend_count_is_shown_so_nothing_withheld_is_derived(
     db: Database,
 ) -> None:
     """Rule 4: a withheld figure looks like an empty one. One of ten did not attend
@@ -153,7 +153,7 @@ async def _withheld_single_answer(db: Database) -> int:
     return program_id
 
 
-async def test_the_digests_trend_point_counts_an_item_answer_the_page_withholds(
+async def test_the_digests_trend_point_counts_only_the_answers_the_page_shows(
     db: Database,
 ) -> None:
     """The digest's trend takes the mean of every released score of the week, not of the
@@ -170,7 +170,7 @@ async def test_the_digests_trend_point_counts_an_item_answer_the_page_withholds(
     assert point == pytest.approx(shown), f"trend {point} vs figures shown {shown}"
 
 
-async def test_the_program_export_shows_an_item_answer_the_page_withholds(db: Database) -> None:
+async def test_the_program_export_leaves_out_an_answer_the_page_withholds(db: Database) -> None:
     """Rule 4: a withheld figure has no export row. The page withholds "sarana" (one answer
     in the block), the program export carries that one answer, a 1, in its block."""
     program_id = await _withheld_single_answer(db)

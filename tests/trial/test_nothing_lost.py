@@ -55,7 +55,7 @@ def _plain(text: str) -> str:
     return re.sub(r"<[^>]+>", "", text)
 
 
-async def test_a_questionnaire_changed_while_a_participant_has_it_open_is_the_one_answered(
+async def test_a_questionnaire_out_with_participants_cannot_be_changed_and_is_the_one_answered(
     harness: Harness, tmp_path: Path
 ) -> None:
     """README: "until the first answer an edit may name another questionnaire". A participant
@@ -157,7 +157,7 @@ async def _answer(emu: BotApiEmulator, who: Persona, by_name: dict[str, int]) ->
     raise AssertionError("the questionnaire did not end")
 
 
-async def test_an_instructor_removed_after_sending_has_their_ratings_shown_as_anothers(
+async def test_instructors_cannot_be_changed_once_sent_so_ratings_keep_their_names(
     harness: Harness,
 ) -> None:
     """The questionnaire went out asking about Dr. Sari Dewi and Budi Santoso; before anyone
