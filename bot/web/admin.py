@@ -33,7 +33,7 @@ from bot.services.errors import NotFound, Refused
 from bot.services.notices import Key, Notice
 from bot.services.reports import AUDIT_EXPORT_ROWS
 from bot.storage.audit import AuditFilter
-from bot.web.auth import WebSession, same_token
+from bot.web.auth import WebSession, same_token, signed_in
 
 if TYPE_CHECKING:
     from bot.web.app import WebDoor
@@ -218,12 +218,10 @@ class AdminPages:
             link=lambda n: f"/admin/staf?page={n}",
         )
 
-    async def invite(self, request: Request) -> Response:
+    @signed_in
+    async def invite(self, request: Request, session: WebSession) -> Response:
         """A new invitation; the answer shows its t.me link once (as the chat's /undang does)."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         form = await door.form(request)
         wanted = _text(form, "unit")
         async with door.core.db.session() as db:
@@ -398,13 +396,11 @@ class AdminPages:
             error=Markup(error) if error else None,
         )
 
-    async def audit_download(self, request: Request) -> Response:
+    @signed_in
+    async def audit_download(self, request: Request, session: WebSession) -> Response:
         """The filtered log as the chat's audit workbook, built in the response (a download
         needs no outbox); the download itself is audited by the service."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             wanted, bad = _filter(request.query_params, t)

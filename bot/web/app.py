@@ -67,6 +67,7 @@ from bot.web.auth import (
     WebSession,
     check_launch_data,
     same_token,
+    signed_in,
 )
 from bot.web.certificates import verification_route
 from bot.web.programs import ProgramPages
@@ -422,10 +423,8 @@ class WebDoor:
 
     # -- the inbox and a complaint ----------------------------------------------------------
 
-    async def inbox(self, request: Request) -> Response:
-        session = self.session_of(request)
-        if session is None or not session.user_id:
-            return self.to_login(request)
+    @signed_in
+    async def inbox(self, request: Request, session: WebSession) -> Response:
         params = request.query_params
         query = inbox_service.InboxQuery(
             state=params.get("state") or "open",
@@ -470,10 +469,8 @@ class WebDoor:
             link=link,
         )
 
-    async def complaint(self, request: Request) -> Response:
-        session = self.session_of(request)
-        if session is None or not session.user_id:
-            return self.to_login(request)
+    @signed_in
+    async def complaint(self, request: Request, session: WebSession) -> Response:
         done = request.query_params.get("done")
         return await self._complaint_page(
             session, request.path_params["complaint_id"], done=done if done else None
@@ -514,12 +511,10 @@ class WebDoor:
             max_megabytes=MAX_UPLOAD_BYTES // (1024 * 1024),
         )
 
-    async def act(self, request: Request) -> Response:
+    @signed_in
+    async def act(self, request: Request, session: WebSession) -> Response:
         """An action on a complaint, through `complaints.act`: the same rules and notices as
         the chat."""
-        session = self.session_of(request)
-        if session is None or not session.user_id:
-            return self.to_login(request)
         complaint_id = request.path_params["complaint_id"]
         uploads: list[Upload] = []
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -569,12 +564,10 @@ class WebDoor:
             return RedirectResponse("/aduan?done=forward", status_code=303)
         return RedirectResponse(f"/aduan/{complaint_id}?done={action}", status_code=303)
 
-    async def attachment(self, request: Request) -> Response:
+    @signed_in
+    async def attachment(self, request: Request, session: WebSession) -> Response:
         """A complaint's file, fetched through the bot (getFile) and streamed; the token, which
         is part of Telegram's file URL, never leaves this server."""
-        session = self.session_of(request)
-        if session is None or not session.user_id:
-            return self.to_login(request)
         async with self.core.db.session() as db:
             caller, t = await self.caller_of(db, session)
             try:

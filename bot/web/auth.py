@@ -11,12 +11,19 @@ sends is trusted.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
 
 # A few minutes of clock difference between Telegram and this server are tolerated.
 FUTURE_SKEW = 300
@@ -123,3 +130,23 @@ class SessionSigner:
 
 def same_token(given: str | None, expected: str) -> bool:
     return bool(given) and hmac.compare_digest(str(given).encode(), expected.encode())
+
+
+Page = Callable[[Any, "Request", WebSession], Awaitable["Response"]]
+
+
+def signed_in(route: Page) -> Callable[[Any, Request], Awaitable[Response]]:
+    """A workspace route for people who signed in: a visitor (no session, or a visitor's one)
+    is sent to the start page, and the route is given the session. On the door's own routes
+    the owner is the door; on its modules' the owner holds it as `door`."""
+
+    @functools.wraps(route)
+    async def page(owner: Any, request: Request) -> Response:
+        door = getattr(owner, "door", owner)
+        session = door.session_of(request)
+        if session is None or not session.user_id:
+            response: Response = door.to_login(request)
+            return response
+        return await route(owner, request, session)
+
+    return page

@@ -33,7 +33,7 @@ from bot.services.programs import Evaluation
 from bot.services.questionnaires import LANGUAGES
 from bot.storage.places import Place
 from bot.storage.programs import CALENDAR_GROUPS, MODES
-from bot.web.auth import WebSession, same_token
+from bot.web.auth import WebSession, same_token, signed_in
 
 if TYPE_CHECKING:
     from bot.i18n import Translator
@@ -82,12 +82,10 @@ class ProgramPages:
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def calendar(self, request: Request) -> Response:
+    @signed_in
+    async def calendar(self, request: Request, session: WebSession) -> Response:
         """The programs the caller manages, a page at a time, running ones first."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         group = request.query_params.get("group") or "all"
         group = group if group in GROUPS else "all"
         page = max(0, (_int(request.query_params.get("page")) or 1) - 1)
@@ -121,10 +119,8 @@ class ProgramPages:
             deleted=request.query_params.get("done") == "delete",
         )
 
-    async def page(self, request: Request) -> Response:
-        session = self.door.session_of(request)
-        if session is None or not session.user_id:
-            return self.door.to_login(request)
+    @signed_in
+    async def page(self, request: Request, session: WebSession) -> Response:
         done = request.query_params.get("done") or ""
         return await self._page(
             session,
@@ -177,13 +173,11 @@ class ProgramPages:
             extend_days=pages.EXTEND_DAYS,
         )
 
-    async def chart(self, request: Request) -> Response:
+    @signed_in
+    async def chart(self, request: Request, session: WebSession) -> Response:
         """The digest's chart of this program (released answers only; below the minimum the
         chart with no program in it), drawn off the event loop."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         async with door.core.db.reading() as db:
             caller, t = await door.caller_of(db, session)
             moment = door.core.moment()
@@ -214,12 +208,10 @@ class ProgramPages:
         data = await asyncio.to_thread(draw)
         return Response(data, media_type="image/png", headers=_private())
 
-    async def export(self, request: Request) -> Response:
+    @signed_in
+    async def export(self, request: Request, session: WebSession) -> Response:
         """The answers workbook, from the chat's export (the same check, audit and builder)."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             try:
@@ -229,12 +221,10 @@ class ProgramPages:
             await db.commit()  # the audit event, before the file is built
         return await self._file(notices[0].files[0].kind, notices[0].files[0].params, t)
 
-    async def qr(self, request: Request) -> Response:
+    @signed_in
+    async def qr(self, request: Request, session: WebSession) -> Response:
         """The join link's QR code, from the chat's builder (audited as the chat's is)."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         username = self._username()
         program_id = _program_id(request)
         async with door.core.db.session() as db:
@@ -276,11 +266,9 @@ class ProgramPages:
 
     # -- creating and changing --------------------------------------------------------------
 
-    async def new_form(self, request: Request) -> Response:
+    @signed_in
+    async def new_form(self, request: Request, session: WebSession) -> Response:
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             try:
@@ -297,11 +285,9 @@ class ProgramPages:
         }
         return self._form(t, session, None, values, units=_choices(units), forms=forms)
 
-    async def create(self, request: Request) -> Response:
+    @signed_in
+    async def create(self, request: Request, session: WebSession) -> Response:
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         form = await door.form(request)
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
@@ -332,11 +318,9 @@ class ProgramPages:
             await db.commit()
         return RedirectResponse(f"/program/{created}?done=create", status_code=303)
 
-    async def edit_form(self, request: Request) -> Response:
+    @signed_in
+    async def edit_form(self, request: Request, session: WebSession) -> Response:
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             try:
@@ -363,11 +347,9 @@ class ProgramPages:
         }
         return self._form(t, session, program.id, values, forms=forms, sent=sent)
 
-    async def edit(self, request: Request) -> Response:
+    @signed_in
+    async def edit(self, request: Request, session: WebSession) -> Response:
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         program_id = _program_id(request)
         form = await door.form(request)
         async with door.core.db.session() as db:
@@ -432,12 +414,10 @@ class ProgramPages:
 
     # -- actions ----------------------------------------------------------------------------
 
-    async def act(self, request: Request) -> Response:
+    @signed_in
+    async def act(self, request: Request, session: WebSession) -> Response:
         """Send now, extend, close, reopen or delete, through the chat's services."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         program_id = _program_id(request)
         form = await door.form(request)
         action = str(form.get("action") or "")[:20]

@@ -24,7 +24,7 @@ from bot.services.errors import NotFound, Refused
 from bot.services.question_face import question_face
 from bot.services.questionnaires import Item, Template
 from bot.storage.programs import MODES
-from bot.web.auth import WebSession, same_token
+from bot.web.auth import WebSession, same_token, signed_in
 
 if TYPE_CHECKING:
     from bot.web.app import WebDoor
@@ -56,11 +56,9 @@ class EditorPages:
             Route(f"{one}/buang", self.discard, methods=["POST"]),
         ]
 
-    async def page(self, request: Request) -> Response:
+    @signed_in
+    async def page(self, request: Request, session: WebSession) -> Response:
         """The draft (or the latest version, before the first change), item by item."""
-        session = self.door.session_of(request)
-        if session is None or not session.user_id:
-            return self.door.to_login(request)
         done = str(request.query_params.get("done", ""))
         return await self._page(session, _code(request), done=done if done in DONE else "")
 
@@ -91,12 +89,10 @@ class EditorPages:
             conditions=[_condition_of(t, questions, index) for index in range(len(questions))],
         )
 
-    async def change(self, request: Request) -> Response:
+    @signed_in
+    async def change(self, request: Request, session: WebSession) -> Response:
         """One change of the draft: add, edit, move up or down, delete, the title."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         code = _code(request)
         form = await door.form(request)
         step = editor.Change(
@@ -120,12 +116,10 @@ class EditorPages:
                 return RedirectResponse(f"/kuesioner/{code}/ubah?done={step.action}", 303)
         return await self._page(session, code, error=error, status=400)
 
-    async def publish(self, request: Request) -> Response:
+    @signed_in
+    async def publish(self, request: Request, session: WebSession) -> Response:
         """The draft as the next version (an admin may make it shared)."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         code = _code(request)
         form = await door.form(request)
         async with door.core.db.session() as db:
@@ -145,12 +139,10 @@ class EditorPages:
                 return RedirectResponse(f"/kuesioner/{code}/ubah?done={done}", 303)
         return await self._page(session, code, error=error, status=400)
 
-    async def confirm_discard(self, request: Request) -> Response:
+    @signed_in
+    async def confirm_discard(self, request: Request, session: WebSession) -> Response:
         """What discarding the draft loses and keeps, and the button that does it."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         code = _code(request)
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
@@ -165,12 +157,10 @@ class EditorPages:
             "questionnaire_discard.html", t, session, editing=editing, done_message=""
         )
 
-    async def discard(self, request: Request) -> Response:
+    @signed_in
+    async def discard(self, request: Request, session: WebSession) -> Response:
         """The draft thrown away (the published versions stay): what happened, in words."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         code = _code(request)
         form = await door.form(request)
         async with door.core.db.session() as db:
@@ -196,12 +186,10 @@ class EditorPages:
             done_message=Markup(t(key, **values)),
         )
 
-    async def create(self, request: Request) -> Response:
+    @signed_in
+    async def create(self, request: Request, session: WebSession) -> Response:
         """A new form of the caller's unit: a copy of a form they see, or empty."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         form = await door.form(request)
         code = str(form.get("code") or "")[:64]
         async with door.core.db.session() as db:
@@ -225,12 +213,10 @@ class EditorPages:
             await db.commit()
         return RedirectResponse(f"/kuesioner/{draft.code}/ubah?done=new", 303)
 
-    async def preview(self, request: Request) -> Response:
+    @signed_in
+    async def preview(self, request: Request, session: WebSession) -> Response:
         """Each item as the chat asks it: the same text and the same button words."""
         door = self.door
-        session = door.session_of(request)
-        if session is None or not session.user_id:
-            return door.to_login(request)
         code = _code(request)
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
