@@ -9,10 +9,12 @@ change shows the page with the reason (400) and nothing changed.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -20,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.i18n import Translator
 from bot.services import questionnaire_editor as editor
+from bot.services.access import Access
 from bot.services.errors import NotFound, Refused
 from bot.services.question_face import question_face
 from bot.services.questionnaires import Item, Template
@@ -92,42 +95,49 @@ class EditorPages:
     @signed_in
     async def change(self, request: Request, session: WebSession) -> Response:
         """One change of the draft: add, edit, move up or down, delete, the title."""
-        door = self.door
-        code = _code(request)
-        form = await door.form(request)
+        form = await self.door.form(request)
         step = editor.Change(
             action=str(form.get("action") or "")[:16],
             index=_index(form),
             fields={name: str(form.get(name) or "")[:4000] for name in FIELDS},
         )
-        async with door.core.db.session() as db:
-            caller, t = await door.caller_of(db, session)
-            if not same_token(str(form.get("csrf") or ""), session.csrf):
-                return door.csrf_refused(t, session)
-            try:
-                await editor.change(db, caller, code, step)
-            except Refused as exc:
-                if _refuses_caller(exc):
-                    return door.refusal(t, session, exc)
-                await db.rollback()
-                error = t(exc.key, **exc.values)
-            else:
-                await db.commit()
-                return RedirectResponse(f"/kuesioner/{code}/ubah?done={step.action}", 303)
-        return await self._page(session, code, error=error, status=400)
+
+        async def act(db: AsyncSession, caller: Access) -> str:
+            await editor.change(db, caller, _code(request), step)
+            return step.action
+
+        return await self._draft_post(request, session, form, act)
 
     @signed_in
     async def publish(self, request: Request, session: WebSession) -> Response:
         """The draft as the next version (an admin may make it shared)."""
+        form = await self.door.form(request)
+
+        async def act(db: AsyncSession, caller: Access) -> str:
+            shared = form.get("shared") == "1"
+            stored = await editor.publish(db, caller, _code(request), shared=shared)
+            return "publish" if stored.new else "unchanged"
+
+        return await self._draft_post(request, session, form, act)
+
+    async def _draft_post(
+        self,
+        request: Request,
+        session: WebSession,
+        form: FormData,
+        act: Callable[[AsyncSession, Access], Awaitable[str]],
+    ) -> Response:
+        """A post that changes the draft: the CSRF token checked, `act` (one service call)
+        committed and the editor shown with what was done, or the editor again with the
+        service's refusal in words (a caller refused is answered as the door answers)."""
         door = self.door
         code = _code(request)
-        form = await door.form(request)
         async with door.core.db.session() as db:
             caller, t = await door.caller_of(db, session)
             if not same_token(str(form.get("csrf") or ""), session.csrf):
                 return door.csrf_refused(t, session)
             try:
-                stored = await editor.publish(db, caller, code, shared=form.get("shared") == "1")
+                done = await act(db, caller)
             except Refused as exc:
                 if _refuses_caller(exc):
                     return door.refusal(t, session, exc)
@@ -135,7 +145,6 @@ class EditorPages:
                 error = t(exc.key, **exc.values)
             else:
                 await db.commit()
-                done = "publish" if stored.new else "unchanged"
                 return RedirectResponse(f"/kuesioner/{code}/ubah?done={done}", 303)
         return await self._page(session, code, error=error, status=400)
 
