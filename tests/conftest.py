@@ -4,18 +4,29 @@ the real bot running against the local Bot API emulator."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox.databases import scratch_database
 from bot.sandbox.harness import Harness
+from bot.services.questionnaires import forget_parsed
 from bot.storage.db import Database
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 ADMIN_ID = 9001
+
+
+@pytest.fixture(autouse=True)
+def _fresh_templates() -> Iterator[None]:
+    """Parsed questionnaires are kept per process by template id, and every test has its own
+    database, whose ids other tests' databases give other templates: each test starts and
+    ends with none kept."""
+    forget_parsed()
+    yield
+    forget_parsed()
 
 
 @pytest.fixture
@@ -37,8 +48,9 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-@pytest.fixture
-async def harness(database_url: str) -> AsyncIterator[Harness]:
+@asynccontextmanager
+async def harness_with(database_url: str, **settings: str) -> AsyncIterator[Harness]:
+    """The bot as the tests run it, with these settings besides."""
     # Tests tap far faster than people; the flood guard has a test of its own.
     # Weekly digests off: they would arrive in every test's chats on whatever day CI runs
     # (tests/e2e/test_digest.py turns them on with a clock of its own).
@@ -47,9 +59,16 @@ async def harness(database_url: str) -> AsyncIterator[Harness]:
         BOT_ADMIN_IDS=str(ADMIN_ID),
         FLOOD_MESSAGES_PER_MINUTE="10000",
         DIGEST_SCHEDULE="off",
+        **settings,
     )
     await running.start()
     try:
         yield running
     finally:
         await running.close()
+
+
+@pytest.fixture
+async def harness(database_url: str) -> AsyncIterator[Harness]:
+    async with harness_with(database_url) as running:
+        yield running

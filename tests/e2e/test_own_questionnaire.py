@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,23 +19,13 @@ from bot.sandbox.emulator import BotApiEmulator, Persona
 from bot.sandbox.harness import Harness
 from bot.services import digest as digest_service
 from bot.services import programs as program_service
-from bot.services import questionnaires
 from bot.storage.places import place_by_code
 from bot.storage.programs import Program
 from bot.storage.questionnaires import QuestionnaireTemplate
-from tests.conftest import ADMIN_ID
+from tests.conftest import harness_with
 from tests.e2e.helpers import choose, onboard, say, tap, text_of
 from tests.e2e.test_cli_programs import _cli
 from tests.services.test_xlsform import SURVEY, _row, workbook
-
-
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    """The forms stored here take ids other tests' databases give other templates."""
-    questionnaires.forget_parsed()
-    yield
-    questionnaires.forget_parsed()
-
 
 UNIT = "LPG-PROV-BPSDM"
 INVITATION = "Mohon isi kuesioner evaluasi"
@@ -45,19 +35,9 @@ NOT_ATTENDED = "Tidak mengikuti sesi ini"
 
 @pytest.fixture
 async def harness(database_url: str) -> AsyncIterator[Harness]:
-    """The bot as tests/conftest.py runs it, sending at any hour: the test sends "now"."""
-    running = Harness(
-        database_url,
-        BOT_ADMIN_IDS=str(ADMIN_ID),
-        FLOOD_MESSAGES_PER_MINUTE="10000",
-        DIGEST_SCHEDULE="off",
-        SENDING_HOURS="00:00-23:59",
-    )
-    await running.start()
-    try:
+    """The bot sending at any hour: the test sends "now"."""
+    async with harness_with(database_url, SENDING_HOURS="00:00-23:59") as running:
         yield running
-    finally:
-        await running.close()
 
 
 def _plain(text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlmodel import col, select
@@ -22,7 +22,7 @@ from bot.services import questionnaires
 from bot.storage.places import place_by_code
 from bot.storage.programs import Program
 from bot.storage.questionnaires import RESPONSE_SUBMITTED, Answer, Response
-from tests.conftest import ADMIN_ID
+from tests.conftest import harness_with
 from tests.e2e.helpers import choose, onboard, say, step, tap, text_of
 from tests.e2e.test_complaints import _setup_organizers
 from tests.e2e.test_feedback import WIB
@@ -33,29 +33,11 @@ OWN, SHARED, OTHERS, ONLY_ID = "milik_kami", "bersama", "milik_lain", "hanya_kam
 FILL_ID, FILL_EN = "📝 Isi kuesioner", "📝 Answer the questionnaire"
 
 
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    """The forms stored here take ids other tests' databases give other templates."""
-    questionnaires.forget_parsed()
-    yield
-    questionnaires.forget_parsed()
-
-
 @pytest.fixture
 async def harness(database_url: str) -> AsyncIterator[Harness]:
-    """The bot as tests/conftest.py runs it, sending at any hour: the test sends "now"."""
-    running = Harness(
-        database_url,
-        BOT_ADMIN_IDS=str(ADMIN_ID),
-        FLOOD_MESSAGES_PER_MINUTE="10000",
-        DIGEST_SCHEDULE="off",
-        SENDING_HOURS="00:00-23:59",
-    )
-    await running.start()
-    try:
+    """The bot sending at any hour: the test sends "now"."""
+    async with harness_with(database_url, SENDING_HOURS="00:00-23:59") as running:
         yield running
-    finally:
-        await running.close()
 
 
 def _state(harness: Harness):  # type: ignore[no-untyped-def]

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 
-import pytest
 from openpyxl import load_workbook
 
 from bot.i18n import Texts
@@ -29,21 +27,13 @@ from bot.services.digest import (
     low_points,
     trend_means,
 )
-from bot.services.questionnaires import forget_parsed, seed_templates
+from bot.services.questionnaires import seed_templates
 from bot.storage.db import Database
 from bot.storage.places import place_by_code, seed_places
 from bot.storage.questionnaires import QuestionnaireTemplate
 from tests.services.test_digest import IN_WEEK, ITEMS, TODAY, TZ, WEEK, _program, _respond
 
 YES_NO = {"id": ["Tidak", "Ya"], "en": ["No", "Yes"]}
-
-
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    """The forms stored here take ids other tests' databases give other templates."""
-    forget_parsed()
-    yield
-    forget_parsed()
 
 
 def _scale(code: str, high: int) -> dict[str, object]:

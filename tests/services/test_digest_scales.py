@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from dataclasses import replace
 
-import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
@@ -29,7 +27,7 @@ from bot.reports.digest_files import (
 from bot.reports.feedback_export import program_workbook
 from bot.services import releases
 from bot.services.digest import build
-from bot.services.questionnaires import forget_parsed, seed_templates
+from bot.services.questionnaires import seed_templates
 from bot.storage.db import Database
 from bot.storage.places import place_by_code, seed_places
 from bot.storage.questionnaires import QuestionnaireTemplate
@@ -40,14 +38,6 @@ SEVEN_ID = ["Sangat tidak setuju", "Tidak setuju", "Agak tidak setuju", "Netral"
             "Setuju", "Sangat setuju"]  # fmt: skip
 SEVEN_EN = ["Strongly disagree", "Disagree", "Somewhat disagree", "Neutral", "Somewhat agree",
             "Agree", "Strongly agree"]  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    """The form stored here takes an id other tests' databases give other templates."""
-    forget_parsed()
-    yield
-    forget_parsed()
 
 
 def _form() -> dict[str, object]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 
 import openpyxl
 import pytest
@@ -26,14 +25,6 @@ from tests.services.test_xlsform import HEADER, workbook
 
 ONLY = "hanya_id"
 ID_LABEL, EN_LABEL = "label::Bahasa Indonesia (id)", "label::English (en)"
-
-
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    """The forms stored here take ids other tests' databases give other templates."""
-    questionnaires.forget_parsed()
-    yield
-    questionnaires.forget_parsed()
 
 
 def _row(kind: str, name: str, label: str, english: str = "", **more: str) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -13,22 +12,13 @@ import pytest
 from sqlmodel import func, select
 
 from bot.services import programs as program_service
-from bot.services import questionnaires, xlsform
 from bot.services import questionnaires as engine
+from bot.services import xlsform
 from bot.services.access import Access
 from bot.services.errors import Refused
 from bot.storage.db import Database
 from bot.storage.places import place_by_code, seed_places
 from bot.storage.questionnaires import NO_INSTRUCTOR, Answer, QuestionnaireTemplate
-
-
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    """The forms stored here take ids other tests' databases give other templates."""
-    questionnaires.forget_parsed()
-    yield
-    questionnaires.forget_parsed()
-
 
 ID, EN = "label::Bahasa Indonesia (id)", "label::English (en)"
 HEADER = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from bot.services import questionnaires
 from bot.services.programs import ProgramError
 from bot.storage.programs import Program
 from bot.storage.questionnaires import PROGRAM_SUBJECT, Response, answers_of
-from tests.conftest import ADMIN_ID
+from tests.conftest import harness_with
 from tests.e2e.helpers import choose, onboard, say, tap, text_of
 from tests.e2e.test_cli_programs import _cli
 from tests.services.test_xlsform import workbook
@@ -28,27 +28,11 @@ UNIT = "LPG-PROV-BPSDM"
 INVITATION = "Mohon isi kuesioner evaluasi"
 
 
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    questionnaires.forget_parsed()
-    yield
-    questionnaires.forget_parsed()
-
-
 @pytest.fixture
 async def harness(database_url: str) -> AsyncIterator[Harness]:
-    running = Harness(
-        database_url,
-        BOT_ADMIN_IDS=str(ADMIN_ID),
-        FLOOD_MESSAGES_PER_MINUTE="10000",
-        DIGEST_SCHEDULE="off",
-        SENDING_HOURS="00:00-23:59",
-    )
-    await running.start()
-    try:
+    """The bot sending at any hour: the test sends "now"."""
+    async with harness_with(database_url, SENDING_HOURS="00:00-23:59") as running:
         yield running
-    finally:
-        await running.close()
 
 
 def _plain(text: str) -> str:

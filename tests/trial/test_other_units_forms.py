@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 
-import pytest
 from sqlmodel import select
 
-from bot.services import questionnaires
 from bot.storage.db import Database
 from bot.storage.places import place_by_code
 from bot.storage.programs import Program
@@ -19,13 +16,6 @@ from tests.e2e.test_cli_programs import _cli
 
 OWNER = "LSL-DUKCAPIL"  # the unit whose organizers made the test
 OTHER = "LPG-PROV-BPSDM"  # another unit's program
-
-
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    questionnaires.forget_parsed()
-    yield
-    questionnaires.forget_parsed()
 
 
 def _at(days: int, time: str) -> str:

@@ -4,22 +4,13 @@ be accepted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import tests.services.test_xlsform as forms
-from bot.services import questionnaires
 from tests.e2e.test_cli_programs import _cli
 from tests.services.test_xlsform import _row, workbook
-
-
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    questionnaires.forget_parsed()
-    yield
-    questionnaires.forget_parsed()
 
 
 def _book(

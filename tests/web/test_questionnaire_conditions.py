@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from sqlmodel import select
 
 from bot.buttons import FillQuestionnaire
@@ -35,14 +33,6 @@ ROOM = "Kenyamanan ruang kelas?"
 PLATFORM = "Kemudahan platform e-learning?"
 WHY = "Mengapa tidak hadir langsung?"
 WORDS = {"words_id": "Kurang\nCukup\nBaik\nSangat baik", "words_en": "Poor\nFair\nGood\nVery good"}
-
-
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    """The forms published here take ids other tests' databases give other templates."""
-    engine.forget_parsed()
-    yield
-    engine.forget_parsed()
 
 
 async def _post(http: httpx.AsyncClient, path: str, csrf: str, **form: str) -> httpx.Response:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -32,14 +31,6 @@ WORDS_EN = "Very poor\nPoor\nGood\nVery good"
 # The chat's buttons for that scale, top to bottom (the highest point first).
 BUTTONS = ["4 Sangat baik", "3 Baik", "2 Kurang", "1 Sangat kurang"]
 SHIPPED = "pelatihan"
-
-
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    """The forms published here take ids other tests' databases give other templates."""
-    engine.forget_parsed()
-    yield
-    engine.forget_parsed()
 
 
 def _item(text_id: str, text_en: str, **more: str) -> dict[str, str]:

@@ -3,26 +3,14 @@ as a version; the download reads back to the same definition."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlmodel import func, select
 
-from bot.services import questionnaires, xlsform
+from bot.services import xlsform
 from bot.storage.questionnaires import QuestionnaireTemplate
 from tests.e2e.test_access import ADMIN, _world
 from tests.e2e.test_complaints import _db
 from tests.services.test_xlsform import SURVEY, _row, workbook
 from tests.web.helpers import client, csrf_of, session_cookie, web_harness
-
-
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    """The forms stored here take ids other tests' databases give other templates."""
-    questionnaires.forget_parsed()
-    yield
-    questionnaires.forget_parsed()
-
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 
-import pytest
 from PIL import Image
 
 from bot.services import releases
-from bot.services.questionnaires import forget_parsed
 from bot.storage.places import place_by_code
 from bot.storage.questionnaires import QuestionnaireTemplate
 from tests.e2e.test_complaints import _db, _setup_organizers
@@ -20,13 +17,6 @@ from tests.services.test_digest import _program, _respond
 from tests.services.test_digest_any_scale import _form
 from tests.web.helpers import client, session_cookie, web_harness
 from tests.web.test_report_pages import AFTER_2026, TZ, _cells, _training_in_october
-
-
-@pytest.fixture(autouse=True)
-def _own_template_ids() -> Iterator[None]:
-    forget_parsed()
-    yield
-    forget_parsed()
 
 
 async def test_the_years_training_line_is_an_index_when_the_forms_scales_differ(
