@@ -294,12 +294,12 @@ async def measure(url: str, who: str) -> dict[str, float]:
             ).first()
             assert busiest is not None
             scope = [busiest[0]]
-    server_before = await _server_cpu(state.db)
+    server_before = await server_cpu(state.db)
     started, started_cpu = time.perf_counter(), time.process_time()
     async with state.db.session() as session:
         composed = await compose(session, state, scope, period, t)
     seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
-    server_after = await _server_cpu(state.db)
+    server_after = await server_cpu(state.db)
     await state.db.dispose()
     peak_mb = _peak_rss_mb()
     server = None
@@ -315,7 +315,7 @@ async def measure(url: str, who: str) -> dict[str, float]:
     }
 
 
-async def _server_cpu(db: Database) -> dict[int, float] | None:
+async def server_cpu(db: Database) -> dict[int, float] | None:
     """CPU seconds of each PostgreSQL backend connected to this database (the server runs on
     this machine); None on SQLite, where this process does all the work, or when the
     server's processes are not visible here. On a machine busy with other work, wall time
@@ -326,12 +326,12 @@ async def _server_cpu(db: Database) -> dict[int, float] | None:
         query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
         pids = list((await conn.execute(query)).scalars())
     try:
-        return {pid: _process_cpu(pid) for pid in pids}
+        return {pid: process_cpu(pid) for pid in pids}
     except OSError:
         return None
 
 
-def _process_cpu(pid: int) -> float:
+def process_cpu(pid: int) -> float:
     """A process's CPU seconds (user + system) from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK

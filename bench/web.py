@@ -61,14 +61,13 @@ from bot.web.app import COOKIE, WebDoor
 from bot.web.auth import WebSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from digest import CATEGORIES, FUNCTION_WORDS, NOW, WORDS, build_database
+from digest import CATEGORIES, FUNCTION_WORDS, NOW, WORDS, build_database, server_cpu
 
 TARGET_MS = 150.0
 ADMIN_ID = 1
 ORGANIZER_ID = 4_000_001
 TOKEN = "123456:web-bench-token"
 WARM_UP = 3
-TICK = os.sysconf("SC_CLK_TCK")
 
 # The pages timed, for each person: a name and a path whose {fields} come from the data
 # (`Sample`). A path whose route the workspace lacks is skipped with a line saying so.
@@ -233,38 +232,19 @@ class Timer:
         before = self.statements
         await call()
         statements = self.statements - before
-        server_before = await self._server_cpu()
+        server_before = await server_cpu(self.core.db)
         times, cpu = [], []
         for _ in range(requests):
             started, started_cpu = time.perf_counter(), time.process_time()
             await call()
             times.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - started_cpu) * 1000)
-        server_after = await self._server_cpu()
+        server_after = await server_cpu(self.core.db)
         server: float | None = None
         if server_before is not None and server_after is not None:
             spent = sum(t - server_before.get(pid, 0.0) for pid, t in server_after.items())
             server = spent * 1000 / requests
         return Figures(name, who, times, cpu, server, statements)
-
-    async def _server_cpu(self) -> dict[int, float] | None:
-        """CPU seconds of each backend connected to this database; None off PostgreSQL or
-        when the server's processes are not visible here."""
-        if not self.core.db.is_postgresql:
-            return None
-        async with self.core.db.engine.connect() as conn:
-            query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-            pids = list((await conn.execute(query)).scalars())
-        try:
-            return {pid: _process_cpu(pid) for pid in pids}
-        except OSError:
-            return None
-
-
-def _process_cpu(pid: int) -> float:
-    """A process's CPU seconds (user + system) from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def _getter(client: httpx.AsyncClient, path: str) -> Callable[[], Awaitable[object]]:
