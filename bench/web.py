@@ -260,11 +260,10 @@ def _getter(client: httpx.AsyncClient, path: str) -> Callable[[], Awaitable[obje
 async def chat_program_page(core: Core, program_id: int) -> None:
     """What the chat's program page (bot/handlers/programs.py `_page`) asks of the services,
     in one session as the handler's update has."""
-    minimum = core.settings.feedback_min_responses
     async with core.db.session() as session:
         program = await program_service.managed(session, None, program_id)
         assert program.id is not None
-        found = await program_service.figures(session, program, minimum=minimum)
+        found = await program_service.figures(session, program)
         await unit_label(session, program.unit_id)
         if not found.withheld:
             items(await template_of(session, program.template_id), program.instructors)
@@ -275,9 +274,7 @@ async def chat_program_page(core: Core, program_id: int) -> None:
 async def program_figures(core: Core, program_id: int) -> None:
     async with core.db.session() as session:
         program = await program_service.managed(session, None, program_id)
-        await program_service.figures(
-            session, program, minimum=core.settings.feedback_min_responses
-        )
+        await program_service.figures(session, program)
 
 
 async def measure(url: str, requests: int) -> list[Figures]:

@@ -408,7 +408,7 @@ async def _list(session: AsyncSession, settings: Settings, args: argparse.Namesp
     tz = settings.tz
     for program in await store.programs_of_units(session, None, limit=500):
         unit = await get_place(session, program.unit_id)
-        numbers = await figures(session, program, minimum=1)
+        numbers = await figures(session, program)
         start = program.starts_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         end = program.ends_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         print(

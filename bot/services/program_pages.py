@@ -235,7 +235,7 @@ async def view(
     the scores)."""
     program = await service.managed(session, caller, program_id)
     assert program.id is not None
-    figures = await service.figures(session, program, minimum=minimum)
+    figures = await service.figures(session, program)
     answered = await service.has_answers(session, program.id)
     template = await questionnaires.template_of(session, program.template_id)
     found = ProgramView(

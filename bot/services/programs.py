@@ -392,7 +392,7 @@ class ProgramFigures:
         return self.respondents / self.participants if self.participants else 0.0
 
 
-async def figures(session: AsyncSession, program: Program, *, minimum: int) -> ProgramFigures:
+async def figures(session: AsyncSession, program: Program) -> ProgramFigures:
     """Participants, respondents and the mean of each rated item, made of the released
     questionnaires only (bot/services/releases.py): two refreshes on either side of one more
     answer show the same figures."""

@@ -161,9 +161,7 @@ async def test_an_imported_form_runs_in_the_chat_and_the_digest_counts_absence_a
             today=dt.date.today(),
             min_responses=state.settings.feedback_min_responses,
         )
-        page = await program_service.figures(
-            session, program, minimum=state.settings.feedback_min_responses
-        )
+        page = await program_service.figures(session, program)
     (training,) = [p for p in built.programs if p.program_id == program.id]
     assert not training.withheld and training.respondents == 5
     # Budi's session: three ratings and two "did not attend". Three answers are a group
